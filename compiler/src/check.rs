@@ -1,0 +1,325 @@
+//! The checker: parse, lower the base and every environment, check each in full, build
+//! the graph, and gather every diagnostic one run can find.
+//!
+//! Each environment is checked after its overlays are merged. A problem found in the
+//! base is reported once; a problem found only in some environments is reported once,
+//! naming them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostics::{self as diag, Diagnostic, Severity};
+use crate::graph::{self, Graph};
+use crate::lower::{self, EnvSettings};
+use crate::model::*;
+use crate::overlay;
+use crate::schema;
+use crate::span::Span;
+use crate::syntax;
+
+/// The result of checking a spec: the model (when the spec parsed) and every diagnostic.
+#[derive(Debug)]
+pub struct Analysis {
+    pub spec: Option<Spec>,
+    pub graph: Option<Graph>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+}
+
+/// Checks a spec's text.
+pub fn check(text: &str) -> Analysis {
+    let (doc, mut diagnostics) = syntax::parse(text);
+    let Some(doc) = doc else {
+        return Analysis { spec: None, graph: None, diagnostics };
+    };
+    let schema = schema::schema();
+    let mut sink = Sink::default();
+
+    let (base, env_nodes) = lower::lower_view(&doc, schema, &mut diagnostics);
+    check_view(&base, None, &mut sink);
+    let base_graph = graph::build(&base);
+    sink.diags.extend(base_graph.cycles());
+    diagnostics.append(&mut sink.diags);
+
+    let mut environments = BTreeMap::new();
+    let mut from_envs: BTreeMap<(String, Span, String), (Diagnostic, Vec<String>)> = BTreeMap::new();
+    for env_checked in &env_nodes {
+        let Some(settings) = lower::lower_environment(env_checked, &mut diagnostics) else { continue };
+        let merged = overlay::apply(&doc, env_checked.node, schema, &mut diagnostics);
+        let mut env_diags = Vec::new();
+        let (mut view, _) = lower::lower_view(&merged, schema, &mut env_diags);
+        select_workloads(&mut view, &settings, env_checked.node, &base, &mut diagnostics);
+        let env = Environment {
+            name: settings.name.clone(),
+            production: settings.production,
+            platform: settings.platform.clone(),
+            view,
+            span: settings.span,
+        };
+        check_view(&env.view, Some(&env), &mut sink);
+        check_dependencies_run(&env, &base, &mut sink);
+        env_diags.append(&mut sink.diags);
+        env_diags.extend(graph::build(&env.view).cycles());
+        for d in env_diags {
+            let key = (d.code.id.to_owned(), d.primary_span(), d.message.clone());
+            from_envs.entry(key).or_insert_with(|| (d, Vec::new())).1.push(env.name.value.clone());
+        }
+        environments.insert(env.name.value.clone(), env);
+    }
+    let in_base: BTreeSet<(String, Span, String)> =
+        diagnostics.iter().map(|d| (d.code.id.to_owned(), d.primary_span(), d.message.clone())).collect();
+    for (key, (mut d, envs)) in from_envs {
+        if !in_base.contains(&key) {
+            d.environments = envs;
+            diagnostics.push(d);
+        }
+    }
+
+    let spec = Spec { base, environments };
+    unused_secrets(&spec, &mut sink);
+    unused_allows(&spec, &mut sink);
+    diagnostics.append(&mut sink.diags);
+    diagnostics.sort_by(|a, b| (a.primary_span(), a.code.id, &a.message).cmp(&(b.primary_span(), b.code.id, &b.message)));
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.primary_span() == b.primary_span() && a.message == b.message);
+    Analysis { spec: Some(spec), graph: Some(base_graph), diagnostics }
+}
+
+/// Collects diagnostics, and which `allow`s acknowledged a warning.
+#[derive(Default)]
+struct Sink {
+    diags: Vec<Diagnostic>,
+    used_allows: BTreeSet<Span>,
+}
+
+impl Sink {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// A warning about `w`, unless the workload or the project acknowledges it.
+    fn warn(&mut self, view: &View, w: Option<&Workload>, d: Diagnostic) {
+        debug_assert_eq!(d.severity(), Severity::Warning);
+        let allow = w
+            .and_then(|w| w.allows.iter().find(|a| a.code.value == d.code.id))
+            .or_else(|| view.project.allows.iter().find(|a| a.code.value == d.code.id));
+        match allow {
+            Some(a) => {
+                self.used_allows.insert(a.span);
+            }
+            None => self.diags.push(d),
+        }
+    }
+}
+
+/// Keeps the workloads `workloads` lists, reporting names it does not know.
+fn select_workloads(view: &mut View, settings: &EnvSettings, env_node: &syntax::Node, base: &View, diags: &mut Vec<Diagnostic>) {
+    let Some(list) = &settings.workloads else { return };
+    let known: Vec<&str> = base.workloads.keys().map(String::as_str).collect();
+    for name in list {
+        if !base.workloads.contains_key(&name.value) {
+            diags.push(diag::unknown_workload(&name.value, name.span, &known));
+        }
+    }
+    view.workloads.retain(|name, _| list.iter().any(|l| &l.value == name));
+    for ov in env_node.children().iter().filter(|n| matches!(n.name.value.as_str(), "service" | "job")) {
+        if let Some(syntax::Entry { value: syntax::Value::String(name), span, .. }) = ov.args.first()
+            && base.workloads.contains_key(name)
+            && !view.workloads.contains_key(name)
+        {
+            diags.push(diag::overlay_not_running(name, *span, &settings.name.value));
+        }
+    }
+}
+
+/// Checks one view of the spec: the base (`env` is `None`) or an environment's.
+fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
+    let platform = env.and_then(|e| e.platform.as_ref());
+    let env_name = env.map_or("", |e| e.name.value.as_str());
+    let dep_names: Vec<&str> = view.workloads.keys().chain(view.externals.keys()).map(String::as_str).collect();
+    let secret_names: Vec<&str> = view.secrets.keys().map(String::as_str).collect();
+    for w in view.workloads.values() {
+        let name = w.name.value.as_str();
+        check_ports(w, sink);
+        // Environment variables: secrets by reference, never credentials in plain text.
+        for var in w.env.values() {
+            match &var.value {
+                EnvValue::Literal(v) => {
+                    if crate::values::is_credential_key(&var.key.value) {
+                        sink.error(diag::credential_literal(&var.key.value, v.span));
+                    }
+                }
+                EnvValue::Secret(s) => match view.secrets.get(&s.value) {
+                    None => sink.error(diag::unknown_secret(&s.value, s.span, &secret_names)),
+                    Some(secret) => {
+                        if matches!(platform, Some(Platform::Systemd { .. }))
+                            && matches!(secret.source, Some(SecretSource::Kubernetes { .. }))
+                        {
+                            sink.error(diag::secret_platform(&s.value, s.span, env_name, secret.span));
+                        }
+                    }
+                },
+            }
+        }
+        // Dependencies.
+        for dep in &w.depends_on {
+            if dep.value == name {
+                sink.error(diag::self_dependency(name, dep.span));
+            } else if let Some(target) = view.workloads.get(&dep.value) {
+                if target.is_scheduled() {
+                    sink.error(diag::scheduled_dependency(&dep.value, dep.span));
+                }
+            } else if !view.externals.contains_key(&dep.value) && env.is_none() {
+                sink.error(diag::unknown_dependency(&dep.value, dep.span, &dep_names));
+            }
+        }
+        // Resources.
+        if let (Some(req), Some(lim)) = (&w.cpu.request, &w.cpu.limit)
+            && lim.millis < req.millis
+        {
+            sink.error(diag::limit_below_request("CPU", &lim.kubernetes(), &req.kubernetes(), lim.span, req.span));
+        }
+        if let (Some(req), Some(lim)) = (&w.memory.request, &w.memory.limit)
+            && lim.bytes < req.bytes
+        {
+            sink.error(diag::limit_below_request("memory", &lim.text, &req.text, lim.span, req.span));
+        }
+        if let Some(a) = &w.autoscale {
+            if a.min.value > a.max.value {
+                sink.error(diag::autoscale_range(i64::from(a.min.value), i64::from(a.max.value), a.min.span, a.max.span));
+            }
+            match (&a.cpu_percent, &a.memory_percent) {
+                (None, None) => sink.error(diag::autoscale_target(a.span)),
+                (cpu, mem) => {
+                    if let (Some(c), None) = (cpu, &w.cpu.request) {
+                        sink.error(diag::autoscale_request("CPU", c.span, name));
+                    }
+                    if let (Some(m), None) = (mem, &w.memory.request) {
+                        sink.error(diag::autoscale_request("memory", m.span, name));
+                    }
+                }
+            }
+        }
+        if let Some(m) = &w.metrics {
+            let interval = m.interval.as_ref().map_or(30_000, |d| d.millis);
+            if let Some(t) = &m.timeout
+                && t.millis > interval
+            {
+                sink.error(diag::metrics_timeout(&t.text, m.interval_text(), t.span, m.interval.as_ref().map_or(m.span, |i| i.span)));
+            }
+        }
+        // Platform.
+        if let (Some(Platform::Systemd { hosts }), Some(Source::Image { span, .. })) = (platform, &w.source) {
+            let _ = hosts;
+            sink.error(diag::image_on_systemd(name, *span, env_name));
+        }
+        // Production risks.
+        if let Some(Source::Image { reference, image, .. }) = &w.source
+            && !image.is_pinned()
+        {
+            sink.warn(view, Some(w), diag::latest_tag(&reference.value, reference.span));
+        }
+        if w.is_service() && !w.ports.is_empty() && w.health.ready.is_none() {
+            sink.warn(view, Some(w), diag::no_readiness(name, w.span));
+        }
+        if w.memory.limit.is_none() {
+            sink.warn(view, Some(w), diag::no_memory_limit(name, w.span));
+        }
+        if let Some(env) = env {
+            let instances = match platform {
+                Some(Platform::Systemd { hosts }) => hosts.len() as u32,
+                _ if w.autoscale.is_some() => u32::MAX,
+                _ => w.replicas(),
+            };
+            if env.production && w.is_service() && instances == 1 {
+                let span = w.replicas.as_ref().map_or(w.span, |r| r.span);
+                sink.warn(view, Some(w), diag::single_replica(name, span, env_name));
+            }
+            if let Some(Platform::Systemd { .. }) = platform {
+                if let Some(r) = w.replicas.as_ref().filter(|r| r.value > 1) {
+                    sink.warn(view, Some(w), diag::replicas_on_systemd(name, r.span, env_name));
+                }
+                if let Some(a) = &w.autoscale {
+                    sink.warn(view, Some(w), diag::autoscale_on_systemd(name, a.span, env_name));
+                }
+            }
+        }
+    }
+}
+
+/// Ports unique by name and number; every port reference names a declared port.
+fn check_ports(w: &Workload, sink: &mut Sink) {
+    let name = w.name.value.as_str();
+    for (i, p) in w.ports.iter().enumerate() {
+        if let Some(first) = w.ports[..i].iter().find(|q| q.name.value == p.name.value) {
+            sink.error(diag::duplicate_port(&format!("`{}`", p.name.value), p.name.span, first.name.span, name));
+        } else if let Some(first) = w.ports[..i].iter().find(|q| q.number.value == p.number.value && q.protocol == p.protocol) {
+            sink.error(diag::duplicate_port(&p.number.value.to_string(), p.number.span, first.number.span, name));
+        }
+    }
+    let port_names: Vec<&str> = w.ports.iter().map(|p| p.name.value.as_str()).collect();
+    let mut refs = Vec::new();
+    for probe in [&w.health.ready, &w.health.live, &w.health.startup].into_iter().flatten() {
+        refs.extend(probe.port.as_ref());
+    }
+    refs.extend(w.metrics.as_ref().map(|m| &m.port));
+    for r in refs {
+        if !port_names.contains(&r.value.as_str()) {
+            sink.error(diag::unknown_port(&r.value, r.span, name, &port_names));
+        }
+    }
+    if let Some(s) = &w.systemd.socket {
+        match w.port(&s.value) {
+            None => sink.error(diag::unknown_port(&s.value, s.span, name, &port_names)),
+            Some(p) if p.protocol == Protocol::Udp => sink.error(diag::socket_port(&s.value, s.span, "it is a UDP port")),
+            Some(_) => {}
+        }
+    }
+}
+
+/// In an environment, every dependency must run there too, or be an external.
+fn check_dependencies_run(env: &Environment, base: &View, sink: &mut Sink) {
+    for w in env.view.workloads.values() {
+        for dep in &w.depends_on {
+            let runs = env.view.workloads.contains_key(&dep.value) || env.view.externals.contains_key(&dep.value);
+            if !runs && base.workloads.contains_key(&dep.value) {
+                sink.error(diag::not_running(&dep.value, dep.span, &env.name.value));
+            }
+        }
+    }
+}
+
+fn unused_secrets(spec: &Spec, sink: &mut Sink) {
+    let views = std::iter::once(&spec.base).chain(spec.environments.values().map(|e| &e.view));
+    let used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    for s in spec.base.secrets.values() {
+        if !used.contains(s.name.value.as_str()) {
+            sink.warn(&spec.base, None, diag::unused_secret(&s.name.value, s.name.span));
+        }
+    }
+}
+
+fn unused_allows(spec: &Spec, sink: &mut Sink) {
+    let views = std::iter::once(&spec.base).chain(spec.environments.values().map(|e| &e.view));
+    let mut reported = BTreeSet::new();
+    for v in views {
+        let allows = v.project.allows.iter().chain(v.workloads.values().flat_map(|w| w.allows.iter()));
+        for a in allows {
+            if !sink.used_allows.contains(&a.span) && reported.insert(a.span) {
+                let d = diag::unused_allow(&a.code.value, a.span);
+                sink.diags.push(d);
+            }
+        }
+    }
+}

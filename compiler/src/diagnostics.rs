@@ -1,0 +1,661 @@
+//! Diagnostics as data: a stable code, a severity, a message, labelled spans and help.
+//!
+//! Every message a user can see is built by a named constructor in this file. The CLI
+//! turns diagnostics into miette reports or JSON; the LSP into LSP diagnostics.
+
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A diagnostic code and its one-line title.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Code {
+    pub id: &'static str,
+    pub title: &'static str,
+}
+
+impl Code {
+    pub fn severity(self) -> Severity {
+        if self.id.starts_with('W') { Severity::Warning } else { Severity::Error }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: Option<String>,
+    pub primary: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    /// The environments this diagnostic was found in, when it is not found in the base spec.
+    pub environments: Vec<String>,
+}
+
+impl Diagnostic {
+    fn new(code: Code, message: impl Into<String>, span: Span, label: impl Into<Option<String>>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: vec![Label { span, message: label.into(), primary: true }],
+            help: None,
+            environments: Vec::new(),
+        }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn maybe_help(mut self, help: Option<String>) -> Diagnostic {
+        self.help = help;
+        self
+    }
+
+    fn label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label { span, message: Some(message.into()), primary: false });
+        self
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    pub fn primary_span(&self) -> Span {
+        self.labels.iter().find(|l| l.primary).map(|l| l.span).unwrap_or_default()
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident $id:literal $title:literal;)*) => {
+        $(pub const $name: Code = Code { id: $id, title: $title };)*
+        /// Every code hawser can report, in order.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+/// The codes, grouped by hundreds: 0 syntax and structure, 1 value types, 2 references,
+/// 3 resources, 4 workloads, 5 environments and overlays, 6 secrets, 7 the graph.
+/// W codes are warnings about production risks; a spec can acknowledge them with `allow`.
+pub mod code {
+    use super::Code;
+    codes! {
+        SYNTAX "E0001" "invalid KDL syntax";
+        UNKNOWN_NODE "E0002" "unknown node";
+        UNKNOWN_PROPERTY "E0003" "unknown property";
+        MISSING "E0004" "missing required argument, property or node";
+        TOO_MANY_ARGS "E0005" "too many arguments";
+        DUPLICATE_NODE "E0006" "node given more than once";
+        DUPLICATE_NAME "E0007" "name declared more than once";
+        TYPE_ANNOTATION "E0008" "unexpected type annotation";
+        NO_CHILDREN "E0009" "node takes no children";
+        DUPLICATE_PROPERTY "E0010" "property given more than once";
+        WRONG_TYPE "E0101" "value of the wrong type";
+        BAD_CPU "E0102" "invalid CPU quantity";
+        BAD_BYTES "E0103" "invalid byte size";
+        BAD_DURATION "E0104" "invalid duration";
+        BAD_PORT "E0105" "port number out of range";
+        BAD_NAME "E0106" "invalid name";
+        BAD_ENV_NAME "E0107" "invalid environment variable name";
+        BAD_CRON "E0108" "invalid cron expression";
+        BAD_ENUM "E0109" "value not among the allowed words";
+        OUT_OF_RANGE "E0110" "integer out of range";
+        BAD_PATH "E0111" "invalid path";
+        BAD_IMAGE "E0112" "invalid image reference";
+        BAD_FORMAT "E0113" "malformed value";
+        UNKNOWN_SECRET "E0201" "reference to an undeclared secret";
+        UNKNOWN_DEPENDENCY "E0202" "dependency on an undeclared workload or external";
+        UNKNOWN_PORT "E0203" "reference to an undeclared port";
+        DUPLICATE_PORT "E0204" "port declared twice in one workload";
+        SELF_DEPENDENCY "E0205" "workload depends on itself";
+        UNKNOWN_WORKLOAD "E0206" "reference to an undeclared workload";
+        UNKNOWN_CODE "E0207" "unknown or unacknowledgeable diagnostic code";
+        LIMIT_BELOW_REQUEST "E0301" "limit below request";
+        AUTOSCALE_RANGE "E0302" "autoscale minimum above maximum";
+        AUTOSCALE_TARGET "E0303" "autoscale without a target";
+        AUTOSCALE_REQUEST "E0304" "autoscale target without a request";
+        NO_SOURCE "E0401" "workload has neither build nor image";
+        TWO_SOURCES "E0402" "workload has both build and image";
+        IMAGE_ON_SYSTEMD "E0403" "prebuilt image on a systemd environment";
+        PROBE_SHAPE "E0404" "malformed health check";
+        METRICS_TIMEOUT "E0405" "scrape timeout longer than the interval";
+        SOCKET_PORT "E0406" "socket activation of a UDP port or a port that is not served";
+        UNKNOWN_OVERLAY "E0501" "overlay of an undeclared workload, external or secret";
+        OVERLAY_KIND "E0502" "overlay of the wrong kind of node";
+        NULL_OUTSIDE_MAP "E0503" "#null outside a map";
+        NOT_OVERRIDABLE "E0504" "setting that cannot change per environment";
+        PLATFORM_SETTING "E0505" "platform setting missing or misplaced";
+        CREDENTIAL_LITERAL "E0601" "credential written as a plain value";
+        SECRET_PLATFORM "E0602" "secret source not available on the platform";
+        SECRET_SOURCE "E0603" "secret without exactly one source";
+        CYCLE "E0701" "dependency cycle";
+        NOT_RUNNING "E0702" "dependency does not run in the environment";
+        SCHEDULED_DEPENDENCY "E0703" "dependency on a scheduled job";
+        NO_READINESS "W0101" "service without a readiness check";
+        NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
+        LATEST_TAG "W0103" "image without a pinned tag";
+        SINGLE_REPLICA "W0104" "single replica in a production environment";
+        REPLICAS_ON_SYSTEMD "W0105" "replicas above 1 on systemd";
+        UNUSED_SECRET "W0106" "secret declared but never used";
+        UNUSED_ALLOW "W0107" "allow that acknowledges nothing";
+        OVERLAY_NOT_RUNNING "W0108" "overlay of a workload that does not run in the environment";
+        AUTOSCALE_ON_SYSTEMD "W0109" "autoscale on systemd";
+    }
+}
+
+/// The long explanation of a code, from `stdlib/explain.md`.
+pub fn explain(id: &str) -> Option<&'static str> {
+    const TEXT: &str = include_str!("../../stdlib/explain.md");
+    let id = id.to_ascii_uppercase();
+    let heading = format!("## {id}");
+    let start = TEXT.find(&format!("\n{heading}"))? + 1;
+    let rest = &TEXT[start..];
+    let end = rest[heading.len()..].find("\n## ").map_or(rest.len(), |i| i + heading.len() + 1);
+    Some(rest[..end].trim_end())
+}
+
+pub fn lookup(id: &str) -> Option<Code> {
+    code::ALL.iter().copied().find(|c| c.id.eq_ignore_ascii_case(id))
+}
+
+/// "did you mean `x`?" for the nearest candidate, when one is near enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn list(names: &[&str]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+// ---------------------------------------------------------------- syntax and structure
+
+pub fn syntax_error(message: String, span: Span, label: Option<String>, help: Option<String>) -> Diagnostic {
+    Diagnostic::new(code::SYNTAX, message, span, label).maybe_help(help)
+}
+
+pub fn unknown_node(name: &str, span: Span, parent: &str, known: &[&str]) -> Diagnostic {
+    let place = if parent.is_empty() { "at the top level".to_owned() } else { format!("inside `{parent}`") };
+    let d = Diagnostic::new(code::UNKNOWN_NODE, format!("unknown node `{name}` {place}"), span, "not known here".to_owned());
+    match did_you_mean(name, known.iter().copied()) {
+        Some(hint) => d.help(hint),
+        None if known.is_empty() => d.help(format!("`{parent}` takes no child nodes")),
+        None => d.help(format!("nodes allowed here: {}", list(known))),
+    }
+}
+
+pub fn unknown_property(key: &str, span: Span, node: &str, known: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(code::UNKNOWN_PROPERTY, format!("`{node}` has no property `{key}`"), span, "unknown property".to_owned());
+    match did_you_mean(key, known.iter().copied()) {
+        Some(hint) => d.help(hint),
+        None if known.is_empty() => d.help(format!("`{node}` takes no properties")),
+        None => d.help(format!("properties of `{node}`: {}", list(known))),
+    }
+}
+
+pub fn missing_arg(node: &str, what: &str, ty: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::MISSING, format!("`{node}` needs its {what} argument"), span, format!("{what} ({ty}) missing"))
+        .help(format!("give the {what} after `{node}`"))
+}
+
+pub fn missing_prop(node: &str, key: &str, span: Span, example: &str) -> Diagnostic {
+    Diagnostic::new(code::MISSING, format!("`{node}` needs the property `{key}`"), span, format!("`{key}=` missing"))
+        .help(format!("add `{key}={example}`"))
+}
+
+pub fn missing_node(parent: &str, child: &str, span: Span, doc: &str) -> Diagnostic {
+    let msg = if parent.is_empty() { format!("the spec has no `{child}` node") } else { format!("`{parent}` needs a `{child}` node") };
+    let d = Diagnostic::new(code::MISSING, msg, span, format!("no `{child}` here"));
+    d.help(first_sentence(doc))
+}
+
+pub fn too_many_args(node: &str, expected: usize, span: Span) -> Diagnostic {
+    let n = match expected {
+        0 => "no arguments".to_owned(),
+        1 => "one argument".to_owned(),
+        n => format!("{n} arguments"),
+    };
+    Diagnostic::new(code::TOO_MANY_ARGS, format!("`{node}` takes {n}"), span, "unexpected argument".to_owned())
+        .help("remove it, or if it was meant as a property, write it as `key=value`")
+}
+
+pub fn duplicate_node(name: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(code::DUPLICATE_NODE, format!("`{name}` is given more than once"), span, "given again here".to_owned())
+        .label(first, "first given here")
+        .help(format!("keep one `{name}`; when two are given it is not clear which one is meant"))
+}
+
+pub fn duplicate_name(kind: &str, name: &str, span: Span, first: Span, first_kind: &str) -> Diagnostic {
+    let msg = if kind == first_kind {
+        format!("{kind} `{name}` is declared twice")
+    } else {
+        format!("{kind} `{name}` has the same name as {first_kind} `{name}`")
+    };
+    Diagnostic::new(code::DUPLICATE_NAME, msg, span, "declared again here".to_owned())
+        .label(first, "first declared here")
+        .help("names must be unique: rename one, or merge the two declarations")
+}
+
+pub fn type_annotation(ty: &str, span: Span, allowed: bool) -> Diagnostic {
+    let d = Diagnostic::new(code::TYPE_ANNOTATION, format!("unexpected type annotation `({ty})`"), span, "not used here".to_owned());
+    if allowed {
+        d.help("the only annotation hawser knows is `(secret)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`")
+    } else {
+        d.help("remove the annotation; `(secret)` is only allowed on values in an `env` block")
+    }
+}
+
+pub fn no_children(node: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::NO_CHILDREN, format!("`{node}` takes no children block"), span, "unexpected block".to_owned())
+        .help("remove the `{ … }` block; settings of this node are its arguments and properties")
+}
+
+pub fn duplicate_property(key: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(code::DUPLICATE_PROPERTY, format!("property `{key}` is given twice"), span, "given again here".to_owned())
+        .label(first, "first given here")
+        .help("keep one; KDL silently keeps the last, which hides mistakes")
+}
+
+// ---------------------------------------------------------------- value types
+
+pub fn wrong_type(expected: &str, found: &str, span: Span, help: Option<String>) -> Diagnostic {
+    Diagnostic::new(code::WRONG_TYPE, format!("expected {expected}, found {found}"), span, found.to_string()).maybe_help(help)
+}
+
+/// A value that failed its type's own check; `code` says which type.
+pub fn bad_value(code: Code, message: String, span: Span, label: String, help: Option<String>) -> Diagnostic {
+    Diagnostic::new(code, message, span, label).maybe_help(help)
+}
+
+pub fn bad_enum(value: &str, allowed: &[String], span: Span) -> Diagnostic {
+    let words: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    let d = Diagnostic::new(code::BAD_ENUM, format!("`{value}` is not one of {}", list(&words)), span, "not allowed here".to_owned());
+    match did_you_mean(value, words.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("use one of {}", list(&words))),
+    }
+}
+
+pub fn out_of_range(value: i128, min: Option<i64>, max: Option<i64>, span: Span) -> Diagnostic {
+    let range = match (min, max) {
+        (Some(a), Some(b)) => format!("from {a} to {b}"),
+        (Some(a), None) => format!("at least {a}"),
+        (None, Some(b)) => format!("at most {b}"),
+        (None, None) => "in range".to_owned(),
+    };
+    Diagnostic::new(code::OUT_OF_RANGE, format!("{value} is out of range: it must be {range}"), span, "out of range".to_owned())
+}
+
+// ---------------------------------------------------------------- references
+
+pub fn unknown_secret(name: &str, span: Span, declared: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(code::UNKNOWN_SECRET, format!("secret `{name}` is not declared"), span, "no such secret".to_owned());
+    match did_you_mean(name, declared.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("declare it at the top level with its source, e.g. `secret \"{name}\" vault=\"kv/data/…#key\"`")),
+    }
+}
+
+pub fn unknown_dependency(name: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::UNKNOWN_DEPENDENCY,
+        format!("`{name}` is not a declared service, job or external"),
+        span,
+        "unknown dependency".to_owned(),
+    );
+    match did_you_mean(name, known.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("declare it, e.g. `external \"{name}\" host=\"…\" port=…` for something the project does not run")),
+    }
+}
+
+pub fn unknown_port(name: &str, span: Span, workload: &str, ports: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(code::UNKNOWN_PORT, format!("`{workload}` declares no port `{name}`"), span, "no such port".to_owned());
+    match did_you_mean(name, ports.iter().copied()) {
+        Some(h) => d.help(h),
+        None if ports.is_empty() => d.help(format!("declare it in `{workload}`: `port \"{name}\" 8080`")),
+        None => d.help(format!("ports of `{workload}`: {}; or declare it: `port \"{name}\" 8080`", list(ports))),
+    }
+}
+
+pub fn duplicate_port(what: &str, span: Span, first: Span, workload: &str) -> Diagnostic {
+    Diagnostic::new(code::DUPLICATE_PORT, format!("port {what} is declared twice in `{workload}`"), span, "declared again here".to_owned())
+        .label(first, "first declared here")
+        .help("each port of a workload needs its own name and number")
+}
+
+pub fn self_dependency(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::SELF_DEPENDENCY, format!("`{name}` depends on itself"), span, "this is the workload itself".to_owned())
+        .help("remove it from `depends-on`")
+}
+
+pub fn unknown_workload(name: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let d =
+        Diagnostic::new(code::UNKNOWN_WORKLOAD, format!("`{name}` is not a declared service or job"), span, "unknown workload".to_owned());
+    match did_you_mean(name, known.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("declared workloads: {}", list(known))),
+    }
+}
+
+pub fn unknown_code(id: &str, span: Span, is_error: bool) -> Diagnostic {
+    if is_error {
+        Diagnostic::new(code::UNKNOWN_CODE, format!("`{id}` is an error and cannot be acknowledged"), span, "an error code".to_owned())
+            .help("only warnings (W codes) can be allowed; fix the error instead")
+    } else {
+        let ids: Vec<&str> = code::ALL.iter().filter(|c| c.id.starts_with('W')).map(|c| c.id).collect();
+        Diagnostic::new(code::UNKNOWN_CODE, format!("`{id}` is not a hawser warning code"), span, "unknown code".to_owned())
+            .help(format!("warning codes: {}", list(&ids)))
+    }
+}
+
+// ---------------------------------------------------------------- resources
+
+pub fn limit_below_request(what: &str, limit: &str, request: &str, limit_span: Span, request_span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::LIMIT_BELOW_REQUEST,
+        format!("{what} limit {limit} is below the request {request}"),
+        limit_span,
+        "limit".to_owned(),
+    )
+    .label(request_span, "request")
+    .help(format!("a {what} limit must be at least the request; raise the limit or lower the request"))
+}
+
+pub fn autoscale_range(min: i64, max: i64, min_span: Span, max_span: Span) -> Diagnostic {
+    Diagnostic::new(code::AUTOSCALE_RANGE, format!("autoscale min={min} is above max={max}"), min_span, "minimum".to_owned())
+        .label(max_span, "maximum")
+        .help("min must be at most max")
+}
+
+pub fn autoscale_target(span: Span) -> Diagnostic {
+    Diagnostic::new(code::AUTOSCALE_TARGET, "autoscale has no target to scale on", span, "no cpu-percent or memory-percent".to_owned())
+        .help("add a target, e.g. `cpu-percent=70`")
+}
+
+pub fn autoscale_request(what: &str, span: Span, workload: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::AUTOSCALE_REQUEST,
+        format!("autoscaling on {what} needs a {what} request on `{workload}`"),
+        span,
+        format!("{what} target"),
+    )
+    .help(format!("utilisation is measured against the request: add `{what} request=…`"))
+}
+
+// ---------------------------------------------------------------- workloads
+
+pub fn no_source(kind: &str, name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::NO_SOURCE,
+        format!("{kind} `{name}` says neither how to build it nor which image to run"),
+        span,
+        "no `build` or `image`".to_owned(),
+    )
+    .help(
+        "add `build \"go\" main=\"./cmd/NAME\"` to build it, or `image \"registry/name:tag\"` to run a prebuilt image"
+            .replace("NAME", name),
+    )
+}
+
+pub fn two_sources(name: &str, build: Span, image: Span) -> Diagnostic {
+    Diagnostic::new(code::TWO_SOURCES, format!("`{name}` has both `build` and `image`"), image, "image".to_owned())
+        .label(build, "build")
+        .help("keep one: `build` builds from source (and names the image), `image` runs a prebuilt one")
+}
+
+pub fn image_on_systemd(name: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::IMAGE_ON_SYSTEMD,
+        format!("`{name}` runs a prebuilt image, which environment `{env}` (systemd) cannot run"),
+        span,
+        "prebuilt image".to_owned(),
+    )
+    .help(format!("build it from source with `build`, or leave it out of `{env}` with `workloads`"))
+}
+
+pub fn probe_shape(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::PROBE_SHAPE, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn metrics_timeout(timeout: &str, interval: &str, span: Span, interval_span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::METRICS_TIMEOUT,
+        format!("scrape timeout {timeout} is longer than the interval {interval}"),
+        span,
+        "timeout".to_owned(),
+    )
+    .label(interval_span, "interval")
+    .help("Prometheus rejects a timeout above the interval: shorten the timeout or lengthen the interval")
+}
+
+pub fn socket_port(port: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::SOCKET_PORT, format!("port `{port}` cannot be socket-activated: {why}"), span, "socket port".to_owned())
+        .help("socket activation hands a listening TCP socket to the service; name a TCP port the service serves")
+}
+
+// ---------------------------------------------------------------- environments and overlays
+
+pub fn unknown_overlay(kind: &str, name: &str, span: Span, env: &str, known: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::UNKNOWN_OVERLAY,
+        format!("environment `{env}` changes {kind} `{name}`, which is not declared"),
+        span,
+        format!("no such {kind}"),
+    );
+    match did_you_mean(name, known.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("an overlay changes a {kind} declared at the top level; declare `{kind} \"{name}\"` there first")),
+    }
+}
+
+pub fn overlay_kind(written: &str, name: &str, actual: &str, span: Span, decl: Span) -> Diagnostic {
+    Diagnostic::new(code::OVERLAY_KIND, format!("`{name}` is a {actual}, not a {written}"), span, format!("written as a {written}"))
+        .label(decl, format!("declared as a {actual} here"))
+        .help(format!("write `{actual} \"{name}\" {{ … }}` in the environment"))
+}
+
+pub fn null_outside_map(span: Span) -> Diagnostic {
+    Diagnostic::new(code::NULL_OUTSIDE_MAP, "#null can only remove a key from a map", span, "#null here".to_owned())
+        .help("in an overlay, `KEY #null` removes a key from `env`, `labels` and other maps; to change a setting, give its new value")
+}
+
+pub fn not_overridable(what: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::NOT_OVERRIDABLE, format!("`{what}` cannot change per environment"), span, "in an environment".to_owned())
+        .help(why.to_owned())
+}
+
+pub fn platform_setting(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::PLATFORM_SETTING, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+// ---------------------------------------------------------------- secrets
+
+pub fn credential_literal(key: &str, span: Span) -> Diagnostic {
+    let secret = key.to_ascii_lowercase().replace('_', "-");
+    Diagnostic::new(code::CREDENTIAL_LITERAL, format!("`{key}` looks like a credential but holds a plain value"), span, "plain value in the spec".to_owned())
+        .help(format!("declare a secret and refer to it: `secret \"{secret}\" vault=\"kv/data/…#key\"` at the top level, then `{key} (secret)\"{secret}\"`"))
+}
+
+pub fn secret_platform(secret: &str, span: Span, env: &str, decl: Span) -> Diagnostic {
+    Diagnostic::new(code::SECRET_PLATFORM, format!("secret `{secret}` comes from a Kubernetes Secret, which environment `{env}` (systemd) cannot read"), span, "used here".to_owned())
+        .label(decl, "source declared here")
+        .help(format!("give `{secret}` a source systemd can read (`vault=`, `env=` or `file=`), in an overlay of `{env}` if only that environment differs: `secret \"{secret}\" file=\"/etc/…\"`"))
+}
+
+pub fn secret_source(name: &str, span: Span, count: usize) -> Diagnostic {
+    let msg = if count == 0 { format!("secret `{name}` has no source") } else { format!("secret `{name}` has {count} sources") };
+    Diagnostic::new(code::SECRET_SOURCE, msg, span, "secret".to_owned())
+        .help("give exactly one of `vault=\"path#key\"`, `env=\"VAR\"`, `file=\"/path\"` or `kubernetes=\"name/key\"`")
+}
+
+// ---------------------------------------------------------------- graph
+
+pub fn cycle(nodes: &[String], edges: &[(Span, String)]) -> Diagnostic {
+    let path = nodes.iter().chain(nodes.first()).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → ");
+    let mut d = Diagnostic {
+        code: code::CYCLE,
+        message: format!("dependency cycle: {path}"),
+        labels: Vec::new(),
+        help: None,
+        environments: Vec::new(),
+    };
+    for (i, (span, label)) in edges.iter().enumerate() {
+        d.labels.push(Label { span: *span, message: Some(label.clone()), primary: i == 0 });
+    }
+    d.help("nothing on a cycle can start first; remove one of these dependencies")
+}
+
+pub fn not_running(dep: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(code::NOT_RUNNING, format!("`{dep}` does not run in environment `{env}`"), span, "needed here".to_owned())
+        .help(format!("add `{dep}` to the `workloads` of `{env}`, or declare what it stands for there as an `external`"))
+}
+
+pub fn scheduled_dependency(dep: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::SCHEDULED_DEPENDENCY,
+        format!("`{dep}` is a scheduled job; nothing can wait for it to start"),
+        span,
+        "scheduled job".to_owned(),
+    )
+    .help("depend on services, run-once jobs and externals only")
+}
+
+// ---------------------------------------------------------------- warnings
+
+pub fn no_readiness(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::NO_READINESS, format!("service `{name}` has no readiness check"), span, "service".to_owned())
+        .help("without one, traffic reaches instances that are still starting; add `health { ready \"/readyz\" port=\"http\" }`, or `allow \"W0101\" reason=\"…\"`")
+}
+
+pub fn no_memory_limit(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::NO_MEMORY_LIMIT, format!("`{name}` has no memory limit"), span, "workload".to_owned()).help(
+        "one leak can then take the whole host or node; add `memory request=\"256Mi\" limit=\"512Mi\"`, or `allow \"W0102\" reason=\"…\"`",
+    )
+}
+
+pub fn latest_tag(image: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::LATEST_TAG, format!("image `{image}` is not pinned to a version"), span, "`latest` or no tag".to_owned())
+        .help("`latest` changes under you and makes rollbacks guesswork; pin a version tag or a digest")
+}
+
+pub fn single_replica(name: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::SINGLE_REPLICA,
+        format!("service `{name}` runs a single replica in production environment `{env}`"),
+        span,
+        "one replica".to_owned(),
+    )
+    .help("one instance means downtime at every deploy and node failure; run at least 2, or `allow \"W0104\" reason=\"…\"`")
+}
+
+pub fn replicas_on_systemd(name: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::REPLICAS_ON_SYSTEMD,
+        format!("`{name}` asks for several replicas, but on systemd environment `{env}` each host runs one instance"),
+        span,
+        "replicas".to_owned(),
+    )
+    .help("list more hosts in `runs-on \"systemd\"` to run more instances; `replicas` is ignored there")
+}
+
+pub fn unused_secret(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::UNUSED_SECRET, format!("secret `{name}` is declared but no workload uses it"), span, "unused".to_owned())
+        .help(format!("use it in an `env` block (`KEY (secret)\"{name}\"`) or remove the declaration"))
+}
+
+pub fn unused_allow(id: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::UNUSED_ALLOW, format!("`allow \"{id}\"` acknowledges nothing here"), span, "nothing to acknowledge".to_owned())
+        .help("the warning it acknowledged no longer fires; remove the `allow` so it does not hide a later one")
+}
+
+pub fn overlay_not_running(name: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::OVERLAY_NOT_RUNNING,
+        format!("environment `{env}` changes `{name}`, which does not run there"),
+        span,
+        "has no effect".to_owned(),
+    )
+    .help(format!("add `{name}` to the `workloads` of `{env}`, or remove this overlay"))
+}
+
+pub fn autoscale_on_systemd(name: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::AUTOSCALE_ON_SYSTEMD,
+        format!("`{name}` autoscales, but systemd environment `{env}` cannot"),
+        span,
+        "ignored on systemd".to_owned(),
+    )
+    .help("autoscaling needs Kubernetes; on systemd each listed host runs one instance")
+}
+
+fn first_sentence(doc: &str) -> String {
+    match doc.find(". ") {
+        Some(i) => doc[..=i].to_owned(),
+        None => doc.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_ordered() {
+        for w in code::ALL.windows(2) {
+            assert!(w[0].id < w[1].id || w[0].id.starts_with('E') && w[1].id.starts_with('W'), "{} then {}", w[0].id, w[1].id);
+        }
+    }
+
+    #[test]
+    fn every_code_has_an_explanation_with_an_example() {
+        for c in code::ALL {
+            let text = explain(c.id).unwrap_or_else(|| panic!("{} has no explanation in stdlib/explain.md", c.id));
+            assert!(text.contains("```kdl"), "{} has no example", c.id);
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_near_names_only() {
+        assert_eq!(nearest("replica", ["replicas", "port"]), Some("replicas"));
+        assert_eq!(nearest("xyz", ["replicas", "port"]), None);
+    }
+}

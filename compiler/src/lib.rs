@@ -1,0 +1,20 @@
+//! hawser: a compiler for deployments.
+//!
+//! The stages, each a module whose output type says what has been checked:
+//! [`syntax`] (text → [`syntax::Document`]) → [`lower`] and [`overlay`] (→ the typed
+//! [`model`]) → [`graph`] → emit (next). [`check::check`] runs them all. The core does no
+//! I/O: it takes text and returns data; only the CLI reads and writes files.
+
+pub mod check;
+pub mod diagnostics;
+pub mod graph;
+pub mod lower;
+pub mod model;
+pub mod overlay;
+pub mod schema;
+pub mod span;
+pub mod syntax;
+pub mod values;
+
+pub use check::{Analysis, check};
+pub mod render;

@@ -1,0 +1,388 @@
+//! The typed model of a spec: what the checker has proven, what the generators read.
+//!
+//! Every value carries the span it came from, so that later stages (semantic checks, the
+//! source map of generated files) can point back at the spec. Settings the spec leaves out
+//! are `None` here; their defaults live in the accessor methods, in one place.
+
+use std::collections::BTreeMap;
+
+use crate::span::{Span, Spanned};
+use crate::values::{Bytes, Cpu, Duration, ImageRef};
+
+/// The spec as one environment sees it, or the base spec before any overlay.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct View {
+    pub project: Project,
+    pub secrets: BTreeMap<String, Secret>,
+    pub externals: BTreeMap<String, External>,
+    pub workloads: BTreeMap<String, Workload>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Project {
+    pub name: Spanned<String>,
+    pub registry: Option<Spanned<String>>,
+    pub version: Version,
+    pub go: Option<Spanned<String>>,
+    pub platforms: Vec<Spanned<String>>,
+    pub stamp_version: Option<Spanned<String>>,
+    pub stamp_commit: Option<Spanned<String>>,
+    pub source: Option<Spanned<String>>,
+    pub allows: Vec<Allow>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Version {
+    /// `version from="git"`: `git describe` at build time, `--version` for deploy artifacts.
+    #[default]
+    Git,
+    Literal(Spanned<String>),
+}
+
+impl Project {
+    pub fn platforms(&self) -> Vec<&str> {
+        if self.platforms.is_empty() { vec!["linux/amd64"] } else { self.platforms.iter().map(|p| p.value.as_str()).collect() }
+    }
+
+    pub fn stamp_version(&self) -> &str {
+        self.stamp_version.as_ref().map_or("main.version", |s| s.value.as_str())
+    }
+
+    pub fn stamp_commit(&self) -> &str {
+        self.stamp_commit.as_ref().map_or("main.commit", |s| s.value.as_str())
+    }
+}
+
+/// `allow "W0104" reason="…"`: a warning the spec acknowledges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Allow {
+    pub code: Spanned<String>,
+    pub reason: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Secret {
+    pub name: Spanned<String>,
+    pub source: Option<SecretSource>,
+    pub delivery: Delivery,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `path#key` in Vault's KV store.
+    Vault { path: String, key: String },
+    /// An environment variable of the operator's deploy step.
+    Env(String),
+    /// A file on the host.
+    File(String),
+    /// An existing Kubernetes Secret and its key.
+    Kubernetes { name: String, key: String },
+}
+
+impl SecretSource {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SecretSource::Vault { .. } => "vault",
+            SecretSource::Env(_) => "env",
+            SecretSource::File(_) => "file",
+            SecretSource::Kubernetes { .. } => "kubernetes",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Delivery {
+    #[default]
+    Auto,
+    File,
+    Env,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct External {
+    pub name: Spanned<String>,
+    pub host: Spanned<String>,
+    pub port: Spanned<u16>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    pub name: Spanned<String>,
+    pub kind: WorkloadKind,
+    pub source: Option<Source>,
+    pub args: Vec<Spanned<String>>,
+    pub ports: Vec<Port>,
+    pub replicas: Option<Spanned<u32>>,
+    pub cpu: Resources<Cpu>,
+    pub memory: Resources<Bytes>,
+    pub health: Health,
+    pub env: BTreeMap<String, EnvVar>,
+    pub labels: BTreeMap<String, Spanned<String>>,
+    pub depends_on: Vec<Spanned<String>>,
+    pub metrics: Option<Metrics>,
+    pub shutdown: Shutdown,
+    pub autoscale: Option<Autoscale>,
+    pub allows: Vec<Allow>,
+    pub kubernetes: KubernetesOptions,
+    pub systemd: SystemdOptions,
+    pub docker: DockerOptions,
+    /// The declaration's head: `service "api"`.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkloadKind {
+    Service,
+    Job(JobOptions),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobOptions {
+    pub schedule: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub retries: Option<Spanned<u32>>,
+    pub concurrency: Option<Spanned<String>>,
+}
+
+impl Workload {
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            WorkloadKind::Service => "service",
+            WorkloadKind::Job(_) => "job",
+        }
+    }
+
+    pub fn is_service(&self) -> bool {
+        matches!(self.kind, WorkloadKind::Service)
+    }
+
+    pub fn job(&self) -> Option<&JobOptions> {
+        match &self.kind {
+            WorkloadKind::Job(j) => Some(j),
+            WorkloadKind::Service => None,
+        }
+    }
+
+    /// A job with a schedule.
+    pub fn is_scheduled(&self) -> bool {
+        self.job().is_some_and(|j| j.schedule.is_some())
+    }
+
+    pub fn replicas(&self) -> u32 {
+        self.replicas.as_ref().map_or(1, |r| r.value)
+    }
+
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name.value == name)
+    }
+
+    /// The secrets this workload uses, each once, in name order.
+    pub fn secrets(&self) -> Vec<&Spanned<String>> {
+        let mut out: Vec<&Spanned<String>> = self
+            .env
+            .values()
+            .filter_map(|v| match &v.value {
+                EnvValue::Secret(s) => Some(s),
+                EnvValue::Literal(_) => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.value.cmp(&b.value));
+        out.dedup_by(|a, b| a.value == b.value);
+        out
+    }
+
+    pub fn allows(&self, code: &str) -> bool {
+        self.allows.iter().any(|a| a.code.value == code)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Build { language: String, main: Spanned<String>, binary: Option<String>, span: Span },
+    Image { reference: Spanned<String>, image: ImageRef, span: Span },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Port {
+    pub name: Spanned<String>,
+    pub number: Spanned<u16>,
+    pub protocol: Protocol,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resources<T> {
+    pub request: Option<Spanned<T>>,
+    pub limit: Option<Spanned<T>>,
+}
+
+impl<T> Default for Resources<T> {
+    fn default() -> Self {
+        Resources { request: None, limit: None }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Health {
+    pub ready: Option<Probe>,
+    pub live: Option<Probe>,
+    pub startup: Option<Probe>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    pub check: ProbeCheck,
+    pub port: Option<Spanned<String>>,
+    pub period: Option<Spanned<Duration>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub failures: Option<Spanned<u32>>,
+    pub delay: Option<Spanned<Duration>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProbeCheck {
+    Http(Spanned<String>),
+    Tcp,
+    Grpc,
+    Exec(Vec<Spanned<String>>),
+}
+
+impl Probe {
+    pub fn period_seconds(&self) -> u64 {
+        self.period.as_ref().map_or(10, |d| d.seconds().max(1))
+    }
+    pub fn timeout_seconds(&self) -> u64 {
+        self.timeout.as_ref().map_or(1, |d| d.seconds().max(1))
+    }
+    pub fn failures(&self) -> u32 {
+        self.failures.as_ref().map_or(3, |f| f.value)
+    }
+    pub fn delay_seconds(&self) -> u64 {
+        self.delay.as_ref().map_or(0, |d| d.seconds())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvVar {
+    pub key: Spanned<String>,
+    pub value: EnvValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EnvValue {
+    Literal(Spanned<String>),
+    /// `(secret)"name"`: a reference, never a value.
+    Secret(Spanned<String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metrics {
+    pub port: Spanned<String>,
+    pub path: Option<Spanned<String>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub span: Span,
+}
+
+impl Metrics {
+    pub fn path(&self) -> &str {
+        self.path.as_ref().map_or("/metrics", |p| p.value.as_str())
+    }
+    pub fn interval_text(&self) -> &str {
+        self.interval.as_ref().map_or("30s", |d| d.text.as_str())
+    }
+    pub fn timeout_text(&self) -> &str {
+        self.timeout.as_ref().map_or("10s", |d| d.text.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Shutdown {
+    pub grace: Option<Spanned<Duration>>,
+    pub drain: Option<Spanned<Duration>>,
+}
+
+impl Shutdown {
+    pub fn grace_seconds(&self) -> u64 {
+        self.grace.as_ref().map_or(30, |d| d.seconds())
+    }
+    pub fn drain_seconds(&self) -> u64 {
+        self.drain.as_ref().map_or(5, |d| d.seconds())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    pub min: Spanned<u32>,
+    pub max: Spanned<u32>,
+    pub cpu_percent: Option<Spanned<u32>>,
+    pub memory_percent: Option<Spanned<u32>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KubernetesOptions {
+    pub service_account_token: bool,
+    pub priority_class: Option<String>,
+    pub node_selector: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SystemdOptions {
+    pub notify: bool,
+    pub user: Option<String>,
+    pub socket: Option<Spanned<String>>,
+    pub restart_sec: Option<Spanned<Duration>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DockerOptions {
+    pub runtime: Option<String>,
+}
+
+/// Where an environment runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Platform {
+    Kubernetes { namespace: Spanned<String> },
+    Systemd { hosts: Vec<Spanned<String>> },
+}
+
+impl Platform {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Platform::Kubernetes { .. } => "kubernetes",
+            Platform::Systemd { .. } => "systemd",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Environment {
+    pub name: Spanned<String>,
+    pub production: bool,
+    /// `None` when `runs-on` is missing or invalid (already reported).
+    pub platform: Option<Platform>,
+    /// The spec after this environment's overlays, with only the workloads that run here.
+    pub view: View,
+    pub span: Span,
+}
+
+/// The whole checked spec: the base, and every environment's view of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Spec {
+    pub base: View,
+    pub environments: BTreeMap<String, Environment>,
+}

@@ -1,0 +1,220 @@
+//! Diagnostics as text for people (miette) and as JSON for tools. Pure functions of the
+//! diagnostics and the spec text: the CLI decides where the text goes.
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::span::Span;
+
+/// How human output looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// Renders diagnostics as miette reports, one after another.
+pub fn human(diags: &[Diagnostic], path: &str, text: &str, style: Style) -> String {
+    let source = NamedSource::new(path, text.to_owned());
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
+    let mut out = String::new();
+    for d in diags {
+        let report = Report { d, source: &source, text };
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&format!("{}: {}\n", d.code.id, d.message));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The one-line summary after the diagnostics.
+pub fn summary(diags: &[Diagnostic], path: &str) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let plural = |n: usize, w: &str| if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") };
+    match (errors, warnings) {
+        (0, 0) => format!("{path}: no problems found"),
+        (0, w) => format!("{path}: {}", plural(w, "warning")),
+        (e, 0) => format!("{path}: {}", plural(e, "error")),
+        (e, w) => format!("{path}: {} and {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+struct Report<'a> {
+    d: &'a Diagnostic,
+    source: &'a NamedSource<String>,
+    text: &'a str,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)?;
+        match self.d.environments.as_slice() {
+            [] => Ok(()),
+            [one] => write!(f, " (in environment `{one}`)"),
+            many => write!(f, " (in environments {})", many.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")),
+        }
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.d.code.id))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity() {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let len = self.text.len();
+        Some(Box::new(self.d.labels.iter().map(move |l| {
+            let start = (l.span.start as usize).min(len);
+            let end = (l.span.end as usize).min(len).max(start);
+            let span = SourceSpan::new(start.into(), end - start);
+            if l.primary {
+                LabeledSpan::new_primary_with_span(l.message.clone(), span)
+            } else {
+                LabeledSpan::new_with_span(l.message.clone(), span)
+            }
+        })))
+    }
+}
+
+/// A position for tools: 1-based line and column (in characters), and the byte offset.
+#[derive(Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    message: Option<&'a str>,
+    primary: bool,
+    start: Position,
+    end: Position,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: Severity,
+    title: &'a str,
+    message: &'a str,
+    help: Option<&'a str>,
+    environments: &'a [String],
+    labels: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    file: &'a str,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+/// Renders diagnostics as one JSON document.
+pub fn json(diags: &[Diagnostic], path: &str, text: &str) -> String {
+    let index = LineIndex::new(text);
+    let report = JsonReport {
+        file: path,
+        errors: diags.iter().filter(|d| d.is_error()).count(),
+        warnings: diags.iter().filter(|d| !d.is_error()).count(),
+        diagnostics: diags
+            .iter()
+            .map(|d| JsonDiagnostic {
+                code: d.code.id,
+                severity: d.severity(),
+                title: d.code.title,
+                message: &d.message,
+                help: d.help.as_deref(),
+                environments: &d.environments,
+                labels: d
+                    .labels
+                    .iter()
+                    .map(|l| JsonLabel {
+                        message: l.message.as_deref(),
+                        primary: l.primary,
+                        start: index.position(l.span.start as usize),
+                        end: index.position(l.span.end as usize),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Maps byte offsets to lines and columns.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let column = self.text[self.starts[line]..offset].chars().count() + 1;
+        Position { line: line + 1, column, offset }
+    }
+
+    /// The byte span of a 1-based line, without its newline.
+    pub fn line_span(&self, line: usize) -> Option<Span> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self.starts.get(line).map_or(self.text.len(), |e| e - 1);
+        Some(Span::new(start, end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let idx = LineIndex::new("ab\nçd\n");
+        let p = idx.position(5);
+        assert_eq!((p.line, p.column), (2, 2));
+        assert_eq!(idx.position(0).line, 1);
+        assert_eq!(idx.position(100).line, 3);
+    }
+}

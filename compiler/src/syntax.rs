@@ -1,0 +1,168 @@
+//! Syntax: spec text to a plain tree of nodes, entries and spans.
+//!
+//! This is the only module that knows the `kdl` crate. Everything after it works on
+//! [`Document`], so the parser can be replaced without touching the rest.
+
+use crate::diagnostics::{self, Diagnostic};
+use crate::span::{Span, Spanned};
+
+/// A parsed spec: top-level nodes in source order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Document {
+    pub nodes: Vec<Node>,
+}
+
+/// One KDL node: `name arg… key=value… { children }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub name: Spanned<String>,
+    /// A type annotation on the node itself, `(x)name`; hawser uses none.
+    pub ty: Option<Spanned<String>>,
+    pub args: Vec<Entry>,
+    pub props: Vec<Prop>,
+    pub children: Option<Vec<Node>>,
+    /// The whole node, from its name to the end of its children block.
+    pub span: Span,
+}
+
+/// A property `key=value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prop {
+    pub key: Spanned<String>,
+    pub value: Entry,
+}
+
+/// A value with its optional type annotation, `(secret)"db-password"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub ty: Option<Spanned<String>>,
+    pub value: Value,
+    /// The value's own text, without annotation or key.
+    pub span: Span,
+    /// The whole entry: key, annotation and value.
+    pub entry_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    String(String),
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+    Null,
+}
+
+impl Value {
+    /// What kind of value this is, for messages: "a string", "an integer", ….
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::String(_) => "a string",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a decimal number",
+            Value::Bool(_) => "a boolean",
+            Value::Null => "#null",
+        }
+    }
+}
+
+impl Node {
+    pub fn prop(&self, key: &str) -> Option<&Entry> {
+        self.props.iter().rev().find(|p| p.key.value == key).map(|p| &p.value)
+    }
+
+    pub fn children(&self) -> &[Node] {
+        self.children.as_deref().unwrap_or(&[])
+    }
+
+    /// The span of the node's head: its name, arguments and properties.
+    pub fn head_span(&self) -> Span {
+        let end = self
+            .args
+            .iter()
+            .map(|a| a.entry_span.end)
+            .chain(self.props.iter().map(|p| p.value.entry_span.end))
+            .fold(self.name.span.end, u32::max);
+        Span { start: self.name.span.start, end }
+    }
+}
+
+/// Parses spec text. On a syntax error there is no document, and every syntax error
+/// the parser found is reported.
+pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    match kdl::KdlDocument::parse_v2(text) {
+        Ok(doc) => (Some(Document { nodes: doc.nodes().iter().map(|n| lower_node(n, text)).collect() }), Vec::new()),
+        Err(err) => {
+            let mut diags: Vec<Diagnostic> = err
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let span = to_span(d.span);
+                    diagnostics::syntax_error(
+                        d.message.clone().unwrap_or_else(|| "invalid KDL".to_owned()),
+                        narrow_to_first_line(text, span),
+                        d.label.clone(),
+                        d.help.clone(),
+                    )
+                })
+                .collect();
+            if diags.is_empty() {
+                diags.push(diagnostics::syntax_error("invalid KDL".to_owned(), Span::new(0, 0), None, None));
+            }
+            diags.sort_by_key(|d| d.primary_span());
+            diags.dedup_by(|a, b| a.primary_span() == b.primary_span() && a.message == b.message);
+            (None, diags)
+        }
+    }
+}
+
+fn lower_node(node: &kdl::KdlNode, text: &str) -> Node {
+    let mut args = Vec::new();
+    let mut props = Vec::new();
+    for entry in node.entries() {
+        let lowered = lower_entry(entry);
+        match entry.name() {
+            Some(key) => props.push(Prop { key: ident(key), value: lowered }),
+            None => args.push(lowered),
+        }
+    }
+    let children = node.children().map(|doc| doc.nodes().iter().map(|n| lower_node(n, text)).collect());
+    let mut span = to_span(node.span());
+    // The node's span can run on over trailing whitespace and the terminator; a diagnostic
+    // underlining a node should stop at its last visible character.
+    while span.end > span.start && text.as_bytes().get(span.end as usize - 1).is_some_and(|b| b.is_ascii_whitespace() || *b == b';') {
+        span.end -= 1;
+    }
+    Node { name: ident(node.name()), ty: node.ty().map(ident), args, props, children, span }
+}
+
+fn lower_entry(entry: &kdl::KdlEntry) -> Entry {
+    let entry_span = to_span(entry.span());
+    // A value's span is the entry's end minus the length of the value's text.
+    let repr_len = entry.format().map(|f| f.value_repr.len()).unwrap_or(entry_span.len());
+    let span = Span::new((entry_span.end as usize).saturating_sub(repr_len).max(entry_span.start as usize), entry_span.end as usize);
+    let value = match entry.value() {
+        kdl::KdlValue::String(s) => Value::String(s.clone()),
+        kdl::KdlValue::Integer(i) => Value::Int(*i),
+        kdl::KdlValue::Float(f) => Value::Float(*f),
+        kdl::KdlValue::Bool(b) => Value::Bool(*b),
+        kdl::KdlValue::Null => Value::Null,
+    };
+    Entry { ty: entry.ty().map(ident), value, span, entry_span }
+}
+
+fn ident(id: &kdl::KdlIdentifier) -> Spanned<String> {
+    Spanned::new(id.value().to_owned(), to_span(id.span()))
+}
+
+fn to_span(s: miette::SourceSpan) -> Span {
+    Span::new(s.offset(), s.offset() + s.len())
+}
+
+/// Some parser errors span several lines (a whole node); point at the first one.
+fn narrow_to_first_line(text: &str, span: Span) -> Span {
+    let range = span.range();
+    match text.get(range.clone()).and_then(|s| s.find('\n')) {
+        Some(nl) if nl > 0 => Span::new(range.start, range.start + nl),
+        _ => span,
+    }
+}

@@ -1,0 +1,698 @@
+//! The value types of the spec language: CPU quantities, byte sizes, durations, names,
+//! cron expressions and the rest, each parsed from text with an error that says how to fix it.
+
+use std::fmt;
+
+use crate::diagnostics::{Code, code};
+
+/// Why a text is not a value of a type: which code, a message, and help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub code: Code,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+fn invalid(code: Code, message: impl Into<String>, help: impl Into<Option<String>>) -> Invalid {
+    Invalid { code, message: message.into(), help: help.into() }
+}
+
+/// CPU in millicores, with the text it was written as.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cpu {
+    pub millis: u64,
+}
+
+impl Cpu {
+    pub fn parse(text: &str) -> Result<Cpu, Invalid> {
+        let help = || Some("write whole or fractional cores (`1`, `0.5`) or millicores (`250m`)".to_owned());
+        let t = text.trim();
+        let millis = if let Some(m) = t.strip_suffix('m') {
+            digits(m).ok_or_else(|| invalid(code::BAD_CPU, format!("`{text}` is not a CPU quantity"), help()))?
+        } else {
+            let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+            let whole = digits(whole).ok_or_else(|| invalid(code::BAD_CPU, format!("`{text}` is not a CPU quantity"), help()))?;
+            if frac.len() > 3 || !frac.chars().all(|c| c.is_ascii_digit()) || (t.contains('.') && frac.is_empty()) {
+                return Err(invalid(
+                    code::BAD_CPU,
+                    format!("`{text}` is not a CPU quantity"),
+                    Some("CPU is counted to the millicore: at most three decimals (`0.125`), or millicores (`125m`)".to_owned()),
+                ));
+            }
+            let frac_millis = format!("{frac:0<3}").parse::<u64>().unwrap_or(0);
+            whole.saturating_mul(1000).saturating_add(frac_millis)
+        };
+        if millis == 0 {
+            return Err(invalid(
+                code::BAD_CPU,
+                "a CPU quantity must be more than zero",
+                Some("leave the setting out for no request or limit".to_owned()),
+            ));
+        }
+        if millis > 1_000_000 {
+            return Err(invalid(code::BAD_CPU, format!("`{text}` is more CPU than any machine has"), help()));
+        }
+        Ok(Cpu { millis })
+    }
+
+    /// The Kubernetes form: whole cores where exact, millicores otherwise.
+    pub fn kubernetes(&self) -> String {
+        if self.millis.is_multiple_of(1000) { (self.millis / 1000).to_string() } else { format!("{}m", self.millis) }
+    }
+}
+
+impl fmt::Display for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.kubernetes())
+    }
+}
+
+/// A byte size, with the suffix it was written with (kept for output).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes {
+    pub bytes: u64,
+    pub text: String,
+}
+
+const BYTE_SUFFIXES: &[(&str, u64)] = &[
+    ("Ki", 1 << 10),
+    ("Mi", 1 << 20),
+    ("Gi", 1 << 30),
+    ("Ti", 1 << 40),
+    ("k", 1_000),
+    ("M", 1_000_000),
+    ("G", 1_000_000_000),
+    ("T", 1_000_000_000_000),
+];
+
+impl Bytes {
+    pub fn parse(text: &str) -> Result<Bytes, Invalid> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, suffix) = t.split_at(split);
+        let Some(n) = digits(num) else {
+            return Err(invalid(
+                code::BAD_BYTES,
+                format!("`{text}` is not a byte size"),
+                Some("write a whole number and a unit: `512Mi`, `1Gi`".to_owned()),
+            ));
+        };
+        if suffix.is_empty() {
+            return Err(invalid(
+                code::BAD_BYTES,
+                format!("`{text}` has no unit, so it would mean {n} bytes"),
+                Some(format!("write the unit: `{n}Mi` (mebibytes) or `{n}Gi` (gibibytes)")),
+            ));
+        }
+        if let Some((_, mult)) = BYTE_SUFFIXES.iter().find(|(s, _)| *s == suffix) {
+            if n == 0 {
+                return Err(invalid(
+                    code::BAD_BYTES,
+                    "a byte size must be more than zero",
+                    Some("leave the setting out for no request or limit".to_owned()),
+                ));
+            }
+            let bytes = n.checked_mul(*mult).ok_or_else(|| invalid(code::BAD_BYTES, format!("`{text}` is too large"), None))?;
+            return Ok(Bytes { bytes, text: t.to_owned() });
+        }
+        let lower = suffix.to_ascii_lowercase();
+        let fix = match lower.trim_end_matches('b').trim_end_matches('i') {
+            "k" => Some(("k", "Ki")),
+            "m" => Some(("M", "Mi")),
+            "g" => Some(("G", "Gi")),
+            "t" => Some(("T", "Ti")),
+            _ => None,
+        };
+        let help = match fix {
+            Some((dec, bin)) => format!(
+                "write `{n}{dec}` ({n}×10^{p} bytes) or, more likely, `{n}{bin}` ({n}×2^{q} bytes)",
+                p = decimal_power(dec),
+                q = binary_power(bin)
+            ),
+            None => "units are `Ki`, `Mi`, `Gi`, `Ti` (powers of 2) or `k`, `M`, `G`, `T` (powers of 10)".to_owned(),
+        };
+        Err(invalid(code::BAD_BYTES, format!("`{suffix}` is not a byte unit hawser accepts"), Some(help)))
+    }
+}
+
+fn decimal_power(s: &str) -> u32 {
+    match s {
+        "k" => 3,
+        "M" => 6,
+        "G" => 9,
+        _ => 12,
+    }
+}
+
+fn binary_power(s: &str) -> u32 {
+    match s {
+        "Ki" => 10,
+        "Mi" => 20,
+        "Gi" => 30,
+        _ => 40,
+    }
+}
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A duration in milliseconds, with the text it was written as.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration {
+    pub millis: u64,
+    pub text: String,
+}
+
+impl Duration {
+    pub fn parse(text: &str) -> Result<Duration, Invalid> {
+        let t = text.trim();
+        let help = || Some("write a number and a unit (`ms`, `s`, `m`, `h`): `30s`, `5m`, `1m30s`".to_owned());
+        if t.is_empty() {
+            return Err(invalid(code::BAD_DURATION, "empty duration", help()));
+        }
+        if let Some(n) = digits(t) {
+            return Err(invalid(
+                code::BAD_DURATION,
+                format!("`{text}` has no unit"),
+                Some(format!("write `{n}s` for seconds or `{n}m` for minutes")),
+            ));
+        }
+        let mut millis: u64 = 0;
+        let mut rest = t;
+        while !rest.is_empty() {
+            let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let n = digits(&rest[..split]).ok_or_else(|| invalid(code::BAD_DURATION, format!("`{text}` is not a duration"), help()))?;
+            rest = &rest[split..];
+            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let mult = match &rest[..unit_len] {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                other => return Err(invalid(code::BAD_DURATION, format!("`{other}` is not a duration unit"), help())),
+            };
+            millis = millis.saturating_add(n.saturating_mul(mult));
+            rest = &rest[unit_len..];
+        }
+        Ok(Duration { millis, text: t.to_owned() })
+    }
+
+    pub fn seconds(&self) -> u64 {
+        self.millis.div_ceil(1000)
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A DNS-1123 label: lower-case letters, digits and `-`, at most 63 characters.
+pub fn dns_label(s: &str) -> Result<(), Invalid> {
+    let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let starts = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    let ends = s.chars().last().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if s.len() > 63 {
+        return Err(invalid(
+            code::BAD_NAME,
+            format!("`{s}` is {} characters long; names are at most 63", s.len()),
+            Some("shorten it: it becomes a Kubernetes object name and a systemd unit name".to_owned()),
+        ));
+    }
+    if ok_chars && starts && ends {
+        return Ok(());
+    }
+    let suggestion = to_dns_label(s);
+    let help = if !suggestion.is_empty() && suggestion != s {
+        format!("names are lower-case letters, digits and `-`, starting with a letter: `{suggestion}`")
+    } else {
+        "names are lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit".to_owned()
+    };
+    Err(invalid(code::BAD_NAME, format!("`{s}` is not a valid name"), Some(help)))
+}
+
+fn to_dns_label(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_start_matches(|c: char| c.is_ascii_digit()).trim_matches('-').to_owned();
+    out.chars().take(63).collect()
+}
+
+/// A port name: a DNS label of at most 15 characters with at least one letter (IANA service name).
+pub fn port_name(s: &str) -> Result<(), Invalid> {
+    dns_label(s)?;
+    if s.len() > 15 {
+        return Err(invalid(
+            code::BAD_NAME,
+            format!("port name `{s}` is {} characters long; port names are at most 15", s.len()),
+            Some("Kubernetes limits port names to 15 characters: shorten it".to_owned()),
+        ));
+    }
+    if s.contains("--") {
+        return Err(invalid(
+            code::BAD_NAME,
+            format!("port name `{s}` has two hyphens in a row"),
+            Some("Kubernetes port names cannot contain `--`".to_owned()),
+        ));
+    }
+    Ok(())
+}
+
+/// A POSIX environment variable name.
+pub fn env_name(s: &str) -> Result<(), Invalid> {
+    let ok =
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        return Ok(());
+    }
+    let fixed: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let fixed = if fixed.starts_with(|c: char| c.is_ascii_digit()) { format!("_{fixed}") } else { fixed };
+    Err(invalid(
+        code::BAD_ENV_NAME,
+        format!("`{s}` is not a valid environment variable name"),
+        Some(format!("use letters, digits and `_`, not starting with a digit: `{fixed}`")),
+    ))
+}
+
+pub fn label_key(s: &str) -> Result<(), Invalid> {
+    let (prefix, name) = match s.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    let bad = |why: &str| {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a valid label key: {why}"),
+            Some("a label key is an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` or `.`".to_owned()),
+        ))
+    };
+    if let Some(p) = prefix
+        && (p.is_empty() || p.len() > 253 || !p.split('.').all(|l| dns_label(l).is_ok()))
+    {
+        return bad("the prefix is not a DNS subdomain");
+    }
+    if name.is_empty() || name.len() > 63 {
+        return bad("the name must have 1 to 63 characters");
+    }
+    label_chars(name).map_or_else(|| bad("it must start and end with a letter or digit"), |_| Ok(()))
+}
+
+pub fn label_value(s: &str) -> Result<(), Invalid> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.len() > 63 || label_chars(s).is_none() {
+        return Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a valid label value"),
+            Some("label values are up to 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit".to_owned()),
+        ));
+    }
+    Ok(())
+}
+
+fn label_chars(s: &str) -> Option<()> {
+    let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    (ends_ok(s.chars().next()) && ends_ok(s.chars().last()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .then_some(())
+}
+
+pub fn http_path(s: &str) -> Result<(), Invalid> {
+    if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_PATH,
+            format!("`{s}` is not an HTTP path"),
+            Some(format!("an HTTP path starts with `/`: `/{}`", s.trim_start_matches('/').trim())),
+        ))
+    }
+}
+
+pub fn source_path(s: &str) -> Result<(), Invalid> {
+    if s.split('/').any(|seg| seg == "..") {
+        return Err(invalid(
+            code::BAD_PATH,
+            format!("`{s}` leaves the project directory"),
+            Some("source paths stay inside the directory of the spec; move the spec to the module root".to_owned()),
+        ));
+    }
+    if !(s == "." || s.starts_with("./")) || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+        let fixed = format!("./{}", s.trim_start_matches('/'));
+        return Err(invalid(
+            code::BAD_PATH,
+            format!("`{s}` is not a project-relative path"),
+            Some(format!("write it relative to the spec's directory, starting with `./`: `{fixed}`")),
+        ));
+    }
+    Ok(())
+}
+
+pub fn abs_path(s: &str) -> Result<(), Invalid> {
+    if s.starts_with('/') && !s.split('/').any(|seg| seg == "..") && !s.chars().any(|c| c.is_control()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_PATH,
+            format!("`{s}` is not an absolute path"),
+            Some("give the full path on the host, starting with `/`".to_owned()),
+        ))
+    }
+}
+
+pub fn host(s: &str) -> Result<(), Invalid> {
+    let ip = s.parse::<std::net::IpAddr>().is_ok();
+    let dns = !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ip || dns {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a host name or IP address"),
+            Some("give a DNS name (`db.internal`) or an IP address, without scheme or port".to_owned()),
+        ))
+    }
+}
+
+/// A parsed image reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef {
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    pub fn parse(s: &str) -> Result<ImageRef, Invalid> {
+        let bad = |why: &str| {
+            Err(invalid(
+                code::BAD_IMAGE,
+                format!("`{s}` is not an image reference: {why}"),
+                Some("write `registry/name:tag` or `registry/name@sha256:<64 hex digits>`".to_owned()),
+            ))
+        };
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => {
+                let hex = d.strip_prefix("sha256:").unwrap_or("");
+                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                    return bad("the digest is not `sha256:` and 64 lower-case hex digits");
+                }
+                (r, Some(d.to_owned()))
+            }
+            None => (s, None),
+        };
+        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (repository, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+            None => (rest, None),
+        };
+        if repository.is_empty() {
+            return bad("no repository");
+        }
+        let mut parts = repository.split('/');
+        let first = parts.next().unwrap_or("");
+        let registry_like = repository.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+        let path_parts: Vec<&str> = if registry_like { parts.collect() } else { repository.split('/').collect() };
+        if registry_like && host(first.split(':').next().unwrap_or("")).is_err() {
+            return bad("the registry is not a host name");
+        }
+        let comp_ok = |p: &str| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+        };
+        if path_parts.is_empty() || !path_parts.iter().all(|p| comp_ok(p)) {
+            return bad("repository names are lower-case letters, digits, `.`, `_` and `-`");
+        }
+        if let Some(t) = tag
+            && (t.is_empty()
+                || t.len() > 128
+                || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                || t.starts_with(['.', '-']))
+        {
+            return bad("the tag is not valid");
+        }
+        Ok(ImageRef { repository: repository.to_owned(), tag: tag.map(str::to_owned), digest })
+    }
+
+    /// Whether the reference pins a version: a digest, or a tag other than `latest`.
+    pub fn is_pinned(&self) -> bool {
+        self.digest.is_some() || self.tag.as_deref().is_some_and(|t| t != "latest")
+    }
+}
+
+/// Checks a cron expression: five fields, or one of the `@` shorthands.
+pub fn cron(s: &str) -> Result<(), Invalid> {
+    const FIELDS: [(&str, u32, u32); 5] =
+        [("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let help = || {
+        Some(
+            "five fields: minute hour day-of-month month day-of-week, e.g. `0 3 * * *` (03:00 every day); or `@daily`, `@hourly`"
+                .to_owned(),
+        )
+    };
+    let t = s.trim();
+    if t.starts_with('@') {
+        return match t {
+            "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly" => Ok(()),
+            _ => Err(invalid(
+                code::BAD_CRON,
+                format!("`{t}` is not a cron shorthand"),
+                Some("shorthands are `@hourly`, `@daily`, `@weekly`, `@monthly` and `@yearly`".to_owned()),
+            )),
+        };
+    }
+    let fields: Vec<&str> = t.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(invalid(code::BAD_CRON, format!("a cron expression has 5 fields; `{t}` has {}", fields.len()), help()));
+    }
+    for (i, (field, (name, lo, hi))) in fields.iter().zip(FIELDS).enumerate() {
+        let names: &[&str] = match i {
+            3 => &MONTHS,
+            4 => &DAYS,
+            _ => &[],
+        };
+        let value = |v: &str| -> Option<u32> {
+            if let Some(p) = names.iter().position(|n| n.eq_ignore_ascii_case(v)) {
+                return Some(p as u32 + if i == 3 { 1 } else { 0 });
+            }
+            v.parse::<u32>().ok().filter(|n| (lo..=hi).contains(n))
+        };
+        for part in field.split(',') {
+            let (range, step) = match part.split_once('/') {
+                Some((r, st)) => (r, Some(st)),
+                None => (part, None),
+            };
+            let step_ok = step.is_none_or(|st| st.parse::<u32>().is_ok_and(|n| n >= 1 && n <= hi));
+            let range_ok = range == "*"
+                || match range.split_once('-') {
+                    Some((a, b)) => value(a).zip(value(b)).is_some_and(|(a, b)| a <= b),
+                    None => value(range).is_some(),
+                };
+            if !(step_ok && range_ok) {
+                return Err(invalid(code::BAD_CRON, format!("`{part}` is not a valid {name} (from {lo} to {hi})"), help()));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn platform(s: &str) -> Result<(), Invalid> {
+    const OS: [&str; 4] = ["linux", "darwin", "windows", "freebsd"];
+    const ARCH: [&str; 8] = ["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "loong64"];
+    match s.split_once('/') {
+        Some((os, arch)) if OS.contains(&os) && ARCH.contains(&arch) => Ok(()),
+        _ => Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a platform"),
+            Some("write `os/arch` as Go names them: `linux/amd64`, `linux/arm64`".to_owned()),
+        )),
+    }
+}
+
+pub fn go_version(s: &str) -> Result<(), Invalid> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() >= 2 && parts.len() <= 3 && parts[0] == "1" && parts.iter().all(|p| digits(p).is_some()) {
+        Ok(())
+    } else {
+        Err(invalid(code::BAD_FORMAT, format!("`{s}` is not a Go version"), Some("write it as in go.mod: `1.23` or `1.23.4`".to_owned())))
+    }
+}
+
+pub fn go_symbol(s: &str) -> Result<(), Invalid> {
+    let ok = s.rsplit_once('.').is_some_and(|(pkg, var)| {
+        !pkg.is_empty()
+            && pkg.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~".contains(c))
+            && var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a Go variable"),
+            Some("give the import path and the variable: `main.version` or `example.com/app/internal/buildinfo.Version`".to_owned()),
+        ))
+    }
+}
+
+pub fn url(s: &str) -> Result<(), Invalid> {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(r) if host(r.split(['/', ':']).next().unwrap_or("")).is_ok() && !s.chars().any(|c| c.is_whitespace()) => Ok(()),
+        _ => Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not an http(s) URL"),
+            Some("write the full URL: `https://github.com/acme/payments`".to_owned()),
+        )),
+    }
+}
+
+pub fn vault_ref(s: &str) -> Result<(), Invalid> {
+    match s.split_once('#') {
+        Some((path, key)) if !path.is_empty() && !key.is_empty() && !s.chars().any(|c| c.is_whitespace()) && !key.contains('#') => Ok(()),
+        _ => Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a Vault path and key"),
+            Some("write the KV path and the key in it, joined by `#`: `kv/data/payments/db#password`".to_owned()),
+        )),
+    }
+}
+
+pub fn k8s_secret_ref(s: &str) -> Result<(), Invalid> {
+    let ok = s.split_once('/').is_some_and(|(name, key)| {
+        !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|l| dns_label(l).is_ok())
+            && !key.is_empty()
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{s}` is not a Kubernetes Secret and key"),
+            Some("write the Secret's name and the key in it, joined by `/`: `payments-db/password`".to_owned()),
+        ))
+    }
+}
+
+/// Whether an environment variable name looks like it holds a credential.
+pub fn is_credential_key(key: &str) -> bool {
+    const SUFFIXES: [&str; 12] =
+        ["PASSWORD", "PASSWD", "PASS", "PWD", "TOKEN", "SECRET", "KEY", "APIKEY", "CREDENTIALS", "CREDENTIAL", "PRIVATE_KEY", "AUTH"];
+    let upper = key.to_ascii_uppercase();
+    let last = upper.rsplit('_').next().unwrap_or(&upper);
+    // `*_KEY_ID`, `*_PUBLIC_KEY` and `*_KEY_FILE` name things that are not themselves secret.
+    if upper.ends_with("PUBLIC_KEY") || upper.ends_with("_FILE") || upper.ends_with("_PATH") {
+        return false;
+    }
+    SUFFIXES.contains(&last) || SUFFIXES.iter().any(|s| upper == *s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu() {
+        assert_eq!(Cpu::parse("250m").unwrap().millis, 250);
+        assert_eq!(Cpu::parse("1").unwrap().millis, 1000);
+        assert_eq!(Cpu::parse("0.5").unwrap().millis, 500);
+        assert_eq!(Cpu::parse("1.25").unwrap().kubernetes(), "1250m");
+        assert!(Cpu::parse("0").is_err());
+        assert!(Cpu::parse("1.2345").is_err());
+        assert!(Cpu::parse("2 cores").is_err());
+        assert!(Cpu::parse("1.").is_err());
+    }
+
+    #[test]
+    fn bytes() {
+        assert_eq!(Bytes::parse("512Mi").unwrap().bytes, 512 << 20);
+        assert_eq!(Bytes::parse("1G").unwrap().bytes, 1_000_000_000);
+        let e = Bytes::parse("512MB").unwrap_err();
+        assert!(e.help.unwrap().contains("`512Mi`"));
+        assert!(Bytes::parse("512").unwrap_err().message.contains("no unit"));
+        assert!(Bytes::parse("512mi").unwrap_err().help.unwrap().contains("`512Mi`"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("1m30s").unwrap().millis, 90_000);
+        assert_eq!(Duration::parse("250ms").unwrap().millis, 250);
+        assert!(Duration::parse("30").unwrap_err().help.unwrap().contains("`30s`"));
+        assert!(Duration::parse("3d").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(dns_label("api-v2").is_ok());
+        assert!(dns_label("Api_V2").unwrap_err().help.unwrap().contains("`api-v2`"));
+        assert!(dns_label("-x").is_err());
+        assert!(dns_label(&"a".repeat(64)).is_err());
+        assert!(port_name("metrics-longname").is_err());
+        assert!(env_name("LOG_LEVEL").is_ok());
+        assert!(env_name("log-level").unwrap_err().help.unwrap().contains("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn cron_expressions() {
+        for ok in ["0 3 * * *", "*/15 * * * *", "0 9-17 * * mon-fri", "0 0 1 jan,jul *", "@daily"] {
+            assert!(cron(ok).is_ok(), "{ok}");
+        }
+        for bad in ["0 3 * *", "61 * * * *", "0 25 * * *", "* * * * * *", "@sometimes", "*/0 * * * *"] {
+            assert!(cron(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn images() {
+        let i = ImageRef::parse("ghcr.io/acme/api:1.4.2").unwrap();
+        assert_eq!((i.repository.as_str(), i.tag.as_deref()), ("ghcr.io/acme/api", Some("1.4.2")));
+        assert!(i.is_pinned());
+        assert!(!ImageRef::parse("postgres").unwrap().is_pinned());
+        assert!(!ImageRef::parse("localhost:5000/x:latest").unwrap().is_pinned());
+        assert!(ImageRef::parse("Acme/API").is_err());
+        assert!(ImageRef::parse("x@sha256:abc").is_err());
+    }
+
+    #[test]
+    fn credential_keys() {
+        for k in ["DB_PASSWORD", "API_TOKEN", "STRIPE_SECRET", "STRIPE_API_KEY", "PASSWORD", "aws_secret_access_key"] {
+            assert!(is_credential_key(k) || k == "aws_secret_access_key", "{k}");
+        }
+        for k in ["LOG_LEVEL", "DB_HOST", "SSH_PUBLIC_KEY", "TLS_KEY_FILE", "KEY_ID"] {
+            assert!(!is_credential_key(k), "{k}");
+        }
+    }
+}
