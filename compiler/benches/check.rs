@@ -1,1 +1,26 @@
-fn main() {}
+//! Benchmarks of the front end on the reference workload (DESIGN §7): `check` of a
+//! generated spec of N services, and how much of it is the KDL parse.
+//!
+//! Run: `cargo bench -p hawser --bench check`.
+
+fn main() {
+    divan::main();
+}
+
+const SIZES: [usize; 4] = [10, 50, 100, 1000];
+
+#[divan::bench(args = SIZES)]
+fn check(bencher: divan::Bencher, n: usize) {
+    let text = hawser::synthetic::spec(n);
+    bencher.bench(|| {
+        let analysis = hawser::check(divan::black_box(&text));
+        assert!(!analysis.has_errors());
+        analysis
+    });
+}
+
+#[divan::bench(args = SIZES)]
+fn parse_only(bencher: divan::Bencher, n: usize) {
+    let text = hawser::synthetic::spec(n);
+    bencher.bench(|| hawser::syntax::parse(divan::black_box(&text)));
+}

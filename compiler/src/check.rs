@@ -126,6 +126,9 @@ impl Sink {
 /// Keeps the workloads `workloads` lists, reporting names it does not know.
 fn select_workloads(view: &mut View, settings: &EnvSettings, env_node: &syntax::Node, base: &View, diags: &mut Vec<Diagnostic>) {
     let Some(list) = &settings.workloads else { return };
+    let mut sink = Sink::default();
+    duplicates("workloads", list, &mut sink);
+    diags.append(&mut sink.diags);
     let known: Vec<&str> = base.workloads.keys().map(String::as_str).collect();
     for name in list {
         if !base.workloads.contains_key(&name.value) {
@@ -156,11 +159,12 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         for var in w.env.values() {
             match &var.value {
                 EnvValue::Literal(v) => {
-                    if crate::values::is_credential_key(&var.key.value) {
+                    if crate::values::is_credential_key(&var.key.value) && !var.plain {
                         sink.error(diag::credential_literal(&var.key.value, v.span));
                     }
                 }
                 EnvValue::Secret(s) => match view.secrets.get(&s.value) {
+                    None if view.poisoned.contains(&s.value) => {}
                     None => sink.error(diag::unknown_secret(&s.value, s.span, &secret_names)),
                     Some(secret) => {
                         if matches!(platform, Some(Platform::Systemd { .. }))
@@ -180,10 +184,17 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 if target.is_scheduled() {
                     sink.error(diag::scheduled_dependency(&dep.value, dep.span));
                 }
-            } else if !view.externals.contains_key(&dep.value) && env.is_none() {
+            } else if !view.externals.contains_key(&dep.value) && !view.poisoned.contains(&dep.value) && env.is_none() {
                 sink.error(diag::unknown_dependency(&dep.value, dep.span, &dep_names));
             }
         }
+        if let Some(drain) = &w.shutdown.drain
+            && drain.seconds() >= w.shutdown.grace_seconds()
+        {
+            let grace = w.shutdown.grace.as_ref().map_or("30s".to_owned(), |g| g.text.clone());
+            sink.error(diag::drain_after_grace(&drain.text, &grace, drain.span, w.shutdown.grace.as_ref().map(|g| g.span)));
+        }
+        duplicates("depends-on", &w.depends_on, sink);
         // Resources.
         if let (Some(req), Some(lim)) = (&w.cpu.request, &w.cpu.limit)
             && lim.millis < req.millis
@@ -200,10 +211,11 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 sink.error(diag::autoscale_range(i64::from(a.min.value), i64::from(a.max.value), a.min.span, a.max.span));
             }
             match (&a.cpu_percent, &a.memory_percent) {
+                (None, None) if w.poisoned.contains("autoscale.target") => {}
                 (None, None) => sink.error(diag::autoscale_target(a.span)),
                 (cpu, mem) => {
                     if let (Some(c), None) = (cpu, &w.cpu.request) {
-                        sink.error(diag::autoscale_request("CPU", c.span, name));
+                        sink.error(diag::autoscale_request("cpu", c.span, name));
                     }
                     if let (Some(m), None) = (mem, &w.memory.request) {
                         sink.error(diag::autoscale_request("memory", m.span, name));
@@ -230,16 +242,16 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         {
             sink.warn(view, Some(w), diag::latest_tag(&reference.value, reference.span));
         }
-        if w.is_service() && !w.ports.is_empty() && w.health.ready.is_none() {
+        if w.is_service() && !w.ports.is_empty() && w.health.ready.is_none() && !w.poisoned.contains("health.ready") {
             sink.warn(view, Some(w), diag::no_readiness(name, w.span));
         }
-        if w.memory.limit.is_none() {
+        if w.memory.limit.is_none() && !w.poisoned.contains("memory.limit") {
             sink.warn(view, Some(w), diag::no_memory_limit(name, w.span));
         }
         if let Some(env) = env {
             let instances = match platform {
                 Some(Platform::Systemd { hosts }) => hosts.len() as u32,
-                _ if w.autoscale.is_some() => u32::MAX,
+                _ if w.autoscale.is_some() => w.autoscale.as_ref().map_or(1, |a| a.min.value),
                 _ => w.replicas(),
             };
             if env.production && w.is_service() && instances == 1 {
@@ -258,6 +270,15 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     }
 }
 
+/// Each item of a list once.
+fn duplicates(what: &str, items: &[crate::span::Spanned<String>], sink: &mut Sink) {
+    for (i, item) in items.iter().enumerate() {
+        if let Some(first) = items[..i].iter().find(|f| f.value == item.value) {
+            sink.error(diag::duplicate_item(what, &item.value, item.span, first.span));
+        }
+    }
+}
+
 /// Ports unique by name and number; every port reference names a declared port.
 fn check_ports(w: &Workload, sink: &mut Sink) {
     let name = w.name.value.as_str();
@@ -271,18 +292,33 @@ fn check_ports(w: &Workload, sink: &mut Sink) {
     let port_names: Vec<&str> = w.ports.iter().map(|p| p.name.value.as_str()).collect();
     let mut refs = Vec::new();
     for probe in [&w.health.ready, &w.health.live, &w.health.startup].into_iter().flatten() {
-        refs.extend(probe.port.as_ref());
+        refs.extend(probe.port.as_ref().map(|p| (p, "a health check")));
+        for t in [&probe.period, &probe.timeout].into_iter().flatten() {
+            if t.millis < 1000 {
+                let what = if probe.period.as_ref().is_some_and(|p| p.span == t.span) { "period" } else { "timeout" };
+                sink.error(diag::zero_duration(what, t.span));
+            }
+        }
     }
-    refs.extend(w.metrics.as_ref().map(|m| &m.port));
+    refs.extend(w.metrics.as_ref().map(|m| (&m.port, "a Prometheus scrape")));
+    for (r, used_for) in &refs {
+        if let Some(p) = w.port(&r.value)
+            && p.protocol == Protocol::Udp
+        {
+            sink.error(diag::udp_port(&r.value, r.span, used_for));
+        }
+    }
+    let refs: Vec<_> = refs.into_iter().map(|(r, _)| r).collect();
     for r in refs {
-        if !port_names.contains(&r.value.as_str()) {
+        if !port_names.contains(&r.value.as_str()) && !w.poisoned.contains(&format!("port:{}", r.value)) {
             sink.error(diag::unknown_port(&r.value, r.span, name, &port_names));
         }
     }
     if let Some(s) = &w.systemd.socket {
         match w.port(&s.value) {
+            None if w.poisoned.contains(&format!("port:{}", s.value)) => {}
             None => sink.error(diag::unknown_port(&s.value, s.span, name, &port_names)),
-            Some(p) if p.protocol == Protocol::Udp => sink.error(diag::socket_port(&s.value, s.span, "it is a UDP port")),
+            Some(p) if p.protocol == Protocol::Udp => sink.error(diag::udp_port(&s.value, s.span, "socket activation")),
             Some(_) => {}
         }
     }

@@ -100,7 +100,7 @@ pub mod code {
         UNKNOWN_PROPERTY "E0003" "unknown property";
         MISSING "E0004" "missing required argument, property or node";
         TOO_MANY_ARGS "E0005" "too many arguments";
-        DUPLICATE_NODE "E0006" "node given more than once";
+        DUPLICATE_NODE "E0006" "given more than once";
         DUPLICATE_NAME "E0007" "name declared more than once";
         TYPE_ANNOTATION "E0008" "unexpected type annotation";
         NO_CHILDREN "E0009" "node takes no children";
@@ -134,7 +134,8 @@ pub mod code {
         IMAGE_ON_SYSTEMD "E0403" "prebuilt image on a systemd environment";
         PROBE_SHAPE "E0404" "malformed health check";
         METRICS_TIMEOUT "E0405" "scrape timeout longer than the interval";
-        SOCKET_PORT "E0406" "socket activation of a UDP port or a port that is not served";
+        UDP_PORT "E0406" "UDP port where TCP is needed";
+        DRAIN_AFTER_GRACE "E0407" "drain not shorter than the shutdown grace";
         UNKNOWN_OVERLAY "E0501" "overlay of an undeclared workload, external or secret";
         OVERLAY_KIND "E0502" "overlay of the wrong kind of node";
         NULL_OUTSIDE_MAP "E0503" "#null outside a map";
@@ -277,9 +278,9 @@ pub fn duplicate_name(kind: &str, name: &str, span: Span, first: Span, first_kin
 pub fn type_annotation(ty: &str, span: Span, allowed: bool) -> Diagnostic {
     let d = Diagnostic::new(code::TYPE_ANNOTATION, format!("unexpected type annotation `({ty})`"), span, "not used here".to_owned());
     if allowed {
-        d.help("the only annotation hawser knows is `(secret)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`")
+        d.help("the annotations hawser knows are `(secret)` and `(plain)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`")
     } else {
-        d.help("remove the annotation; `(secret)` is only allowed on values in an `env` block")
+        d.help("remove the annotation; `(secret)` and `(plain)` are only allowed on values in an `env` block")
     }
 }
 
@@ -356,6 +357,11 @@ pub fn unknown_port(name: &str, span: Span, workload: &str, ports: &[&str]) -> D
     }
 }
 
+pub fn port_by_number(number: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::UNKNOWN_PORT, format!("`{number}` is a port number; this names a declared port"), span, "a number".to_owned())
+        .help("write the name of a port the workload declares, e.g. `port=\"http\"` for `port \"http\" 8080`")
+}
+
 pub fn duplicate_port(what: &str, span: Span, first: Span, workload: &str) -> Diagnostic {
     Diagnostic::new(code::DUPLICATE_PORT, format!("port {what} is declared twice in `{workload}`"), span, "declared again here".to_owned())
         .label(first, "first declared here")
@@ -412,11 +418,12 @@ pub fn autoscale_target(span: Span) -> Diagnostic {
 }
 
 pub fn autoscale_request(what: &str, span: Span, workload: &str) -> Diagnostic {
+    let noun = if what == "cpu" { "CPU" } else { what };
     Diagnostic::new(
         code::AUTOSCALE_REQUEST,
-        format!("autoscaling on {what} needs a {what} request on `{workload}`"),
+        format!("autoscaling on {noun} needs a {noun} request on `{workload}`"),
         span,
-        format!("{what} target"),
+        format!("{noun} target"),
     )
     .help(format!("utilisation is measured against the request: add `{what} request=…`"))
 }
@@ -467,9 +474,44 @@ pub fn metrics_timeout(timeout: &str, interval: &str, span: Span, interval_span:
     .help("Prometheus rejects a timeout above the interval: shorten the timeout or lengthen the interval")
 }
 
-pub fn socket_port(port: &str, span: Span, why: &str) -> Diagnostic {
-    Diagnostic::new(code::SOCKET_PORT, format!("port `{port}` cannot be socket-activated: {why}"), span, "socket port".to_owned())
-        .help("socket activation hands a listening TCP socket to the service; name a TCP port the service serves")
+pub fn udp_port(port: &str, span: Span, used_for: &str) -> Diagnostic {
+    Diagnostic::new(code::UDP_PORT, format!("port `{port}` is a UDP port, which {used_for} cannot use"), span, "UDP port".to_owned())
+        .help(format!("{used_for} speaks TCP: name a TCP port of the workload"))
+}
+
+pub fn drain_after_grace(drain: &str, grace: &str, span: Span, grace_span: Option<Span>) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::DRAIN_AFTER_GRACE,
+        format!("drain {drain} is not shorter than the shutdown grace {grace}"),
+        span,
+        "drain".to_owned(),
+    );
+    let d = match grace_span {
+        Some(g) => d.label(g, "grace"),
+        None => d,
+    };
+    d.help("the drain delay counts against the grace period, so the process would be killed before it gets SIGTERM; make the grace longer than the drain plus the time the service needs to stop")
+}
+
+pub fn duplicate_item(what: &str, item: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(code::DUPLICATE_NODE, format!("`{item}` is listed twice in `{what}`"), span, "listed again here".to_owned())
+        .label(first, "first listed here")
+        .help("remove the repetition")
+}
+
+pub fn version_shape(span: Span, both: bool) -> Diagnostic {
+    if both {
+        Diagnostic::new(code::TOO_MANY_ARGS, "`version` gives both a literal and `from=`", span, "two versions".to_owned())
+            .help("keep one: `version \"1.4.2\"` or `version from=\"git\"`")
+    } else {
+        Diagnostic::new(code::MISSING, "`version` needs a literal version or `from=\"git\"`", span, "no version".to_owned())
+            .help("write `version \"1.4.2\"`, or `version from=\"git\"` to take it from `git describe` at build time")
+    }
+}
+
+pub fn zero_duration(what: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::BAD_DURATION, format!("a health check's {what} must be at least 1s"), span, "too short".to_owned())
+        .help("Kubernetes counts probe timings in whole seconds, from 1")
 }
 
 // ---------------------------------------------------------------- environments and overlays
@@ -498,6 +540,11 @@ pub fn null_outside_map(span: Span) -> Diagnostic {
         .help("in an overlay, `KEY #null` removes a key from `env`, `labels` and other maps; to change a setting, give its new value")
 }
 
+pub fn null_in_base(span: Span) -> Diagnostic {
+    Diagnostic::new(code::NULL_OUTSIDE_MAP, "#null removes a key only in an environment overlay", span, "#null here".to_owned())
+        .help("in the base spec, leave the key out instead")
+}
+
 pub fn not_overridable(what: &str, span: Span, why: &str) -> Diagnostic {
     Diagnostic::new(code::NOT_OVERRIDABLE, format!("`{what}` cannot change per environment"), span, "in an environment".to_owned())
         .help(why.to_owned())
@@ -512,7 +559,7 @@ pub fn platform_setting(message: String, span: Span, help: &str) -> Diagnostic {
 pub fn credential_literal(key: &str, span: Span) -> Diagnostic {
     let secret = key.to_ascii_lowercase().replace('_', "-");
     Diagnostic::new(code::CREDENTIAL_LITERAL, format!("`{key}` looks like a credential but holds a plain value"), span, "plain value in the spec".to_owned())
-        .help(format!("declare a secret and refer to it: `secret \"{secret}\" vault=\"kv/data/…#key\"` at the top level, then `{key} (secret)\"{secret}\"`"))
+        .help(format!("declare a secret and refer to it: `secret \"{secret}\" vault=\"kv/data/…#key\"` at the top level, then `{key} (secret)\"{secret}\"`; if the value is not a credential, say so: `{key} (plain)\"…\"`"))
 }
 
 pub fn secret_platform(secret: &str, span: Span, env: &str, decl: Span) -> Diagnostic {

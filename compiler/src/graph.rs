@@ -60,6 +60,15 @@ pub struct Graph {
 /// Builds the graph of a view. References to undeclared names are left out (reported
 /// elsewhere).
 pub fn build(view: &View) -> Graph {
+    build_with(view, false)
+}
+
+/// The graph of an environment's view: only the externals and secrets its workloads use.
+pub fn build_used(view: &View) -> Graph {
+    build_with(view, true)
+}
+
+fn build_with(view: &View, only_used: bool) -> Graph {
     let mut g = Graph::default();
     let mut nodes: Vec<(NodeKind, &str)> = Vec::new();
     for w in view.workloads.values() {
@@ -70,8 +79,11 @@ pub fn build(view: &View) -> Graph {
         };
         nodes.push((kind, &w.name.value));
     }
-    nodes.extend(view.externals.keys().map(|n| (NodeKind::External, n.as_str())));
-    nodes.extend(view.secrets.keys().map(|n| (NodeKind::Secret, n.as_str())));
+    let deps: std::collections::BTreeSet<&str> =
+        view.workloads.values().flat_map(|w| w.depends_on.iter().map(|d| d.value.as_str())).collect();
+    let secrets: std::collections::BTreeSet<&str> = view.workloads.values().flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    nodes.extend(view.externals.keys().filter(|n| !only_used || deps.contains(n.as_str())).map(|n| (NodeKind::External, n.as_str())));
+    nodes.extend(view.secrets.keys().filter(|n| !only_used || secrets.contains(n.as_str())).map(|n| (NodeKind::Secret, n.as_str())));
     nodes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     for (kind, name) in nodes {
         // Secrets live in their own namespace; key them apart from workloads.

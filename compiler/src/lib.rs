@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod fastkdl;
 pub mod graph;
 pub mod lower;
 pub mod model;
@@ -18,3 +19,4 @@ pub mod values;
 
 pub use check::{Analysis, check};
 pub mod render;
+pub mod synthetic;

@@ -6,7 +6,7 @@
 //! the `lower_*` functions read that tree into model structs, which never fails: whatever
 //! was invalid has been reported and is simply absent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{self as diag, Diagnostic};
 use crate::model::*;
@@ -146,6 +146,7 @@ pub fn validate_children<'a>(
             seen.insert(name, child.name.span);
         }
         if schema.keyed
+            && name != "port"
             && let Some(Entry { value: Value::String(key), span, .. }) = child.args.first()
         {
             // Services and jobs share one namespace (dependencies name either), and so
@@ -264,7 +265,9 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
                     continue;
                 }
                 if p.value.value == Value::Null {
-                    props.insert(key.to_owned(), Spanned::new(Typed::Null, p.value.span));
+                    if mode == Mode::Full {
+                        diags.push(diag::null_in_base(p.value.span));
+                    }
                     continue;
                 }
                 value_ty.clone()
@@ -314,6 +317,7 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
     let span = entry.span;
     let secret_annotation = match &entry.ty {
         Some(a) if a.value == "secret" && ty.name == "env-value" => true,
+        Some(a) if a.value == "plain" && ty.name == "env-value" => false,
         Some(a) => {
             diags.push(diag::type_annotation(&a.value, a.span, ty.name == "env-value"));
             return None;
@@ -329,11 +333,10 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
         None
     };
     if entry.value == Value::Null {
-        if ty.name == "env-value" {
+        if ty.name == "env-value" && mode == Mode::Overlay {
             return Some(Spanned::new(Typed::Null, span));
         }
-        let _ = mode;
-        diags.push(diag::null_outside_map(span));
+        diags.push(if ty.name == "env-value" { diag::null_in_base(span) } else { diag::null_outside_map(span) });
         return None;
     }
     let t = match (ty.name.as_str(), &entry.value) {
@@ -431,6 +434,14 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
             }
             Typed::Str(s.clone())
         }
+        ("port-ref", Value::Int(i)) => {
+            diags.push(diag::port_by_number(&i.to_string(), span));
+            return None;
+        }
+        ("port-ref", Value::String(s)) if s.parse::<u32>().is_ok() => {
+            diags.push(diag::port_by_number(s, span));
+            return None;
+        }
         (_, Value::String(s)) => match check_string(s, ty) {
             Ok(()) => Typed::Str(s.clone()),
             Err(e) => return fail(diags, e),
@@ -475,8 +486,9 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         }
         "text" => Ok(()),
         "dns-label" | "workload-ref" | "dependency-ref" | "secret-ref" => values::dns_label(s),
-        "port-ref" => values::port_name(s),
+        "port-ref" => values::dns_label(s),
         "env-name" => values::env_name(s),
+        "user-name" => values::user_name(s),
         "label-key" => values::label_key(s),
         "label-value" => values::label_value(s),
         "http-path" => values::http_path(s),
@@ -504,22 +516,25 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
     let mut envs = Vec::new();
     for c in checked {
         match c.name() {
-            "project" => view.project = lower_project(&c),
-            "secret" => {
-                if let Some(s) = lower_secret(&c, diags) {
+            "project" => view.project = lower_project(&c, diags),
+            "secret" => match lower_secret(&c, diags) {
+                Some(s) => {
                     view.secrets.insert(s.name.value.clone(), s);
                 }
-            }
-            "external" => {
-                if let Some(e) = lower_external(&c) {
+                None => poison(&mut view, c.node),
+            },
+            "external" => match lower_external(&c) {
+                Some(e) => {
                     view.externals.insert(e.name.value.clone(), e);
                 }
-            }
-            "service" | "job" => {
-                if let Some(w) = lower_workload(&c, diags) {
+                None => poison(&mut view, c.node),
+            },
+            "service" | "job" => match lower_workload(&c, diags) {
+                Some(w) => {
                     view.workloads.insert(w.name.value.clone(), w);
                 }
-            }
+                None => poison(&mut view, c.node),
+            },
             "environment" => envs.push(c),
             _ => {}
         }
@@ -527,7 +542,29 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
     (view, envs)
 }
 
-fn lower_project(c: &Checked) -> Project {
+/// Remembers the name of a declaration that could not be lowered.
+fn poison(view: &mut View, node: &Node) {
+    if let Some(Entry { value: Value::String(name), .. }) = node.args.first() {
+        view.poisoned.insert(name.clone());
+    }
+}
+
+fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
+    if let Some(v) = c.child("version") {
+        match (v.node.args.is_empty(), v.node.prop("from").is_none()) {
+            (true, true) => diags.push(diag::version_shape(v.node.head_span(), false)),
+            (false, false) => diags.push(diag::version_shape(v.node.head_span(), true)),
+            _ => {}
+        }
+    }
+    if let Some(p) = c.child("platforms") {
+        let items: Vec<Spanned<String>> = p.args.iter().flatten().filter_map(as_str).collect();
+        for (i, item) in items.iter().enumerate() {
+            if let Some(first) = items[..i].iter().find(|f| f.value == item.value) {
+                diags.push(diag::duplicate_item("platforms", &item.value, item.span, first.span));
+            }
+        }
+    }
     let version = match c.child("version") {
         Some(v) => match v.arg_str(0) {
             Some(lit) => Version::Literal(lit),
@@ -634,7 +671,19 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         }
         _ => None,
     };
-    let ports = c
+    let mut poisoned = BTreeSet::new();
+    for p in c.node.children().iter().filter(|n| n.name.value == "port") {
+        if let Some(Entry { value: Value::String(pname), .. }) = p.args.first() {
+            poisoned.insert(format!("port:{pname}"));
+        }
+    }
+    if c.node.children().iter().any(|n| n.name.value == "memory" && n.prop("limit").is_some()) {
+        poisoned.insert("memory.limit".to_owned());
+    }
+    if c.node.children().iter().any(|n| n.name.value == "health" && n.children().iter().any(|r| r.name.value == "ready")) {
+        poisoned.insert("health.ready".to_owned());
+    }
+    let ports: Vec<Port> = c
         .children_named("port")
         .filter_map(|p| {
             let pname = p.arg_str(0)?;
@@ -667,7 +716,8 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
                         Typed::Secret(s) => EnvValue::Secret(Spanned::new(s.clone(), kv.arg(0)?.span)),
                         _ => return None,
                     };
-                    Some((key.value.clone(), EnvVar { key, value }))
+                    let plain = kv.node.args.first().and_then(|a| a.ty.as_ref()).is_some_and(|t| t.value == "plain");
+                    Some((key.value.clone(), EnvVar { key, value, plain }))
                 })
                 .collect()
         })
@@ -715,6 +765,25 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         .child("docker")
         .map(|d| DockerOptions { runtime: d.child("runtime").and_then(|r| r.arg_str(0)).map(|s| s.value) })
         .unwrap_or_default();
+    // What lowered fine is not poisoned.
+    for p in &ports {
+        poisoned.remove(&format!("port:{}", p.name.value));
+    }
+    let memory =
+        c.child("memory").map(|r| Resources { request: bytes(r.prop("request")), limit: bytes(r.prop("limit")) }).unwrap_or_default();
+    if memory.limit.is_some() {
+        poisoned.remove("memory.limit");
+    }
+    if health.ready.is_some() {
+        poisoned.remove("health.ready");
+    }
+    if c.node
+        .children()
+        .iter()
+        .any(|n| n.name.value == "autoscale" && (n.prop("cpu-percent").is_some() || n.prop("memory-percent").is_some()))
+    {
+        poisoned.insert("autoscale.target".to_owned());
+    }
     Some(Workload {
         name,
         kind,
@@ -723,10 +792,7 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         ports,
         replicas: c.child_arg("replicas").and_then(as_u32),
         cpu: c.child("cpu").map(|r| Resources { request: cpu(r.prop("request")), limit: cpu(r.prop("limit")) }).unwrap_or_default(),
-        memory: c
-            .child("memory")
-            .map(|r| Resources { request: bytes(r.prop("request")), limit: bytes(r.prop("limit")) })
-            .unwrap_or_default(),
+        memory,
         health,
         env,
         labels,
@@ -738,6 +804,7 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         kubernetes,
         systemd,
         docker,
+        poisoned,
         span: c.node.head_span(),
     })
 }
@@ -802,6 +869,10 @@ fn lower_probe(c: Option<&Checked>, diags: &mut Vec<Diagnostic>) -> Option<Probe
                     extra.span,
                     "remove the extra arguments, or write `exec` before the command",
                 ));
+            }
+            if port.is_none() && c.node.prop("port").is_some() {
+                // Given but invalid: already reported.
+                return None;
             }
             if port.is_none() {
                 let example =

@@ -145,7 +145,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
     let (graph, title) = match env {
         None => (hawser::graph::build(&spec.base), spec.base.project.name.value.clone()),
         Some(e) => match spec.environments.get(e) {
-            Some(environment) => (hawser::graph::build(&environment.view), format!("{} ({e})", spec.base.project.name.value)),
+            Some(environment) => (hawser::graph::build_used(&environment.view), format!("{} ({e})", spec.base.project.name.value)),
             None => {
                 let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
                 eprintln!("error: the spec has no environment `{e}`; environments: {}", known.join(", "));

@@ -4,7 +4,7 @@
 //! source map of generated files) can point back at the spec. Settings the spec leaves out
 //! are `None` here; their defaults live in the accessor methods, in one place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::span::{Span, Spanned};
 use crate::values::{Bytes, Cpu, Duration, ImageRef};
@@ -16,6 +16,9 @@ pub struct View {
     pub secrets: BTreeMap<String, Secret>,
     pub externals: BTreeMap<String, External>,
     pub workloads: BTreeMap<String, Workload>,
+    /// Names declared with errors (already reported): references to them are not
+    /// reported again.
+    pub poisoned: BTreeSet<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -130,6 +133,9 @@ pub struct Workload {
     pub kubernetes: KubernetesOptions,
     pub systemd: SystemdOptions,
     pub docker: DockerOptions,
+    /// Settings given with errors (already reported), so that checks which would see them
+    /// as missing stay quiet: `port:NAME`, `memory.limit`, `health.ready`.
+    pub poisoned: BTreeSet<String>,
     /// The declaration's head: `service "api"`.
     pub span: Span,
 }
@@ -278,6 +284,8 @@ impl Probe {
 pub struct EnvVar {
     pub key: Spanned<String>,
     pub value: EnvValue,
+    /// `(plain)"…"`: the spec says this literal is not a credential, whatever its key.
+    pub plain: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -303,8 +311,17 @@ impl Metrics {
     pub fn interval_text(&self) -> &str {
         self.interval.as_ref().map_or("30s", |d| d.text.as_str())
     }
-    pub fn timeout_text(&self) -> &str {
-        self.timeout.as_ref().map_or("10s", |d| d.text.as_str())
+    pub fn interval_millis(&self) -> u64 {
+        self.interval.as_ref().map_or(30_000, |d| d.millis)
+    }
+
+    /// The scrape timeout: as given, or 10s but never above the interval.
+    pub fn timeout_text(&self) -> String {
+        match &self.timeout {
+            Some(t) => t.text.clone(),
+            None if self.interval_millis() < 10_000 => self.interval_text().to_owned(),
+            None => "10s".to_owned(),
+        }
     }
 }
 

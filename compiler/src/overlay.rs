@@ -12,6 +12,7 @@ use crate::schema::{NodeSchema, Schema};
 use crate::syntax::{Document, Entry, Node, Value};
 
 const OVERLAYABLE: [&str; 4] = ["service", "job", "external", "secret"];
+const SECRET_SOURCES: [&str; 4] = ["vault", "env", "file", "kubernetes"];
 
 /// The base document with `env`'s overlays applied, without any environment node.
 pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagnostic>) -> Document {
@@ -28,6 +29,16 @@ pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagn
         match target {
             Some(target) => {
                 if matches!(kind, "service" | "job") {
+                    let scheduled = |n: &Node| n.prop("schedule").is_some_and(|e| e.value != Value::Null);
+                    if let Some(p) = ov.props.iter().find(|p| p.key.value == "schedule")
+                        && scheduled(target) != scheduled(ov)
+                    {
+                        diags.push(diag::not_overridable(
+                            "schedule",
+                            p.key.span,
+                            "a job is either scheduled or run once in every environment (a CronJob or a Job, a timer or a oneshot); the schedule itself may change, but not whether there is one",
+                        ));
+                    }
                     for child in ov.children().iter().filter(|c| c.name.value == "build") {
                         diags.push(diag::not_overridable(
                             "build",
@@ -35,6 +46,10 @@ pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagn
                             "build scripts and images do not depend on the environment; run a different build with a separate workload, or a prebuilt `image`",
                         ));
                     }
+                }
+                if kind == "secret" && ov.props.iter().any(|p| SECRET_SOURCES.contains(&p.key.value.as_str())) {
+                    // A secret has one source: the overlay's replaces the base's.
+                    target.props.retain(|p| !SECRET_SOURCES.contains(&p.key.value.as_str()));
                 }
                 merge(target, ov, kind_schema);
             }
@@ -74,6 +89,11 @@ fn first_string(n: &Node) -> Option<String> {
 
 /// Merges `ov` into `base`, both nodes of the kind `schema` describes.
 fn merge(base: &mut Node, ov: &Node, schema: &NodeSchema) {
+    // A health check that says what it checks is a new check, not a change to the old one.
+    if schema.args.first().is_some_and(|a| a.ty.name == "probe") && !ov.args.is_empty() {
+        *base = ov.clone();
+        return;
+    }
     // Arguments: a keyed node keeps its key; the rest replace as a whole.
     if schema.keyed {
         if ov.args.len() > 1 {

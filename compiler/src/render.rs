@@ -62,6 +62,8 @@ impl fmt::Display for Report<'_> {
         f.write_str(&self.d.message)?;
         match self.d.environments.as_slice() {
             [] => Ok(()),
+            // Messages that name their environment need no suffix.
+            [one] if self.d.message.contains(&format!("environment `{one}`")) => Ok(()),
             [one] => write!(f, " (in environment `{one}`)"),
             many => write!(f, " (in environments {})", many.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")),
         }

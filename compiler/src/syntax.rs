@@ -89,6 +89,14 @@ impl Node {
 /// Parses spec text. On a syntax error there is no document, and every syntax error
 /// the parser found is reported.
 pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    if let Some(doc) = crate::fastkdl::parse(text) {
+        return (Some(doc), Vec::new());
+    }
+    parse_with_kdl(text)
+}
+
+/// Parses with the `kdl` crate only: the reference for what is valid KDL 2.0.
+pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     match kdl::KdlDocument::parse_v2(text) {
         Ok(doc) => (Some(Document { nodes: doc.nodes().iter().map(|n| lower_node(n, text)).collect() }), Vec::new()),
         Err(err) => {
@@ -158,11 +166,16 @@ fn to_span(s: miette::SourceSpan) -> Span {
     Span::new(s.offset(), s.offset() + s.len())
 }
 
-/// Some parser errors span several lines (a whole node); point at the first one.
+/// Some parser errors span several lines, from the start of the document or of a node to
+/// the offending token; their end is accurate, so point at the last word before it.
 fn narrow_to_first_line(text: &str, span: Span) -> Span {
     let range = span.range();
-    match text.get(range.clone()).and_then(|s| s.find('\n')) {
-        Some(nl) if nl > 0 => Span::new(range.start, range.start + nl),
-        _ => span,
+    let Some(covered) = text.get(range.clone()) else { return span };
+    if !covered.contains('\n') {
+        return span;
     }
+    let covered = covered.trim_end();
+    let end = range.start + covered.len();
+    let start = covered.rfind(|c: char| c.is_whitespace()).map_or(range.start, |i| range.start + i + 1);
+    Span::new(start, end)
 }

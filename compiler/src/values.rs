@@ -180,6 +180,24 @@ impl Duration {
                 Some(format!("write `{n}s` for seconds or `{n}m` for minutes")),
             ));
         }
+        if let Some((whole, frac)) = t.split_once('.') {
+            let unit: String = frac.chars().skip_while(char::is_ascii_digit).collect();
+            let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
+            let per = match unit.as_str() {
+                "ms" => 1.0,
+                "s" => 1000.0,
+                "m" => 60_000.0,
+                "h" => 3_600_000.0,
+                _ => 0.0,
+            };
+            let value = format!("{whole}.{digits}").parse::<f64>().ok().filter(|_| per > 0.0);
+            let hint = match value {
+                Some(v) if (v * per) % 1000.0 == 0.0 => format!("write whole units: `{}s`", (v * per / 1000.0) as u64),
+                Some(v) => format!("write whole units: `{}ms`", (v * per).round() as u64),
+                None => "write whole units, e.g. `1500ms` or `1m30s`".to_owned(),
+            };
+            return Err(invalid(code::BAD_DURATION, format!("`{text}` has a fraction; durations are whole numbers of a unit"), Some(hint)));
+        }
         let mut millis: u64 = 0;
         let mut rest = t;
         while !rest.is_empty() {
@@ -192,7 +210,14 @@ impl Duration {
                 "s" => 1_000,
                 "m" => 60_000,
                 "h" => 3_600_000,
-                other => return Err(invalid(code::BAD_DURATION, format!("`{other}` is not a duration unit"), help())),
+                "d" => {
+                    return Err(invalid(
+                        code::BAD_DURATION,
+                        "`d` (days) is not a duration unit",
+                        Some(format!("count in hours: `{}h`", n.saturating_mul(24))),
+                    ));
+                }
+                other => return Err(invalid(code::BAD_DURATION, format!("`{}` is not a duration unit", other.trim()), help())),
             };
             millis = millis.saturating_add(n.saturating_mul(mult));
             rest = &rest[unit_len..];
@@ -290,6 +315,23 @@ pub fn env_name(s: &str) -> Result<(), Invalid> {
         format!("`{s}` is not a valid environment variable name"),
         Some(format!("use letters, digits and `_`, not starting with a digit: `{fixed}`")),
     ))
+}
+
+/// A POSIX user name, as `useradd` accepts it.
+pub fn user_name(s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_NAME,
+            format!("`{s}` is not a valid user name"),
+            Some("user names are lower-case letters, digits, `_` and `-`, starting with a letter, at most 32 characters".to_owned()),
+        ))
+    }
 }
 
 pub fn label_key(s: &str) -> Result<(), Invalid> {
@@ -609,12 +651,12 @@ pub fn k8s_secret_ref(s: &str) -> Result<(), Invalid> {
 
 /// Whether an environment variable name looks like it holds a credential.
 pub fn is_credential_key(key: &str) -> bool {
-    const SUFFIXES: [&str; 12] =
-        ["PASSWORD", "PASSWD", "PASS", "PWD", "TOKEN", "SECRET", "KEY", "APIKEY", "CREDENTIALS", "CREDENTIAL", "PRIVATE_KEY", "AUTH"];
+    const SUFFIXES: [&str; 11] =
+        ["PASSWORD", "PASSWD", "PASS", "PWD", "TOKEN", "SECRET", "KEY", "APIKEY", "CREDENTIALS", "CREDENTIAL", "PRIVATE_KEY"];
     let upper = key.to_ascii_uppercase();
     let last = upper.rsplit('_').next().unwrap_or(&upper);
     // `*_KEY_ID`, `*_PUBLIC_KEY` and `*_KEY_FILE` name things that are not themselves secret.
-    if upper.ends_with("PUBLIC_KEY") || upper.ends_with("_FILE") || upper.ends_with("_PATH") {
+    if upper.ends_with("PUBLIC_KEY") || upper.ends_with("PUBLISHABLE_KEY") || upper.ends_with("_FILE") || upper.ends_with("_PATH") {
         return false;
     }
     SUFFIXES.contains(&last) || SUFFIXES.iter().any(|s| upper == *s)
@@ -689,9 +731,9 @@ mod tests {
     #[test]
     fn credential_keys() {
         for k in ["DB_PASSWORD", "API_TOKEN", "STRIPE_SECRET", "STRIPE_API_KEY", "PASSWORD", "aws_secret_access_key"] {
-            assert!(is_credential_key(k) || k == "aws_secret_access_key", "{k}");
+            assert!(is_credential_key(k), "{k}");
         }
-        for k in ["LOG_LEVEL", "DB_HOST", "SSH_PUBLIC_KEY", "TLS_KEY_FILE", "KEY_ID"] {
+        for k in ["LOG_LEVEL", "DB_HOST", "STRIPE_PUBLISHABLE_KEY", "SSH_PUBLIC_KEY", "TLS_KEY_FILE", "KEY_ID"] {
             assert!(!is_credential_key(k), "{k}");
         }
     }

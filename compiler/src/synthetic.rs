@@ -1,0 +1,37 @@
+//! The reference workload of the performance budgets: a generated spec of N services, each
+//! with one image, one port, two probes, requests and limits, and two environment
+//! variables, deployed to two environments. Used by the benchmarks and the CLI timing.
+
+use std::fmt::Write;
+
+/// A spec of `n` services and two Kubernetes environments.
+pub fn spec(n: usize) -> String {
+    let mut s = String::with_capacity(400 * n + 400);
+    s.push_str("project \"bench\" {\n    registry \"registry.example.com/bench\"\n    version \"1.0.0\"\n}\n\n");
+    for i in 0..n {
+        let _ = write!(
+            s,
+            r#"service "svc-{i}" {{
+    image "registry.example.com/bench/svc-{i}:1.0.{i}"
+    port "http" 8080
+    replicas 2
+    cpu request="100m" limit="500m"
+    memory request="128Mi" limit="256Mi"
+    health {{
+        ready "/readyz" port="http"
+        live "/healthz" port="http"
+    }}
+    env {{
+        LOG_LEVEL "info"
+        UPSTREAM "svc-{next}.bench.svc"
+    }}
+}}
+
+"#,
+            next = (i + 1) % n.max(1)
+        );
+    }
+    s.push_str("environment \"staging\" {\n    runs-on \"kubernetes\" namespace=\"bench-staging\"\n}\n\n");
+    s.push_str("environment \"prod\" production=#true {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
+    s
+}

@@ -1,0 +1,39 @@
+//! The diagnostics corpus: every file under `tests/diagnostics/` is a spec with one kind of
+//! mistake, named after the code it must produce (`E0103-….kdl`). Each is checked, its
+//! rendered diagnostics snapshotted, and the code in its name must be among them.
+
+use hawser::render;
+
+#[test]
+fn corpus() {
+    insta::glob!("diagnostics/*.kdl", |path| {
+        let text = std::fs::read_to_string(path).expect("corpus file is readable");
+        let name = path.file_name().and_then(|n| n.to_str()).expect("corpus file has a name");
+        let analysis = hawser::check(&text);
+        let expected = name.split(['-', '.']).next().unwrap_or_default();
+        if expected != "multi" {
+            assert!(
+                analysis.diagnostics.iter().any(|d| d.code.id == expected),
+                "{name} should report {expected}, got {:?}",
+                analysis.diagnostics.iter().map(|d| d.code.id).collect::<Vec<_>>()
+            );
+        } else {
+            assert!(analysis.error_count() >= 2, "{name} should report several errors");
+        }
+        let rendered = render::human(&analysis.diagnostics, name, &text, render::Style { color: false, width: 100 });
+        let summary = render::summary(&analysis.diagnostics, name);
+        insta::with_settings!({ snapshot_path => "../snapshots/diagnostics", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("{rendered}{summary}\n"));
+        });
+    });
+}
+
+/// Every code hawser can report is produced by at least one corpus file.
+#[test]
+fn every_code_has_a_corpus_file() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/diagnostics");
+    let names: Vec<String> = std::fs::read_dir(&dir).expect("corpus dir").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    for code in hawser::diagnostics::code::ALL {
+        assert!(names.iter().any(|n| n.starts_with(code.id)), "no corpus file for {} ({})", code.id, code.title);
+    }
+}

@@ -1,0 +1,150 @@
+//! The fast KDL parser against the reference (`kdl` crate): whenever the fast parser
+//! accepts a text, the reference must accept it too and give the same tree, spans
+//! included. The examples and the schema must take the fast path.
+
+use std::path::{Path, PathBuf};
+
+use hawser::syntax;
+use proptest::prelude::*;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn kdl_files() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for dir in ["examples", "tests/diagnostics"] {
+        let mut stack = vec![root().join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("readable dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "kdl") {
+                    out.push((p.display().to_string(), std::fs::read_to_string(&p).expect("readable")));
+                }
+            }
+        }
+    }
+    out.push(("schema".to_owned(), hawser::schema::SOURCE.to_owned()));
+    out.sort();
+    out
+}
+
+fn agree(text: &str) -> Result<bool, String> {
+    match hawser::fastkdl::parse(text) {
+        None => Ok(false),
+        Some(fast) => match syntax::parse_with_kdl(text) {
+            (Some(reference), _) if reference == fast => Ok(true),
+            (Some(reference), _) => {
+                let (a, b) = (format!("{fast:#?}"), format!("{reference:#?}"));
+                let at = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
+                let context = |s: &str| s.lines().skip(at.saturating_sub(8)).take(10).collect::<Vec<_>>().join("\n");
+                Err(format!("trees differ at line {at}:\nfast:\n{}\nkdl:\n{}", context(&a), context(&b)))
+            }
+            (None, errors) => {
+                Err(format!("fast parser accepted what kdl rejects: {:?}", errors.iter().map(|e| &e.message).collect::<Vec<_>>()))
+            }
+        },
+    }
+}
+
+#[test]
+fn fast_parser_agrees_on_every_spec_in_the_repository() {
+    for (name, text) in kdl_files() {
+        let fast = agree(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name.contains("examples") || name == "schema" {
+            assert!(fast, "{name} should take the fast path");
+        }
+    }
+}
+
+#[test]
+fn fast_parser_agrees_on_tricky_inputs() {
+    let cases = [
+        "a 1 2.5 -3 +4 1_000 \"x\" #true #false #null",
+        "a \"é\\n\\t\\\"q\\\\\" b=\"c\"",
+        "(t)a (u)1 k=(v)\"w\"",
+        "a { b; c { d 1; }; }",
+        "a /* c /* nested */ */ 1 // end\nb",
+        "a\r\nb",
+        "a;b;;c",
+        "a 1.",
+        "a 1e5",
+        "a 0x1f",
+        "a #inf",
+        "a b= 1",
+        "a b =1",
+        "a true",
+        "a \"x\"\"y\"",
+        "a{b}",
+        "a 1{b}",
+        "a \"unterminated",
+        "a #\"raw\"#",
+        "a \"\"\"\nmulti\n\"\"\"",
+        "/-a 1\nb",
+        "a /-1 2",
+        "a \\\n  1",
+        "a -",
+        "a .5",
+        "a -.5",
+        "a 1_",
+        "a 1._5",
+        "a _1",
+        "a +",
+        "a 00012",
+        "a \"\\u{41}\"",
+        "\u{feff}a 1",
+        "a\u{a0}1",
+        "a b=1 b=2",
+        "a { }",
+        "a {\n}\n",
+        "a }",
+        "{",
+        "a=1",
+        "a \"b\"=1",
+        "a (x)",
+        "a ()1",
+        "a 1 ;",
+        "a\t1",
+        "a,b 1",
+        "a 9999999999999999999999999999999999999999",
+        "a 1.000000000000000000001",
+    ];
+    for c in cases {
+        if let Err(e) = agree(c) {
+            panic!("{c:?}: {e}");
+        }
+    }
+}
+
+const PIECES: &[&str] = &[
+    "\"", "{", "}", ";", "=", "(", ")", "#", "/", "*", "\\", "\n", "\r\n", " ", "\t", "1", "1.5", "-", "_", ".", "a", "é", "#true",
+    "#null", "/*", "*/", "//", "/-", "(secret)", "\"x\"", "0x", "e5",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_parser_agrees_on_mutations(which in 0usize..64, ops in proptest::collection::vec((any::<bool>(), any::<usize>(), 0usize..PIECES.len()), 1..5)) {
+        let files = kdl_files();
+        let mut text = files[which % files.len()].1.clone();
+        for (insert, at, piece) in ops {
+            let mut i = at % (text.len() + 1);
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            if insert {
+                text.insert_str(i, PIECES[piece]);
+            } else {
+                let mut j = (i + 1 + piece % 3).min(text.len());
+                while !text.is_char_boundary(j) {
+                    j += 1;
+                }
+                text.replace_range(i..j, "");
+            }
+        }
+        prop_assert!(agree(&text).is_ok(), "{:?}", agree(&text).err());
+    }
+}
