@@ -9,7 +9,11 @@ fn corpus() {
     insta::glob!("diagnostics/*.kdl", |path| {
         let text = std::fs::read_to_string(path).expect("corpus file is readable");
         let name = path.file_name().and_then(|n| n.to_str()).expect("corpus file has a name");
-        let analysis = hawser::check(&text);
+        let mut analysis = hawser::check(&text);
+        if let Some(spec) = analysis.spec.as_ref().filter(|_| !analysis.has_errors()) {
+            // What `generate` adds: diagnostics about how it is run, with default options.
+            analysis.diagnostics.extend(hawser::emit::run_diagnostics(spec, &hawser::emit::Options::default()));
+        }
         let expected = name.split(['-', '.']).next().unwrap_or_default();
         if expected != "multi" {
             assert!(

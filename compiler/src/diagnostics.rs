@@ -156,6 +156,7 @@ pub mod code {
         UNUSED_ALLOW "W0107" "allow that acknowledges nothing";
         OVERLAY_NOT_RUNNING "W0108" "overlay of a workload that does not run in the environment";
         AUTOSCALE_ON_SYSTEMD "W0109" "autoscale on systemd";
+        DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
     }
 }
 
@@ -672,6 +673,16 @@ pub fn autoscale_on_systemd(name: &str, span: Span, env: &str) -> Diagnostic {
         "ignored on systemd".to_owned(),
     )
     .help("autoscaling needs Kubernetes; on systemd each listed host runs one instance")
+}
+
+pub fn development_version(version: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::DEVELOPMENT_VERSION,
+        format!("the version comes from git, so deploy artifacts use the development version `{version}`"),
+        span,
+        "`version from=\"git\"`".to_owned(),
+    )
+    .help("pass the release's version when generating for a deployment: `hawser generate --version 1.4.2` (CI passes the tag it builds)")
 }
 
 fn first_sentence(doc: &str) -> String {

@@ -7,10 +7,12 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod emit;
 pub mod fastkdl;
 pub mod graph;
 pub mod lower;
 pub mod model;
+pub mod output;
 pub mod overlay;
 pub mod schema;
 pub mod span;

@@ -577,6 +577,7 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
         name: c.arg_str(0).unwrap_or_else(|| Spanned::new(String::new(), c.node.name.span)),
         registry: c.child_arg("registry").and_then(as_str),
         version,
+        version_span: c.child("version").map_or(c.node.head_span(), |v| v.node.span),
         go: c.child_arg("go").and_then(as_str),
         platforms: c.child("platforms").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
         stamp_version: stamp.and_then(|s| s.prop_str("version")),

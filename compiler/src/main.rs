@@ -27,6 +27,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Generate the artifacts of every environment into the output directory.
+    Generate {
+        #[arg(default_value = "hawser.kdl")]
+        spec: PathBuf,
+        /// The output directory (default: `generated/` beside the spec).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only this environment (repeatable); build artifacts are always generated.
+        #[arg(long = "env")]
+        environments: Vec<String>,
+        /// The version of deploy artifacts when the spec says `version from="git"`.
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
     /// Print the dependency graph.
     Graph {
         #[arg(default_value = "hawser.kdl")]
@@ -74,6 +90,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { spec, format, color } => check(&spec, format, color),
         Command::Graph { spec, format, env } => graph(&spec, format, env.as_deref()),
+        Command::Generate { spec, out, environments, version, color } => generate(&spec, out, environments, version, color),
         Command::Explain { code, list } => explain(code.as_deref(), list),
     }
 }
@@ -125,6 +142,84 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
         Format::Json => print!("{}", render::json(&analysis.diagnostics, &name, &text)),
     }
     if analysis.has_errors() { ExitCode::from(SPEC_ERRORS) } else { ExitCode::SUCCESS }
+}
+
+fn generate(path: &Path, out: Option<PathBuf>, environments: Vec<String>, version: Option<String>, color: Color) -> ExitCode {
+    let text = match read_spec(path) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let name = path.display().to_string();
+    let style = render::Style { color: use_color(color), width: width() };
+    let analysis = hawser::check(&text);
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{}", render::human(&analysis.diagnostics, &name, &text, style));
+    if analysis.has_errors() {
+        let _ = writeln!(err, "{}", render::summary(&analysis.diagnostics, &name));
+        let _ = writeln!(err, "nothing written: fix the errors first");
+        return ExitCode::from(SPEC_ERRORS);
+    }
+    let Some(spec) = &analysis.spec else { return ExitCode::from(SPEC_ERRORS) };
+    let spec_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let out = out.unwrap_or_else(|| spec_dir.join("generated"));
+    let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
+    let opts = hawser::emit::Options { spec_name: spec_name.clone(), version, environments, output_dir: relative_inside(&spec_dir, &out) };
+    if let Err(e) = hawser::emit::check_options(spec, &opts) {
+        let _ = writeln!(err, "error: {e}");
+        return ExitCode::from(FAILURE);
+    }
+    let run = hawser::emit::run_diagnostics(spec, &opts);
+    let _ = write!(err, "{}", render::human(&run, &name, &text, style));
+    let artifacts = match hawser::emit::generate(spec, &opts) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(err, "error: internal error while generating: {e}");
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let lock = hawser::output::render_lock(&spec_name, &text, &artifacts);
+    match hawser::output::write(&out, &artifacts, &lock) {
+        Ok(summary) => {
+            let _ = writeln!(
+                err,
+                "{}: wrote {} files to {} ({} changed, {} removed{})",
+                name,
+                summary.written,
+                out.display(),
+                summary.changed.len(),
+                summary.removed.len(),
+                if summary.kept_foreign > 0 { format!(", {} files not hawser's left alone", summary.kept_foreign) } else { String::new() }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}\nnothing changed in {}", out.display());
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+/// `out` relative to `base`, when it lies inside it (both taken from the current directory).
+fn relative_inside(base: &Path, out: &Path) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let norm = |p: &Path| -> PathBuf {
+        let mut v = PathBuf::new();
+        for c in cwd.join(p).components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    v.pop();
+                }
+                std::path::Component::CurDir => {}
+                c => v.push(c),
+            }
+        }
+        v
+    };
+    let rel = norm(out).strip_prefix(norm(base)).ok()?.to_str()?.to_owned();
+    (!rel.is_empty()).then_some(rel)
 }
 
 fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {

@@ -26,6 +26,8 @@ pub struct Project {
     pub name: Spanned<String>,
     pub registry: Option<Spanned<String>>,
     pub version: Version,
+    /// The `version` node, for diagnostics about it.
+    pub version_span: Span,
     pub go: Option<Spanned<String>>,
     pub platforms: Vec<Spanned<String>>,
     pub stamp_version: Option<Spanned<String>>,

@@ -1,0 +1,87 @@
+//! `docker/<workload>.Dockerfile`: a multi-stage, cache-friendly, non-root image for every
+//! workload built from source, and the ignore file BuildKit reads beside it.
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use super::templates::render;
+use super::{Artifacts, Options, build::binary, deploy_version};
+use crate::model::{Protocol, Spec};
+
+#[derive(Serialize)]
+struct Context<'a> {
+    header: &'a str,
+    spec_name: &'a str,
+    project: &'a str,
+    name: &'a str,
+    binary: &'a str,
+    main: &'a str,
+    builder: String,
+    runtime: Runtime,
+    stamp_version: &'a str,
+    stamp_commit: &'a str,
+    version: String,
+    source: Option<&'a str>,
+    expose: Vec<String>,
+    entrypoint: String,
+    output_dir: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Runtime {
+    image: &'static str,
+    user: &'static str,
+    scratch: bool,
+}
+
+/// The Go toolchain version builder images use when the spec names none.
+pub const DEFAULT_GO: &str = "1.23";
+
+fn runtime(kind: Option<&str>) -> Runtime {
+    match kind {
+        Some("scratch") => Runtime { image: "scratch", user: "65534:65534", scratch: true },
+        Some("alpine") => Runtime { image: "alpine:3.20", user: "65534:65534", scratch: false },
+        // distroless/static's `nonroot` user.
+        _ => Runtime { image: "gcr.io/distroless/static-debian12:nonroot", user: "65532:65532", scratch: false },
+    }
+}
+
+pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+    let p = &spec.base.project;
+    let go = p.go.as_ref().map_or(DEFAULT_GO, |g| g.value.as_str());
+    for w in spec.base.workloads.values() {
+        let Some((binary, main)) = binary(w) else { continue };
+        let mut argv = vec![format!("/{binary}")];
+        argv.extend(w.args.iter().map(|a| a.value.clone()));
+        let ctx = Context {
+            header,
+            spec_name: &opts.spec_name,
+            project: &p.name.value,
+            name: &w.name.value,
+            binary,
+            main,
+            builder: format!("golang:{go}-bookworm"),
+            runtime: runtime(w.docker.runtime.as_deref()),
+            stamp_version: p.stamp_version(),
+            stamp_commit: p.stamp_commit(),
+            version: deploy_version(spec, opts).0,
+            source: p.source.as_ref().map(|s| s.value.as_str()),
+            expose: w
+                .ports
+                .iter()
+                .map(|port| match port.protocol {
+                    Protocol::Tcp => port.number.value.to_string(),
+                    Protocol::Udp => format!("{}/udp", port.number.value),
+                })
+                .collect(),
+            entrypoint: serde_json::to_string(&argv).map_err(|e| e.to_string())?,
+            output_dir: opts.output_dir.as_deref(),
+        };
+        let name = &w.name.value;
+        let dockerfile = render(env, "Dockerfile", &ctx)?;
+        out.add(format!("docker/{name}.Dockerfile"), dockerfile);
+        let ignore = render(env, "dockerignore", &ctx)?;
+        out.add(format!("docker/{name}.Dockerfile.dockerignore"), ignore);
+    }
+    Ok(())
+}
