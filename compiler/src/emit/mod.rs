@@ -80,7 +80,7 @@ pub fn check_options(spec: &Spec, opts: &Options) -> Result<(), String> {
     for e in &opts.environments {
         if !spec.environments.contains_key(e) {
             let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
-            let hint = diag::did_you_mean(e, known.iter().copied()).map_or_else(|| format!("environments: {}", known.join(", ")), |h| h);
+            let hint = diag::did_you_mean(e, known.iter().copied()).unwrap_or_else(|| format!("environments: {}", known.join(", ")));
             return Err(format!("the spec has no environment `{e}`; {hint}"));
         }
     }
