@@ -1,6 +1,13 @@
-//! Prints the reference workload spec of N services: `cargo run --release --example synthetic -- 1000 > bench.kdl`.
+//! Prints a reference workload spec of N services:
+//! `cargo run --release --example synthetic -- 1000 > bench.kdl` (images, two Kubernetes
+//! environments: DESIGN §7's workload), or `-- 1000 host` (built from source, a systemd
+//! and a Kubernetes environment: every artifact kind).
 
 fn main() {
-    let n = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    print!("{}", hawser::synthetic::spec(n));
+    let mut args = std::env::args().skip(1);
+    let n = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    match args.next().as_deref() {
+        Some("host") => print!("{}", hawser::synthetic::host_spec(n)),
+        _ => print!("{}", hawser::synthetic::spec(n)),
+    }
 }

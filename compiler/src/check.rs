@@ -57,9 +57,15 @@ pub fn check(text: &str) -> Analysis {
     let mut from_envs: BTreeMap<(String, Span, String), (Diagnostic, Vec<String>)> = BTreeMap::new();
     for env_checked in &env_nodes {
         let Some(settings) = lower::lower_environment(env_checked, &mut diagnostics) else { continue };
-        let merged = overlay::apply(&doc, env_checked.node, schema, &mut diagnostics);
         let mut env_diags = Vec::new();
-        let (mut view, _) = lower::lower_view(&merged, schema, &mut env_diags);
+        let overlays = env_checked.node.children().iter().any(|n| overlay::is_overlay(n));
+        // Without overlays the environment sees the base spec: no need to lower it again.
+        let mut view = if overlays {
+            let merged = overlay::apply(&doc, env_checked.node, schema, &mut diagnostics);
+            lower::lower_view(&merged, schema, &mut env_diags).0
+        } else {
+            base.clone()
+        };
         select_workloads(&mut view, &settings, env_checked.node, &base, &mut diagnostics);
         let env = Environment {
             name: settings.name.clone(),

@@ -131,10 +131,10 @@ pub fn validate_children<'a>(
         }
         return out;
     }
-    let known: Vec<&str> = parent.children.iter().map(|c| c.name.as_str()).collect();
     for child in nodes {
         let name = child.name.value.as_str();
         let Some(schema) = parent.child(name) else {
+            let known: Vec<&str> = parent.children.iter().map(|c| c.name.as_str()).collect();
             diags.push(diag::unknown_node(name, child.name.span, &parent.name, &known));
             continue;
         };
@@ -250,7 +250,6 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
     // Properties.
     let mut props = BTreeMap::new();
     let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
-    let known: Vec<&str> = schema.props.iter().map(|p| p.name.as_str()).collect();
     for p in &node.props {
         let key = p.key.value.as_str();
         if let Some(first) = first_seen.insert(key, p.key.span) {
@@ -273,6 +272,7 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
                 value_ty.clone()
             }
             (None, None) => {
+                let known: Vec<&str> = schema.props.iter().map(|p| p.name.as_str()).collect();
                 diags.push(diag::unknown_property(key, p.key.span, name, &known));
                 continue;
             }

@@ -80,6 +80,11 @@ pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagn
     Document { nodes }
 }
 
+/// Whether a child of an environment is an overlay.
+pub fn is_overlay(n: &Node) -> bool {
+    OVERLAYABLE.contains(&n.name.value.as_str())
+}
+
 fn first_string(n: &Node) -> Option<String> {
     match n.args.first() {
         Some(Entry { value: Value::String(s), .. }) => Some(s.clone()),

@@ -35,3 +35,35 @@ pub fn spec(n: usize) -> String {
     s.push_str("environment \"prod\" production=#true {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
     s
 }
+
+/// A spec of `n` services built from source, with a systemd and a Kubernetes environment:
+/// every artifact kind has work to do.
+pub fn host_spec(n: usize) -> String {
+    let mut s = String::with_capacity(450 * n + 500);
+    s.push_str("project \"bench\" {\n    registry \"registry.example.com/bench\"\n    version \"1.0.0\"\n    go \"1.23\"\n}\n\n");
+    for i in 0..n {
+        let _ = write!(
+            s,
+            r#"service "svc-{i}" {{
+    build "go" main="./cmd/svc-{i}"
+    port "http" 8080
+    cpu request="100m" limit="500m"
+    memory request="128Mi" limit="256Mi"
+    health {{
+        ready "/readyz" port="http"
+        live "/healthz" port="http"
+    }}
+    env {{
+        LOG_LEVEL "info"
+        UPSTREAM "svc-{next}.bench.svc"
+    }}
+}}
+
+"#,
+            next = (i + 1) % n.max(1)
+        );
+    }
+    s.push_str("environment \"edge\" {\n    runs-on \"systemd\" {\n        host \"edge-1.bench.internal\"\n    }\n}\n\n");
+    s.push_str("environment \"prod\" {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
+    s
+}
