@@ -58,7 +58,7 @@ pub fn check(text: &str) -> Analysis {
     for env_checked in &env_nodes {
         let Some(settings) = lower::lower_environment(env_checked, &mut diagnostics) else { continue };
         let mut env_diags = Vec::new();
-        let overlays = env_checked.node.children().iter().any(|n| overlay::is_overlay(n));
+        let overlays = env_checked.node.children().iter().any(overlay::is_overlay);
         // Without overlays the environment sees the base spec: no need to lower it again.
         let mut view = if overlays {
             let merged = overlay::apply(&doc, env_checked.node, schema, &mut diagnostics);
