@@ -178,6 +178,9 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                         {
                             sink.error(diag::secret_platform(&s.value, s.span, env_name, secret.span));
                         }
+                        if matches!(platform, Some(Platform::Systemd { .. })) && secret.delivery == Delivery::Env {
+                            sink.error(diag::secret_delivery(&s.value, s.span, env_name, secret.span));
+                        }
                     }
                 },
             }

@@ -569,6 +569,12 @@ pub fn secret_platform(secret: &str, span: Span, env: &str, decl: Span) -> Diagn
         .help(format!("give `{secret}` a source systemd can read (`vault=`, `env=` or `file=`), in an overlay of `{env}` if only that environment differs: `secret \"{secret}\" file=\"/etc/…\"`"))
 }
 
+pub fn secret_delivery(secret: &str, span: Span, env: &str, decl: Span) -> Diagnostic {
+    Diagnostic::new(code::SECRET_PLATFORM, format!("secret `{secret}` asks to be delivered as a value (`as=\"env\"`), which environment `{env}` (systemd) cannot do safely"), span, "used here".to_owned())
+        .label(decl, "declared here")
+        .help("systemd hands credentials over as files (`LoadCredential=`); use `as=\"file\"` or leave `as=` out, and read the file named by `<NAME>_FILE`")
+}
+
 pub fn secret_source(name: &str, span: Span, count: usize) -> Diagnostic {
     let msg = if count == 0 { format!("secret `{name}` has no source") } else { format!("secret `{name}` has {count} sources") };
     Diagnostic::new(code::SECRET_SOURCE, msg, span, "secret".to_owned())
