@@ -141,7 +141,10 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
         }
         Format::Json => print!("{}", render::json(&analysis.diagnostics, &name, &text)),
     }
-    if analysis.has_errors() { ExitCode::from(SPEC_ERRORS) } else { ExitCode::SUCCESS }
+    let code = if analysis.has_errors() { ExitCode::from(SPEC_ERRORS) } else { ExitCode::SUCCESS };
+    // The process ends here: freeing the model piece by piece would only cost time.
+    std::mem::forget(analysis);
+    code
 }
 
 fn generate(path: &Path, out: Option<PathBuf>, environments: Vec<String>, version: Option<String>, color: Color) -> ExitCode {
@@ -181,7 +184,11 @@ fn generate(path: &Path, out: Option<PathBuf>, environments: Vec<String>, versio
         }
     };
     let lock = hawser::output::render_lock(&spec_name, &text, &artifacts);
-    match hawser::output::write(&out, &artifacts, &lock) {
+    let written = hawser::output::write(&out, &artifacts, &lock);
+    // The process ends after this: freeing the model and the artifacts would only cost time.
+    std::mem::forget(artifacts);
+    std::mem::forget(analysis);
+    match written {
         Ok(summary) => {
             let _ = writeln!(
                 err,
