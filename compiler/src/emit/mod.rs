@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod docker;
+pub mod prometheus;
 pub mod runtime;
 pub mod systemd;
 pub mod templates;
@@ -99,6 +100,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
             continue;
         }
         systemd::emit(spec, environment, &env, &header, &mut out)?;
+        prometheus::emit(environment, &header, &mut out)?;
     }
     Ok(out)
 }

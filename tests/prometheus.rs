@@ -1,0 +1,347 @@
+//! The Prometheus files of every example: snapshotted, checked by `promtool check config`
+//! and `promtool check rules`, loaded into the real Prometheus server, and — for
+//! Kubernetes jobs — run through the real server's relabelling with stand-in endpoints,
+//! to see that each job keeps exactly its workload's metrics port.
+//!
+//! promtool and prometheus must be on PATH (CI installs them); without them the tests
+//! fail, unless `HAWSER_SKIP_PROMTOOL=1` says to skip those checks.
+//!
+//! Debian's `prometheus` package is built without Kubernetes service discovery, so its
+//! promtool and server reject `kubernetes_sd_configs` as an unknown field. When the tools
+//! say so, Kubernetes configs are checked and loaded with the discovery block replaced by
+//! static targets that carry the same `__meta_kubernetes_*` labels; everything else in
+//! the file (relabelling, intervals, rule files) is still checked as written.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hawser::model::{Platform, Spec};
+use serde_json::{Value, json};
+
+struct Example {
+    name: String,
+    spec: Spec,
+    /// `prometheus/<env>/<file>` → contents.
+    files: BTreeMap<String, String>,
+}
+
+fn examples() -> Vec<Example> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("examples dir")
+        .filter_map(|e| Some(e.ok()?.path().join("hawser.kdl")))
+        .filter(|p| p.exists())
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 3, "expected at least three examples, found {}", specs.len());
+    specs
+        .iter()
+        .map(|path| {
+            let name = path.parent().and_then(Path::file_name).and_then(|n| n.to_str()).expect("example name").to_owned();
+            let text = std::fs::read_to_string(path).expect("example readable");
+            let spec = hawser::check(&text).spec.expect("the example checks");
+            let opts = hawser::emit::Options {
+                spec_name: "hawser.kdl".to_owned(),
+                version: Some("1.0.0".to_owned()),
+                ..hawser::emit::Options::default()
+            };
+            let out = hawser::emit::generate(&spec, &opts).expect("the example generates");
+            let files = out.files.into_iter().filter(|(p, _)| p.starts_with("prometheus/")).map(|(p, a)| (p, a.contents)).collect();
+            Example { name, spec, files }
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_files_are_stable() {
+    for ex in examples() {
+        assert!(!ex.files.is_empty(), "{}: no Prometheus files", ex.name);
+        let listing: String = ex.files.keys().map(|p| format!("{p}\n")).collect();
+        insta::with_settings!({
+            snapshot_path => format!("../snapshots/generate/{}", ex.name),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!("prometheus-files", listing);
+            for (path, contents) in &ex.files {
+                insta::assert_snapshot!(path.replace('/', "-"), contents);
+            }
+        });
+    }
+}
+
+#[test]
+fn promtool_accepts_every_config_and_rule_file() {
+    if !tool_available("promtool") {
+        return;
+    }
+    for ex in examples() {
+        let dir = write_files(&ex, "promtool");
+        for env in environments(&ex) {
+            let env_dir = dir.join("prometheus").join(&env);
+            let rules = promtool(&["check", "rules"], &env_dir.join("rules.yml"));
+            assert!(rules.0, "{} {env}: promtool check rules failed:\n{}", ex.name, rules.1);
+            let config = checkable_config(&ex, &env, &env_dir);
+            // `check config` also checks the rule files the config names.
+            let result = promtool(&["check", "config"], &config);
+            assert!(result.0, "{} {env}: promtool check config failed:\n{}", ex.name, result.1);
+            assert!(result.1.contains("rules.yml"), "{} {env}: the rule file was not checked:\n{}", ex.name, result.1);
+        }
+    }
+}
+
+#[test]
+fn the_real_server_loads_every_config() {
+    if !tool_available("prometheus") {
+        return;
+    }
+    for ex in examples() {
+        let dir = write_files(&ex, "server");
+        for env in environments(&ex) {
+            let env_dir = dir.join("prometheus").join(&env);
+            let config = checkable_config(&ex, &env, &env_dir);
+            // Stopped as soon as it is ready: before its first scrape, so that nothing
+            // reaches the (unresolvable) hosts of the examples.
+            drop(Server::start(&config, &env_dir.join("data")).wait_ready());
+        }
+    }
+}
+
+/// Each Kubernetes job, given endpoints of its own Service on other ports, of other
+/// Services and of another project's Service of the same name, keeps exactly the one on
+/// its metrics port, labelled with namespace, pod, project, environment and workload.
+#[test]
+fn kubernetes_relabelling_keeps_exactly_the_metrics_endpoint() {
+    if !tool_available("prometheus") {
+        return;
+    }
+    let mut jobs = Vec::new();
+    let mut expected = BTreeMap::new();
+    for ex in examples() {
+        for (env_name, env) in &ex.spec.environments {
+            let Some(Platform::Kubernetes { namespace }) = &env.platform else { continue };
+            let Some(config) = ex.files.get(&format!("prometheus/{env_name}/prometheus.yml")) else { continue };
+            let config: Value = serde_saphyr::from_str(config).expect("the config parses");
+            for job in config["scrape_configs"].as_array().expect("scrape_configs") {
+                let mut job = job.clone();
+                let name = job["job_name"].as_str().expect("job_name").to_owned();
+                let workload = job["relabel_configs"]
+                    .as_array()
+                    .and_then(|r| r.iter().find(|r| r["target_label"] == "workload"))
+                    .and_then(|r| r["replacement"].as_str())
+                    .expect("a workload label")
+                    .to_owned();
+                let w = &env.view.workloads[&workload];
+                let port = &w.metrics.as_ref().expect("metrics").port.value;
+                let project = &ex.spec.base.project.name.value;
+                let pod = format!("{workload}-5d8f9c7b6d-x2x4z");
+                let endpoint = |address: &str, service: &str, instance: &str, port_name: &str| {
+                    json!({
+                        "targets": [address],
+                        "labels": {
+                            "__meta_kubernetes_namespace": namespace.value,
+                            "__meta_kubernetes_pod_name": pod,
+                            "__meta_kubernetes_service_label_app_kubernetes_io_name": service,
+                            "__meta_kubernetes_service_label_app_kubernetes_io_instance": instance,
+                            "__meta_kubernetes_endpointslice_port_name": port_name,
+                        }
+                    })
+                };
+                let mut candidates = vec![
+                    endpoint("127.0.0.1:1", &workload, project, port),
+                    endpoint("127.0.0.1:2", &workload, "another-project", port),
+                    endpoint("127.0.0.1:3", &format!("{workload}-other"), project, port),
+                    endpoint("127.0.0.1:4", "", project, port),
+                ];
+                candidates.extend(
+                    w.ports.iter().filter(|p| &p.name.value != port).map(|p| endpoint("127.0.0.1:5", &workload, project, &p.name.value)),
+                );
+                let sd = job.as_object_mut().expect("a job").remove("kubernetes_sd_configs").expect("Kubernetes discovery");
+                assert_eq!(sd[0]["namespaces"]["names"], json!([namespace.value]), "{name}: discovery is limited to the namespace");
+                job["static_configs"] = Value::Array(candidates);
+                expected.insert(
+                    name,
+                    json!({
+                        "instance": "127.0.0.1:1",
+                        "job": job["job_name"],
+                        "namespace": namespace.value,
+                        "pod": pod,
+                        "project": project,
+                        "environment": env_name,
+                        "workload": workload,
+                    }),
+                );
+                jobs.push(job);
+            }
+        }
+    }
+    assert!(!expected.is_empty(), "no example has a Kubernetes environment with metrics");
+    let dir = fresh_dir("relabel");
+    let config = dir.join("prometheus.yml");
+    std::fs::write(&config, serde_saphyr::to_string(&json!({ "scrape_configs": jobs })).unwrap()).unwrap();
+    let server = Server::start(&config, &dir.join("data")).wait_ready();
+    // The scrape manager applies discovered targets on a 5 s tick.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let active = loop {
+        let targets = server.get("/api/v1/targets");
+        let active = targets["data"]["activeTargets"].as_array().cloned().unwrap_or_default();
+        if active.len() >= expected.len() || Instant::now() > deadline {
+            break active;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let mut got = BTreeMap::new();
+    for t in &active {
+        let labels = t["labels"].clone();
+        let job = labels["job"].as_str().expect("job label").to_owned();
+        assert!(got.insert(job.clone(), labels).is_none(), "{job}: more than one target kept: {active:#?}");
+    }
+    assert_eq!(got, expected);
+}
+
+// ---------------------------------------------------------------------- helpers
+
+fn environments(ex: &Example) -> Vec<String> {
+    let mut envs: Vec<String> = ex.files.keys().filter_map(|p| p.split('/').nth(1).map(str::to_owned)).collect();
+    envs.dedup();
+    envs
+}
+
+/// Whether a tool is on PATH; when it is not, the test fails unless
+/// `HAWSER_SKIP_PROMTOOL=1`.
+fn tool_available(name: &str) -> bool {
+    if Command::new(name).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok() {
+        return true;
+    }
+    // Test code reads the environment; the compiler never does.
+    if std::env::var_os("HAWSER_SKIP_PROMTOOL").is_some_and(|v| v == "1") {
+        eprintln!("WARNING: `{name}` is not on PATH: Prometheus output NOT validated (HAWSER_SKIP_PROMTOOL=1)");
+        return false;
+    }
+    panic!("`{name}` is not on PATH: install Prometheus (`apt-get install prometheus`), or set HAWSER_SKIP_PROMTOOL=1 to skip");
+}
+
+fn promtool(args: &[&str], file: &Path) -> (bool, String) {
+    let out = Command::new("promtool").args(args).arg(file).output().expect("promtool runs");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The config to check and load: the file itself, or — when this build of Prometheus has
+/// no Kubernetes service discovery — a copy beside it (so `rule_files` still resolves)
+/// with each discovery block replaced by a stand-in endpoint carrying the meta labels.
+fn checkable_config(ex: &Example, env: &str, env_dir: &Path) -> PathBuf {
+    let config = env_dir.join("prometheus.yml");
+    let text = &ex.files[&format!("prometheus/{env}/prometheus.yml")];
+    if !text.contains("kubernetes_sd_configs") || kubernetes_sd_supported() {
+        return config;
+    }
+    eprintln!("NOTE: this Prometheus build has no Kubernetes service discovery; {} {env}: checking with stand-in targets", ex.name);
+    let mut value: Value = serde_saphyr::from_str(text).expect("the config parses");
+    for job in value["scrape_configs"].as_array_mut().expect("scrape_configs") {
+        let job = job.as_object_mut().expect("a job");
+        if job.remove("kubernetes_sd_configs").is_some() {
+            job.insert(
+                "static_configs".to_owned(),
+                json!([{ "targets": ["127.0.0.1:1"], "labels": { "__meta_kubernetes_namespace": "stand-in" } }]),
+            );
+        }
+    }
+    let stand_in = env_dir.join("prometheus.stand-in.yml");
+    std::fs::write(&stand_in, serde_saphyr::to_string(&value).unwrap()).unwrap();
+    stand_in
+}
+
+fn kubernetes_sd_supported() -> bool {
+    let dir = fresh_dir("sd-probe");
+    let probe = dir.join("probe.yml");
+    std::fs::write(&probe, "scrape_configs:\n- job_name: probe\n  kubernetes_sd_configs:\n  - role: endpointslice\n").unwrap();
+    let (ok, out) = promtool(&["check", "config"], &probe);
+    assert!(ok || out.contains("field kubernetes_sd_configs not found"), "unexpected promtool failure:\n{out}");
+    ok
+}
+
+fn write_files(ex: &Example, purpose: &str) -> PathBuf {
+    let dir = fresh_dir(&format!("{purpose}-{}", ex.name));
+    for (path, contents) in &ex.files {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, contents).unwrap();
+    }
+    dir
+}
+
+/// A fresh directory under the target dir, so tests write nothing else.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("prometheus").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A Prometheus server on a free loopback port, stopped (by its own handle) when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    config: PathBuf,
+}
+
+impl Server {
+    fn start(config: &Path, data: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("prometheus starts");
+        Server { child, port, config: config.to_owned() }
+    }
+
+    /// Waits for `/-/ready`; fails if the server exits first (a config it rejects).
+    fn wait_ready(mut self) -> Server {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                let mut err = String::new();
+                let _ = self.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                panic!("prometheus exited ({status}) with {}:\n{err}", self.config.display());
+            }
+            if self.request("/-/ready").is_some_and(|(status, _)| status == 200) {
+                return self;
+            }
+            assert!(Instant::now() < deadline, "prometheus not ready after 30s with {}", self.config.display());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (status, body) = self.request(path).expect("the server answers");
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+
+    fn request(&self, path: &str) -> Option<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let status = response.split(' ').nth(1)?.parse().ok()?;
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+        Some((status, body))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
