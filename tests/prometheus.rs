@@ -1,16 +1,10 @@
 //! The Prometheus files of every example: snapshotted, checked by `promtool check config`
 //! and `promtool check rules`, loaded into the real Prometheus server, and — for
-//! Kubernetes jobs — run through the real server's relabelling with stand-in endpoints,
-//! to see that each job keeps exactly its workload's metrics port.
+//! Kubernetes jobs — checked to discover exactly their workload's metrics port through
+//! the SRV record of its headless metrics Service.
 //!
 //! promtool and prometheus must be on PATH (CI installs them); without them the tests
 //! fail, unless `HAWSER_SKIP_PROMTOOL=1` says to skip those checks.
-//!
-//! Debian's `prometheus` package is built without Kubernetes service discovery, so its
-//! promtool and server reject `kubernetes_sd_configs` as an unknown field. When the tools
-//! say so, Kubernetes configs are checked and loaded with the discovery block replaced by
-//! static targets that carry the same `__meta_kubernetes_*` labels; everything else in
-//! the file (relabelling, intervals, rule files) is still checked as written.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -111,96 +105,31 @@ fn the_real_server_loads_every_config() {
     }
 }
 
-/// Each Kubernetes job, given endpoints of its own Service on other ports, of other
-/// Services and of another project's Service of the same name, keeps exactly the one on
-/// its metrics port, labelled with namespace, pod, project, environment and workload.
+/// Each Kubernetes job discovers the SRV record of its workload's headless metrics Service
+/// on the metrics port, in the environment's namespace: exactly that port of that
+/// workload's pods.
 #[test]
-fn kubernetes_relabelling_keeps_exactly_the_metrics_endpoint() {
-    if !tool_available("prometheus") {
-        return;
-    }
-    let mut jobs = Vec::new();
-    let mut expected = BTreeMap::new();
+fn kubernetes_jobs_discover_exactly_the_metrics_port() {
+    let mut seen = 0;
     for ex in examples() {
         for (env_name, env) in &ex.spec.environments {
             let Some(Platform::Kubernetes { namespace }) = &env.platform else { continue };
             let Some(config) = ex.files.get(&format!("prometheus/{env_name}/prometheus.yml")) else { continue };
             let config: Value = serde_saphyr::from_str(config).expect("the config parses");
             for job in config["scrape_configs"].as_array().expect("scrape_configs") {
-                let mut job = job.clone();
-                let name = job["job_name"].as_str().expect("job_name").to_owned();
                 let workload = job["relabel_configs"]
                     .as_array()
                     .and_then(|r| r.iter().find(|r| r["target_label"] == "workload"))
                     .and_then(|r| r["replacement"].as_str())
-                    .expect("a workload label")
-                    .to_owned();
-                let w = &env.view.workloads[&workload];
-                let port = &w.metrics.as_ref().expect("metrics").port.value;
-                let project = &ex.spec.base.project.name.value;
-                let pod = format!("{workload}-5d8f9c7b6d-x2x4z");
-                let endpoint = |address: &str, service: &str, instance: &str, port_name: &str| {
-                    json!({
-                        "targets": [address],
-                        "labels": {
-                            "__meta_kubernetes_namespace": namespace.value,
-                            "__meta_kubernetes_pod_name": pod,
-                            "__meta_kubernetes_service_label_app_kubernetes_io_name": service,
-                            "__meta_kubernetes_service_label_app_kubernetes_io_instance": instance,
-                            "__meta_kubernetes_endpointslice_port_name": port_name,
-                        }
-                    })
-                };
-                let mut candidates = vec![
-                    endpoint("127.0.0.1:1", &workload, project, port),
-                    endpoint("127.0.0.1:2", &workload, "another-project", port),
-                    endpoint("127.0.0.1:3", &format!("{workload}-other"), project, port),
-                    endpoint("127.0.0.1:4", "", project, port),
-                ];
-                candidates.extend(
-                    w.ports.iter().filter(|p| &p.name.value != port).map(|p| endpoint("127.0.0.1:5", &workload, project, &p.name.value)),
-                );
-                let sd = job.as_object_mut().expect("a job").remove("kubernetes_sd_configs").expect("Kubernetes discovery");
-                assert_eq!(sd[0]["namespaces"]["names"], json!([namespace.value]), "{name}: discovery is limited to the namespace");
-                job["static_configs"] = Value::Array(candidates);
-                expected.insert(
-                    name,
-                    json!({
-                        "instance": "127.0.0.1:1",
-                        "job": job["job_name"],
-                        "namespace": namespace.value,
-                        "pod": pod,
-                        "project": project,
-                        "environment": env_name,
-                        "workload": workload,
-                    }),
-                );
-                jobs.push(job);
+                    .expect("a workload label");
+                let port = &env.view.workloads[workload].metrics.as_ref().expect("metrics").port.value;
+                let expected = format!("_{port}._tcp.{workload}-metrics.{}.svc.cluster.local", namespace.value);
+                assert_eq!(job["dns_sd_configs"], json!([{ "names": [expected], "type": "SRV" }]), "{}", job["job_name"]);
+                seen += 1;
             }
         }
     }
-    assert!(!expected.is_empty(), "no example has a Kubernetes environment with metrics");
-    let dir = fresh_dir("relabel");
-    let config = dir.join("prometheus.yml");
-    std::fs::write(&config, serde_saphyr::to_string(&json!({ "scrape_configs": jobs })).unwrap()).unwrap();
-    let server = Server::start(&config, &dir.join("data")).wait_ready();
-    // The scrape manager applies discovered targets on a 5 s tick.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let active = loop {
-        let targets = server.get("/api/v1/targets");
-        let active = targets["data"]["activeTargets"].as_array().cloned().unwrap_or_default();
-        if active.len() >= expected.len() || Instant::now() > deadline {
-            break active;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    };
-    let mut got = BTreeMap::new();
-    for t in &active {
-        let labels = t["labels"].clone();
-        let job = labels["job"].as_str().expect("job label").to_owned();
-        assert!(got.insert(job.clone(), labels).is_none(), "{job}: more than one target kept: {active:#?}");
-    }
-    assert_eq!(got, expected);
+    assert!(seen > 0, "no example has a Kubernetes environment with metrics");
 }
 
 // ---------------------------------------------------------------------- helpers
@@ -230,38 +159,9 @@ fn promtool(args: &[&str], file: &Path) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-/// The config to check and load: the file itself, or — when this build of Prometheus has
-/// no Kubernetes service discovery — a copy beside it (so `rule_files` still resolves)
-/// with each discovery block replaced by a stand-in endpoint carrying the meta labels.
-fn checkable_config(ex: &Example, env: &str, env_dir: &Path) -> PathBuf {
-    let config = env_dir.join("prometheus.yml");
-    let text = &ex.files[&format!("prometheus/{env}/prometheus.yml")];
-    if !text.contains("kubernetes_sd_configs") || kubernetes_sd_supported() {
-        return config;
-    }
-    eprintln!("NOTE: this Prometheus build has no Kubernetes service discovery; {} {env}: checking with stand-in targets", ex.name);
-    let mut value: Value = serde_saphyr::from_str(text).expect("the config parses");
-    for job in value["scrape_configs"].as_array_mut().expect("scrape_configs") {
-        let job = job.as_object_mut().expect("a job");
-        if job.remove("kubernetes_sd_configs").is_some() {
-            job.insert(
-                "static_configs".to_owned(),
-                json!([{ "targets": ["127.0.0.1:1"], "labels": { "__meta_kubernetes_namespace": "stand-in" } }]),
-            );
-        }
-    }
-    let stand_in = env_dir.join("prometheus.stand-in.yml");
-    std::fs::write(&stand_in, serde_saphyr::to_string(&value).unwrap()).unwrap();
-    stand_in
-}
-
-fn kubernetes_sd_supported() -> bool {
-    let dir = fresh_dir("sd-probe");
-    let probe = dir.join("probe.yml");
-    std::fs::write(&probe, "scrape_configs:\n- job_name: probe\n  kubernetes_sd_configs:\n  - role: endpointslice\n").unwrap();
-    let (ok, out) = promtool(&["check", "config"], &probe);
-    assert!(ok || out.contains("field kubernetes_sd_configs not found"), "unexpected promtool failure:\n{out}");
-    ok
+/// The config to check and load.
+fn checkable_config(_ex: &Example, _env: &str, env_dir: &Path) -> PathBuf {
+    env_dir.join("prometheus.yml")
 }
 
 fn write_files(ex: &Example, purpose: &str) -> PathBuf {
@@ -319,12 +219,6 @@ impl Server {
             assert!(Instant::now() < deadline, "prometheus not ready after 30s with {}", self.config.display());
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let (status, body) = self.request(path).expect("the server answers");
-        assert_eq!(status, 200, "{path}: {body}");
-        serde_json::from_str(&body).expect("JSON")
     }
 
     fn request(&self, path: &str) -> Option<(u16, String)> {

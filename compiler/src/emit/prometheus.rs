@@ -15,14 +15,16 @@
 //! * **Job names** are `<project>-<env>-<workload>`: unique in one server even when it
 //!   scrapes several projects or environments. Every target also carries the labels
 //!   `project`, `environment` and `workload`, which is what dashboards should select on.
-//! * **Kubernetes** uses the `endpointslice` role (the v1 Endpoints API is deprecated since
-//!   Kubernetes 1.33), restricted to the environment's namespace, and keeps only the
-//!   endpoints of the workload's Service — the Service labelled
-//!   `app.kubernetes.io/name=<workload>` and `app.kubernetes.io/instance=<project>` — on
-//!   the port named like the spec's metrics port. That is the contract with the Kubernetes
-//!   generator. Targets get `namespace` and `pod` labels. Prometheus runs in the cluster
-//!   (no `api_server`) and needs RBAC to list and watch `endpointslices`, `services` and
-//!   `pods` in that namespace.
+//! * **Kubernetes** discovers targets through the cluster's DNS: the Kubernetes generator
+//!   gives every workload with metrics a headless Service `<workload>-metrics` whose one
+//!   port is named like the spec's metrics port, and Kubernetes publishes an SRV record
+//!   `_<port>._tcp.<workload>-metrics.<namespace>.svc.cluster.local` listing exactly that
+//!   port of that workload's ready pods in that namespace. That is the contract with the
+//!   Kubernetes generator. `dns_sd_configs` needs no RBAC for Prometheus and works with
+//!   every Prometheus build — distribution builds without the Kubernetes discovery
+//!   (Debian's, which this project's CI validates with) included; `kubernetes_sd_configs`
+//!   would reject the config there. Targets get a `namespace` label; the cluster domain is
+//!   assumed to be `cluster.local`.
 //! * **systemd** uses static targets `<host>:<port>`, one per host of the environment,
 //!   since every host runs one instance of each service.
 //! * **Interval, timeout and path** come from the spec, durations written in Prometheus'
@@ -58,12 +60,19 @@ pub const CONFIG_FILE: &str = "prometheus.yml";
 /// The alert rules' file name, beside the configuration that loads it.
 pub const RULES_FILE: &str = "rules.yml";
 
-/// The Kubernetes labels the Kubernetes generator puts on each workload's Service: the
-/// scrape job keeps only the endpoints of the Service that carries both.
-pub const SERVICE_NAME_LABEL: &str = "__meta_kubernetes_service_label_app_kubernetes_io_name";
-pub const SERVICE_INSTANCE_LABEL: &str = "__meta_kubernetes_service_label_app_kubernetes_io_instance";
-/// The Service port's name, which is the spec's port name.
-pub const PORT_NAME_LABEL: &str = "__meta_kubernetes_endpointslice_port_name";
+/// The cluster's DNS domain, which SRV names end in.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// The headless Service the Kubernetes generator writes for a workload with metrics.
+pub fn metrics_service(workload: &str) -> String {
+    format!("{workload}-metrics")
+}
+
+/// The SRV record Kubernetes publishes for the metrics port of a workload's headless
+/// metrics Service: exactly that port of that workload's ready pods in that namespace.
+pub fn srv_name(workload: &str, port_name: &str, namespace: &str) -> String {
+    format!("_{port_name}._tcp.{}.{namespace}.svc.{CLUSTER_DOMAIN}", metrics_service(workload))
+}
 
 /// More restarts than this in the restart window is a restart storm.
 pub const RESTART_THRESHOLD: u32 = 3;
@@ -157,7 +166,7 @@ struct ScrapeConfig {
     scrape_timeout: String,
     metrics_path: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    dns_sd_configs: Vec<DnsSdConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -165,14 +174,10 @@ struct ScrapeConfig {
 }
 
 #[derive(Serialize)]
-struct KubernetesSdConfig {
-    role: &'static str,
-    namespaces: Namespaces,
-}
-
-#[derive(Serialize)]
-struct Namespaces {
+struct DnsSdConfig {
     names: Vec<String>,
+    #[serde(rename = "type")]
+    record: &'static str,
 }
 
 #[derive(Serialize)]
@@ -281,24 +286,15 @@ fn scrape_config(ctx: &Context, t: &Target) -> ScrapeConfig {
         scrape_interval: duration(t.interval_millis),
         scrape_timeout: duration(t.timeout_millis),
         metrics_path: t.path.to_owned(),
-        kubernetes_sd_configs: Vec::new(),
+        dns_sd_configs: Vec::new(),
         static_configs: Vec::new(),
         relabel_configs: Vec::new(),
     };
     match ctx.platform {
         Platform::Kubernetes { namespace } => {
-            job.kubernetes_sd_configs =
-                vec![KubernetesSdConfig { role: "endpointslice", namespaces: Namespaces { names: vec![namespace.value.clone()] } }];
+            job.dns_sd_configs = vec![DnsSdConfig { names: vec![srv_name(t.workload, t.port_name, &namespace.value)], record: "SRV" }];
             job.relabel_configs = vec![
-                RelabelConfig {
-                    action: "keep",
-                    source_labels: vec![SERVICE_NAME_LABEL, SERVICE_INSTANCE_LABEL, PORT_NAME_LABEL],
-                    regex: Some(format!("{};{};{}", regex_escape(t.workload), regex_escape(ctx.project), regex_escape(t.port_name))),
-                    target_label: None,
-                    replacement: None,
-                },
-                copy("__meta_kubernetes_namespace", "namespace"),
-                copy("__meta_kubernetes_pod_name", "pod"),
+                set("namespace", &namespace.value),
                 set("project", ctx.project),
                 set("environment", ctx.environment),
                 set("workload", t.workload),
@@ -310,10 +306,6 @@ fn scrape_config(ctx: &Context, t: &Target) -> ScrapeConfig {
         }
     }
     job
-}
-
-fn copy(from: &'static str, to: &'static str) -> RelabelConfig {
-    RelabelConfig { action: "replace", source_labels: vec![from], regex: None, target_label: Some(to), replacement: None }
 }
 
 fn set(label: &'static str, value: &str) -> RelabelConfig {
@@ -566,12 +558,12 @@ environment "empty" {
     }
 
     #[test]
-    fn kubernetes_jobs_keep_only_the_services_metrics_port_in_the_namespace() {
+    fn kubernetes_jobs_discover_only_the_metrics_port_in_the_namespace() {
         let prod = &prometheus_files(SPEC)["prometheus/prod/prometheus.yml"];
-        assert!(prod.contains("role: endpointslice"), "{prod}");
-        assert!(prod.contains("- shop-prod\n"), "{prod}");
-        assert!(prod.contains("regex: api;shop;metrics\n"), "{prod}");
-        assert!(prod.contains("regex: api-admin;shop;http\n"), "{prod}");
+        assert!(prod.contains("type: SRV"), "{prod}");
+        assert!(prod.contains("- _metrics._tcp.api-metrics.shop-prod.svc.cluster.local\n"), "{prod}");
+        assert!(prod.contains("- _http._tcp.api-admin-metrics.shop-prod.svc.cluster.local\n"), "{prod}");
+        assert!(prod.contains("target_label: namespace\n    replacement: shop-prod\n"), "{prod}");
         assert!(prod.contains("scrape_interval: 1m30s\n") && prod.contains("scrape_timeout: 10s\n"), "{prod}");
         assert!(prod.contains("metrics_path: /internal/metrics\n"), "{prod}");
         // The default timeout is never above a short interval.
@@ -584,7 +576,7 @@ environment "empty" {
         let lab = &prometheus_files(SPEC)["prometheus/lab/prometheus.yml"];
         assert!(lab.contains("- lab-1.internal:9090\n    - lab-2.internal:9090\n"), "{lab}");
         assert!(lab.contains("environment: lab\n") && lab.contains("workload: api\n"), "{lab}");
-        assert!(!lab.contains("kubernetes_sd_configs"), "{lab}");
+        assert!(!lab.contains("dns_sd_configs"), "{lab}");
     }
 
     #[test]
