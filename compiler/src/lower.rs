@@ -531,7 +531,7 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
             },
             "service" | "job" => match lower_workload(&c, diags) {
                 Some(w) => {
-                    view.workloads.insert(w.name.value.clone(), w);
+                    view.workloads.insert(w.name.value.clone(), std::sync::Arc::new(w));
                 }
                 None => poison(&mut view, c.node),
             },

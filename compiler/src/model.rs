@@ -5,6 +5,7 @@
 //! are `None` here; their defaults live in the accessor methods, in one place.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::span::{Span, Spanned};
 use crate::values::{Bytes, Cpu, Duration, ImageRef};
@@ -15,7 +16,8 @@ pub struct View {
     pub project: Project,
     pub secrets: BTreeMap<String, Secret>,
     pub externals: BTreeMap<String, External>,
-    pub workloads: BTreeMap<String, Workload>,
+    /// Shared between the base and the environments that do not change them.
+    pub workloads: BTreeMap<String, Arc<Workload>>,
     /// Names declared with errors (already reported): references to them are not
     /// reported again.
     pub poisoned: BTreeSet<String>,

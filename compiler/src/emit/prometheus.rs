@@ -91,7 +91,7 @@ pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Res
         platform,
     };
     let scraped: Vec<(&Workload, &Metrics)> =
-        environment.view.workloads.values().filter(|w| w.is_service()).filter_map(|w| Some((w, w.metrics.as_ref()?))).collect();
+        environment.view.workloads.values().filter(|w| w.is_service()).filter_map(|w| Some((&**w, w.metrics.as_ref()?))).collect();
     if scraped.is_empty() {
         return Ok(());
     }
@@ -338,7 +338,7 @@ fn annotations(summary: String, description: String) -> BTreeMap<&'static str, S
     BTreeMap::from([("description", description), ("summary", summary)])
 }
 
-fn workload_rules(ctx: &Context, t: &Target, workloads: &BTreeMap<String, Workload>) -> Vec<Rule> {
+fn workload_rules(ctx: &Context, t: &Target, workloads: &BTreeMap<String, std::sync::Arc<Workload>>) -> Vec<Rule> {
     let who = format!("{} {} ({})", ctx.project, t.workload, ctx.environment);
     let endpoint = format!("port {} `{}`, path {}", t.port, t.port_name, t.path);
     let (instance, down_cause) = match ctx.platform {
