@@ -6,6 +6,8 @@
 
 pub mod build;
 pub mod docker;
+pub mod helm;
+pub mod kubernetes;
 pub mod runtime;
 pub mod systemd;
 pub mod templates;
@@ -99,7 +101,9 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
             continue;
         }
         systemd::emit(spec, environment, &env, &header, &mut out)?;
+        kubernetes::emit(spec, opts, environment, &header, &mut out)?;
     }
+    helm::emit(spec, opts, &header, &mut out)?;
     Ok(out)
 }
 
