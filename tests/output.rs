@@ -143,7 +143,7 @@ fn a_symlink_out_of_the_output_directory_is_refused() {
     assert_eq!(generate(&example("payments"), &out).0, 0);
     let elsewhere = dir.join("elsewhere");
     fs::create_dir_all(&elsewhere).unwrap();
-    std::os::unix::fs::symlink(&elsewhere, out.join("kubernetes")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("docker/cache")).unwrap();
     let before = tree(&out);
     let (code, err) = generate(&example("payments"), &out);
     assert_eq!(code, 2, "{err}");

@@ -3,7 +3,9 @@
 # not use) into a temporary directory and puts the output through the real third-party
 # validators (../shared/validators/validate.sh). Zero failures or exit 1. Every systemd
 # service must rate at most 2.0 ("OK") on `systemd-analyze security`.
-# Checks skipped by policy are listed, with their reasons, in tests/ci/checkov-skip.txt.
+# Checks skipped by policy are listed, with their reasons, in tests/ci/checkov-skip.txt
+# (docs/policy.md). Then, for every Kubernetes environment, the Helm chart rendered with
+# its values file must give the same objects as kubernetes/<env>/ (tests/ci/helm_equal.py).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 validators="${VALIDATORS_DIR:-$root/../shared/validators}"
@@ -21,6 +23,9 @@ for spec in "$root"/examples/*/hawser.kdl "$root"/tests/specs/*.kdl; do
   echo "== $name"
   "$hawser" generate "$spec" --out "$out" --version 1.0.0
   if ! CHECKOV_SKIP="$skip" SYSTEMD_MAX_EXPOSURE=2.0 VALIDATE_PROM_SERVER=1 "$validators/validate.sh" "$out"; then
+    status=1
+  fi
+  if [[ -d "$out/helm" ]] && ! "${VALIDATORS_HOME:-/opt/validators}/venv/bin/python3" "$root/tests/ci/helm_equal.py" "$out"; then
     status=1
   fi
 done

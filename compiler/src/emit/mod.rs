@@ -6,6 +6,8 @@
 
 pub mod build;
 pub mod docker;
+pub mod helm;
+pub mod kubernetes;
 pub mod prometheus;
 pub mod runtime;
 pub mod systemd;
@@ -101,7 +103,9 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
         }
         systemd::emit(spec, environment, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
+        kubernetes::emit(spec, opts, environment, &header, &mut out)?;
     }
+    helm::emit(spec, opts, &header, &mut out)?;
     Ok(out)
 }
 

@@ -1,0 +1,184 @@
+//! `kubernetes/<env>/<workload>.yaml`: every object of a workload in a Kubernetes
+//! environment, as one multi-document YAML file written from typed structs.
+//!
+//! Two steps, shared with the Helm chart ([`super::helm`]): [`values`] computes, per
+//! environment, the data every object is built from (what the chart's `values.yaml`
+//! holds), and [`objects`] maps that data to Kubernetes objects (what the chart's templates
+//! do). The chart renders the same objects because it starts from the same data.
+//!
+//! Decisions a reviewer should know (docs/policy.md has the long form):
+//! - object names are the workload's name, so `catalog:9000` resolves inside the namespace;
+//!   Secrets hawser expects are `<project>-<secret>` with the key `value`;
+//! - non-secret environment is a ConfigMap the container reads with `envFrom`; the pod
+//!   template carries the sha256 of its data so pods roll when it changes;
+//! - dependencies are waited for by a pinned busybox init container (`nc -z` loop) per
+//!   dependency; a run-once job is applied before its dependents, which wait for the job's
+//!   own dependencies (a TCP check cannot see a job's completion);
+//! - NetworkPolicies allow exactly the graph's edges, DNS, and Prometheus scrapes from the
+//!   `monitoring` namespace.
+
+pub mod objects;
+pub mod values;
+
+use super::{Artifacts, Options};
+use crate::model::{Environment, Platform, Spec};
+
+/// Serializes Kubernetes objects and values: YAML 1.1-ambiguous strings are quoted (the
+/// unit tests hold serde-saphyr to it), no folded block scalars.
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.prefer_block_scalars = false;
+    serde_saphyr::to_string_with_options(value, options).map_err(|e| format!("YAML serialization: {e}"))
+}
+
+/// The namespace of a Kubernetes environment, `None` for other platforms.
+pub fn namespace(environment: &Environment) -> Option<&str> {
+    match &environment.platform {
+        Some(Platform::Kubernetes { namespace }) => Some(namespace.value.as_str()),
+        _ => None,
+    }
+}
+
+pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+    let Some(ns) = namespace(environment) else { return Ok(()) };
+    let chart = values::chart(spec, opts, &environment.view);
+    let dir = format!("kubernetes/{}", environment.name.value);
+    for name in chart.workloads.keys() {
+        let docs = objects::workload(&chart, name, ns);
+        let mut text = format!("# {header}\n");
+        for doc in &docs {
+            text.push_str("---\n");
+            text.push_str(&to_yaml(doc)?);
+        }
+        out.add(format!("{dir}/{name}.yaml"), text);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::to_yaml;
+
+    /// Every string a YAML 1.1 reader (PyYAML, go-yaml v2 under kubectl) would read as
+    /// something else comes out quoted, and a plain string stays plain.
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        let ambiguous = [
+            "on",
+            "off",
+            "On",
+            "OFF",
+            "yes",
+            "no",
+            "Yes",
+            "NO",
+            "y",
+            "n",
+            "Y",
+            "N",
+            "true",
+            "false",
+            "True",
+            "null",
+            "Null",
+            "~",
+            "",
+            "0755",
+            "0o755",
+            "0x1F",
+            "1.20",
+            "1e3",
+            "12:30",
+            "1:20:30",
+            "2026-09-09",
+            "1_000",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "123",
+            "-1",
+            "+1",
+            "0",
+            "1.",
+            "- x",
+            "a: b",
+            "#x",
+            "x #y",
+            "&a",
+            "*a",
+            "!x",
+            "|",
+            ">",
+            "@x",
+            "`x",
+            "%x",
+            "{a}",
+            "[a]",
+            " lead",
+            "trail ",
+            "'",
+            "\"",
+            "<<",
+            "=",
+        ];
+        for s in ambiguous {
+            let mut m = BTreeMap::new();
+            m.insert("k", s);
+            let out = to_yaml(&m).unwrap();
+            let v = out.strip_prefix("k: ").unwrap_or_else(|| panic!("{out}")).trim_end_matches('\n');
+            assert!(v.starts_with('"') || v.starts_with('\''), "{s:?} is not quoted: {out}");
+        }
+        for s in ["info", "catalog:9000", "http://checkout:8080", "Acme Shop <orders@shop.acme.dev>", "0.0.0.0:7700"] {
+            let mut m = BTreeMap::new();
+            m.insert("k", s);
+            let out = to_yaml(&m).unwrap();
+            assert!(out.starts_with("k: "), "{out}");
+        }
+    }
+
+    /// systemd and Kubernetes get the same GOMAXPROCS and GOMEMLIMIT for the same limits:
+    /// the Kubernetes env is built from the same functions, checked on the generated text.
+    #[test]
+    fn go_runtime_env_matches_systemd() {
+        let spec_text = r#"
+project "p" {
+    registry "r.example"
+    version "1.2.3"
+}
+service "api" {
+    build "go" main="./cmd/api"
+    port "http" 8080
+    cpu request="250m" limit="1500m"
+    memory request="256Mi" limit="700Mi"
+    health {
+        ready "/readyz" port="http"
+        live "/healthz" port="http"
+    }
+}
+environment "vm" {
+    runs-on "systemd" { host "h1.example" }
+}
+environment "k8s" {
+    runs-on "kubernetes" namespace="p"
+}
+"#;
+        let analysis = crate::check(spec_text);
+        assert!(analysis.diagnostics.iter().all(|d| d.severity() != crate::diagnostics::Severity::Error), "{:?}", analysis.diagnostics);
+        let spec = analysis.spec.expect("model");
+        let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+        let out = super::super::generate(&spec, &opts).unwrap();
+        let unit = &out.files["systemd/vm/p-api.service"].contents;
+        let manifest = &out.files["kubernetes/k8s/api.yaml"].contents;
+        let w = &spec.environments["k8s"].view.workloads["api"];
+        let env = crate::emit::runtime::go_env(w);
+        assert_eq!(env, [("GOMAXPROCS".to_owned(), "2".to_owned()), ("GOMEMLIMIT".to_owned(), "630MiB".to_owned())]);
+        for (k, v) in env {
+            assert!(unit.contains(&format!("Environment={k}={v}")) || unit.contains(&format!("Environment=\"{k}={v}\"")), "{unit}");
+            let lines: Vec<&str> = manifest.lines().map(str::trim).collect();
+            let at = lines.iter().position(|l| *l == format!("- name: {k}")).unwrap_or_else(|| panic!("{k} missing: {manifest}"));
+            assert!(lines[at + 1] == format!("value: \"{v}\"") || lines[at + 1] == format!("value: {v}"), "{manifest}");
+        }
+    }
+}

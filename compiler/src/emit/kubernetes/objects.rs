@@ -1,0 +1,863 @@
+//! Kubernetes objects as typed structs, and the mapping from a workload's values to them.
+//! Only the fields hawser sets exist; field order is the order they are written in.
+//! The Helm chart's templates (`stdlib/templates/helm/`) do the same mapping.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::values::{ChartValues, PortValues, WorkloadValues};
+
+/// The uid and gid every container runs as: distroless' `nonroot`.
+pub const RUN_AS: u64 = 65532;
+/// The resources of a wait-for-dependency init container: requests equal limits, so the
+/// pod's QoS class is the main container's.
+const WAIT_CPU: &str = "10m";
+const WAIT_MEMORY: &str = "16Mi";
+
+// ------------------------------------------------------------------ object types
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Object {
+    ServiceAccount(Obj<ServiceAccountBody>),
+    ExternalSecret(Obj<Spec<ExternalSecretSpec>>),
+    ConfigMap(Obj<ConfigMapBody>),
+    Service(Obj<Spec<ServiceSpec>>),
+    Deployment(Obj<Spec<DeploymentSpec>>),
+    Job(Obj<Spec<JobSpec>>),
+    CronJob(Obj<Spec<CronJobSpec>>),
+    Hpa(Obj<Spec<HpaSpec>>),
+    Pdb(Obj<Spec<PdbSpec>>),
+    NetworkPolicy(Obj<Spec<NetworkPolicySpec>>),
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Obj<B> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: Metadata,
+    #[serde(flatten)]
+    pub body: B,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Spec<S> {
+    pub spec: S,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountBody {
+    pub automount_service_account_token: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigMapBody {
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    pub refresh_interval: &'static str,
+    pub secret_store_ref: NameKind,
+    pub target: ExternalSecretTarget,
+    pub data: Vec<ExternalSecretData>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NameKind {
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretTarget {
+    pub name: String,
+    pub creation_policy: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretData {
+    pub secret_key: &'static str,
+    pub remote_ref: RemoteRef,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RemoteRef {
+    pub key: String,
+    pub property: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceSpec {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub selector: BTreeMap<String, String>,
+    pub ports: Vec<ServicePort>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    pub name: String,
+    pub port: u16,
+    pub target_port: String,
+    pub protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelSelector {
+    #[serde(rename = "matchLabels")]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    pub selector: LabelSelector,
+    pub template: PodTemplate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    pub backoff_limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<u64>,
+    pub template: PodTemplate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CronJobSpec {
+    pub schedule: String,
+    pub time_zone: &'static str,
+    pub concurrency_policy: &'static str,
+    pub job_template: JobTemplate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct JobTemplate {
+    pub metadata: TemplateMetadata,
+    pub spec: JobSpec,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PodTemplate {
+    pub metadata: TemplateMetadata,
+    pub spec: PodSpec,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TemplateMetadata {
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    pub service_account_name: String,
+    pub automount_service_account_token: bool,
+    pub enable_service_links: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<&'static str>,
+    pub termination_grace_period_seconds: u64,
+    pub security_context: PodSecurityContext,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    pub containers: Vec<Container>,
+    pub volumes: Vec<Volume>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    pub run_as_non_root: bool,
+    pub run_as_user: u64,
+    pub run_as_group: u64,
+    pub fs_group: u64,
+    pub seccomp_profile: SeccompProfile,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeccompProfile {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub image_pull_policy: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFromSource>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    pub resources: ResourceRequirements,
+    #[serde(flatten)]
+    pub probes: super::values::Probes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
+    pub security_context: ContainerSecurityContext,
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    pub name: String,
+    pub container_port: u16,
+    pub protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvFromSource {
+    pub config_map_ref: NameRef,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NameRef {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
+}
+
+impl EnvVar {
+    pub fn value(name: String, value: String) -> EnvVar {
+        EnvVar { name, value: Some(value), value_from: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    pub secret_key_ref: SecretKeySelector,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretKeySelector {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceRequirements {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(flatten)]
+    pub action: ProbeAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<u64>,
+    pub period_seconds: u64,
+    pub timeout_seconds: u64,
+    pub failure_threshold: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ProbeAction {
+    #[serde(rename = "httpGet")]
+    HttpGet { path: String, port: String },
+    #[serde(rename = "tcpSocket")]
+    TcpSocket { port: String },
+    #[serde(rename = "grpc")]
+    Grpc { port: u16 },
+    #[serde(rename = "exec")]
+    Exec { command: Vec<String> },
+}
+
+impl ProbeAction {
+    pub fn http(path: &str, port: &str) -> ProbeAction {
+        ProbeAction::HttpGet { path: path.to_owned(), port: port.to_owned() }
+    }
+    pub fn tcp(port: &str) -> ProbeAction {
+        ProbeAction::TcpSocket { port: port.to_owned() }
+    }
+    pub fn grpc(port: u16) -> ProbeAction {
+        ProbeAction::Grpc { port }
+    }
+    pub fn exec(command: Vec<String>) -> ProbeAction {
+        ProbeAction::Exec { command }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lifecycle {
+    pub pre_stop: PreStop,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PreStop {
+    pub sleep: Sleep,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Sleep {
+    pub seconds: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerSecurityContext {
+    pub allow_privilege_escalation: bool,
+    pub privileged: bool,
+    pub read_only_root_filesystem: bool,
+    pub run_as_non_root: bool,
+    pub run_as_user: u64,
+    pub run_as_group: u64,
+    pub capabilities: Capabilities,
+    pub seccomp_profile: SeccompProfile,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Capabilities {
+    pub drop: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDir>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretVolume>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmptyDir {
+    pub size_limit: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretVolume {
+    pub secret_name: String,
+    pub default_mode: u32,
+    pub items: Vec<KeyToPath>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyToPath {
+    pub key: String,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaSpec {
+    pub scale_target_ref: CrossVersionRef,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub metrics: Vec<HpaMetric>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrossVersionRef {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HpaMetric {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub resource: HpaResource,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HpaResource {
+    pub name: &'static str,
+    pub target: HpaTarget,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaTarget {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub average_utilization: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpec {
+    pub max_unavailable: u32,
+    pub selector: LabelSelector,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicySpec {
+    pub pod_selector: LabelSelector,
+    pub policy_types: Vec<&'static str>,
+    pub ingress: Vec<NetworkPolicyRule>,
+    pub egress: Vec<NetworkPolicyRule>,
+}
+
+/// An ingress (`from`) or egress (`to`) rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkPolicyRule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Vec<NetworkPolicyPeer>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Vec<NetworkPolicyPeer>>,
+    pub ports: Vec<NetworkPolicyPort>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicyPeer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_block: Option<IpBlock>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IpBlock {
+    pub cidr: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkPolicyPort {
+    pub protocol: &'static str,
+    pub port: u16,
+}
+
+// ------------------------------------------------------------------ mapping
+
+/// The labels that select a workload's pods: stable across versions.
+pub fn selector_labels(chart: &ChartValues, name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/instance".to_owned(), chart.project.clone()),
+        ("app.kubernetes.io/name".to_owned(), name.to_owned()),
+    ])
+}
+
+/// Every label of a workload's objects: the spec's, then the recommended ones (which win).
+pub fn labels(chart: &ChartValues, name: &str, w: &WorkloadValues) -> BTreeMap<String, String> {
+    let mut out = w.labels.clone();
+    out.extend(selector_labels(chart, name));
+    out.insert("app.kubernetes.io/component".to_owned(), name.to_owned());
+    out.insert("app.kubernetes.io/part-of".to_owned(), chart.project.clone());
+    out.insert("app.kubernetes.io/managed-by".to_owned(), "hawser".to_owned());
+    out.insert("app.kubernetes.io/version".to_owned(), chart.version.clone());
+    out
+}
+
+/// The sha256 of a ConfigMap's data as Helm's `toJson | sha256sum` computes it: Go's
+/// `encoding/json`, keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped.
+pub fn config_checksum(data: &BTreeMap<String, String>) -> String {
+    let mut json = String::from("{");
+    for (i, (k, v)) in data.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        go_json_string(&mut json, k);
+        json.push(':');
+        go_json_string(&mut json, v);
+    }
+    json.push('}');
+    let digest = Sha256::digest(json.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn go_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Every object of one workload, in the order they are applied.
+pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object> {
+    let w = &chart.workloads[name];
+    let labels = labels(chart, name, w);
+    let meta = |object_name: &str| Metadata {
+        name: object_name.to_owned(),
+        namespace: namespace.to_owned(),
+        labels: labels.clone(),
+        annotations: BTreeMap::new(),
+    };
+    let selector = || LabelSelector { match_labels: selector_labels(chart, name) };
+    let mut out = Vec::new();
+    out.push(Object::ServiceAccount(Obj {
+        api_version: "v1",
+        kind: "ServiceAccount",
+        metadata: meta(name),
+        body: ServiceAccountBody { automount_service_account_token: w.service_account_token },
+    }));
+    for (secret, es) in &chart.external_secrets {
+        if es.workload != name {
+            continue;
+        }
+        out.push(Object::ExternalSecret(Obj {
+            api_version: "external-secrets.io/v1beta1",
+            kind: "ExternalSecret",
+            metadata: meta(secret),
+            body: Spec {
+                spec: ExternalSecretSpec {
+                    refresh_interval: "1h",
+                    secret_store_ref: NameKind { kind: "ClusterSecretStore", name: chart.secret_store.clone() },
+                    target: ExternalSecretTarget { name: secret.clone(), creation_policy: "Owner" },
+                    data: vec![ExternalSecretData {
+                        secret_key: "value",
+                        remote_ref: RemoteRef { key: es.remote_key.clone(), property: es.property.clone() },
+                    }],
+                },
+            },
+        }));
+    }
+    if !w.config.is_empty() {
+        out.push(Object::ConfigMap(Obj {
+            api_version: "v1",
+            kind: "ConfigMap",
+            metadata: meta(name),
+            body: ConfigMapBody { data: w.config.clone() },
+        }));
+    }
+    if w.kind == "Deployment" && !w.ports.is_empty() {
+        out.push(Object::Service(Obj {
+            api_version: "v1",
+            kind: "Service",
+            metadata: meta(name),
+            body: Spec {
+                spec: ServiceSpec {
+                    type_: "ClusterIP",
+                    selector: selector_labels(chart, name),
+                    ports: w
+                        .ports
+                        .iter()
+                        .map(|p| ServicePort { name: p.name.clone(), port: p.port, target_port: p.name.clone(), protocol: p.protocol })
+                        .collect(),
+                },
+            },
+        }));
+    }
+    let template = pod_template(chart, name, w, &labels);
+    match (w.kind, &w.job) {
+        ("CronJob", Some(j)) => out.push(Object::CronJob(Obj {
+            api_version: "batch/v1",
+            kind: "CronJob",
+            metadata: meta(name),
+            body: Spec {
+                spec: CronJobSpec {
+                    schedule: j.schedule.clone().unwrap_or_default(),
+                    time_zone: "Etc/UTC",
+                    concurrency_policy: j.concurrency_policy.unwrap_or("Forbid"),
+                    job_template: JobTemplate {
+                        metadata: TemplateMetadata { labels: labels.clone(), annotations: BTreeMap::new() },
+                        spec: JobSpec { backoff_limit: j.backoff_limit, active_deadline_seconds: j.active_deadline_seconds, template },
+                    },
+                },
+            },
+        })),
+        (_, Some(j)) => out.push(Object::Job(Obj {
+            api_version: "batch/v1",
+            kind: "Job",
+            metadata: meta(name),
+            body: Spec { spec: JobSpec { backoff_limit: j.backoff_limit, active_deadline_seconds: j.active_deadline_seconds, template } },
+        })),
+        (_, None) => out.push(Object::Deployment(Obj {
+            api_version: "apps/v1",
+            kind: "Deployment",
+            metadata: meta(name),
+            body: Spec { spec: DeploymentSpec { replicas: w.replicas, selector: selector(), template } },
+        })),
+    }
+    if let Some(a) = &w.autoscale {
+        let mut metrics = Vec::new();
+        for (resource, percent) in [("cpu", a.cpu_percent), ("memory", a.memory_percent)] {
+            if let Some(p) = percent {
+                metrics.push(HpaMetric {
+                    type_: "Resource",
+                    resource: HpaResource { name: resource, target: HpaTarget { type_: "Utilization", average_utilization: p } },
+                });
+            }
+        }
+        out.push(Object::Hpa(Obj {
+            api_version: "autoscaling/v2",
+            kind: "HorizontalPodAutoscaler",
+            metadata: meta(name),
+            body: Spec {
+                spec: HpaSpec {
+                    scale_target_ref: CrossVersionRef { api_version: "apps/v1", kind: "Deployment", name: name.to_owned() },
+                    min_replicas: a.min_replicas,
+                    max_replicas: a.max_replicas,
+                    metrics,
+                },
+            },
+        }));
+    }
+    let min_replicas = w.autoscale.as_ref().map_or(w.replicas.unwrap_or(1), |a| a.min_replicas);
+    if w.kind == "Deployment" && min_replicas > 1 {
+        out.push(Object::Pdb(Obj {
+            api_version: "policy/v1",
+            kind: "PodDisruptionBudget",
+            metadata: meta(name),
+            body: Spec { spec: PdbSpec { max_unavailable: 1, selector: selector() } },
+        }));
+    }
+    out.push(Object::NetworkPolicy(Obj {
+        api_version: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: meta(name),
+        body: Spec { spec: network_policy(chart, name, w) },
+    }));
+    out
+}
+
+fn np_ports(ports: &[PortValues]) -> Vec<NetworkPolicyPort> {
+    ports.iter().map(|p| NetworkPolicyPort { protocol: p.protocol, port: p.port }).collect()
+}
+
+fn namespace_selector(ns: &str) -> LabelSelector {
+    LabelSelector { match_labels: BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())]) }
+}
+
+fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> NetworkPolicySpec {
+    let np = &w.network_policy;
+    let mut ingress = Vec::new();
+    if !np.ingress_from.is_empty() && !np.ingress_ports.is_empty() {
+        ingress.push(NetworkPolicyRule {
+            from: Some(
+                np.ingress_from
+                    .iter()
+                    .map(|d| NetworkPolicyPeer {
+                        namespace_selector: None,
+                        pod_selector: Some(LabelSelector { match_labels: selector_labels(chart, d) }),
+                        ip_block: None,
+                    })
+                    .collect(),
+            ),
+            to: None,
+            ports: np_ports(&np.ingress_ports),
+        });
+    }
+    if let Some(m) = &w.metrics_port {
+        ingress.push(NetworkPolicyRule {
+            from: Some(vec![NetworkPolicyPeer {
+                namespace_selector: Some(namespace_selector(&chart.prometheus_namespace)),
+                pod_selector: None,
+                ip_block: None,
+            }]),
+            to: None,
+            ports: np_ports(std::slice::from_ref(m)),
+        });
+    }
+    let mut egress = vec![NetworkPolicyRule {
+        from: None,
+        to: Some(vec![NetworkPolicyPeer {
+            namespace_selector: Some(namespace_selector("kube-system")),
+            pod_selector: Some(LabelSelector { match_labels: BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())]) }),
+            ip_block: None,
+        }]),
+        ports: vec![NetworkPolicyPort { protocol: "UDP", port: 53 }, NetworkPolicyPort { protocol: "TCP", port: 53 }],
+    }];
+    for d in &np.egress_workloads {
+        egress.push(NetworkPolicyRule {
+            from: None,
+            to: Some(vec![NetworkPolicyPeer {
+                namespace_selector: None,
+                pod_selector: Some(LabelSelector { match_labels: selector_labels(chart, &d.name) }),
+                ip_block: None,
+            }]),
+            ports: np_ports(&d.ports),
+        });
+    }
+    for e in &np.egress_externals {
+        egress.push(NetworkPolicyRule {
+            from: None,
+            to: Some(vec![NetworkPolicyPeer {
+                namespace_selector: None,
+                pod_selector: None,
+                ip_block: Some(IpBlock { cidr: e.cidr.clone() }),
+            }]),
+            ports: vec![NetworkPolicyPort { protocol: "TCP", port: e.port }],
+        });
+    }
+    let _ = name;
+    NetworkPolicySpec {
+        pod_selector: LabelSelector { match_labels: selector_labels(chart, name) },
+        policy_types: vec!["Ingress", "Egress"],
+        ingress,
+        egress,
+    }
+}
+
+fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
+    ContainerSecurityContext {
+        allow_privilege_escalation: false,
+        privileged: false,
+        read_only_root_filesystem: true,
+        run_as_non_root: true,
+        run_as_user: RUN_AS,
+        run_as_group: RUN_AS,
+        capabilities: Capabilities { drop: vec!["ALL"], add: if bind_low_port { vec!["NET_BIND_SERVICE"] } else { Vec::new() } },
+        seccomp_profile: SeccompProfile { type_: "RuntimeDefault" },
+    }
+}
+
+fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>) -> PodTemplate {
+    let mut annotations = w.pod_annotations.clone();
+    if !w.config.is_empty() {
+        annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&w.config));
+    }
+    annotations.insert("hawser.dev/qos-class".to_owned(), w.qos_class.to_owned());
+    let tmp_mount = VolumeMount { name: "tmp".to_owned(), mount_path: "/tmp".to_owned(), read_only: false };
+    let mut mounts = vec![tmp_mount.clone()];
+    let mut volumes = vec![Volume { name: "tmp".to_owned(), empty_dir: Some(EmptyDir { size_limit: "64Mi" }), secret: None }];
+    for f in &w.secret_files {
+        mounts.push(VolumeMount { name: f.volume.clone(), mount_path: f.mount_path.clone(), read_only: true });
+        volumes.push(Volume {
+            name: f.volume.clone(),
+            empty_dir: None,
+            secret: Some(SecretVolume {
+                secret_name: f.secret_name.clone(),
+                default_mode: 0o440,
+                items: vec![KeyToPath { key: f.key.clone(), path: f.file_name.clone() }],
+            }),
+        });
+    }
+    let wait_resources = ResourceRequirements {
+        requests: BTreeMap::from([("cpu".to_owned(), WAIT_CPU.to_owned()), ("memory".to_owned(), WAIT_MEMORY.to_owned())]),
+        limits: BTreeMap::from([("cpu".to_owned(), WAIT_CPU.to_owned()), ("memory".to_owned(), WAIT_MEMORY.to_owned())]),
+    };
+    let init_containers = w
+        .wait_for
+        .iter()
+        .map(|d| Container {
+            name: format!("wait-{}", d.name),
+            image: chart.wait_image.clone(),
+            image_pull_policy: "IfNotPresent",
+            command: vec![
+                "sh".to_owned(),
+                "-c".to_owned(),
+                "until nc -z -w 2 \"$0\" \"$1\"; do echo \"waiting for $0:$1\"; sleep 2; done".to_owned(),
+                d.host.clone(),
+                d.port.to_string(),
+            ],
+            args: Vec::new(),
+            ports: Vec::new(),
+            env_from: Vec::new(),
+            env: Vec::new(),
+            resources: wait_resources.clone(),
+            probes: Default::default(),
+            lifecycle: None,
+            security_context: security_context(false),
+            volume_mounts: vec![tmp_mount.clone()],
+        })
+        .collect();
+    let container = Container {
+        name: name.to_owned(),
+        image: w.image.clone(),
+        image_pull_policy: "IfNotPresent",
+        command: Vec::new(),
+        args: w.args.clone(),
+        ports: w.ports.iter().map(|p| ContainerPort { name: p.name.clone(), container_port: p.port, protocol: p.protocol }).collect(),
+        env_from: if w.config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
+        env: w.env.clone(),
+        resources: w.resources.clone(),
+        probes: w.probes.clone(),
+        lifecycle: w.pre_stop_sleep_seconds.map(|s| Lifecycle { pre_stop: PreStop { sleep: Sleep { seconds: s } } }),
+        security_context: security_context(w.ports.iter().any(|p| p.port < 1024)),
+        volume_mounts: mounts,
+    };
+    PodTemplate {
+        metadata: TemplateMetadata { labels: labels.clone(), annotations },
+        spec: PodSpec {
+            service_account_name: name.to_owned(),
+            automount_service_account_token: w.service_account_token,
+            enable_service_links: false,
+            priority_class_name: w.priority_class_name.clone(),
+            node_selector: w.node_selector.clone(),
+            restart_policy: (w.kind != "Deployment").then_some("Never"),
+            termination_grace_period_seconds: w.termination_grace_period_seconds,
+            security_context: PodSecurityContext {
+                run_as_non_root: true,
+                run_as_user: RUN_AS,
+                run_as_group: RUN_AS,
+                fs_group: RUN_AS,
+                seccomp_profile: SeccompProfile { type_: "RuntimeDefault" },
+            },
+            init_containers,
+            containers: vec![container],
+            volumes,
+        },
+    }
+}

@@ -1,0 +1,485 @@
+//! The data Kubernetes objects are built from, per environment: computed once from the
+//! typed model, then either mapped to objects by [`super::objects`] or written to the Helm
+//! chart's values files, where the chart's templates do the same mapping.
+//!
+//! Field names are the chart's value names (camelCase, Helm's convention). Settings that do
+//! not apply are left out rather than null, so an environment's values file can remove
+//! them with `null`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
+use crate::emit::{Options, deploy_version, runtime};
+use crate::model::{Delivery, EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
+
+/// The namespace Prometheus runs in; its pods may scrape every metrics port.
+pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
+/// The image of the init containers that wait for dependencies: small, pinned, with `nc`.
+pub const WAIT_IMAGE: &str = "busybox:1.36.1";
+/// The ClusterSecretStore that ExternalSecrets read Vault through.
+pub const SECRET_STORE: &str = "vault";
+/// The directory secrets delivered as files are mounted under, one directory per secret.
+pub const SECRET_DIR: &str = "/var/run/secrets/hawser";
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartValues {
+    pub project: String,
+    pub version: String,
+    pub prometheus_namespace: String,
+    pub wait_image: String,
+    pub secret_store: String,
+    /// Keyed by the name of the Secret they sync.
+    pub external_secrets: BTreeMap<String, ExternalSecretValues>,
+    pub workloads: BTreeMap<String, WorkloadValues>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretValues {
+    /// The workload whose file (and, for a hook, whose hook phase) it belongs to.
+    pub workload: String,
+    pub remote_key: String,
+    pub property: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadValues {
+    /// `Deployment`, `Job` or `CronJob`.
+    pub kind: &'static str,
+    pub image: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<AutoscaleValues>,
+    /// The spec's own labels; the recommended `app.kubernetes.io/*` ones are added.
+    pub labels: BTreeMap<String, String>,
+    pub pod_annotations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+    pub node_selector: BTreeMap<String, String>,
+    pub service_account_token: bool,
+    pub ports: Vec<PortValues>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_port: Option<PortValues>,
+    pub resources: ResourceRequirements,
+    /// The QoS class the resources give the pod (init containers have requests = limits,
+    /// so they never lower it).
+    pub qos_class: &'static str,
+    pub probes: Probes,
+    /// Non-secret environment: the ConfigMap's data.
+    pub config: BTreeMap<String, String>,
+    /// Environment set on the container itself: the Go runtime's, and secrets.
+    pub env: Vec<EnvVar>,
+    pub secret_files: Vec<SecretFile>,
+    pub termination_grace_period_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_stop_sleep_seconds: Option<u64>,
+    pub wait_for: Vec<WaitFor>,
+    pub network_policy: NetworkPolicyValues,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobValues>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoscaleValues {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_percent: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortValues {
+    pub name: String,
+    pub port: u16,
+    pub protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretFile {
+    pub volume: String,
+    pub secret_name: String,
+    pub key: String,
+    pub mount_path: String,
+    pub file_name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitFor {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicyValues {
+    /// Workloads that may connect, on `ingressPorts`.
+    pub ingress_from: Vec<String>,
+    pub ingress_ports: Vec<PortValues>,
+    pub egress_workloads: Vec<EgressWorkload>,
+    pub egress_externals: Vec<EgressExternal>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EgressWorkload {
+    pub name: String,
+    pub ports: Vec<PortValues>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EgressExternal {
+    pub name: String,
+    /// `<ip>/32` when the host is an IP address; `0.0.0.0/0` for a DNS name, which a
+    /// NetworkPolicy cannot name (the port still limits it).
+    pub cidr: String,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobValues {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_policy: Option<&'static str>,
+    pub backoff_limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<u64>,
+    /// A run-once job others depend on: in the Helm chart, a pre-install/pre-upgrade hook.
+    pub hook: bool,
+    /// Its order among the hooks: after the hook jobs it depends on.
+    pub hook_weight: u32,
+}
+
+/// The values of one view: the base spec (the chart's `values.yaml`) or an environment's.
+pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
+    let project = view.project.name.value.clone();
+    let version = deploy_version(spec, opts).0;
+    let hooks = hook_weights(view);
+    let mut workloads = BTreeMap::new();
+    for w in view.workloads.values() {
+        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks));
+    }
+    // An ExternalSecret belongs with the first workload that needs it: hook jobs first
+    // (they run before anything else), then in name order.
+    let mut external_secrets = BTreeMap::new();
+    let mut users: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
+    users.sort_by_key(|w| (!hooks.contains_key(&w.name.value), hooks.get(&w.name.value).copied(), w.name.value.clone()));
+    for w in users {
+        for s in w.secrets() {
+            let Some(secret) = view.secrets.get(&s.value) else { continue };
+            if let Some(SecretSource::Vault { path, key }) = &secret.source {
+                external_secrets.entry(secret_name(&project, &s.value)).or_insert_with(|| ExternalSecretValues {
+                    workload: w.name.value.clone(),
+                    remote_key: path.clone(),
+                    property: key.clone(),
+                });
+            }
+        }
+    }
+    ChartValues {
+        project,
+        version,
+        prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
+        wait_image: WAIT_IMAGE.to_owned(),
+        secret_store: SECRET_STORE.to_owned(),
+        external_secrets,
+        workloads,
+    }
+}
+
+/// The Secret hawser expects for a secret of the project (vault, env and file sources).
+pub fn secret_name(project: &str, secret: &str) -> String {
+    format!("{project}-{secret}")
+}
+
+fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+    }
+}
+
+fn port_values(p: &crate::model::Port) -> PortValues {
+    PortValues { name: p.name.value.clone(), port: p.number.value, protocol: protocol(p.protocol) }
+}
+
+/// The ports other workloads use: every port but the metrics port, or every port when the
+/// metrics port is the only one.
+fn service_ports(w: &Workload) -> Vec<PortValues> {
+    let metrics = w.metrics.as_ref().map(|m| m.port.value.as_str());
+    let ports: Vec<PortValues> = w.ports.iter().filter(|p| Some(p.name.value.as_str()) != metrics).map(port_values).collect();
+    if ports.is_empty() { w.ports.iter().map(port_values).collect() } else { ports }
+}
+
+/// Run-once jobs that others depend on, with their order: one more than the deepest hook
+/// job they depend on.
+fn hook_weights(view: &View) -> BTreeMap<String, u32> {
+    let depended: BTreeSet<&str> = view.workloads.values().flat_map(|w| w.depends_on.iter().map(|d| d.value.as_str())).collect();
+    let is_hook =
+        |w: &Workload| matches!(&w.kind, WorkloadKind::Job(j) if j.schedule.is_none()) && depended.contains(w.name.value.as_str());
+    fn depth(view: &View, name: &str, seen: &mut BTreeSet<String>) -> u32 {
+        if !seen.insert(name.to_owned()) {
+            return 0;
+        }
+        let Some(w) = view.workloads.get(name) else { return 0 };
+        w.depends_on
+            .iter()
+            .filter(|d| view.workloads.get(&d.value).is_some_and(|dw| dw.job().is_some_and(|j| j.schedule.is_none())))
+            .map(|d| 1 + depth(view, &d.value, seen))
+            .max()
+            .unwrap_or(0)
+    }
+    view.workloads
+        .values()
+        .filter(|w| is_hook(w))
+        .map(|w| (w.name.value.clone(), depth(view, &w.name.value, &mut BTreeSet::new())))
+        .collect()
+}
+
+/// What a workload waits for and talks to: its dependencies, with a run-once job replaced
+/// by that job's own dependencies (a TCP check cannot see that a job has completed; the
+/// job is applied, or hooked, first). Each once, in the spec's order.
+fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut stack: Vec<&str> = w.depends_on.iter().rev().map(|d| d.value.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        match view.workloads.get(name) {
+            Some(d) if d.job().is_some() => stack.extend(d.depends_on.iter().rev().map(|x| x.value.as_str())),
+            Some(_) => out.push(name),
+            None if view.externals.contains_key(name) => out.push(name),
+            None => {}
+        }
+    }
+    out
+}
+
+fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTreeMap<String, u32>) -> WorkloadValues {
+    let kind = match &w.kind {
+        WorkloadKind::Service => "Deployment",
+        WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
+        WorkloadKind::Job(_) => "Job",
+    };
+    let image = match &w.source {
+        Some(Source::Image { reference, .. }) => reference.value.clone(),
+        _ => format!("{}/{project}-{}:{version}", view.project.registry.as_ref().map_or("", |r| r.value.as_str()), w.name.value)
+            .trim_start_matches('/')
+            .to_owned(),
+    };
+    let autoscale = w.autoscale.as_ref().filter(|_| w.is_service()).map(|a| AutoscaleValues {
+        min_replicas: a.min.value,
+        max_replicas: a.max.value,
+        cpu_percent: a.cpu_percent.as_ref().map(|c| c.value),
+        memory_percent: a.memory_percent.as_ref().map(|m| m.value),
+    });
+    let replicas = (w.is_service() && autoscale.is_none()).then(|| w.replicas());
+
+    let mut resources = ResourceRequirements::default();
+    if let Some(r) = &w.cpu.request {
+        resources.requests.insert("cpu".to_owned(), r.kubernetes());
+    }
+    if let Some(r) = &w.memory.request {
+        resources.requests.insert("memory".to_owned(), r.text.clone());
+    }
+    if let Some(l) = &w.cpu.limit {
+        resources.limits.insert("cpu".to_owned(), l.kubernetes());
+    }
+    if let Some(l) = &w.memory.limit {
+        resources.limits.insert("memory".to_owned(), l.text.clone());
+    }
+
+    let port_of = |name: Option<&str>| -> Option<&crate::model::Port> {
+        match name {
+            Some(n) => w.port(n),
+            None => w.ports.first(),
+        }
+    };
+    let probe = |p: &crate::model::Probe| -> Probe {
+        let port = port_of(p.port.as_ref().map(|s| s.value.as_str()));
+        let port_name = port.map_or_else(String::new, |p| p.name.value.clone());
+        let action = match &p.check {
+            ProbeCheck::Http(path) => ProbeAction::http(&path.value, &port_name),
+            ProbeCheck::Tcp => ProbeAction::tcp(&port_name),
+            ProbeCheck::Grpc => ProbeAction::grpc(port.map_or(0, |p| p.number.value)),
+            ProbeCheck::Exec(cmd) => ProbeAction::exec(cmd.iter().map(|c| c.value.clone()).collect()),
+        };
+        Probe {
+            action,
+            initial_delay_seconds: Some(p.delay_seconds()).filter(|d| *d > 0),
+            period_seconds: p.period_seconds(),
+            timeout_seconds: p.timeout_seconds(),
+            failure_threshold: p.failures(),
+        }
+    };
+    let probes = Probes {
+        readiness_probe: w.health.ready.as_ref().map(probe),
+        liveness_probe: w.health.live.as_ref().map(probe),
+        startup_probe: w.health.startup.as_ref().map(probe),
+    };
+
+    let mut config = BTreeMap::new();
+    let mut env: Vec<EnvVar> = runtime::go_env(w).into_iter().map(|(name, value)| EnvVar::value(name, value)).collect();
+    let mut secret_files: Vec<SecretFile> = Vec::new();
+    for v in w.env.values() {
+        match &v.value {
+            EnvValue::Literal(l) => {
+                config.insert(v.key.value.clone(), l.value.clone());
+            }
+            EnvValue::Secret(s) => {
+                let Some(secret) = view.secrets.get(&s.value) else { continue };
+                let (secret_name, key) = match &secret.source {
+                    Some(SecretSource::Kubernetes { name, key }) => (name.clone(), key.clone()),
+                    _ => (secret_name(project, &s.value), "value".to_owned()),
+                };
+                let as_file = match secret.delivery {
+                    Delivery::File => true,
+                    Delivery::Env => false,
+                    Delivery::Auto => matches!(secret.source, Some(SecretSource::File(_))),
+                };
+                if as_file {
+                    let mount_path = format!("{SECRET_DIR}/{}", s.value);
+                    env.push(EnvVar::value(format!("{}_FILE", v.key.value), format!("{mount_path}/{}", s.value)));
+                    if !secret_files.iter().any(|f| f.file_name == s.value) {
+                        secret_files.push(SecretFile {
+                            volume: format!("secret-{}", s.value),
+                            secret_name,
+                            key,
+                            mount_path,
+                            file_name: s.value.clone(),
+                        });
+                    }
+                } else {
+                    env.push(EnvVar {
+                        name: v.key.value.clone(),
+                        value: None,
+                        value_from: Some(EnvVarSource { secret_key_ref: SecretKeySelector { name: secret_name, key } }),
+                    });
+                }
+            }
+        }
+    }
+    env.sort_by(|a, b| a.name.cmp(&b.name));
+    secret_files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+
+    let deps = effective_dependencies(view, w);
+    let mut wait_for = Vec::new();
+    let mut egress_workloads = Vec::new();
+    let mut egress_externals = Vec::new();
+    for d in &deps {
+        if let Some(dw) = view.workloads.get(*d) {
+            let ports = service_ports(dw);
+            if let Some(p) = ports.first().filter(|p| p.protocol == "TCP") {
+                wait_for.push(WaitFor { name: (*d).to_owned(), host: (*d).to_owned(), port: p.port });
+            }
+            egress_workloads.push(EgressWorkload { name: (*d).to_owned(), ports });
+        } else if let Some(e) = view.externals.get(*d) {
+            wait_for.push(WaitFor { name: (*d).to_owned(), host: e.host.value.clone(), port: e.port.value });
+            let cidr = match e.host.value.parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(ip)) => format!("{ip}/32"),
+                Ok(std::net::IpAddr::V6(ip)) => format!("{ip}/128"),
+                Err(_) => "0.0.0.0/0".to_owned(),
+            };
+            egress_externals.push(EgressExternal { name: (*d).to_owned(), cidr, port: e.port.value });
+        }
+    }
+    egress_workloads.sort_by(|a, b| a.name.cmp(&b.name));
+    egress_externals.sort_by(|a, b| a.name.cmp(&b.name));
+    let ingress_from: Vec<String> = view
+        .workloads
+        .values()
+        .filter(|other| other.name.value != w.name.value && effective_dependencies(view, other).contains(&w.name.value.as_str()))
+        .map(|other| other.name.value.clone())
+        .collect();
+    let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(port_values);
+    let network_policy = NetworkPolicyValues {
+        ingress_ports: if ingress_from.is_empty() { Vec::new() } else { service_ports(w) },
+        ingress_from,
+        egress_workloads,
+        egress_externals,
+    };
+
+    let job = w.job().map(|j| JobValues {
+        schedule: j.schedule.as_ref().map(|s| s.value.clone()),
+        concurrency_policy: j.schedule.as_ref().map(|_| match j.concurrency.as_ref().map(|c| c.value.as_str()) {
+            Some("allow") => "Allow",
+            Some("replace") => "Replace",
+            _ => "Forbid",
+        }),
+        backoff_limit: j.retries.as_ref().map_or(if j.schedule.is_some() { 0 } else { 2 }, |r| r.value),
+        active_deadline_seconds: j.timeout.as_ref().map(|t| t.seconds()),
+        hook: hooks.contains_key(&w.name.value),
+        hook_weight: hooks.get(&w.name.value).copied().unwrap_or(0),
+    });
+
+    WorkloadValues {
+        kind,
+        image,
+        args: w.args.iter().map(|a| a.value.clone()).collect(),
+        replicas,
+        autoscale,
+        labels: w.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+        pod_annotations: w.kubernetes.annotations.clone(),
+        priority_class_name: w.kubernetes.priority_class.clone(),
+        node_selector: w.kubernetes.node_selector.clone(),
+        service_account_token: w.kubernetes.service_account_token,
+        ports: w.ports.iter().map(port_values).collect(),
+        metrics_port,
+        qos_class: qos_class(&resources),
+        resources,
+        probes,
+        config,
+        env,
+        secret_files,
+        termination_grace_period_seconds: w.shutdown.grace_seconds(),
+        pre_stop_sleep_seconds: w.is_service().then(|| w.shutdown.drain_seconds()).filter(|s| *s > 0),
+        wait_for,
+        network_policy,
+        job,
+    }
+}
+
+/// The pod's QoS class: Guaranteed when CPU and memory limits are set and requests equal
+/// them (a missing request defaults to the limit), BestEffort with nothing set.
+pub fn qos_class(r: &ResourceRequirements) -> &'static str {
+    let guaranteed = ["cpu", "memory"].iter().all(|k| match r.limits.get(*k) {
+        Some(l) => r.requests.get(*k).is_none_or(|q| q == l),
+        None => false,
+    });
+    if guaranteed {
+        "Guaranteed"
+    } else if r.requests.is_empty() && r.limits.is_empty() {
+        "BestEffort"
+    } else {
+        "Burstable"
+    }
+}

@@ -1,0 +1,194 @@
+{{- /*
+Helpers shared by every template. Each takes a context dict:
+  root: the chart's root context ($), name: the workload's name, w: its values.
+The mapping from values to objects is the same as hawser's Rust code
+(compiler/src/emit/kubernetes/objects.rs); the chart's equality test holds them to it.
+*/ -}}
+
+{{- define "hawser.selectorLabels" -}}
+app.kubernetes.io/instance: {{ .root.Values.project | quote }}
+app.kubernetes.io/name: {{ .name | quote }}
+{{- end }}
+
+{{- define "hawser.labels" -}}
+{{- $labels := dict -}}
+{{- range $k, $v := .w.labels }}{{ $_ := set $labels $k $v }}{{ end -}}
+{{- $_ := set $labels "app.kubernetes.io/instance" .root.Values.project -}}
+{{- $_ := set $labels "app.kubernetes.io/name" .name -}}
+{{- $_ := set $labels "app.kubernetes.io/component" .name -}}
+{{- $_ := set $labels "app.kubernetes.io/part-of" .root.Values.project -}}
+{{- $_ := set $labels "app.kubernetes.io/managed-by" "hawser" -}}
+{{- $_ := set $labels "app.kubernetes.io/version" .root.Values.version -}}
+{{- toYaml $labels -}}
+{{- end }}
+
+{{- /* A hook job's objects run before the release's other objects: its ServiceAccount,
+ConfigMap, ExternalSecrets and NetworkPolicy at weight -10, the job at its own weight. */ -}}
+{{- define "hawser.hook" -}}
+{{- if (get .w "job") }}{{ if .w.job.hook }}
+annotations:
+  helm.sh/hook: pre-install,pre-upgrade
+  helm.sh/hook-weight: {{ get . "weight" | default "-10" | quote }}
+  helm.sh/hook-delete-policy: before-hook-creation
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "hawser.metadata" -}}
+name: {{ get . "objectName" | default .name | quote }}
+namespace: {{ .root.Release.Namespace | quote }}
+labels:
+  {{- include "hawser.labels" . | nindent 2 }}
+{{- include "hawser.hook" . }}
+{{- end }}
+
+{{- define "hawser.securityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+capabilities:
+  drop:
+  - ALL
+  {{- if .lowPort }}
+  add:
+  - NET_BIND_SERVICE
+  {{- end }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "hawser.podTemplate" -}}
+{{- $w := .w -}}
+{{- $annotations := dict -}}
+{{- range $k, $v := $w.podAnnotations }}{{ $_ := set $annotations $k $v }}{{ end -}}
+{{- if $w.config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($w.config | toJson | sha256sum) }}{{ end -}}
+{{- $_ := set $annotations "hawser.dev/qos-class" $w.qosClass -}}
+{{- $lowPort := false -}}
+{{- range $w.ports }}{{ if lt (int .port) 1024 }}{{ $lowPort = true }}{{ end }}{{ end -}}
+metadata:
+  labels:
+    {{- include "hawser.labels" . | nindent 4 }}
+  annotations:
+    {{- toYaml $annotations | nindent 4 }}
+spec:
+  serviceAccountName: {{ .name | quote }}
+  automountServiceAccountToken: {{ $w.serviceAccountToken }}
+  enableServiceLinks: false
+  {{- with get $w "priorityClassName" }}
+  priorityClassName: {{ . | quote }}
+  {{- end }}
+  {{- with $w.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if ne $w.kind "Deployment" }}
+  restartPolicy: Never
+  {{- end }}
+  terminationGracePeriodSeconds: {{ int $w.terminationGracePeriodSeconds }}
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    fsGroup: 65532
+    seccompProfile:
+      type: RuntimeDefault
+  {{- with $w.waitFor }}
+  initContainers:
+  {{- range . }}
+  - name: {{ printf "wait-%s" .name | quote }}
+    image: {{ $.root.Values.waitImage | quote }}
+    imagePullPolicy: IfNotPresent
+    command:
+    - sh
+    - -c
+    - until nc -z -w 2 "$0" "$1"; do echo "waiting for $0:$1"; sleep 2; done
+    - {{ .host | quote }}
+    - {{ int .port | toString | quote }}
+    resources:
+      requests:
+        cpu: 10m
+        memory: 16Mi
+      limits:
+        cpu: 10m
+        memory: 16Mi
+    securityContext:
+      {{- include "hawser.securityContext" (dict "lowPort" false) | nindent 6 }}
+    volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+  {{- end }}
+  {{- end }}
+  containers:
+  - name: {{ .name | quote }}
+    image: {{ $w.image | quote }}
+    imagePullPolicy: IfNotPresent
+    {{- with get $w "args" }}
+    args:
+    {{- range . }}
+    - {{ . | quote }}
+    {{- end }}
+    {{- end }}
+    {{- with $w.ports }}
+    ports:
+    {{- range . }}
+    - name: {{ .name | quote }}
+      containerPort: {{ int .port }}
+      protocol: {{ .protocol }}
+    {{- end }}
+    {{- end }}
+    {{- if $w.config }}
+    envFrom:
+    - configMapRef:
+        name: {{ .name | quote }}
+    {{- end }}
+    {{- with $w.env }}
+    env:
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    resources:
+      {{- toYaml $w.resources | nindent 6 }}
+    {{- with $w.probes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with get $w "preStopSleepSeconds" }}
+    lifecycle:
+      preStop:
+        sleep:
+          seconds: {{ int . }}
+    {{- end }}
+    securityContext:
+      {{- include "hawser.securityContext" (dict "lowPort" $lowPort) | nindent 6 }}
+    volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    {{- range $w.secretFiles }}
+    - name: {{ .volume | quote }}
+      mountPath: {{ .mountPath | quote }}
+      readOnly: true
+    {{- end }}
+  volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: 64Mi
+  {{- range $w.secretFiles }}
+  - name: {{ .volume | quote }}
+    secret:
+      secretName: {{ .secretName | quote }}
+      defaultMode: 288
+      items:
+      - key: {{ .key | quote }}
+        path: {{ .fileName | quote }}
+  {{- end }}
+{{- end }}
+
+{{- define "hawser.jobSpec" -}}
+backoffLimit: {{ int .w.job.backoffLimit }}
+{{- with get .w.job "activeDeadlineSeconds" }}
+activeDeadlineSeconds: {{ int . }}
+{{- end }}
+template:
+  {{- include "hawser.podTemplate" . | nindent 2 }}
+{{- end }}
