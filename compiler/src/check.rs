@@ -310,6 +310,13 @@ fn check_ports(w: &Workload, sink: &mut Sink) {
         }
     }
     refs.extend(w.metrics.as_ref().map(|m| (&m.port, "a Prometheus scrape")));
+    // Public ports may be UDP; they only need to exist.
+    for p in &w.public {
+        if !w.ports.iter().any(|q| q.name.value == p.value) && !w.poisoned.contains(&format!("port:{}", p.value)) {
+            let names: Vec<&str> = w.ports.iter().map(|q| q.name.value.as_str()).collect();
+            sink.error(diag::unknown_port(&p.value, p.span, name, &names));
+        }
+    }
     for (r, used_for) in &refs {
         if let Some(p) = w.port(&r.value)
             && p.protocol == Protocol::Udp

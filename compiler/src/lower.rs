@@ -792,6 +792,7 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         args: c.child("args").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
         ports,
         replicas: c.child_arg("replicas").and_then(as_u32),
+        public: c.child("public").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
         cpu: c.child("cpu").map(|r| Resources { request: cpu(r.prop("request")), limit: cpu(r.prop("limit")) }).unwrap_or_default(),
         memory,
         health,

@@ -124,6 +124,9 @@ pub struct Workload {
     pub args: Vec<Spanned<String>>,
     pub ports: Vec<Port>,
     pub replicas: Option<Spanned<u32>>,
+    /// `public "http"`: ports that accept traffic from outside the project, not only from
+    /// the workloads that depend on this one.
+    pub public: Vec<Spanned<String>>,
     pub cpu: Resources<Cpu>,
     pub memory: Resources<Bytes>,
     pub health: Health,

@@ -246,10 +246,11 @@ pub fn schema() -> Value {
     let network_policy = json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["ingressFrom", "ingressPorts", "egressWorkloads", "egressExternals"],
+        "required": ["publicPorts", "ingressFrom", "ingressPorts", "egressWorkloads", "egressExternals"],
         "properties": {
             "ingressFrom": { "type": "array", "items": dns_label },
             "ingressPorts": { "type": "array", "items": port },
+            "publicPorts": { "type": "array", "items": port },
             "egressWorkloads": {
                 "type": "array",
                 "items": {

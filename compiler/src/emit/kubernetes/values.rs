@@ -137,6 +137,8 @@ pub struct WaitFor {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicyValues {
+    /// Ports any source may connect to (`public` in the spec).
+    pub public_ports: Vec<PortValues>,
     /// Workloads that may connect, on `ingressPorts`.
     pub ingress_from: Vec<String>,
     pub ingress_ports: Vec<PortValues>,
@@ -422,6 +424,7 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
         .collect();
     let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(port_values);
     let network_policy = NetworkPolicyValues {
+        public_ports: w.ports.iter().filter(|p| w.public.iter().any(|q| q.value == p.name.value)).map(port_values).collect(),
         ingress_ports: if ingress_from.is_empty() { Vec::new() } else { service_ports(w) },
         ingress_from,
         egress_workloads,
