@@ -312,19 +312,41 @@ fn build_tree(out: &Path, new: &Path, artifacts: &Artifacts, lock_text: &str, ex
             fs::hard_link(&from, &to).map_err(|e| io_err("keep", &from, e))?;
         }
     }
+    use std::os::unix::fs::PermissionsExt;
+    let owned = existing.lock.as_ref().map(|l| &l.files);
+    let mut made_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for (path, a) in &artifacts.files {
         let to = new.join(path);
-        if let Some(parent) = to.parent() {
+        if let Some(parent) = to.parent()
+            && !made_dirs.contains(parent)
+        {
             fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e))?;
+            made_dirs.insert(parent.to_path_buf());
+        }
+        let mode = if a.executable { 0o755 } else { 0o644 };
+        // A file hawser owns whose bytes and mode are already right is linked into the new
+        // tree rather than written again: no new inode, no new data, the same result.
+        if owned.is_some_and(|o| o.contains_key(path)) && unchanged(&out.join(path), a.contents.as_bytes(), mode) {
+            fs::hard_link(out.join(path), &to).map_err(|e| io_err("keep", &out.join(path), e))?;
+            continue;
         }
         fs::write(&to, &a.contents).map_err(|e| io_err("write", &to, e))?;
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if a.executable { 0o755 } else { 0o644 };
         fs::set_permissions(&to, fs::Permissions::from_mode(mode)).map_err(|e| io_err("set permissions of", &to, e))?;
     }
     let lock = new.join(LOCK_FILE);
     fs::write(&lock, lock_text).map_err(|e| io_err("write", &lock, e))?;
     Ok(())
+}
+
+/// Whether the file at `path` is a regular file with exactly these bytes and this mode.
+fn unchanged(path: &Path, contents: &[u8], mode: u32) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.len() == contents.len() as u64 && m.permissions().mode() & 0o777 == mode => {
+            fs::read(path).is_ok_and(|b| b == contents)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

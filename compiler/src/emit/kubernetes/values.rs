@@ -184,9 +184,19 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
     let project = view.project.name.value.clone();
     let version = deploy_version(spec, opts).0;
     let hooks = hook_weights(view);
+    // Who talks to whom, once for the view: each workload's dependents, in name order.
+    let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for other in view.workloads.values() {
+        for d in effective_dependencies(view, other) {
+            if d != other.name.value {
+                dependents.entry(d).or_default().push(&other.name.value);
+            }
+        }
+    }
     let mut workloads = BTreeMap::new();
     for w in view.workloads.values() {
-        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks));
+        let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
+        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks, from));
     }
     // An ExternalSecret belongs with the first workload that needs it: hook jobs first
     // (they run before anything else), then in name order.
@@ -286,7 +296,7 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
     out
 }
 
-fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTreeMap<String, u32>) -> WorkloadValues {
+fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTreeMap<String, u32>, dependents: &[&str]) -> WorkloadValues {
     let kind = match &w.kind {
         WorkloadKind::Service => "Deployment",
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
@@ -416,12 +426,7 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
     }
     egress_workloads.sort_by(|a, b| a.name.cmp(&b.name));
     egress_externals.sort_by(|a, b| a.name.cmp(&b.name));
-    let ingress_from: Vec<String> = view
-        .workloads
-        .values()
-        .filter(|other| other.name.value != w.name.value && effective_dependencies(view, other).contains(&w.name.value.as_str()))
-        .map(|other| other.name.value.clone())
-        .collect();
+    let ingress_from: Vec<String> = dependents.iter().map(|d| (*d).to_owned()).collect();
     let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(port_values);
     let network_policy = NetworkPolicyValues {
         public_ports: w.ports.iter().filter(|p| w.public.iter().any(|q| q.value == p.name.value)).map(port_values).collect(),
