@@ -1,0 +1,251 @@
+//! Cross-target consistency: every example's generated files are read back, and what
+//! each target says about a workload — its limits, the Go runtime settings derived from
+//! them, its ports, health checks, secrets and metrics — must agree with the spec and with
+//! the other targets. (The Helm chart renders the same objects as `kubernetes/<env>/`,
+//! field for field: `tests/ci/helm_equal.py`, run in CI, holds it to that.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use hawser::emit::{self, Options};
+use hawser::model::{Platform, ProbeCheck, SecretSource, Spec, Workload};
+use hawser::values::{Bytes, Cpu};
+use serde_json::Value;
+
+/// What one target says about one workload in one environment.
+#[derive(Debug, Default, PartialEq, Eq, Clone)]
+struct Facts {
+    memory_limit: Option<u64>,
+    cpu_limit_millis: Option<u64>,
+    gomaxprocs: Option<String>,
+    gomemlimit: Option<String>,
+    /// Secrets the workload receives, by the secret's name.
+    secrets: BTreeSet<String>,
+}
+
+fn examples() -> Vec<(String, Spec, BTreeMap<String, String>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut out = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    names.sort();
+    for path in names {
+        let Ok(text) = std::fs::read_to_string(path.join("hawser.kdl")) else { continue };
+        let analysis = hawser::check(&text);
+        let spec = analysis.spec.expect("model");
+        let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Options::default() };
+        let files = emit::generate(&spec, &opts).expect("generates").files.into_iter().map(|(p, a)| (p, a.contents)).collect();
+        out.push((path.file_name().unwrap().to_string_lossy().into_owned(), spec, files));
+    }
+    out
+}
+
+/// The facts the spec itself implies, for comparison. Secrets are named as the target
+/// sees them: on Kubernetes the Secret (`<project>-<secret>`, or the existing Secret a
+/// `kubernetes=` source names), on systemd the credential (the secret's name).
+fn expected(spec: &Spec, view: &hawser::model::View, w: &Workload, systemd: bool) -> Facts {
+    let project = &spec.base.project.name.value;
+    Facts {
+        memory_limit: w.memory.limit.as_ref().map(|l| l.bytes),
+        cpu_limit_millis: w.cpu.limit.as_ref().map(|l| l.millis),
+        gomaxprocs: w.cpu.limit.as_ref().map(|l| l.millis.div_ceil(1000).max(1).to_string()),
+        gomemlimit: w.memory.limit.as_ref().map(|l| format!("{}MiB", (l.bytes * 90 / 100 / (1 << 20)).max(1))),
+        secrets: w
+            .secrets()
+            .into_iter()
+            .map(|s| match view.secrets.get(&s.value).and_then(|d| d.source.as_ref()) {
+                _ if systemd => s.value.clone(),
+                Some(SecretSource::Kubernetes { name, .. }) => name.clone(),
+                _ => format!("{project}-{}", s.value),
+            })
+            .collect(),
+    }
+}
+
+fn yaml_docs(text: &str) -> Vec<Value> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line == "---" {
+            if current.trim().lines().any(|l| !l.starts_with('#')) {
+                docs.push(serde_saphyr::from_str(&current).expect("YAML parses"));
+            }
+            current.clear();
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    if current.trim().lines().any(|l| !l.starts_with('#')) {
+        docs.push(serde_saphyr::from_str(&current).expect("YAML parses"));
+    }
+    docs
+}
+
+fn kubernetes_facts(project: &str, text: &str) -> (Facts, Value) {
+    let docs = yaml_docs(text);
+    let workload = docs.iter().find(|d| matches!(d["kind"].as_str(), Some("Deployment" | "Job" | "CronJob"))).expect("a workload object");
+    let pod = match workload["kind"].as_str() {
+        Some("CronJob") => &workload["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        _ => &workload["spec"]["template"]["spec"],
+    };
+    let c = &pod["containers"][0];
+    let env: BTreeMap<String, &Value> =
+        c["env"].as_array().into_iter().flatten().map(|e| (e["name"].as_str().unwrap().to_owned(), e)).collect();
+    let _ = project;
+    let mut secrets = BTreeSet::new();
+    for e in env.values() {
+        if let Some(name) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
+            secrets.insert(name.to_owned());
+        }
+    }
+    for v in pod["volumes"].as_array().into_iter().flatten() {
+        if let Some(name) = v["secret"]["secretName"].as_str() {
+            secrets.insert(name.to_owned());
+        }
+    }
+    let facts = Facts {
+        memory_limit: c["resources"]["limits"]["memory"].as_str().map(|m| Bytes::parse(m).expect("a quantity").bytes),
+        cpu_limit_millis: c["resources"]["limits"]["cpu"].as_str().map(|m| Cpu::parse(m).expect("a quantity").millis),
+        gomaxprocs: env.get("GOMAXPROCS").and_then(|e| e["value"].as_str()).map(str::to_owned),
+        gomemlimit: env.get("GOMEMLIMIT").and_then(|e| e["value"].as_str()).map(str::to_owned),
+        secrets,
+    };
+    (facts, c.clone())
+}
+
+fn systemd_facts(unit: &str) -> Facts {
+    let value = |key: &str| unit.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).map(str::to_owned);
+    let env = |key: &str| unit.lines().find_map(|l| l.strip_prefix(&format!("Environment={key}="))).map(str::to_owned);
+    Facts {
+        memory_limit: value("MemoryMax").map(|m| m.parse().expect("bytes")),
+        cpu_limit_millis: value("CPUQuota").map(|q| q.trim_end_matches('%').parse::<u64>().expect("percent") * 10),
+        gomaxprocs: env("GOMAXPROCS"),
+        gomemlimit: env("GOMEMLIMIT"),
+        secrets: unit.lines().filter_map(|l| l.strip_prefix("LoadCredential=")).map(|c| c.split(':').next().unwrap().to_owned()).collect(),
+    }
+}
+
+#[test]
+fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
+    let mut compared = 0;
+    for (example, spec, files) in examples() {
+        let project = spec.base.project.name.value.clone();
+        // For each workload, the facts of every (environment, target) where its limits are
+        // the base's: those must all be equal to each other too.
+        let mut same_limits: BTreeMap<String, Vec<(String, Facts)>> = BTreeMap::new();
+        for (env_name, env) in &spec.environments {
+            for (name, w) in &env.view.workloads {
+                let base = &spec.base.workloads[name];
+                let base_limits = w.memory.limit == base.memory.limit && w.cpu.limit == base.cpu.limit;
+                match &env.platform {
+                    Some(Platform::Kubernetes { namespace }) => {
+                        let file = &files[&format!("kubernetes/{env_name}/{name}.yaml")];
+                        let (facts, container) = kubernetes_facts(&project, file);
+                        assert_eq!(facts, expected(&spec, &env.view, w, false), "{example}: kubernetes/{env_name}/{name}.yaml");
+                        // Ports: every declared port, by name and number.
+                        let ports: BTreeSet<(String, u64)> = container["ports"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|p| (p["name"].as_str().unwrap().to_owned(), p["containerPort"].as_u64().unwrap()))
+                            .collect();
+                        let declared: BTreeSet<(String, u64)> =
+                            w.ports.iter().map(|p| (p.name.value.clone(), u64::from(p.number.value))).collect();
+                        assert_eq!(ports, declared, "{example}: {env_name}/{name} ports");
+                        // Probes: the path and the port the spec names.
+                        if let Some(ready) = &w.health.ready {
+                            let probe = &container["readinessProbe"];
+                            match &ready.check {
+                                ProbeCheck::Http(path) => {
+                                    assert_eq!(
+                                        probe["httpGet"]["path"].as_str(),
+                                        Some(path.value.as_str()),
+                                        "{example}: {env_name}/{name}"
+                                    );
+                                    assert_eq!(probe["httpGet"]["port"].as_str(), ready.port.as_ref().map(|p| p.value.as_str()));
+                                }
+                                ProbeCheck::Tcp => {
+                                    assert_eq!(probe["tcpSocket"]["port"].as_str(), ready.port.as_ref().map(|p| p.value.as_str()))
+                                }
+                                ProbeCheck::Grpc => {
+                                    let number = w.port(&ready.port.as_ref().unwrap().value).unwrap().number.value;
+                                    assert_eq!(probe["grpc"]["port"].as_u64(), Some(u64::from(number)));
+                                }
+                                ProbeCheck::Exec(cmd) => assert_eq!(probe["exec"]["command"][0].as_str(), Some(cmd[0].value.as_str())),
+                            }
+                            assert_eq!(probe["periodSeconds"].as_u64(), Some(ready.period_seconds()));
+                            assert_eq!(probe["failureThreshold"].as_u64(), Some(u64::from(ready.failures())));
+                        }
+                        // Metrics: the Prometheus job discovers the declared metrics port, on the declared path.
+                        if let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) {
+                            let prom = &files[&format!("prometheus/{env_name}/prometheus.yml")];
+                            let srv = emit::prometheus::srv_name(name, &m.port.value, &namespace.value);
+                            let job = prom
+                                .split("- job_name: ")
+                                .find(|j| j.contains(&srv))
+                                .unwrap_or_else(|| panic!("{example}: no job finds {srv}"));
+                            assert!(job.contains(&format!("metrics_path: {}\n", m.path())), "{example}: {env_name}/{name} metrics path");
+                            let headless = yaml_docs(file)
+                                .into_iter()
+                                .find(|d| d["metadata"]["name"] == format!("{name}-metrics"))
+                                .expect("headless Service");
+                            assert_eq!(headless["spec"]["ports"][0]["name"].as_str(), Some(m.port.value.as_str()));
+                        }
+                        if base_limits {
+                            same_limits
+                                .entry(name.clone())
+                                .or_default()
+                                .push((format!("kubernetes/{env_name}"), Facts { secrets: BTreeSet::new(), ..facts }));
+                        }
+                    }
+                    Some(Platform::Systemd { hosts }) => {
+                        let Some(unit) = files.get(&format!("systemd/{env_name}/{project}-{name}.service")) else { continue };
+                        let facts = systemd_facts(unit);
+                        assert_eq!(facts, expected(&spec, &env.view, w, true), "{example}: systemd/{env_name}/{project}-{name}.service");
+                        if let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) {
+                            let prom = &files[&format!("prometheus/{env_name}/prometheus.yml")];
+                            let number = w.port(&m.port.value).unwrap().number.value;
+                            for h in hosts {
+                                assert!(
+                                    prom.contains(&format!("- {}:{number}\n", h.value)),
+                                    "{example}: {env_name}/{name}: no target {}:{number}",
+                                    h.value
+                                );
+                            }
+                        }
+                        if base_limits {
+                            same_limits
+                                .entry(name.clone())
+                                .or_default()
+                                .push((format!("systemd/{env_name}"), Facts { secrets: BTreeSet::new(), ..facts }));
+                        }
+                    }
+                    None => {}
+                }
+                compared += 1;
+            }
+        }
+        // The same limits give the same values on every target.
+        for (name, seen) in same_limits {
+            for pair in seen.windows(2) {
+                assert_eq!(pair[0].1, pair[1].1, "{example}: {name}: {} and {} disagree", pair[0].0, pair[1].0);
+            }
+        }
+    }
+    assert!(compared > 20, "compared only {compared} workloads");
+}
+
+/// The payments example runs `migrate` with the same limits on systemd (dev) and
+/// Kubernetes (prod): both get the same GOMAXPROCS and GOMEMLIMIT, and the limits match.
+#[test]
+fn one_workload_on_both_platforms_gets_the_same_runtime_settings() {
+    let (_, spec, files) = examples().into_iter().find(|(n, _, _)| n == "payments").expect("payments example");
+    let (k8s, _) = kubernetes_facts("payments", &files["kubernetes/prod/migrate.yaml"]);
+    let systemd = systemd_facts(&files["systemd/dev/payments-migrate.service"]);
+    assert!(k8s.gomemlimit.is_some(), "migrate has a memory limit");
+    assert_eq!(
+        (&k8s.memory_limit, &k8s.cpu_limit_millis, &k8s.gomaxprocs, &k8s.gomemlimit),
+        (&systemd.memory_limit, &systemd.cpu_limit_millis, &systemd.gomaxprocs, &systemd.gomemlimit)
+    );
+    assert_eq!(spec.base.workloads["migrate"].memory.limit.as_ref().map(|l| l.bytes), k8s.memory_limit);
+}
