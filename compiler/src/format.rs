@@ -7,7 +7,8 @@
 //! so nothing can be lost. The rules:
 //!
 //! - four spaces of indentation per level of `{ }`; a line continued with `\` is indented
-//!   one more level; lines inside multi-line strings and block comments are left alone;
+//!   one more level, or deeper when it was written deeper (aligned under the entries it
+//!   continues); lines inside multi-line strings and block comments are left alone;
 //! - one space between entries and before `{`, `//` and `\`; none around `=`, inside an
 //!   annotation's parentheses, between an annotation and what it annotates, after `/-`, or
 //!   before `;`;
@@ -198,6 +199,8 @@ fn print(tokens: &[Token<'_>]) -> String {
     let mut continued = false;
     // A `\` was written on the current line: the next line continues the node.
     let mut line_continued = false;
+    // The indentation the current line was written with.
+    let mut written_indent = 0usize;
     // The previous line opened a block (no blank line may follow it) or the file starts.
     let mut after_open = true;
     let mut i = 0;
@@ -205,12 +208,18 @@ fn print(tokens: &[Token<'_>]) -> String {
         let t = tokens[i];
         i += 1;
         match t.kind {
-            Kind::Blank => continue,
+            Kind::Blank => {
+                if prev.is_none() {
+                    written_indent = t.text.chars().map(|c| if c == '\t' { INDENT.len() } else { 1 }).sum();
+                }
+                continue;
+            }
             Kind::Newline => {
                 if prev.is_some() {
                     out.push('\n');
                     after_open = prev == Some(Kind::Open);
                     continued = line_continued;
+                    written_indent = 0;
                     line_continued = false;
                     prev = None;
                 } else {
@@ -227,9 +236,12 @@ fn print(tokens: &[Token<'_>]) -> String {
             }
             blank_lines = 0;
             let level = if closing { depth.saturating_sub(1) } else { depth } + usize::from(continued);
-            for _ in 0..level {
-                out.push_str(INDENT);
+            let mut width = level * INDENT.len();
+            if continued {
+                // A continued line may be aligned deeper, under the entries it continues.
+                width = width.max(written_indent);
             }
+            out.extend(std::iter::repeat_n(' ', width));
         } else if space_between(prev, t.kind) {
             out.push(' ');
         }
@@ -314,7 +326,7 @@ mod tests {
     #[test]
     fn continuations_multiline_strings_and_block_comments_are_kept() {
         let text = "a \"x\" \\\n        k=1\n/* one\n   two */\nb \"\"\"\n    text\n    \"\"\"\n/-c 1\nd #\"raw \"q\" \"#\n";
-        let want = "a \"x\" \\\n    k=1\n/* one\n   two */\nb \"\"\"\n    text\n    \"\"\"\n/-c 1\nd #\"raw \"q\" \"#\n";
+        let want = "a \"x\" \\\n        k=1\n/* one\n   two */\nb \"\"\"\n    text\n    \"\"\"\n/-c 1\nd #\"raw \"q\" \"#\n";
         assert_eq!(fmt(text), want);
     }
 
