@@ -160,3 +160,30 @@ fn cases() {
         });
     });
 }
+
+/// The SARIF log of every corpus spec has what code scanning needs (the full schema check is
+/// `tests/ci/validate-sarif.sh`, with Python's jsonschema): version, tool, rules, and each
+/// result's rule, level, message and a region of the spec with 1-based positions.
+#[test]
+fn sarif_has_what_code_scanning_needs() {
+    insta::glob!("diagnostics/*.kdl", |path| {
+        let text = fs::read_to_string(path).unwrap();
+        let analysis = hawser::check(&text);
+        let log: serde_json::Value = serde_json::from_str(&hawser::render::sarif(&analysis.diagnostics, "hawser.kdl", &text, &[])).unwrap();
+        assert_eq!(log["version"], "2.1.0");
+        let run = &log["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "hawser");
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), analysis.diagnostics.len());
+        for r in results {
+            let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+            assert_eq!(rule["id"], r["ruleId"]);
+            assert!(matches!(r["level"].as_str(), Some("error" | "warning")));
+            assert!(!r["message"]["text"].as_str().unwrap().is_empty());
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            assert!(region["startLine"].as_u64().unwrap() >= 1 && region["startColumn"].as_u64().unwrap() >= 1);
+            assert!(region["endLine"].as_u64() >= region["startLine"].as_u64());
+        }
+    });
+}
