@@ -31,17 +31,54 @@ enum Command {
     Generate {
         #[arg(default_value = "hawser.kdl")]
         spec: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Write nothing: exit 1 when the output on disk differs from what the spec produces,
+        /// naming each file.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+    /// Show how the output on disk differs from what the spec produces (a unified diff), or
+    /// with `--env A --env B` how two environments' artifacts differ. Exit 0 when there is
+    /// no difference, 1 when there is one.
+    Diff {
+        #[arg(default_value = "hawser.kdl")]
+        spec: PathBuf,
         /// The output directory (default: `generated/` beside the spec).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Only this environment (repeatable); build artifacts are always generated.
+        /// Two environments to compare with each other (give `--env` twice).
         #[arg(long = "env")]
         environments: Vec<String>,
-        /// The version of deploy artifacts when the spec says `version from="git"`.
+        /// The version of deploy artifacts, as given to `generate`.
         #[arg(long)]
         version: Option<String>,
+        /// Lines of context around each change.
+        #[arg(long, default_value_t = 3)]
+        context: usize,
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
+    },
+    /// Format specs canonically, comments kept.
+    Fmt {
+        /// The spec files.
+        #[arg(default_value = "hawser.kdl")]
+        specs: Vec<PathBuf>,
+        /// Write nothing: exit 1 when a file would change, naming it.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+    /// Write a starting hawser.kdl for the Go module in the current directory (or DIR).
+    Init {
+        /// The Go module's root directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
     },
     /// Print the dependency graph.
     Graph {
@@ -62,10 +99,28 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// Where `generate` writes and what it writes.
+#[derive(clap::Args)]
+struct OutputArgs {
+    /// The output directory (default: `generated/` beside the spec).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Only this environment (repeatable); build artifacts are always generated.
+    #[arg(long = "env")]
+    environments: Vec<String>,
+    /// The version of deploy artifacts when the spec says `version from="git"`.
+    #[arg(long)]
+    version: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,8 +136,10 @@ enum Color {
     Never,
 }
 
-/// Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O failure.
+/// Exit codes: 0 success, 1 the spec has errors or the output has drifted (or, for `diff`
+/// and `fmt --check`, differs), 2 usage or I/O failure.
 const SPEC_ERRORS: u8 = 1;
+const DIFFERS: u8 = 1;
 const FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
@@ -90,7 +147,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { spec, format, color } => check(&spec, format, color),
         Command::Graph { spec, format, env } => graph(&spec, format, env.as_deref()),
-        Command::Generate { spec, out, environments, version, color } => generate(&spec, out, environments, version, color),
+        Command::Generate { spec, output, check: false, format, color } => generate(&spec, output, format, color),
+        Command::Generate { spec, output, check: true, format, color } => generate_check(&spec, output, format, color),
+        Command::Diff { spec, out, environments, version, context, color } => {
+            diff(&spec, OutputArgs { out, environments: Vec::new(), version }, &environments, context, color)
+        }
+        Command::Fmt { specs, check, color } => fmt(&specs, check, color),
+        Command::Init { dir } => init(&dir),
         Command::Explain { code, list } => explain(code.as_deref(), list),
     }
 }
@@ -120,6 +183,16 @@ fn use_color(color: Color) -> bool {
     }
 }
 
+/// Colour for what goes to stdout (diffs).
+fn use_color_stdout(color: Color) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        #[allow(clippy::disallowed_methods, reason = "the CLI edge may read the environment")]
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var("NO_COLOR").map_or(true, |v| v.is_empty()),
+    }
+}
+
 fn width() -> usize {
     #[allow(clippy::disallowed_methods, reason = "the CLI edge may read the environment")]
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
@@ -140,6 +213,8 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
             let _ = writeln!(err, "{}", render::summary(&analysis.diagnostics, &name));
         }
         Format::Json => print!("{}", render::json(&analysis.diagnostics, &name, &text)),
+        Format::Github => print!("{}", render::github(&analysis.diagnostics, &name, &text, &[])),
+        Format::Sarif => print!("{}", render::sarif(&analysis.diagnostics, &name, &text, &[])),
     }
     let code = if analysis.has_errors() { ExitCode::from(SPEC_ERRORS) } else { ExitCode::SUCCESS };
     // The process ends here: freeing the model piece by piece would only cost time.
@@ -147,55 +222,103 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
     code
 }
 
-fn generate(path: &Path, out: Option<PathBuf>, environments: Vec<String>, version: Option<String>, color: Color) -> ExitCode {
-    let text = match read_spec(path) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
+/// A checked spec, generated: what `generate`, `generate --check` and `diff` share.
+struct Generated {
+    name: String,
+    text: String,
+    out: PathBuf,
+    /// Spec diagnostics (warnings only, when generation succeeded) and those of the run.
+    diagnostics: Vec<diagnostics::Diagnostic>,
+    artifacts: hawser::emit::Artifacts,
+    lock: String,
+}
+
+/// Checks and generates in memory. On spec errors the diagnostics are rendered in `format`
+/// and the exit code returned.
+fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Generated, ExitCode> {
+    let text = read_spec(path)?;
     let name = path.display().to_string();
-    let style = render::Style { color: use_color(color), width: width() };
     let analysis = hawser::check(&text);
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{}", render::human(&analysis.diagnostics, &name, &text, style));
     if analysis.has_errors() {
-        let _ = writeln!(err, "{}", render::summary(&analysis.diagnostics, &name));
-        let _ = writeln!(err, "nothing written: fix the errors first");
-        return ExitCode::from(SPEC_ERRORS);
+        emit_diagnostics(&analysis.diagnostics, &name, &text, format, style, None);
+        if format == Format::Human {
+            eprintln!("nothing written: fix the errors first");
+        }
+        return Err(ExitCode::from(SPEC_ERRORS));
     }
-    let Some(spec) = &analysis.spec else { return ExitCode::from(SPEC_ERRORS) };
+    let Some(spec) = &analysis.spec else { return Err(ExitCode::from(SPEC_ERRORS)) };
     let spec_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let out = out.unwrap_or_else(|| spec_dir.join("generated"));
+    // `generated`, not `./generated`, when the spec is in the current directory: paths in
+    // messages and diffs read as the user would type them.
+    let out =
+        output.out.unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
     let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
-    let opts = hawser::emit::Options { spec_name: spec_name.clone(), version, environments, output_dir: relative_inside(&spec_dir, &out) };
-    if let Err(e) = hawser::emit::check_options(spec, &opts) {
-        let _ = writeln!(err, "error: {e}");
-        return ExitCode::from(FAILURE);
-    }
-    let run = hawser::emit::run_diagnostics(spec, &opts);
-    let _ = write!(err, "{}", render::human(&run, &name, &text, style));
-    let artifacts = match hawser::emit::generate(spec, &opts) {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = writeln!(err, "error: internal error while generating: {e}");
-            return ExitCode::from(FAILURE);
-        }
+    let opts = hawser::emit::Options {
+        spec_name: spec_name.clone(),
+        version: output.version,
+        environments: output.environments,
+        output_dir: relative_inside(&spec_dir, &out),
     };
+    if let Err(e) = hawser::emit::check_options(spec, &opts) {
+        eprintln!("error: {e}");
+        return Err(ExitCode::from(FAILURE));
+    }
+    let mut diagnostics = analysis.diagnostics.clone();
+    diagnostics.extend(hawser::emit::run_diagnostics(spec, &opts));
+    let artifacts = hawser::emit::generate(spec, &opts).map_err(|e| {
+        eprintln!("error: internal error while generating: {e}");
+        ExitCode::from(FAILURE)
+    })?;
     let lock = hawser::output::render_lock(&spec_name, &text, &artifacts);
-    let written = hawser::output::write(&out, &artifacts, &lock);
-    // The process ends after this: freeing the model and the artifacts would only cost time.
-    std::mem::forget(artifacts);
+    // The process ends soon: freeing the model piece by piece would only cost time.
     std::mem::forget(analysis);
-    match written {
+    Ok(Generated { name, text, out, diagnostics, artifacts, lock })
+}
+
+/// Prints diagnostics (and drift) in the chosen format: human text to stderr, the formats
+/// for tools to stdout.
+fn emit_diagnostics(
+    diags: &[diagnostics::Diagnostic],
+    name: &str,
+    text: &str,
+    format: Format,
+    style: render::Style,
+    drift: Option<&[render::FileFinding]>,
+) {
+    match format {
+        Format::Human => {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{}", render::human(diags, name, text, style));
+            if diags.iter().any(|d| d.is_error()) {
+                let _ = writeln!(err, "{}", render::summary(diags, name));
+            }
+        }
+        Format::Json => print!("{}", render::json_with_drift(diags, name, text, drift)),
+        Format::Github => print!("{}", render::github(diags, name, text, drift.unwrap_or_default())),
+        Format::Sarif => print!("{}", render::sarif(diags, name, text, drift.unwrap_or_default())),
+    }
+}
+
+fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+    let style = render::Style { color: use_color(color), width: width() };
+    let g = match generate_in_memory(path, output, format, style) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, None);
+    let written = hawser::output::write(&g.out, &g.artifacts, &g.lock);
+    let mut err = std::io::stderr().lock();
+    let code = match written {
         Ok(summary) => {
             let _ = writeln!(
                 err,
                 "{}: wrote {} files to {} ({} changed, {} removed{})",
-                name,
+                g.name,
                 summary.written,
-                out.display(),
+                g.out.display(),
                 summary.changed.len(),
                 summary.removed.len(),
                 if summary.kept_foreign > 0 { format!(", {} files not hawser's left alone", summary.kept_foreign) } else { String::new() }
@@ -203,10 +326,259 @@ fn generate(path: &Path, out: Option<PathBuf>, environments: Vec<String>, versio
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let _ = writeln!(err, "error: {e}\nnothing changed in {}", out.display());
+            let _ = writeln!(err, "error: {e}\nnothing changed in {}", g.out.display());
             ExitCode::from(FAILURE)
         }
+    };
+    // The process ends after this: freeing the artifacts would only cost time.
+    std::mem::forget(g);
+    code
+}
+
+/// Reads the output directory for a comparison; a missing one is a usage error.
+fn read_output(g: &Generated) -> Result<hawser::review::OnDisk, ExitCode> {
+    match hawser::output::read_on_disk(&g.out, &g.artifacts) {
+        Ok(Some(disk)) => Ok(disk),
+        Ok(None) => {
+            eprintln!(
+                "error: there is no output directory {}: run `hawser generate` first, or name the directory with --out",
+                g.out.display()
+            );
+            Err(ExitCode::from(FAILURE))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(FAILURE))
+        }
     }
+}
+
+fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+    let style = render::Style { color: use_color(color), width: width() };
+    let g = match generate_in_memory(path, output, format, style) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let disk = match read_output(&g) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let drift = hawser::review::compare(&g.artifacts, &g.lock, &disk);
+    let prefix = g.out.display().to_string();
+    let findings: Vec<render::FileFinding> =
+        drift.iter().map(|d| render::FileFinding { path: join_path(&prefix, &d.path), kind: d.kind(), message: d.message() }).collect();
+    emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, Some(&findings));
+    if format == Format::Human {
+        let mut err = std::io::stderr().lock();
+        for f in &findings {
+            let _ = writeln!(err, "{}: {}", f.path, f.message);
+        }
+        let files = g.artifacts.files.len() + 1;
+        if findings.is_empty() {
+            let _ = writeln!(err, "{}: {} is up to date ({files} files)", g.name, prefix);
+        } else {
+            let n = findings.len();
+            let _ = writeln!(
+                err,
+                "{}: {prefix} differs from what the spec produces ({n} file{}); run `hawser generate` to update it, `hawser diff` to see how",
+                g.name,
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
+    let code = if drift.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
+    std::mem::forget(disk);
+    std::mem::forget(g);
+    code
+}
+
+fn join_path(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() || prefix == "." { path.to_owned() } else { format!("{}/{path}", prefix.trim_end_matches('/')) }
+}
+
+fn diff(path: &Path, output: OutputArgs, environments: &[String], context: usize, color: Color) -> ExitCode {
+    let style = render::Style { color: use_color(color), width: width() };
+    let diff_style = hawser::review::DiffStyle { color: use_color_stdout(color), context };
+    if !environments.is_empty() && environments.len() != 2 {
+        eprintln!("error: `hawser diff --env` compares two environments: give --env twice (e.g. --env staging --env prod)");
+        return ExitCode::from(FAILURE);
+    }
+    let compare_envs = environments.len() == 2;
+    let output = if compare_envs { OutputArgs { environments: environments.to_vec(), ..output } } else { output };
+    let g = match generate_in_memory(path, output, Format::Human, style) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let text = if compare_envs {
+        hawser::review::env_diff(&g.artifacts, &environments[0], &environments[1], diff_style)
+    } else {
+        let disk = match read_output(&g) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let drift = hawser::review::compare(&g.artifacts, &g.lock, &disk);
+        hawser::review::disk_diff(&g.artifacts, &g.lock, &disk, &drift, &g.out.display().to_string(), diff_style)
+    };
+    print!("{text}");
+    let code = if text.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
+    std::mem::forget(g);
+    code
+}
+
+fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
+    let style = render::Style { color: use_color(color), width: width() };
+    let mut worst = ExitCode::SUCCESS;
+    let mut failed = false;
+    let mut differs = false;
+    for path in paths {
+        let text = match read_spec(path) {
+            Ok(t) => t,
+            Err(_) => {
+                failed = true;
+                continue;
+            }
+        };
+        let name = path.display().to_string();
+        match hawser::format::format(&text) {
+            hawser::format::Formatted::SyntaxErrors(diags) => {
+                eprint!("{}", render::human(&diags, &name, &text, style));
+                eprintln!("{}: not formatted: fix the syntax errors first", name);
+                differs = true;
+            }
+            hawser::format::Formatted::Refused(why) => {
+                eprintln!("error: {name}: not formatted: {why} (a bug in hawser: please report it with the file)");
+                failed = true;
+            }
+            hawser::format::Formatted::Text(formatted) if formatted == text => {}
+            hawser::format::Formatted::Text(_) if check => {
+                eprintln!("{name}: would be reformatted");
+                differs = true;
+            }
+            hawser::format::Formatted::Text(formatted) => {
+                if let Err(e) = write_replacing(path, &formatted) {
+                    eprintln!("error: cannot write {name}: {e}");
+                    failed = true;
+                } else {
+                    eprintln!("{name}: formatted");
+                }
+            }
+        }
+    }
+    if failed {
+        worst = ExitCode::from(FAILURE);
+    } else if differs {
+        worst = ExitCode::from(DIFFERS);
+    }
+    worst
+}
+
+/// Replaces a file's contents atomically: a sibling temporary file renamed over it, keeping
+/// its permissions.
+fn write_replacing(path: &Path, contents: &str) -> std::io::Result<()> {
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
+    let tmp = path.with_file_name(format!(".{file_name}.hawser-fmt"));
+    std::fs::write(&tmp, contents)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn init(dir: &Path) -> ExitCode {
+    let spec_path = dir.join("hawser.kdl");
+    if std::fs::symlink_metadata(&spec_path).is_ok() {
+        eprintln!("error: {} exists; hawser init does not overwrite it (`hawser check` checks it)", spec_path.display());
+        return ExitCode::from(FAILURE);
+    }
+    let go_mod = dir.join("go.mod");
+    let module = match std::fs::read_to_string(&go_mod) {
+        Ok(text) => match hawser::init::parse_go_mod(&text) {
+            Some(m) => m,
+            None => {
+                eprintln!("error: {} has no `module` line", go_mod.display());
+                return ExitCode::from(FAILURE);
+            }
+        },
+        Err(e) => {
+            eprintln!(
+                "error: cannot read {}: {} (hawser init runs in the root of a Go module)",
+                go_mod.display(),
+                if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_owned() } else { e.to_string() }
+            );
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let mains = match find_main_packages(dir) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let text = hawser::init::spec(&module, &mains);
+    let analysis = hawser::check(&text);
+    if analysis.has_errors() {
+        let style = render::Style { color: use_color(Color::Auto), width: width() };
+        eprint!("{}", render::human(&analysis.diagnostics, "hawser.kdl", &text, style));
+        eprintln!("error: internal error: the starting spec does not check; nothing written");
+        return ExitCode::from(FAILURE);
+    }
+    // `create_new`: never replace a file that appeared since the check above.
+    let written = std::fs::OpenOptions::new().write(true).create_new(true).open(&spec_path).and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("error: cannot write {}: {e}", spec_path.display());
+        return ExitCode::from(FAILURE);
+    }
+    let services: Vec<&str> = mains.iter().filter(|m| m.serves).map(|m| m.dir.as_str()).collect();
+    let jobs: Vec<&str> = mains.iter().filter(|m| !m.serves).map(|m| m.dir.as_str()).collect();
+    eprintln!(
+        "wrote {}: {} service{} ({}) and {} job{} ({}); review it, then `hawser check`",
+        spec_path.display(),
+        services.len(),
+        if services.len() == 1 { "" } else { "s" },
+        services.join(", "),
+        jobs.len(),
+        if jobs.len() == 1 { "" } else { "s" },
+        jobs.join(", ")
+    );
+    ExitCode::SUCCESS
+}
+
+/// Every directory under `cmd/` whose Go files are in package `main`, sorted.
+fn find_main_packages(dir: &Path) -> Result<Vec<hawser::init::MainPackage>, String> {
+    let cmd = dir.join("cmd");
+    let mut found = Vec::new();
+    if !cmd.is_dir() {
+        return Ok(found);
+    }
+    let mut stack = vec![PathBuf::from("cmd")];
+    while let Some(rel) = stack.pop() {
+        let entries = std::fs::read_dir(dir.join(&rel)).map_err(|e| format!("cannot read {}: {e}", dir.join(&rel).display()))?;
+        let mut sources = String::new();
+        let mut is_main = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                // What the go tool ignores, hawser ignores.
+                if !(name.starts_with('.') || name.starts_with('_') || name == "testdata" || name == "vendor") {
+                    stack.push(rel.join(&name));
+                }
+            } else if name.ends_with(".go") && !name.ends_with("_test.go") {
+                let source = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                is_main |= hawser::init::is_main_package(&source);
+                sources.push_str(&source);
+            }
+        }
+        if is_main {
+            let dir = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+            found.push(hawser::init::MainPackage { dir, serves: hawser::init::serves(&sources) });
+        }
+    }
+    found.sort_by(|a, b| a.dir.cmp(&b.dir));
+    Ok(found)
 }
 
 /// `out` relative to `base`, when it lies inside it (both taken from the current directory).

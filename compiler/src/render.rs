@@ -140,12 +140,31 @@ struct JsonReport<'a> {
     errors: usize,
     warnings: usize,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// `generate --check`: the files of the output that differ from what the spec produces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<&'a [FileFinding]>,
+}
+
+/// A finding about a file other than the spec: a generated file that drifted.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileFinding {
+    /// The file's path as the user names it (the output directory joined with its path).
+    pub path: String,
+    /// A short name of the problem (`missing`, `hand-edited`, …).
+    pub kind: &'static str,
+    pub message: String,
 }
 
 /// Renders diagnostics as one JSON document.
 pub fn json(diags: &[Diagnostic], path: &str, text: &str) -> String {
+    json_with_drift(diags, path, text, None)
+}
+
+/// Renders diagnostics, and the drift `generate --check` found, as one JSON document.
+pub fn json_with_drift(diags: &[Diagnostic], path: &str, text: &str, drift: Option<&[FileFinding]>) -> String {
     let index = LineIndex::new(text);
     let report = JsonReport {
+        drift,
         file: path,
         errors: diags.iter().filter(|d| d.is_error()).count(),
         warnings: diags.iter().filter(|d| !d.is_error()).count(),
@@ -174,6 +193,162 @@ pub fn json(diags: &[Diagnostic], path: &str, text: &str) -> String {
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Renders diagnostics and drift as GitHub Actions workflow commands: one `::error` or
+/// `::warning` line each, which GitHub shows as annotations on the pull request.
+pub fn github(diags: &[Diagnostic], path: &str, text: &str, drift: &[FileFinding]) -> String {
+    let index = LineIndex::new(text);
+    let mut out = String::new();
+    for d in diags {
+        let level = if d.is_error() { "error" } else { "warning" };
+        let span = d.primary_span();
+        let (start, end) = (index.position(span.start as usize), index.position(span.end as usize));
+        let mut message = Report { d, source: &NamedSource::new(path, String::new()), text }.to_string();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        out.push_str(&format!(
+            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            gh_property(path),
+            start.line,
+            start.column,
+            end.line,
+            end.column,
+            gh_property(d.code.id),
+            gh_data(&message)
+        ));
+    }
+    for f in drift {
+        out.push_str(&format!("::error file={},title={}::{}\n", gh_property(&f.path), gh_property("hawser drift"), gh_data(&f.message)));
+    }
+    out
+}
+
+/// Escapes the message of a workflow command (GitHub's `escapeData`).
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property of a workflow command (GitHub's `escapeProperty`).
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The rule id of drift findings in SARIF.
+pub const DRIFT_RULE: &str = "drift";
+
+/// Renders diagnostics and drift as a SARIF 2.1.0 log, for code scanning. Columns count
+/// Unicode code points (`columnKind`), as in the JSON output; a region's end column is the
+/// one after its last character, as SARIF defines it.
+pub fn sarif(diags: &[Diagnostic], path: &str, text: &str, drift: &[FileFinding]) -> String {
+    use serde_json::{Value, json};
+    let index = LineIndex::new(text);
+    let mut rule_ids: Vec<&str> = diags.iter().map(|d| d.code.id).collect();
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let mut rules: Vec<Value> = rule_ids
+        .iter()
+        .map(|id| {
+            let code = crate::diagnostics::lookup(id);
+            let title = code.map_or("", |c| c.title);
+            let level = if id.starts_with('W') { "warning" } else { "error" };
+            json!({
+                "id": id,
+                "shortDescription": { "text": title },
+                "help": { "text": format!("`hawser explain {id}` prints the long explanation.") },
+                "defaultConfiguration": { "level": level },
+            })
+        })
+        .collect();
+    if !drift.is_empty() {
+        rules.push(json!({
+            "id": DRIFT_RULE,
+            "shortDescription": { "text": "generated output differs from what the spec produces" },
+            "help": { "text": "Run `hawser generate` and commit the result; `hawser diff` shows the difference." },
+            "defaultConfiguration": { "level": "error" },
+        }));
+        rule_ids.push(DRIFT_RULE);
+    }
+    let region = |span: Span| {
+        let (start, end) = (index.position(span.start as usize), index.position(span.end as usize));
+        json!({ "startLine": start.line, "startColumn": start.column, "endLine": end.line, "endColumn": end.column })
+    };
+    let location = |uri: &str, region: Option<Value>, message: Option<&str>| {
+        let mut physical = json!({ "artifactLocation": { "uri": sarif_uri(uri) } });
+        if let Some(r) = region {
+            physical["region"] = r;
+        }
+        let mut loc = json!({ "physicalLocation": physical });
+        if let Some(m) = message {
+            loc["message"] = json!({ "text": m });
+        }
+        loc
+    };
+    let mut results: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let mut message = Report { d, source: &NamedSource::new(path, String::new()), text }.to_string();
+            if let Some(help) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            let related: Vec<Value> = d
+                .labels
+                .iter()
+                .filter(|l| !l.primary)
+                .map(|l| location(path, Some(region(l.span)), Some(l.message.as_deref().unwrap_or("related"))))
+                .collect();
+            let mut r = json!({
+                "ruleId": d.code.id,
+                "ruleIndex": rule_ids.iter().position(|r| *r == d.code.id).unwrap_or(0),
+                "level": if d.is_error() { "error" } else { "warning" },
+                "message": { "text": message },
+                "locations": [location(path, Some(region(d.primary_span())), None)],
+            });
+            if !related.is_empty() {
+                r["relatedLocations"] = Value::Array(related);
+            }
+            r
+        })
+        .collect();
+    for f in drift {
+        results.push(json!({
+            "ruleId": DRIFT_RULE,
+            "ruleIndex": rule_ids.len() - 1,
+            "level": "error",
+            "message": { "text": f.message },
+            "locations": [location(&f.path, None, None)],
+            "properties": { "kind": f.kind },
+        }));
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "hawser", "rules": rules } },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// A relative path as a SARIF URI reference: `/`-separated, with the characters that URIs
+/// reserve percent-encoded.
+fn sarif_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Maps byte offsets to lines and columns.
