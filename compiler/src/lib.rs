@@ -21,6 +21,7 @@ pub mod schema;
 pub mod span;
 pub mod syntax;
 pub mod values;
+pub mod why;
 
 pub use check::{Analysis, check};
 pub mod render;

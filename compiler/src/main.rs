@@ -80,6 +80,19 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Which spec nodes produce a line of a generated file: `hawser why generated/kubernetes/prod/api.yaml:42`.
+    Why {
+        /// FILE:LINE, the file inside an output directory, the line from 1.
+        location: String,
+        /// The spec (default: the one `hawser.lock` names, beside the output directory).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// The version the output was generated with, when the spec takes it from git.
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
     /// Print the dependency graph.
     Graph {
         #[arg(default_value = "hawser.kdl")]
@@ -154,6 +167,7 @@ fn main() -> ExitCode {
         }
         Command::Fmt { specs, check, color } => fmt(&specs, check, color),
         Command::Init { dir } => init(&dir),
+        Command::Why { location, spec, version, color } => why(&location, spec, version, color),
         Command::Explain { code, list } => explain(code.as_deref(), list),
     }
 }
@@ -631,6 +645,98 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
         GraphFormat::Dot => print!("{}", graph.to_dot(&title)),
         GraphFormat::Mermaid => print!("{}", graph.to_mermaid()),
     }
+    ExitCode::SUCCESS
+}
+
+fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Color) -> ExitCode {
+    let usage = |msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(FAILURE)
+    };
+    let Some((file, line)) = location.rsplit_once(':') else {
+        return usage(format!("`{location}` is not FILE:LINE"));
+    };
+    let Ok(line) = line.parse::<usize>() else {
+        return usage(format!("`{line}` is not a line number (FILE:LINE, lines count from 1)"));
+    };
+    let file = PathBuf::from(file);
+    let Ok(abs) = std::fs::canonicalize(&file) else {
+        return usage(format!("cannot read {}: no such file", file.display()));
+    };
+    // The output directory is the nearest one above the file that holds a lock.
+    let Some(out) = abs.ancestors().skip(1).find(|d| d.join(hawser::output::LOCK_FILE).is_file()) else {
+        return usage(format!("{} is not inside a hawser output directory (no {} above it)", file.display(), hawser::output::LOCK_FILE));
+    };
+    let Some(rel) = abs.strip_prefix(out).ok().and_then(|r| r.to_str()).map(str::to_owned) else {
+        return usage(format!("{} is outside the output directory", file.display()));
+    };
+    let lock = std::fs::read_to_string(out.join(hawser::output::LOCK_FILE)).ok().and_then(|t| hawser::output::parse_lock(&t));
+    if !lock.as_ref().is_some_and(|l| l.files.contains_key(&rel)) {
+        return usage(format!("{} is not a file hawser generated (it is not in {})", file.display(), hawser::output::LOCK_FILE));
+    }
+    let spec_path = match spec {
+        Some(s) => s,
+        None => {
+            let named = std::fs::read_to_string(out.join(hawser::output::LOCK_FILE)).ok().and_then(|t| {
+                t.lines().find_map(|l| l.strip_prefix("# spec ").and_then(|r| r.split_whitespace().nth(1)).map(str::to_owned))
+            });
+            match (named, out.parent()) {
+                (Some(name), Some(parent)) if parent.join(&name).is_file() => parent.join(name),
+                _ => return usage(format!("cannot find the spec of {}; give it with --spec", out.display())),
+            }
+        }
+    };
+    let text = match read_spec(&spec_path) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let spec_name = spec_path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
+    let spec_dir = spec_path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let opts = hawser::emit::Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir, out) };
+    // Named relative to the current directory, as the user would type it.
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).unwrap_or_default();
+    let name = spec_path.strip_prefix(&cwd).unwrap_or(&spec_path).display().to_string();
+    let style = render::Style { color: use_color(color), width: width() };
+    let analysis = hawser::check(&text);
+    if analysis.has_errors() {
+        eprint!("{}", render::human(&analysis.diagnostics, &name, &text, style));
+        eprintln!("{}", render::summary(&analysis.diagnostics, &name));
+        return ExitCode::from(SPEC_ERRORS);
+    }
+    let Some(expected) = analysis.spec.as_ref().and_then(|s| hawser::emit::generate(s, &opts).ok()) else {
+        return ExitCode::from(SPEC_ERRORS);
+    };
+    let Some(generated) = expected.files.get(&rel) else {
+        return usage(format!("the spec no longer produces {}; run `hawser generate`", file.display()));
+    };
+    let count = generated.contents.lines().count();
+    if line == 0 || line > count {
+        return usage(format!("{} has {count} lines; line {line} is not one of them", file.display()));
+    }
+    let on_disk = std::fs::read_to_string(&file).unwrap_or_default();
+    let target = generated.contents.lines().nth(line - 1).unwrap_or_default();
+    if on_disk.lines().nth(line - 1) != Some(target) {
+        eprintln!("note: {} differs from what the spec produces at that line; explaining what the spec produces there", file.display());
+    }
+    println!("{}:{line}: {target}", file.display());
+    let Some(origins) = hawser::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
+    if origins.is_empty() {
+        println!("no single value of the spec produces this line: it is hawser's own (a header, a default, the layout of the format)");
+        return ExitCode::SUCCESS;
+    }
+    let labels: Vec<(hawser::span::Span, String)> = origins
+        .iter()
+        .map(|o| {
+            (
+                o.span,
+                match o.kind {
+                    hawser::why::OriginKind::Value => "this value".to_owned(),
+                    hawser::why::OriginKind::Node => "this node".to_owned(),
+                },
+            )
+        })
+        .collect();
+    print!("{}", render::spans(&name, &text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
     ExitCode::SUCCESS
 }
 

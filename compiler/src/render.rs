@@ -395,3 +395,51 @@ mod tests {
         assert_eq!(idx.position(100).line, 3);
     }
 }
+
+/// Renders labelled spans of the spec as one advice-style report, for `hawser why`.
+pub fn spans(path: &str, text: &str, message: &str, labels: &[(Span, String)], style: Style) -> String {
+    struct Note<'a> {
+        message: &'a str,
+        source: NamedSource<String>,
+        labels: Vec<LabeledSpan>,
+    }
+    impl fmt::Debug for Note<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.message)
+        }
+    }
+    impl fmt::Display for Note<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.message)
+        }
+    }
+    impl std::error::Error for Note<'_> {}
+    impl miette::Diagnostic for Note<'_> {
+        fn severity(&self) -> Option<miette::Severity> {
+            Some(miette::Severity::Advice)
+        }
+        fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+            Some(&self.source)
+        }
+        fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+    let len = text.len();
+    let note = Note {
+        message,
+        source: NamedSource::new(path, text.to_owned()),
+        labels: labels
+            .iter()
+            .map(|(s, m)| {
+                let start = (s.start as usize).min(len);
+                let end = (s.end as usize).min(len).max(start);
+                LabeledSpan::new_with_span(Some(m.clone()), SourceSpan::new(start.into(), end - start))
+            })
+            .collect(),
+    };
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let mut out = String::new();
+    let _ = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false).render_report(&mut out, &note);
+    out
+}
