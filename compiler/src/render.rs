@@ -382,20 +382,6 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_one_based_and_count_characters() {
-        let idx = LineIndex::new("ab\nçd\n");
-        let p = idx.position(5);
-        assert_eq!((p.line, p.column), (2, 2));
-        assert_eq!(idx.position(0).line, 1);
-        assert_eq!(idx.position(100).line, 3);
-    }
-}
-
 /// Renders labelled spans of the spec as one advice-style report, for `hawser why`.
 pub fn spans(path: &str, text: &str, message: &str, labels: &[(Span, String)], style: Style) -> String {
     struct Note<'a> {
@@ -442,4 +428,18 @@ pub fn spans(path: &str, text: &str, message: &str, labels: &[(Span, String)], s
     let mut out = String::new();
     let _ = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false).render_report(&mut out, &note);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let idx = LineIndex::new("ab\nçd\n");
+        let p = idx.position(5);
+        assert_eq!((p.line, p.column), (2, 2));
+        assert_eq!(idx.position(0).line, 1);
+        assert_eq!(idx.position(100).line, 3);
+    }
 }
