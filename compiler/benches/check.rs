@@ -24,3 +24,10 @@ fn parse_only(bencher: divan::Bencher, n: usize) {
     let text = hawser::synthetic::spec(n);
     bencher.bench(|| hawser::syntax::parse(divan::black_box(&text)));
 }
+
+/// The `kdl` crate alone, the reference parser, for comparison with `parse_only`.
+#[divan::bench(args = [50, 1000], sample_count = 20)]
+fn kdl_crate_parse(bencher: divan::Bencher, n: usize) {
+    let text = hawser::synthetic::spec(n);
+    bencher.bench(|| hawser::syntax::parse_with_kdl(divan::black_box(&text)));
+}

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"example.com/payments/internal/buildinfo"
+	"example.com/payments/internal/envconf"
 )
 
 const name = "api"
@@ -74,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	// Only whether a secret is present is ever logged, never its value.
 	for _, secret := range []string{"DB_PASSWORD", "STRIPE_KEY"} {
-		_, source, err := readSecret(secret)
+		_, source, err := envconf.Secret(secret)
 		if err != nil {
 			log.Error("cannot read secret", "secret", secret, "error", err)
 			return 1
@@ -96,7 +97,7 @@ func loadConfig() (config, error) {
 	if cfg.metricsPort, err = portFromEnv("METRICS_PORT", 9090); err != nil {
 		return cfg, err
 	}
-	if cfg.logLevel, err = logLevelFromEnv(); err != nil {
+	if cfg.logLevel, err = envconf.LogLevel(); err != nil {
 		return cfg, err
 	}
 	if cfg.shutdownDrain, err = durationFromEnv("SHUTDOWN_DRAIN", 0); err != nil {
@@ -271,23 +272,6 @@ var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func escapeLabel(s string) string { return labelEscaper.Replace(s) }
 
-// readSecret reads a secret the way the deployment delivers it: NAME_FILE
-// names a file holding it (Kubernetes volume, systemd credential), else NAME
-// holds the value. source is "file", "env" or "" when absent.
-func readSecret(name string) (value, source string, err error) {
-	if path, ok := os.LookupEnv(name + "_FILE"); ok && path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), "file", nil
-	}
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v, "env", nil
-	}
-	return "", "", nil
-}
-
 func portFromEnv(key string, def int) (int, error) {
 	v := os.Getenv(key)
 	if v == "" {
@@ -310,19 +294,4 @@ func durationFromEnv(key string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q: want a non-negative Go duration such as 5s", key, v)
 	}
 	return d, nil
-}
-
-func logLevelFromEnv() (slog.Level, error) {
-	v := os.Getenv("LOG_LEVEL")
-	switch strings.ToLower(v) {
-	case "", "info":
-		return slog.LevelInfo, nil
-	case "debug":
-		return slog.LevelDebug, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
 }

@@ -19,11 +19,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
 	"example.com/payments/internal/buildinfo"
+	"example.com/payments/internal/envconf"
 )
 
 const name = "migrate"
@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	level, err := logLevelFromEnv()
+	level, err := envconf.LogLevel()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		port = "5432"
 	}
 	// Only whether the password is present is ever logged, never its value.
-	_, source, err := readSecret("DB_PASSWORD")
+	_, source, err := envconf.Secret("DB_PASSWORD")
 	if err != nil {
 		log.Error("cannot read the database password", "error", err)
 		return 1
@@ -95,36 +95,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("done", "applied", len(migrations))
 	return 0
-}
-
-// readSecret reads a secret the way the deployment delivers it: NAME_FILE
-// names a file holding it (Kubernetes volume, systemd credential), else NAME
-// holds the value. source is "file", "env" or "" when absent.
-func readSecret(name string) (value, source string, err error) {
-	if path, ok := os.LookupEnv(name + "_FILE"); ok && path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), "file", nil
-	}
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v, "env", nil
-	}
-	return "", "", nil
-}
-
-func logLevelFromEnv() (slog.Level, error) {
-	v := os.Getenv("LOG_LEVEL")
-	switch strings.ToLower(v) {
-	case "", "info":
-		return slog.LevelInfo, nil
-	case "debug":
-		return slog.LevelDebug, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
 }

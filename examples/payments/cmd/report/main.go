@@ -13,11 +13,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"example.com/payments/internal/buildinfo"
+	"example.com/payments/internal/envconf"
 )
 
 const name = "report"
@@ -39,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 		return 0
 	}
 
-	level, err := logLevelFromEnv()
+	level, err := envconf.LogLevel()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
@@ -68,19 +68,4 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 	}
 	log.Info("done", "date", period.Format(time.DateOnly))
 	return 0
-}
-
-func logLevelFromEnv() (slog.Level, error) {
-	v := os.Getenv("LOG_LEVEL")
-	switch strings.ToLower(v) {
-	case "", "info":
-		return slog.LevelInfo, nil
-	case "debug":
-		return slog.LevelDebug, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
 }
