@@ -17,7 +17,9 @@ fn root() -> PathBuf {
 #[test]
 fn chart_renders_the_manifests_of_every_environment() {
     if !Path::new(PYTHON).exists() || !Path::new(RENDER).exists() {
-        eprintln!("skipped: {PYTHON} or {RENDER} is not installed");
+        // CI installs the validators and must run this; elsewhere it is skipped, loudly.
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{PYTHON} or {RENDER} is not installed in CI");
+        eprintln!("WARNING: skipped: {PYTHON} or {RENDER} is not installed (../shared/validators/install.sh)");
         return;
     }
     for name in ["payments", "shop"] {
