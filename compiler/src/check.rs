@@ -132,9 +132,7 @@ impl Sink {
 /// Keeps the workloads `workloads` lists, reporting names it does not know.
 fn select_workloads(view: &mut View, settings: &EnvSettings, env_node: &syntax::Node, base: &View, diags: &mut Vec<Diagnostic>) {
     let Some(list) = &settings.workloads else { return };
-    let mut sink = Sink::default();
-    duplicates("workloads", list, &mut sink);
-    diags.append(&mut sink.diags);
+    lower::duplicate_items("workloads", list, diags);
     let known: Vec<&str> = base.workloads.keys().map(String::as_str).collect();
     for name in list {
         if !base.workloads.contains_key(&name.value) {
@@ -203,7 +201,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             let grace = w.shutdown.grace.as_ref().map_or("30s".to_owned(), |g| g.text.clone());
             sink.error(diag::drain_after_grace(&drain.text, &grace, drain.span, w.shutdown.grace.as_ref().map(|g| g.span)));
         }
-        duplicates("depends-on", &w.depends_on, sink);
+        lower::duplicate_items("depends-on", &w.depends_on, &mut sink.diags);
         // Resources.
         if let (Some(req), Some(lim)) = (&w.cpu.request, &w.cpu.limit)
             && lim.millis < req.millis
@@ -241,8 +239,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             }
         }
         // Platform.
-        if let (Some(Platform::Systemd { hosts }), Some(Source::Image { span, .. })) = (platform, &w.source) {
-            let _ = hosts;
+        if let (Some(Platform::Systemd { .. }), Some(Source::Image { span, .. })) = (platform, &w.source) {
             sink.error(diag::image_on_systemd(name, *span, env_name));
         }
         // Production risks.
@@ -275,15 +272,6 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                     sink.warn(view, Some(w), diag::autoscale_on_systemd(name, a.span, env_name));
                 }
             }
-        }
-    }
-}
-
-/// Each item of a list once.
-fn duplicates(what: &str, items: &[crate::span::Spanned<String>], sink: &mut Sink) {
-    for (i, item) in items.iter().enumerate() {
-        if let Some(first) = items[..i].iter().find(|f| f.value == item.value) {
-            sink.error(diag::duplicate_item(what, &item.value, item.span, first.span));
         }
     }
 }

@@ -233,10 +233,13 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
         };
         args.push(typed(entry, ty, mode, diags));
     }
-    let keyed_overlay = mode == Mode::Overlay && !schema.keyed;
     for (i, a) in schema.args.iter().enumerate().skip(node.args.len()) {
-        // In an overlay only a node's key is required; the rest may come from the base.
-        let required = !a.optional && (mode == Mode::Full || (schema.keyed && i == 0)) && !keyed_overlay;
+        // In an overlay only a keyed node's key is required; the rest may come from the base.
+        let required = !a.optional
+            && match mode {
+                Mode::Full => true,
+                Mode::Overlay => schema.keyed && i == 0,
+            };
         if required {
             diags.push(diag::missing_arg(name, &a.name, &a.ty.name, node.head_span()));
         }
@@ -290,8 +293,7 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
     }
     // Children.
     let children = match &node.children {
-        Some(nodes) if !schema.has_children() => {
-            let _ = nodes;
+        Some(_) if !schema.has_children() => {
             diags.push(diag::no_children(name, node.name.span));
             Vec::new()
         }
@@ -542,6 +544,15 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
     (view, envs)
 }
 
+/// Reports every item of a list (`depends-on`, `platforms`, `workloads`) given again.
+pub fn duplicate_items(what: &str, items: &[Spanned<String>], diags: &mut Vec<Diagnostic>) {
+    for (i, item) in items.iter().enumerate() {
+        if let Some(first) = items[..i].iter().find(|f| f.value == item.value) {
+            diags.push(diag::duplicate_item(what, &item.value, item.span, first.span));
+        }
+    }
+}
+
 /// Remembers the name of a declaration that could not be lowered.
 fn poison(view: &mut View, node: &Node) {
     if let Some(Entry { value: Value::String(name), .. }) = node.args.first() {
@@ -559,11 +570,7 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
     }
     if let Some(p) = c.child("platforms") {
         let items: Vec<Spanned<String>> = p.args.iter().flatten().filter_map(as_str).collect();
-        for (i, item) in items.iter().enumerate() {
-            if let Some(first) = items[..i].iter().find(|f| f.value == item.value) {
-                diags.push(diag::duplicate_item("platforms", &item.value, item.span, first.span));
-            }
-        }
+        duplicate_items("platforms", &items, diags);
     }
     let version = match c.child("version") {
         Some(v) => match v.arg_str(0) {

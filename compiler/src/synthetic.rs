@@ -9,27 +9,7 @@ pub fn spec(n: usize) -> String {
     let mut s = String::with_capacity(400 * n + 400);
     s.push_str("project \"bench\" {\n    registry \"registry.example.com/bench\"\n    version \"1.0.0\"\n}\n\n");
     for i in 0..n {
-        let _ = write!(
-            s,
-            r#"service "svc-{i}" {{
-    image "registry.example.com/bench/svc-{i}:1.0.{i}"
-    port "http" 8080
-    replicas 2
-    cpu request="100m" limit="500m"
-    memory request="128Mi" limit="256Mi"
-    health {{
-        ready "/readyz" port="http"
-        live "/healthz" port="http"
-    }}
-    env {{
-        LOG_LEVEL "info"
-        UPSTREAM "svc-{next}.bench.svc"
-    }}
-}}
-
-"#,
-            next = (i + 1) % n.max(1)
-        );
+        service(&mut s, i, n, &format!("image \"registry.example.com/bench/svc-{i}:1.0.{i}\""), "\n    replicas 2");
     }
     s.push_str("environment \"staging\" {\n    runs-on \"kubernetes\" namespace=\"bench-staging\"\n}\n\n");
     s.push_str("environment \"prod\" production=#true {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
@@ -42,11 +22,21 @@ pub fn host_spec(n: usize) -> String {
     let mut s = String::with_capacity(450 * n + 500);
     s.push_str("project \"bench\" {\n    registry \"registry.example.com/bench\"\n    version \"1.0.0\"\n    go \"1.23\"\n}\n\n");
     for i in 0..n {
-        let _ = write!(
-            s,
-            r#"service "svc-{i}" {{
-    build "go" main="./cmd/svc-{i}"
-    port "http" 8080
+        service(&mut s, i, n, &format!("build \"go\" main=\"./cmd/svc-{i}\""), "");
+    }
+    s.push_str("environment \"edge\" {\n    runs-on \"systemd\" {\n        host \"edge-1.bench.internal\"\n    }\n}\n\n");
+    s.push_str("environment \"prod\" {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
+    s
+}
+
+/// Service `i` of `n`: its source line (`image …` or `build …`), extra lines, and what
+/// every service of the workload has.
+fn service(s: &mut String, i: usize, n: usize, source: &str, extra: &str) {
+    let _ = write!(
+        s,
+        r#"service "svc-{i}" {{
+    {source}
+    port "http" 8080{extra}
     cpu request="100m" limit="500m"
     memory request="128Mi" limit="256Mi"
     health {{
@@ -60,10 +50,6 @@ pub fn host_spec(n: usize) -> String {
 }}
 
 "#,
-            next = (i + 1) % n.max(1)
-        );
-    }
-    s.push_str("environment \"edge\" {\n    runs-on \"systemd\" {\n        host \"edge-1.bench.internal\"\n    }\n}\n\n");
-    s.push_str("environment \"prod\" {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
-    s
+        next = (i + 1) % n.max(1)
+    );
 }

@@ -40,7 +40,7 @@ pub fn origins(text: &str, opts: &Options, path: &str, line: usize) -> Option<Ve
     let mut out = Vec::new();
     let mut edits: Vec<(Span, String, OriginKind, Span)> = Vec::new();
     let mut extents: Vec<Span> = Vec::new();
-    collect(&doc.nodes, text, &mut edits);
+    collect(&doc.nodes, &mut edits);
     for (replace, with, kind, report) in edits {
         let mut mutated = String::with_capacity(text.len() + with.len());
         mutated.push_str(&text[..replace.start as usize]);
@@ -91,24 +91,23 @@ fn line_changed(before: &str, after: Option<&str>, line: usize, target: &str) ->
 }
 
 /// Every perturbation of the spec: (what to replace, with what, kind, what to report).
-fn collect(nodes: &[Node], text: &str, out: &mut Vec<(Span, String, OriginKind, Span)>) {
+fn collect(nodes: &[Node], out: &mut Vec<(Span, String, OriginKind, Span)>) {
     for n in nodes {
         // Values: arguments and properties.
         let entries = n.args.iter().map(|e| (e, e.entry_span)).chain(n.props.iter().map(|p| (&p.value, p.value.entry_span)));
         for (entry, report) in entries {
-            if let Some(with) = perturb(entry, text) {
+            if let Some(with) = perturb(entry) {
                 out.push((entry.span, with, OriginKind::Value, report));
             }
         }
         // Presence: the node left out (its whole line(s)).
         out.push((n.span, String::new(), OriginKind::Node, n.head_span()));
-        collect(n.children(), text, out);
+        collect(n.children(), out);
     }
 }
 
 /// A nearby, usually still valid, different value.
-fn perturb(entry: &Entry, text: &str) -> Option<String> {
-    let _ = text;
+fn perturb(entry: &Entry) -> Option<String> {
     match &entry.value {
         Value::Int(i) => Some((if *i > 1 { i - 1 } else { i + 1 }).to_string()),
         Value::Float(f) => Some(format!("{}", f + 0.25)),

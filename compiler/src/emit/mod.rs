@@ -95,13 +95,13 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
     let env = templates::environment();
     let mut out = Artifacts::default();
     let header = header(&opts.spec_name);
-    build::emit(spec, &env, &header, &mut out)?;
+    build::emit(spec, opts, &env, &header, &mut out)?;
     docker::emit(spec, opts, &env, &header, &mut out)?;
     for (name, environment) in &spec.environments {
         if !opts.environments.is_empty() && !opts.environments.contains(name) {
             continue;
         }
-        systemd::emit(spec, environment, &env, &header, &mut out)?;
+        systemd::emit(environment, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
         kubernetes::emit(spec, opts, environment, &header, &mut out)?;
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, build::binary, runtime};
-use crate::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, Spec, Workload, WorkloadKind};
+use crate::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, Workload, WorkloadKind};
 
 #[derive(Serialize)]
 struct Unit<'a> {
@@ -70,7 +70,7 @@ pub fn binary_dir(project: &str) -> String {
     format!("/opt/{project}/bin")
 }
 
-pub fn emit(spec: &Spec, environment: &Env, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let Some(Platform::Systemd { .. }) = &environment.platform else { return Ok(()) };
     let view = &environment.view;
     let project = view.project.name.value.as_str();
@@ -100,7 +100,7 @@ pub fn emit(spec: &Spec, environment: &Env, env: &Environment, header: &str, out
         credentials.sort();
         credentials.dedup();
         environment_vars.sort();
-        let (after, wants, requires) = ordering(spec, view, w, project);
+        let (after, wants, requires) = ordering(view, w, project);
         let mut exec_start = vec![format!("{}/{binary}", binary_dir(project))];
         exec_start.extend(w.args.iter().map(|a| super::templates::systemd_arg(&a.value)));
         let job = w.job();
@@ -181,8 +181,7 @@ fn describe(w: &Workload) -> &'static str {
 
 /// `After=`, `Wants=` and `Requires=` from the graph: services are wanted (they restart on
 /// their own), run-once jobs are required (a failed migration stops what needs it).
-fn ordering(spec: &Spec, view: &crate::model::View, w: &Workload, project: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let _ = spec;
+fn ordering(view: &crate::model::View, w: &Workload, project: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let mut after = vec!["network-online.target".to_owned()];
     let mut wants = vec!["network-online.target".to_owned()];
     let mut requires = Vec::new();
