@@ -4,8 +4,9 @@
 //! the other targets. (The Helm chart renders the same objects as `kubernetes/<env>/`,
 //! field for field: `tests/ci/helm_equal.py`, run in CI, holds it to that.)
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use hawser::emit::{self, Options};
 use hawser::model::{Platform, ProbeCheck, SecretSource, Spec, Workload};
@@ -24,19 +25,15 @@ struct Facts {
 }
 
 fn examples() -> Vec<(String, Spec, BTreeMap<String, String>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
-    names.sort();
-    for path in names {
-        let Ok(text) = std::fs::read_to_string(path.join("hawser.kdl")) else { continue };
-        let analysis = hawser::check(&text);
-        let spec = analysis.spec.expect("model");
-        let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Options::default() };
-        let files = emit::generate(&spec, &opts).expect("generates").files.into_iter().map(|(p, a)| (p, a.contents)).collect();
-        out.push((path.file_name().unwrap().to_string_lossy().into_owned(), spec, files));
-    }
-    out
+    common::examples()
+        .into_iter()
+        .map(|(name, text)| {
+            let spec = hawser::check(&text).spec.expect("model");
+            let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Options::default() };
+            let files = emit::generate(&spec, &opts).expect("generates").files.into_iter().map(|(p, a)| (p, a.contents)).collect();
+            (name, spec, files)
+        })
+        .collect()
 }
 
 /// The facts the spec itself implies, for comparison. Secrets are named as the target
@@ -81,7 +78,7 @@ fn yaml_docs(text: &str) -> Vec<Value> {
     docs
 }
 
-fn kubernetes_facts(project: &str, text: &str) -> (Facts, Value) {
+fn kubernetes_facts(text: &str) -> (Facts, Value) {
     let docs = yaml_docs(text);
     let workload = docs.iter().find(|d| matches!(d["kind"].as_str(), Some("Deployment" | "Job" | "CronJob"))).expect("a workload object");
     let pod = match workload["kind"].as_str() {
@@ -91,7 +88,6 @@ fn kubernetes_facts(project: &str, text: &str) -> (Facts, Value) {
     let c = &pod["containers"][0];
     let env: BTreeMap<String, &Value> =
         c["env"].as_array().into_iter().flatten().map(|e| (e["name"].as_str().unwrap().to_owned(), e)).collect();
-    let _ = project;
     let mut secrets = BTreeSet::new();
     for e in env.values() {
         if let Some(name) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
@@ -140,7 +136,7 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
                 match &env.platform {
                     Some(Platform::Kubernetes { namespace }) => {
                         let file = &files[&format!("kubernetes/{env_name}/{name}.yaml")];
-                        let (facts, container) = kubernetes_facts(&project, file);
+                        let (facts, container) = kubernetes_facts(file);
                         assert_eq!(facts, expected(&spec, &env.view, w, false), "{example}: kubernetes/{env_name}/{name}.yaml");
                         // Ports: every declared port, by name and number.
                         let ports: BTreeSet<(String, u64)> = container["ports"]
@@ -240,7 +236,7 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
 #[test]
 fn one_workload_on_both_platforms_gets_the_same_runtime_settings() {
     let (_, spec, files) = examples().into_iter().find(|(n, _, _)| n == "payments").expect("payments example");
-    let (k8s, _) = kubernetes_facts("payments", &files["kubernetes/prod/migrate.yaml"]);
+    let (k8s, _) = kubernetes_facts(&files["kubernetes/prod/migrate.yaml"]);
     let systemd = systemd_facts(&files["systemd/dev/payments-migrate.service"]);
     assert!(k8s.gomemlimit.is_some(), "migrate has a memory limit");
     assert_eq!(

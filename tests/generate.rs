@@ -2,23 +2,10 @@
 //! systemd units) snapshotted, and the output proven deterministic: the same bytes for
 //! the same spec, whatever the order of its declarations and map keys.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{examples, top_level_chunks};
 use hawser::emit::{self, Artifacts, Options};
-
-fn examples() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-        .expect("examples dir")
-        .filter_map(|e| {
-            let path: PathBuf = e.ok()?.path();
-            let text = std::fs::read_to_string(path.join("hawser.kdl")).ok()?;
-            Some((path.file_name()?.to_str()?.to_owned(), text))
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 fn generate(text: &str) -> Artifacts {
     let analysis = hawser::check(text);
@@ -52,20 +39,6 @@ fn host_artifacts_of_every_example() {
             });
         }
     }
-}
-
-/// Top-level declarations of a spec, in order, as text: the nodes and the comments before them.
-fn top_level_chunks(text: &str) -> Vec<String> {
-    let (doc, _) = hawser::syntax::parse(text);
-    let doc = doc.expect("parses");
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    for node in &doc.nodes {
-        let end = node.span.end as usize;
-        chunks.push(text[start..end].to_owned() + "\n");
-        start = end;
-    }
-    chunks
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! - reordering declarations, environments' overlays and map keys changes nothing;
 //! - renaming a workload changes only its files' names and the lines that mention it.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -12,15 +14,9 @@ use hawser::emit::{self, Artifacts, Options};
 use hawser::syntax::{Node, Value};
 use proptest::prelude::*;
 
+/// The examples, and a spec with two systemd environments.
 fn examples() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| {
-            let path = e.ok()?.path();
-            Some((path.file_name()?.to_str()?.to_owned(), std::fs::read_to_string(path.join("hawser.kdl")).ok()?))
-        })
-        .collect();
+    let mut out = common::examples();
     out.push((
         "two-hosts".into(),
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/review/specs/two-hosts.kdl")).unwrap(),
@@ -117,18 +113,6 @@ fn a_change_in_one_environment_touches_only_its_files_and_lines() {
     }
 }
 
-/// Top-level declarations of a spec with the comments before them.
-fn chunks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for node in doc(text) {
-        let end = node.span.end as usize;
-        out.push(text[start..end].to_owned() + "\n");
-        start = end;
-    }
-    out
-}
-
 /// Reorders the lines inside every multi-line `env { … }` block.
 fn shuffle_env_blocks(text: &str, seed: u64) -> String {
     let mut out = String::new();
@@ -170,7 +154,7 @@ proptest! {
     fn reordering_changes_nothing(seed in any::<u64>(), order in Just(()).prop_perturb(|_, mut rng| rng.next_u64())) {
         for (name, text) in examples() {
             let reference = generate(&text);
-            let mut parts = chunks(&text);
+            let mut parts = common::top_level_chunks(&text);
             // A permutation of the top-level declarations from the seed (Fisher–Yates).
             let mut state = order | 1;
             for i in (1..parts.len()).rev() {

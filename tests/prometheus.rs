@@ -6,6 +6,8 @@
 //! promtool and prometheus must be on PATH (CI installs them); without them the tests
 //! fail, unless `HAWSER_SKIP_PROMTOOL=1` says to skip those checks.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,19 +26,9 @@ struct Example {
 }
 
 fn examples() -> Vec<Example> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("examples dir")
-        .filter_map(|e| Some(e.ok()?.path().join("hawser.kdl")))
-        .filter(|p| p.exists())
-        .collect();
-    specs.sort();
-    assert!(specs.len() >= 3, "expected at least three examples, found {}", specs.len());
-    specs
-        .iter()
-        .map(|path| {
-            let name = path.parent().and_then(Path::file_name).and_then(|n| n.to_str()).expect("example name").to_owned();
-            let text = std::fs::read_to_string(path).expect("example readable");
+    common::examples()
+        .into_iter()
+        .map(|(name, text)| {
             let spec = hawser::check(&text).spec.expect("the example checks");
             let opts = hawser::emit::Options {
                 spec_name: "hawser.kdl".to_owned(),

@@ -1,0 +1,34 @@
+//! What several test binaries share: the examples and the top-level declarations of a spec.
+#![allow(dead_code, reason = "each test binary uses part of this module")]
+
+use std::path::Path;
+
+/// Every example under `examples/`: its name and its spec's text, in name order.
+pub fn examples() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("examples dir")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let text = std::fs::read_to_string(path.join("hawser.kdl")).ok()?;
+            Some((path.file_name()?.to_str()?.to_owned(), text))
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 3, "expected at least three examples, found {}", out.len());
+    out
+}
+
+/// Top-level declarations of a spec, in order, as text: the nodes and the comments before them.
+pub fn top_level_chunks(text: &str) -> Vec<String> {
+    let (doc, _) = hawser::syntax::parse(text);
+    let doc = doc.expect("parses");
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    for node in &doc.nodes {
+        let end = node.span.end as usize;
+        chunks.push(text[start..end].to_owned() + "\n");
+        start = end;
+    }
+    chunks
+}
