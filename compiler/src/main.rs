@@ -630,10 +630,19 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
         return ExitCode::from(SPEC_ERRORS);
     }
     let Some(spec) = &analysis.spec else { return ExitCode::from(SPEC_ERRORS) };
-    let (graph, title) = match env {
-        None => (hawser::graph::build(&spec.base), spec.base.project.name.value.clone()),
+    let render = |graph: &hawser::graph::Graph, title: &str| match format {
+        GraphFormat::Dot => graph.to_dot(title),
+        GraphFormat::Mermaid => graph.to_mermaid(),
+    };
+    let project = &spec.base.project.name.value;
+    let out = match env {
+        // The check built the base graph already.
+        None => match &analysis.graph {
+            Some(graph) => render(graph, project),
+            None => return ExitCode::from(SPEC_ERRORS),
+        },
         Some(e) => match spec.environments.get(e) {
-            Some(environment) => (hawser::graph::build_used(&environment.view), format!("{} ({e})", spec.base.project.name.value)),
+            Some(environment) => render(&hawser::graph::build_used(&environment.view), &format!("{project} ({e})")),
             None => {
                 let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
                 eprintln!("error: the spec has no environment `{e}`; environments: {}", known.join(", "));
@@ -641,10 +650,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
             }
         },
     };
-    match format {
-        GraphFormat::Dot => print!("{}", graph.to_dot(&title)),
-        GraphFormat::Mermaid => print!("{}", graph.to_mermaid()),
-    }
+    print!("{out}");
     ExitCode::SUCCESS
 }
 
