@@ -570,7 +570,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             continue;
         }
         out.push(Object::ExternalSecret(Obj {
-            api_version: "external-secrets.io/v1beta1",
+            api_version: "external-secrets.io/v1",
             kind: "ExternalSecret",
             metadata: meta(secret),
             body: Spec {

@@ -1,0 +1,7 @@
+//! Hostile inputs, as an attacker or a careless user would write them: every case of
+//! `tests/hostile/` runs here. `fs` holds the cases about files (confinement, the output
+//! directory, concurrent runs, `fmt`, the lock); `strings` holds the spec strings pushed
+//! through every artifact kind.
+
+mod fs;
+mod strings;

@@ -1,0 +1,1 @@
+//! Hostile spec strings pushed through every artifact kind, and inputs that exhaust resources.
