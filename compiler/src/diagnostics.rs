@@ -214,6 +214,46 @@ pub fn syntax_error(message: String, span: Span, label: Option<String>, help: Op
     Diagnostic::new(code::SYNTAX, message, span, label).maybe_help(help)
 }
 
+/// A code point KDL 2.0 forbids anywhere in a document, comments included: control
+/// characters, Delete, the bidirectional controls that can make text read differently
+/// from how it parses, and a byte order mark after the start.
+pub fn disallowed_code_point(c: char, span: Span) -> Diagnostic {
+    let name = match c {
+        '\u{7F}' => "DELETE",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
+        '\u{202B}' => "RIGHT-TO-LEFT EMBEDDING",
+        '\u{202C}' => "POP DIRECTIONAL FORMATTING",
+        '\u{202D}' => "LEFT-TO-RIGHT OVERRIDE",
+        '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{2066}' => "LEFT-TO-RIGHT ISOLATE",
+        '\u{2067}' => "RIGHT-TO-LEFT ISOLATE",
+        '\u{2068}' => "FIRST STRONG ISOLATE",
+        '\u{2069}' => "POP DIRECTIONAL ISOLATE",
+        '\u{FEFF}' => "BYTE ORDER MARK",
+        _ => "a control character",
+    };
+    Diagnostic::new(
+        code::SYNTAX,
+        format!("U+{:04X} ({name}) may not appear in a KDL document", c as u32),
+        span,
+        "not allowed here".to_owned(),
+    )
+    .help("remove it; inside a quoted string, write it as an escape (`\\u{...}`) if the value really needs it".to_owned())
+}
+
+/// A `"""` string that does not start a new line after its opening quotes.
+pub fn single_line_multiline_string(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::SYNTAX,
+        "a multi-line string must start with a newline after its opening `\"\"\"`".to_owned(),
+        span,
+        "single-line".to_owned(),
+    )
+    .help("write a value on one line as a plain string, `\"…\"` or `#\"…\"#`".to_owned())
+}
+
 pub fn unknown_node(name: &str, span: Span, parent: &str, known: &[&str]) -> Diagnostic {
     let place = if parent.is_empty() { "at the top level".to_owned() } else { format!("inside `{parent}`") };
     let d = Diagnostic::new(code::UNKNOWN_NODE, format!("unknown node `{name}` {place}"), span, "not known here".to_owned());

@@ -4,8 +4,8 @@
 //! budget. This parser reads the subset hawser specs use (ASCII identifiers, quoted
 //! strings with the usual escapes, decimal numbers, `#true`/`#false`/`#null`, type
 //! annotations, comments, children and `;`) about two orders of magnitude faster, and
-//! gives up — returning `None` — on anything else: raw and multi-line strings, slashdash,
-//! line continuations, non-ASCII outside strings, unusual numbers, and every error. The
+//! gives up — returning `None` — on anything else: raw and multi-line strings, slashdash
+//! across lines or before a node, line continuations, non-ASCII outside strings, unusual numbers, and every error. The
 //! caller then parses with the `kdl` crate, which is the reference for what is valid
 //! and reports syntax errors. A differential test holds the two to the same trees.
 
@@ -68,7 +68,8 @@ impl<'a> Parser<'a> {
                 Some(b' ' | b'\t') => self.i += 1,
                 Some(b'/') => match self.s.get(self.i + 1) {
                     Some(b'*') => self.block_comment()?,
-                    Some(b'/') => return Some(()),
+                    // A line comment or a slashdash: the caller's to read.
+                    Some(b'/' | b'-') => return Some(()),
                     _ => return None,
                 },
                 Some(b'\\') => {
@@ -170,6 +171,10 @@ impl<'a> Parser<'a> {
         let mut args = Vec::new();
         let mut props = Vec::new();
         let mut children = None;
+        // Entries come first, then children blocks; once a block (even a slashdashed one)
+        // has been seen, no entry may follow, and after the real block only slashdashed
+        // ones may.
+        let mut seen_block = false;
         // The node ends at its last token, not at trailing blanks or comments.
         let mut end = self.i;
         loop {
@@ -185,65 +190,82 @@ impl<'a> Parser<'a> {
                     self.line_comment();
                     break;
                 }
-                Some(b'{') => {
-                    self.i += 1;
-                    let kids = self.nodes(true)?;
-                    if self.peek() != Some(b'}') {
-                        return None;
-                    }
-                    self.i += 1;
-                    end = self.i;
-                    children = Some(kids);
-                    // After children only a terminator may follow.
+                // A slashdash comments out the entry or children block after it, and needs
+                // no space before it. Only the forms on one line are read here; a newline,
+                // comment or continuation after `/-` is left to the reference parser.
+                Some(b'/') if self.s.get(self.i + 1) == Some(&b'-') => {
+                    self.i += 2;
                     self.skip_inline()?;
                     if self.continued {
                         return None;
                     }
                     match self.peek() {
-                        None | Some(b'\n' | b'\r' | b';' | b'}') => break,
-                        Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => {
-                            self.line_comment();
-                            break;
+                        Some(b'{') => {
+                            self.children()?;
+                            seen_block = true;
                         }
-                        _ => return None,
+                        None | Some(b'\n' | b'\r' | b';' | b'}' | b'/') => return None,
+                        Some(_) if seen_block => return None,
+                        Some(_) => {
+                            // A commented-out entry is read, to know it is valid, and dropped.
+                            let _dropped = self.entry()?;
+                        }
                     }
+                    end = self.i;
                 }
-                Some(_) if !had_space => return None,
+                Some(b'{') if children.is_some() => return None,
+                Some(b'{') => {
+                    children = Some(self.children()?);
+                    seen_block = true;
+                    end = self.i;
+                }
+                Some(_) if !had_space || seen_block => return None,
                 Some(_) => {
-                    let entry_start = self.i;
-                    let ety = self.annotation()?;
-                    let value_start = self.i;
-                    let (value, is_ident) = self.value()?;
-                    if self.peek() == Some(b'=') {
-                        // A property: the key must be a string or identifier, unannotated.
-                        let Value::String(key) = value else { return None };
-                        if ety.is_some() || (!is_ident && self.s[value_start] != b'"') {
-                            return None;
-                        }
-                        let eq = self.i;
-                        self.i += 1;
-                        let vty = self.annotation()?;
-                        let vstart = self.i;
-                        let (v, _) = self.value()?;
-                        let vspan = Span::new(vstart, self.i);
-                        end = self.i;
-                        props.push(Prop {
-                            key: Spanned::new(key, Span::new(value_start, eq)),
-                            value: Entry { ty: vty, value: v, span: vspan, entry_span: Span::new(entry_start, self.i) },
-                        });
-                    } else {
-                        end = self.i;
-                        args.push(Entry {
-                            ty: ety,
-                            value,
-                            span: Span::new(value_start, self.i),
-                            entry_span: Span::new(entry_start, self.i),
-                        });
+                    match self.entry()? {
+                        Ok(arg) => args.push(arg),
+                        Err(prop) => props.push(prop),
                     }
+                    end = self.i;
                 }
             }
         }
         Some(Node { name, ty, args, props, children, span: Span::new(start, end) })
+    }
+
+    /// A children block, `{` nodes `}`.
+    fn children(&mut self) -> Option<Vec<Node>> {
+        self.i += 1;
+        let kids = self.nodes(true)?;
+        if self.peek() != Some(b'}') {
+            return None;
+        }
+        self.i += 1;
+        Some(kids)
+    }
+
+    /// An argument (`Ok`) or a property (`Err`).
+    fn entry(&mut self) -> Option<Result<Entry, Prop>> {
+        let entry_start = self.i;
+        let ety = self.annotation()?;
+        let value_start = self.i;
+        let (value, is_ident) = self.value()?;
+        if self.peek() != Some(b'=') {
+            return Some(Ok(Entry { ty: ety, value, span: Span::new(value_start, self.i), entry_span: Span::new(entry_start, self.i) }));
+        }
+        // A property: the key must be a string or identifier, unannotated.
+        let Value::String(key) = value else { return None };
+        if ety.is_some() || (!is_ident && self.s[value_start] != b'"') {
+            return None;
+        }
+        let eq = self.i;
+        self.i += 1;
+        let vty = self.annotation()?;
+        let vstart = self.i;
+        let (v, _) = self.value()?;
+        Some(Err(Prop {
+            key: Spanned::new(key, Span::new(value_start, eq)),
+            value: Entry { ty: vty, value: v, span: Span::new(vstart, self.i), entry_span: Span::new(entry_start, self.i) },
+        }))
     }
 
     fn annotation(&mut self) -> Option<Option<Spanned<String>>> {

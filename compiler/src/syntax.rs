@@ -89,6 +89,10 @@ impl Node {
 /// Parses spec text. On a syntax error there is no document, and every syntax error
 /// the parser found is reported.
 pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    let disallowed = disallowed_code_points(text);
+    if !disallowed.is_empty() {
+        return (None, disallowed);
+    }
     if let Some(doc) = crate::fastkdl::parse(text) {
         return (Some(doc), Vec::new());
     }
@@ -98,7 +102,15 @@ pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
 /// Parses with the `kdl` crate only: the reference for what is valid KDL 2.0.
 pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     match kdl::KdlDocument::parse_v2(text) {
-        Ok(doc) => (Some(Document { nodes: doc.nodes().iter().map(|n| lower_node(n, text)).collect() }), Vec::new()),
+        Ok(doc) => {
+            // The reference accepts a raw `"""` string on one line, which KDL 2.0 forbids.
+            let mut errors = Vec::new();
+            single_line_multiline_strings(doc.nodes(), text, &mut errors);
+            if !errors.is_empty() {
+                return (None, errors);
+            }
+            (Some(Document { nodes: doc.nodes().iter().map(|n| lower_node(n, text)).collect() }), Vec::new())
+        }
         Err(err) => {
             let mut diags: Vec<Diagnostic> = err
                 .diagnostics
@@ -119,6 +131,61 @@ pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
             diags.sort_by_key(|d| d.primary_span());
             diags.dedup_by(|a, b| a.primary_span() == b.primary_span() && a.message == b.message);
             (None, diags)
+        }
+    }
+}
+
+/// Code points KDL 2.0 forbids anywhere in a document, comments included. The reference
+/// parser lets Delete (U+007F) through, and the fast parser does not look inside
+/// comments, so they are found here, once, before either parser runs. Control characters
+/// other than the KDL newlines and tab, Delete, the bidirectional controls (which can make
+/// a spec read differently from how it parses) and a byte order mark after the start.
+fn disallowed_code_points(text: &str) -> Vec<Diagnostic> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        let bad = match b {
+            0x00..=0x08 | 0x0E..=0x1F | 0x7F => true,
+            // U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 (E2 80 8E…, E2 80 AA…, E2 81 A6…).
+            0xE2 => matches!(
+                (bytes.get(i + 1), bytes.get(i + 2)),
+                (Some(0x80), Some(0x8E | 0x8F | 0xAA..=0xAE)) | (Some(0x81), Some(0xA6..=0xA9))
+            ),
+            // U+FEFF, except as the very first code point.
+            0xEF => i > 0 && bytes.get(i + 1) == Some(&0xBB) && bytes.get(i + 2) == Some(&0xBF),
+            _ => false,
+        };
+        if bad {
+            let c = text[i..].chars().next().unwrap_or('\u{FFFD}');
+            out.push(diagnostics::disallowed_code_point(c, Span::new(i, i + c.len_utf8())));
+        }
+    }
+    out
+}
+
+/// Finds multi-line (`"""`) strings whose opening quotes are not followed by a newline, in
+/// node names, annotations, property keys and values.
+fn single_line_multiline_strings(nodes: &[kdl::KdlNode], text: &str, out: &mut Vec<Diagnostic>) {
+    for node in nodes {
+        let ident = |id: &kdl::KdlIdentifier| (id.span(), id.repr().map(str::to_owned));
+        let mut reprs: Vec<(miette::SourceSpan, Option<String>)> = vec![ident(node.name())];
+        reprs.extend(node.ty().map(ident));
+        for entry in node.entries() {
+            reprs.extend(entry.name().map(ident));
+            reprs.extend(entry.ty().map(ident));
+            reprs.push((entry.span(), entry.format().map(|f| f.value_repr.clone())));
+        }
+        for (span, repr) in &reprs {
+            let body = repr.as_deref().unwrap_or_default().trim_start_matches('#');
+            let opens_on_one_line = body
+                .strip_prefix("\"\"\"")
+                .is_some_and(|after| !after.starts_with(['\n', '\r', '\u{85}', '\u{0B}', '\u{0C}', '\u{2028}', '\u{2029}']));
+            if opens_on_one_line {
+                out.push(diagnostics::single_line_multiline_string(narrow_to_first_line(text, to_span(*span))));
+            }
+        }
+        if let Some(children) = node.children() {
+            single_line_multiline_strings(children.nodes(), text, out);
         }
     }
 }
