@@ -928,6 +928,13 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         let hosts: Vec<Spanned<String>> = r.children_named("host").filter_map(|h| h.arg_str(0)).collect();
         match kind.value.as_str() {
             "kubernetes" => {
+                if let Some(v) = r.prop("min-version") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on Kubernetes, where a systemd version means nothing", name.value),
+                        v.span,
+                        "remove `min-version=`, or run the environment on systemd",
+                    ));
+                }
                 if let Some(h) = r.child("host") {
                     diags.push(diag::platform_setting(
                         format!("environment `{}` runs on Kubernetes, where `host` means nothing", name.value),
@@ -963,7 +970,7 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
                     ));
                     return None;
                 }
-                Some(Platform::Systemd { hosts })
+                Some(Platform::Systemd { hosts, min_version: r.prop_u32("min-version") })
             }
         }
     });
