@@ -38,6 +38,8 @@ pub mod since {
     pub const CALENDAR_TIMEZONE: u32 = 228;
     /// `StateDirectory=`.
     pub const STATE_DIRECTORY: u32 = 235;
+    /// `MemoryMax=`; `MemoryLimit=` before it.
+    pub const MEMORY_MAX: u32 = 231;
     /// `RestartSteps=` and `RestartMaxDelaySec=`: a growing delay between restarts.
     pub const RESTART_BACKOFF: u32 = 254;
 }

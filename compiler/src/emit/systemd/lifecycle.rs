@@ -37,6 +37,9 @@ struct Lifecycle<'a> {
     sources: Vec<String>,
     /// Calendar times are in the host's zone below systemd 228: the host must be on UTC.
     utc: bool,
+    /// Below `MemoryMax=`: each unit's memory limit in bytes, written as a drop-in in the
+    /// form the host's systemd takes.
+    memory: Vec<(String, u64)>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +83,7 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
         secret_envs: Vec::new(),
         sources: Vec::new(),
         utc: false,
+        memory: Vec::new(),
     };
     let graph = crate::graph::build(view);
     for name in graph.dependency_order() {
@@ -118,6 +122,9 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
             _ => "once",
         };
         ctx.utc |= kind == "scheduled" && floor < since::CALENDAR_TIMEZONE;
+        if let Some(bytes) = crate::emit::runtime::memory_max(w).filter(|_| floor < since::MEMORY_MAX) {
+            ctx.memory.push((format!("{unit}.service"), bytes));
+        }
         let socket = w.systemd.socket.is_some();
         let ready = w.health.ready.as_ref().and_then(|p| {
             let port = p.port.as_ref().and_then(|n| w.port(&n.value)).or(w.ports.first())?;

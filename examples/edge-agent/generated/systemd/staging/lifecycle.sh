@@ -57,10 +57,10 @@ place() {
     esac
   done
   # Units of this project that the release does not have are stopped and removed.
-  for f in "$unit_dir"/edge-agent-*; do
+  for f in "$unit_dir"/edge-agent-*.{service,timer,socket}; do
     [[ ! -e "$rel/systemd/${f##*/}" ]] || continue
     systemctl disable --now "${f##*/}" || true
-    rm -f "$f"
+    rm -rf "$f" "$f.d"
   done
   return 0
 }
@@ -115,12 +115,12 @@ release_of() {
 }
 
 install_release() {
-  local version="$1" dist="$2" previous rel b
+  local version="$1" dist="$2" previous before rel b
   [[ "$version" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "not a version: $version"
   for b in "${binaries[@]}"; do [[ -x "$dist/$b" ]] || die "no executable $dist/$b"; done
   preflight
   host_setup
-  previous="$(release_of current)"
+  previous="$(release_of current)" before="$(release_of previous)"
   [[ "$previous" != "$version" ]] || die "$version is already the current release"
   rel="$prefix/releases/$version"
   rm -rf "$rel" "$rel.new"
@@ -136,6 +136,8 @@ install_release() {
   if [[ -z "$previous" ]]; then die "release $version failed, and there is no previous release to go back to"; fi
   log "release $version failed: back to $previous"
   restore "$previous"
+  # The failed release is no rollback target: `previous` is what it was before.
+  if [[ -n "$before" ]]; then link previous "$before"; else rm -f "$prefix/previous"; fi
   exit 1
 }
 
