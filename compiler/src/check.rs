@@ -314,6 +314,16 @@ fn check_systemd_floor(w: &Workload, floor: u32, env_name: &str, sink: &mut Sink
             "remove `retries` (the next scheduled run is the retry)",
         ));
     }
+    if let Some(c) = w.systemd.sandbox.capabilities.first().filter(|_| floor < since::AMBIENT_CAPABILITIES) {
+        sink.error(diag::systemd_floor(
+            "keeping a capability without root (`AmbientCapabilities=`)",
+            since::AMBIENT_CAPABILITIES,
+            floor,
+            c.span,
+            env_name,
+            "do without the capability",
+        ));
+    }
     if floor < since::AMBIENT_CAPABILITIES
         && let Some(p) = w.ports.iter().find(|p| p.number.value < 1024)
     {

@@ -767,6 +767,18 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             user: s.child_arg("user").and_then(as_str).map(|s| s.value),
             socket: s.child_arg("socket").and_then(as_str),
             restart_sec: s.child_arg("restart-sec").and_then(duration),
+            sandbox: s
+                .child("sandbox")
+                .map(|b| Sandbox {
+                    writable: b.children_named("writable").filter_map(|w| w.arg_str(0)).collect(),
+                    address_families: b
+                        .child("address-families")
+                        .map(|a| a.args.iter().flatten().filter_map(as_str).map(|f| f.value).collect())
+                        .unwrap_or_default(),
+                    capabilities: b.child("capabilities").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+                    limit_nofile: b.child("limit-nofile").and_then(|l| l.arg(0)).and_then(as_u32).map(|n| n.value),
+                })
+                .unwrap_or_default(),
         })
         .unwrap_or_default();
     let docker = c

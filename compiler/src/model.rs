@@ -387,6 +387,16 @@ pub struct SystemdOptions {
     pub user: Option<String>,
     pub socket: Option<Spanned<String>>,
     pub restart_sec: Option<Spanned<Duration>>,
+    pub sandbox: Sandbox,
+}
+
+/// `systemd { sandbox { … } }`: what the program needs opened, each asked with a reason.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sandbox {
+    pub writable: Vec<Spanned<String>>,
+    pub address_families: Vec<String>,
+    pub capabilities: Vec<Spanned<String>>,
+    pub limit_nofile: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

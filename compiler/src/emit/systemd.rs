@@ -68,11 +68,16 @@ struct Unit<'a> {
     timeout_start_sec: Option<u64>,
     memory_max: Option<u64>,
     cpu_quota: Option<String>,
-    bind_low_port: bool,
     install: bool,
     port_names: Vec<String>,
     state_directory: String,
     limit_nofile: u64,
+    /// `sandbox { writable … }`, quoted for a unit's path list.
+    writable: Vec<String>,
+    address_families: Vec<String>,
+    /// Capabilities the service keeps: the spec's, and `CAP_NET_BIND_SERVICE` for a
+    /// port below 1024.
+    capabilities: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -134,11 +139,13 @@ pub fn unit_name(project: &str, w: &Workload) -> String {
 }
 
 /// The user a unit runs as: the spec's, else a `DynamicUser=` from the floor that has
-/// credentials, else the project's name (a system user the lifecycle script creates).
+/// credentials, else the project's name (a system user the lifecycle script creates). A
+/// workload with writable paths outside its state directory gets the named user too: a
+/// dynamic user's id cannot own files that outlive it.
 pub fn user(project: &str, w: &Workload, floor: u32) -> Option<String> {
     match &w.systemd.user {
         Some(u) => Some(u.clone()),
-        None if floor >= since::LOAD_CREDENTIAL => None,
+        None if floor >= since::LOAD_CREDENTIAL && w.systemd.sandbox.writable.is_empty() => None,
         None => Some(project.to_owned()),
     }
 }
@@ -250,11 +257,13 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
             timeout_start_sec: job.map(|j| j.timeout.as_ref().map_or(3600, |t| t.seconds())),
             memory_max: runtime::memory_max(w),
             cpu_quota: runtime::cpu_quota(w),
-            bind_low_port: w.ports.iter().any(|p| p.number.value < 1024),
+            writable: w.systemd.sandbox.writable.iter().map(|p| unit_path(&p.value)).collect(),
+            address_families: w.systemd.sandbox.address_families.clone(),
+            capabilities: capabilities(w),
             install: w.is_service(),
             port_names: w.ports.iter().map(|p| format!("{} {}/{}", p.name.value, p.number.value, protocol(p.protocol))).collect(),
             state_directory: unit.clone(),
-            limit_nofile: LIMIT_NOFILE,
+            limit_nofile: w.systemd.sandbox.limit_nofile.map_or(LIMIT_NOFILE, u64::from),
         };
         out.add(format!("{dir}/{unit}.service"), render(env, "unit.service", &ctx)?);
         if !literals.is_empty() {
@@ -289,6 +298,35 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
         }
     }
     lifecycle::emit(environment, floor, env, header, &dir, out)
+}
+
+/// The capabilities a service keeps, in name order: what its sandbox asks for, and
+/// `CAP_NET_BIND_SERVICE` when it listens below 1024.
+fn capabilities(w: &Workload) -> Vec<String> {
+    let mut out: Vec<String> = w.systemd.sandbox.capabilities.iter().map(|c| c.value.clone()).collect();
+    if w.ports.iter().any(|p| p.number.value < 1024) {
+        out.push("CAP_NET_BIND_SERVICE".to_owned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A path in a unit's path list (`ReadWritePaths=`): double-quoted, with `\` and `"`
+/// escaped and `%` doubled, since systemd unquotes, unescapes and expands specifiers
+/// there (and nothing else: a `$` stays a `$`).
+fn unit_path(p: &str) -> String {
+    let mut out = String::from("\"");
+    for c in p.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '%' => out.push_str("%%"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn protocol(p: Protocol) -> &'static str {

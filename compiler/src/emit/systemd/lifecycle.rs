@@ -25,8 +25,8 @@ struct Lifecycle<'a> {
     environment: &'a str,
     /// Named users the units run as: created from a `sysusers.d` entry.
     users: Vec<String>,
-    /// State directories the units cannot create themselves (below `StateDirectory=`),
-    /// with their owner.
+    /// Directories the units cannot create themselves, with their owner: state
+    /// directories below `StateDirectory=`, and the writable paths a sandbox asks for.
     state_dirs: Vec<(String, String)>,
     binaries: Vec<String>,
     steps: Vec<Step>,
@@ -97,6 +97,7 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
             if floor < since::STATE_DIRECTORY {
                 ctx.state_dirs.push((format!("/var/lib/{unit}"), u.clone()));
             }
+            ctx.state_dirs.extend(w.systemd.sandbox.writable.iter().map(|p| (p.value.clone(), u.clone())));
         }
         let uses = super::secret_uses(view, w, floor);
         let mut vars = Vec::new();

@@ -87,8 +87,8 @@ check() (
 # Starts the release that `current` points at, in dependency order. With "jobs", run-once
 # jobs run first (a deploy); without, only services and timers restart (a rollback).
 start() {
-  local jobs="$1" attempt
-  if [[ "$jobs" == jobs ]]; then
+  if [[ "$1" == jobs ]]; then
+    local attempt
     for attempt in $(seq 1 6); do
       if systemctl start edge-agent-register.service; then break; fi
       if (( attempt == 6 )); then log "register failed 6 times"; return 1; fi

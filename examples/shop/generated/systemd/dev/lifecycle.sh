@@ -89,8 +89,8 @@ check() (
 # Starts the release that `current` points at, in dependency order. With "jobs", run-once
 # jobs run first (a deploy); without, only services and timers restart (a rollback).
 start() {
-  local jobs="$1" attempt
-  if [[ "$jobs" == jobs ]]; then
+  if [[ "$1" == jobs ]]; then
+    local attempt
     for attempt in $(seq 1 2); do
       if systemctl start shop-catalog-migrate.service; then break; fi
       if (( attempt == 2 )); then log "catalog-migrate failed 2 times"; return 1; fi
