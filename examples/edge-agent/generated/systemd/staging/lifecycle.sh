@@ -84,6 +84,10 @@ check() (
   [[ "$status" =~ ^[23][0-9][0-9]$ ]]
 ) 2>/dev/null
 
+# Whether the release in place has a unit: a rollback to a release from before a
+# workload was added has none for it.
+installed() { [[ -e "$unit_dir/$1" ]]; }
+
 # Starts the release that `current` points at, in dependency order. With "jobs", run-once
 # jobs run first (a deploy); without, only services and timers restart (a rollback).
 start() {
@@ -95,11 +99,15 @@ start() {
       sleep 5
     done
   fi
-  systemctl enable edge-agent-agent.service
-  systemctl restart edge-agent-agent.service
-  if ! ready 8686 /ready; then log "agent is not ready after ${health_timeout}s"; return 1; fi
-  systemctl enable edge-agent-cert-expiry.timer
-  systemctl restart edge-agent-cert-expiry.timer
+  if installed edge-agent-agent.service; then
+    systemctl enable edge-agent-agent.service
+    systemctl restart edge-agent-agent.service
+    if ! ready 8686 /ready; then log "agent is not ready after ${health_timeout}s"; return 1; fi
+  fi
+  if installed edge-agent-cert-expiry.timer; then
+    systemctl enable edge-agent-cert-expiry.timer
+    systemctl restart edge-agent-cert-expiry.timer
+  fi
   return 0
 }
 

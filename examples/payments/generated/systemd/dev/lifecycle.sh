@@ -84,6 +84,10 @@ check() (
   [[ "$status" =~ ^[23][0-9][0-9]$ ]]
 ) 2>/dev/null
 
+# Whether the release in place has a unit: a rollback to a release from before a
+# workload was added has none for it.
+installed() { [[ -e "$unit_dir/$1" ]]; }
+
 # Starts the release that `current` points at, in dependency order. With "jobs", run-once
 # jobs run first (a deploy); without, only services and timers restart (a rollback).
 start() {
@@ -95,11 +99,15 @@ start() {
       sleep 5
     done
   fi
-  systemctl enable payments-api.service
-  systemctl restart payments-api.service
-  if ! ready 8080 /readyz; then log "api is not ready after ${health_timeout}s"; return 1; fi
-  systemctl enable payments-nightly-report.timer
-  systemctl restart payments-nightly-report.timer
+  if installed payments-api.service; then
+    systemctl enable payments-api.service
+    systemctl restart payments-api.service
+    if ! ready 8080 /readyz; then log "api is not ready after ${health_timeout}s"; return 1; fi
+  fi
+  if installed payments-nightly-report.timer; then
+    systemctl enable payments-nightly-report.timer
+    systemctl restart payments-nightly-report.timer
+  fi
   return 0
 }
 

@@ -86,6 +86,10 @@ check() (
   [[ "$status" =~ ^[23][0-9][0-9]$ ]]
 ) 2>/dev/null
 
+# Whether the release in place has a unit: a rollback to a release from before a
+# workload was added has none for it.
+installed() { [[ -e "$unit_dir/$1" ]]; }
+
 # Starts the release that `current` points at, in dependency order. With "jobs", run-once
 # jobs run first (a deploy); without, only services and timers restart (a rollback).
 start() {
@@ -97,17 +101,25 @@ start() {
       sleep 5
     done
   fi
-  systemctl enable shop-catalog.service
-  systemctl restart shop-catalog.service
-  if ! ready 9000 ''; then log "catalog is not ready after ${health_timeout}s"; return 1; fi
-  systemctl enable shop-email-worker.service
-  systemctl restart shop-email-worker.service
-  if ! ready 9092 /readyz; then log "email-worker is not ready after ${health_timeout}s"; return 1; fi
-  systemctl enable shop-image-resizer.service
-  systemctl restart shop-image-resizer.service
-  if ! ready 9091 /readyz; then log "image-resizer is not ready after ${health_timeout}s"; return 1; fi
-  systemctl enable shop-sitemap.timer
-  systemctl restart shop-sitemap.timer
+  if installed shop-catalog.service; then
+    systemctl enable shop-catalog.service
+    systemctl restart shop-catalog.service
+    if ! ready 9000 ''; then log "catalog is not ready after ${health_timeout}s"; return 1; fi
+  fi
+  if installed shop-email-worker.service; then
+    systemctl enable shop-email-worker.service
+    systemctl restart shop-email-worker.service
+    if ! ready 9092 /readyz; then log "email-worker is not ready after ${health_timeout}s"; return 1; fi
+  fi
+  if installed shop-image-resizer.service; then
+    systemctl enable shop-image-resizer.service
+    systemctl restart shop-image-resizer.service
+    if ! ready 9091 /readyz; then log "image-resizer is not ready after ${health_timeout}s"; return 1; fi
+  fi
+  if installed shop-sitemap.timer; then
+    systemctl enable shop-sitemap.timer
+    systemctl restart shop-sitemap.timer
+  fi
   return 0
 }
 
