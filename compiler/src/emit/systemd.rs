@@ -139,14 +139,16 @@ pub fn unit_name(project: &str, w: &Workload) -> String {
 }
 
 /// The user a unit runs as: the spec's, else a `DynamicUser=` from the floor that has
-/// credentials, else the project's name (a system user the lifecycle script creates). A
+/// credentials, else the project's name (a system user the lifecycle script creates; its
+/// first 32 characters, the most a user name has). A
 /// workload with writable paths outside its state directory gets the named user too: a
 /// dynamic user's id cannot own files that outlive it.
 pub fn user(project: &str, w: &Workload, floor: u32) -> Option<String> {
     match &w.systemd.user {
         Some(u) => Some(u.clone()),
         None if floor >= since::LOAD_CREDENTIAL && w.systemd.sandbox.writable.is_empty() => None,
-        None => Some(project.to_owned()),
+        // A user name has at most 32 characters; a project name may have 63.
+        None => Some(project.chars().take(32).collect::<String>().trim_end_matches('-').to_owned()),
     }
 }
 
