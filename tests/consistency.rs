@@ -22,6 +22,9 @@ struct Facts {
     gomemlimit: Option<String>,
     /// Secrets the workload receives, by the secret's name.
     secrets: BTreeSet<String>,
+    /// The variables the program reads its secrets from: `<KEY>_FILE`, or `<KEY>` for
+    /// `as="env"`. The same on every platform: that is the secret contract.
+    secret_variables: BTreeSet<String>,
 }
 
 fn examples() -> Vec<(String, Spec, BTreeMap<String, String>)> {
@@ -46,9 +49,19 @@ fn expected(spec: &Spec, view: &hawser::model::View, w: &Workload, systemd: bool
         cpu_limit_millis: w.cpu.limit.as_ref().map(|l| l.millis),
         gomaxprocs: w.cpu.limit.as_ref().map(|l| l.millis.div_ceil(1000).max(1).to_string()),
         gomemlimit: w.memory.limit.as_ref().map(|l| format!("{}MiB", (l.bytes * 90 / 100 / (1 << 20)).max(1))),
+        secret_variables: w
+            .env
+            .values()
+            .filter_map(|v| match &v.value {
+                hawser::model::EnvValue::Secret(s) => view.secrets.get(&s.value).map(|d| d.delivery.variable(&v.key.value)),
+                hawser::model::EnvValue::Literal(_) => None,
+            })
+            .collect(),
         secrets: w
             .secrets()
             .into_iter()
+            // On systemd an `as="env"` secret is no credential: the lifecycle script writes it.
+            .filter(|s| !systemd || view.secrets.get(&s.value).is_none_or(|d| d.delivery.is_file()))
             .map(|s| match view.secrets.get(&s.value).and_then(|d| d.source.as_ref()) {
                 _ if systemd => s.value.clone(),
                 Some(SecretSource::Kubernetes { name, .. }) => name.clone(),
@@ -89,9 +102,22 @@ fn kubernetes_facts(text: &str) -> (Facts, Value) {
     let env: BTreeMap<String, &Value> =
         c["env"].as_array().into_iter().flatten().map(|e| (e["name"].as_str().unwrap().to_owned(), e)).collect();
     let mut secrets = BTreeSet::new();
-    for e in env.values() {
-        if let Some(name) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
-            secrets.insert(name.to_owned());
+    let mut secret_variables = BTreeSet::new();
+    for (name, e) in &env {
+        if let Some(secret) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
+            secrets.insert(secret.to_owned());
+            secret_variables.insert(name.clone());
+        }
+        // A file from a mounted Secret: the path is under one of the pod's secret volumes.
+        let mounted = c["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| pod["volumes"].as_array().into_iter().flatten().any(|v| v["name"] == m["name"] && v["secret"].is_object()));
+        if let Some(path) = e["value"].as_str()
+            && mounted.into_iter().any(|m| m["mountPath"].as_str().is_some_and(|p| path.starts_with(&format!("{p}/"))))
+        {
+            secret_variables.insert(name.clone());
         }
     }
     for v in pod["volumes"].as_array().into_iter().flatten() {
@@ -105,11 +131,34 @@ fn kubernetes_facts(text: &str) -> (Facts, Value) {
         gomaxprocs: env.get("GOMAXPROCS").and_then(|e| e["value"].as_str()).map(str::to_owned),
         gomemlimit: env.get("GOMEMLIMIT").and_then(|e| e["value"].as_str()).map(str::to_owned),
         secrets,
+        secret_variables,
     };
     (facts, c.clone())
 }
 
-fn systemd_facts(unit: &str) -> Facts {
+/// What a systemd unit says, with the `as="env"` variables the host lifecycle script
+/// writes into the unit's root-only environment file.
+fn systemd_facts(unit: &str, lifecycle: &str) -> Facts {
+    let name = unit.lines().find_map(|l| l.strip_prefix("StateDirectory=")).expect("every unit has a state directory");
+    // A credential's path: systemd's (`%d`, `/run/credentials/<unit>/`) or, below
+    // systemd 247, the copy the lifecycle script makes under `/etc/<project>/credentials/`.
+    let credential = |v: &str| v.starts_with("%d/") || v.starts_with("/run/credentials/") || v.contains("/credentials/");
+    let mut secret_variables: BTreeSet<String> = unit
+        .lines()
+        .filter_map(|l| l.strip_prefix("Environment="))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(_, v)| credential(v))
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    let env_file = format!("/{name}.secrets.env'");
+    for line in lifecycle.lines().filter(|l| l.trim_start().starts_with("write_secret_env") && l.contains(&env_file)) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        secret_variables.extend(words[2..].iter().step_by(2).map(|w| w.trim_matches('\'').to_owned()));
+    }
+    Facts { secret_variables, ..systemd_unit_facts(unit) }
+}
+
+fn systemd_unit_facts(unit: &str) -> Facts {
     let value = |key: &str| unit.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).map(str::to_owned);
     let env = |key: &str| unit.lines().find_map(|l| l.strip_prefix(&format!("Environment={key}="))).map(str::to_owned);
     Facts {
@@ -118,6 +167,7 @@ fn systemd_facts(unit: &str) -> Facts {
         gomaxprocs: env("GOMAXPROCS"),
         gomemlimit: env("GOMEMLIMIT"),
         secrets: unit.lines().filter_map(|l| l.strip_prefix("LoadCredential=")).map(|c| c.split(':').next().unwrap().to_owned()).collect(),
+        secret_variables: BTreeSet::new(),
     }
 }
 
@@ -129,10 +179,14 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
         // For each workload, the facts of every (environment, target) where its limits are
         // the base's: those must all be equal to each other too.
         let mut same_limits: BTreeMap<String, Vec<(String, Facts)>> = BTreeMap::new();
+        // For each workload, the secret variables of every (environment, target) where its
+        // environment variables are the base's: one contract, so all must be equal.
+        let mut same_env: BTreeMap<String, Vec<(String, BTreeSet<String>)>> = BTreeMap::new();
         for (env_name, env) in &spec.environments {
             for (name, w) in &env.view.workloads {
                 let base = &spec.base.workloads[name];
                 let base_limits = w.memory.limit == base.memory.limit && w.cpu.limit == base.cpu.limit;
+                let base_env = w.env == base.env;
                 match &env.platform {
                     Some(Platform::Kubernetes { namespace }) => {
                         let file = &files[&format!("kubernetes/{env_name}/{name}.yaml")];
@@ -187,16 +241,23 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
                                 .expect("headless Service");
                             assert_eq!(headless["spec"]["ports"][0]["name"].as_str(), Some(m.port.value.as_str()));
                         }
-                        if base_limits {
-                            same_limits
+                        if base_env {
+                            same_env
                                 .entry(name.clone())
                                 .or_default()
-                                .push((format!("kubernetes/{env_name}"), Facts { secrets: BTreeSet::new(), ..facts }));
+                                .push((format!("kubernetes/{env_name}"), facts.secret_variables.clone()));
+                        }
+                        if base_limits {
+                            same_limits.entry(name.clone()).or_default().push((
+                                format!("kubernetes/{env_name}"),
+                                Facts { secrets: BTreeSet::new(), secret_variables: BTreeSet::new(), ..facts },
+                            ));
                         }
                     }
-                    Some(Platform::Systemd { hosts }) => {
+                    Some(Platform::Systemd { hosts, .. }) => {
                         let Some(unit) = files.get(&format!("systemd/{env_name}/{project}-{name}.service")) else { continue };
-                        let facts = systemd_facts(unit);
+                        let lifecycle = &files[&format!("systemd/{env_name}/lifecycle.sh")];
+                        let facts = systemd_facts(unit, lifecycle);
                         assert_eq!(facts, expected(&spec, &env.view, w, true), "{example}: systemd/{env_name}/{project}-{name}.service");
                         if let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) {
                             let prom = &files[&format!("prometheus/{env_name}/prometheus.yml")];
@@ -209,16 +270,25 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
                                 );
                             }
                         }
+                        if base_env {
+                            same_env.entry(name.clone()).or_default().push((format!("systemd/{env_name}"), facts.secret_variables.clone()));
+                        }
                         if base_limits {
-                            same_limits
-                                .entry(name.clone())
-                                .or_default()
-                                .push((format!("systemd/{env_name}"), Facts { secrets: BTreeSet::new(), ..facts }));
+                            same_limits.entry(name.clone()).or_default().push((
+                                format!("systemd/{env_name}"),
+                                Facts { secrets: BTreeSet::new(), secret_variables: BTreeSet::new(), ..facts },
+                            ));
                         }
                     }
                     None => {}
                 }
                 compared += 1;
+            }
+        }
+        // One secret contract: the same variable names on every target.
+        for (name, seen) in same_env {
+            for pair in seen.windows(2) {
+                assert_eq!(pair[0].1, pair[1].1, "{example}: {name}: {} and {} deliver secrets differently", pair[0].0, pair[1].0);
             }
         }
         // The same limits give the same values on every target.
@@ -237,11 +307,24 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
 fn one_workload_on_both_platforms_gets_the_same_runtime_settings() {
     let (_, spec, files) = examples().into_iter().find(|(n, _, _)| n == "payments").expect("payments example");
     let (k8s, _) = kubernetes_facts(&files["kubernetes/prod/migrate.yaml"]);
-    let systemd = systemd_facts(&files["systemd/dev/payments-migrate.service"]);
+    let systemd = systemd_facts(&files["systemd/dev/payments-migrate.service"], &files["systemd/dev/lifecycle.sh"]);
     assert!(k8s.gomemlimit.is_some(), "migrate has a memory limit");
     assert_eq!(
         (&k8s.memory_limit, &k8s.cpu_limit_millis, &k8s.gomaxprocs, &k8s.gomemlimit),
         (&systemd.memory_limit, &systemd.cpu_limit_millis, &systemd.gomaxprocs, &systemd.gomemlimit)
     );
     assert_eq!(spec.base.workloads["migrate"].memory.limit.as_ref().map(|l| l.bytes), k8s.memory_limit);
+}
+
+/// The payments api reads `DB_PASSWORD_FILE` and `STRIPE_KEY_FILE` on systemd (dev) and
+/// on Kubernetes (prod) alike, and nothing else: a program written for one platform
+/// finds its secrets on the other.
+#[test]
+fn the_payments_api_reads_its_secrets_the_same_way_on_both_platforms() {
+    let (_, _, files) = examples().into_iter().find(|(n, _, _)| n == "payments").expect("payments example");
+    let (k8s, _) = kubernetes_facts(&files["kubernetes/prod/api.yaml"]);
+    let systemd = systemd_facts(&files["systemd/dev/payments-api.service"], &files["systemd/dev/lifecycle.sh"]);
+    let want: BTreeSet<String> = ["DB_PASSWORD_FILE", "STRIPE_KEY_FILE"].map(str::to_owned).into();
+    assert_eq!(k8s.secret_variables, want);
+    assert_eq!(systemd.secret_variables, want);
 }

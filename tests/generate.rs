@@ -107,3 +107,30 @@ fn no_absolute_paths_of_this_machine_leak() {
         }
     }
 }
+
+/// The specs of `tests/specs/` that declare a systemd floor: their systemd artifacts
+/// snapshotted, and every unit states the floor its environment declares, which CI's
+/// version checker then holds it to.
+#[test]
+fn systemd_artifacts_of_every_floor() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/specs") {
+        let path = entry.expect("entry").path();
+        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let Some(floor) = name.strip_prefix("systemd-floor-") else { continue };
+        let artifacts = generate(&std::fs::read_to_string(&path).expect("spec"));
+        for (file, artifact) in artifacts.files.iter().filter(|(p, _)| p.starts_with("systemd/")) {
+            if !file.ends_with(".env") && !file.ends_with(".sh") {
+                let declared = format!("# Loads on systemd >= {floor} (the environment's min-version).");
+                assert_eq!(artifact.contents.lines().nth(1), Some(declared.as_str()), "{name}/{file}");
+            }
+            insta::with_settings!({ snapshot_path => format!("../snapshots/generate/specs/{name}"), prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::assert_snapshot!(file.replace('/', "__"), &artifact.contents);
+            });
+        }
+        seen.push(floor.to_owned());
+    }
+    seen.sort();
+    assert_eq!(seen, ["219", "239", "247", "252"]);
+}

@@ -235,3 +235,46 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The static targets of systemd environments: every `host:port` is scraped by one job
+/// only, in every example and every spec of `tests/specs/`. Two workloads on one port
+/// would make one process answer for both jobs; the checker refuses that spec (E0801).
+#[test]
+fn static_targets_are_never_shared_between_jobs() {
+    let specs = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs"))
+        .expect("tests/specs")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("spec"));
+    let mut checked = 0;
+    for text in common::examples().into_iter().map(|(_, t)| t).chain(specs) {
+        let spec = hawser::check(&text).spec.expect("checks");
+        let opts = hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), ..Default::default() };
+        for (path, artifact) in hawser::emit::generate(&spec, &opts).expect("generates").files {
+            if !path.ends_with("/prometheus.yml") {
+                continue;
+            }
+            let config: Value = serde_saphyr::from_str(&artifact.contents).expect("YAML");
+            let mut owner: BTreeMap<String, String> = BTreeMap::new();
+            for job in config["scrape_configs"].as_array().into_iter().flatten() {
+                let name = job["job_name"].as_str().unwrap_or_default().to_owned();
+                for target in job["static_configs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|s| s["targets"].as_array().cloned().unwrap_or_default())
+                {
+                    let target = target.as_str().unwrap_or_default().to_owned();
+                    if let Some(first) = owner.insert(target.clone(), name.clone()) {
+                        panic!("{path}: {target} is scraped by {first} and {name}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} static targets");
+    let clash = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/diagnostics/E0801-two-services-expose-metrics-on-9090.kdl"),
+    )
+    .expect("the clash spec");
+    assert!(hawser::check(&clash).diagnostics.iter().any(|d| d.code.id == "E0801"), "two workloads on one host port are refused");
+}

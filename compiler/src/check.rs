@@ -156,6 +156,9 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     let env_name = env.map_or("", |e| e.name.value.as_str());
     let dep_names: Vec<&str> = view.workloads.keys().chain(view.externals.keys()).map(String::as_str).collect();
     let secret_names: Vec<&str> = view.secrets.keys().map(String::as_str).collect();
+    if let Some(Platform::Systemd { .. }) = platform {
+        check_host_ports(view, env_name, sink);
+    }
     for w in view.workloads.values() {
         let name = w.name.value.as_str();
         check_ports(w, sink);
@@ -175,9 +178,6 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                             && matches!(secret.source, Some(SecretSource::Kubernetes { .. }))
                         {
                             sink.error(diag::secret_platform(&s.value, s.span, env_name, secret.span));
-                        }
-                        if matches!(platform, Some(Platform::Systemd { .. })) && secret.delivery == Delivery::Env {
-                            sink.error(diag::secret_delivery(&s.value, s.span, env_name, secret.span));
                         }
                     }
                 },
@@ -256,7 +256,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         }
         if let Some(env) = env {
             let instances = match platform {
-                Some(Platform::Systemd { hosts }) => hosts.len() as u32,
+                Some(Platform::Systemd { hosts, .. }) => hosts.len() as u32,
                 _ if w.autoscale.is_some() => w.autoscale.as_ref().map_or(1, |a| a.min.value),
                 _ => w.replicas(),
             };
@@ -264,7 +264,8 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 let span = w.replicas.as_ref().map_or(w.span, |r| r.span);
                 sink.warn(view, Some(w), diag::single_replica(name, span, env_name));
             }
-            if let Some(Platform::Systemd { .. }) = platform {
+            if let Some(p @ Platform::Systemd { .. }) = platform {
+                check_systemd_floor(w, p.systemd_floor().unwrap_or(Platform::DEFAULT_SYSTEMD), env_name, sink);
                 if let Some(r) = w.replicas.as_ref().filter(|r| r.value > 1) {
                     sink.warn(view, Some(w), diag::replicas_on_systemd(name, r.span, env_name));
                 }
@@ -273,6 +274,67 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 }
             }
         }
+    }
+}
+
+/// Every host of a systemd environment runs every workload: no two of them may bind the
+/// same port and protocol (service ports, metrics ports and socket units are all declared
+/// ports). Each clash is reported once, at the later declaration.
+fn check_host_ports(view: &View, env_name: &str, sink: &mut Sink) {
+    let mut bound: BTreeMap<(u16, bool), (&str, Span)> = BTreeMap::new();
+    for w in view.workloads.values().filter(|w| w.source.is_some()) {
+        for p in &w.ports {
+            let key = (p.number.value, p.protocol == Protocol::Udp);
+            match bound.get(&key) {
+                Some((first, _)) if *first == w.name.value => {}
+                Some((first, span)) => {
+                    let port = format!("{}/{}", p.number.value, if p.protocol == Protocol::Udp { "udp" } else { "tcp" });
+                    sink.error(diag::host_port(&port, p.number.span, &w.name.value, *span, first, env_name));
+                }
+                None => {
+                    bound.insert(key, (&w.name.value, p.number.span));
+                }
+            }
+        }
+    }
+}
+
+/// What a workload asks of systemd that the environment's oldest hosts cannot do.
+fn check_systemd_floor(w: &Workload, floor: u32, env_name: &str, sink: &mut Sink) {
+    use crate::emit::systemd::since;
+    if let Some(r) = w.job().and_then(|j| j.retries.as_ref()).filter(|r| r.value > 0 && w.is_scheduled())
+        && floor < since::ONESHOT_RESTART
+    {
+        sink.error(diag::systemd_floor(
+            "retrying a scheduled job (`Restart=on-failure` on a oneshot unit)",
+            since::ONESHOT_RESTART,
+            floor,
+            r.span,
+            env_name,
+            "remove `retries` (the next scheduled run is the retry)",
+        ));
+    }
+    if let Some(c) = w.systemd.sandbox.capabilities.first().filter(|_| floor < since::AMBIENT_CAPABILITIES) {
+        sink.error(diag::systemd_floor(
+            "keeping a capability without root (`AmbientCapabilities=`)",
+            since::AMBIENT_CAPABILITIES,
+            floor,
+            c.span,
+            env_name,
+            "do without the capability",
+        ));
+    }
+    if floor < since::AMBIENT_CAPABILITIES
+        && let Some(p) = w.ports.iter().find(|p| p.number.value < 1024)
+    {
+        sink.error(diag::systemd_floor(
+            "binding a port below 1024 without root (`AmbientCapabilities=`)",
+            since::AMBIENT_CAPABILITIES,
+            floor,
+            p.number.span,
+            env_name,
+            "use a port from 1024 up (a load balancer or a socket unit can listen on the low port)",
+        ));
     }
 }
 

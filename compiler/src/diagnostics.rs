@@ -147,6 +147,8 @@ pub mod code {
         CYCLE "E0701" "dependency cycle";
         NOT_RUNNING "E0702" "dependency does not run in the environment";
         SCHEDULED_DEPENDENCY "E0703" "dependency on a scheduled job";
+        HOST_PORT "E0801" "two workloads bind one port on a host";
+        SYSTEMD_FLOOR "E0802" "setting the systemd floor cannot do";
         NO_READINESS "W0101" "service without a readiness check";
         NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
         LATEST_TAG "W0103" "image without a pinned tag";
@@ -609,12 +611,6 @@ pub fn secret_platform(secret: &str, span: Span, env: &str, decl: Span) -> Diagn
         .help(format!("give `{secret}` a source systemd can read (`vault=`, `env=` or `file=`), in an overlay of `{env}` if only that environment differs: `secret \"{secret}\" file=\"/etc/…\"`"))
 }
 
-pub fn secret_delivery(secret: &str, span: Span, env: &str, decl: Span) -> Diagnostic {
-    Diagnostic::new(code::SECRET_PLATFORM, format!("secret `{secret}` asks to be delivered as a value (`as=\"env\"`), which environment `{env}` (systemd) cannot do safely"), span, "used here".to_owned())
-        .label(decl, "declared here")
-        .help("systemd hands credentials over as files (`LoadCredential=`); use `as=\"file\"` or leave `as=` out, and read the file named by `<NAME>_FILE`")
-}
-
 pub fn secret_source(name: &str, span: Span, count: usize) -> Diagnostic {
     let msg = if count == 0 { format!("secret `{name}` has no source") } else { format!("secret `{name}` has {count} sources") };
     Diagnostic::new(code::SECRET_SOURCE, msg, span, "secret".to_owned())
@@ -736,6 +732,27 @@ fn first_sentence(doc: &str) -> String {
         Some(i) => doc[..=i].to_owned(),
         None => doc.to_owned(),
     }
+}
+
+pub fn host_port(port: &str, span: Span, workload: &str, first: Span, first_workload: &str, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::HOST_PORT,
+        format!("`{workload}` and `{first_workload}` both bind port {port} on every host of environment `{env}`"),
+        span,
+        format!("`{workload}` binds it here"),
+    )
+    .label(first, format!("`{first_workload}` binds it here"))
+    .help("every host of a systemd environment runs every workload, and only one process can bind a port: give one of them another port (in an overlay of the environment if only there they meet), or run them in different environments")
+}
+
+pub fn systemd_floor(what: &str, needs: u32, floor: u32, span: Span, env: &str, fix: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::SYSTEMD_FLOOR,
+        format!("{what} needs systemd {needs}, but environment `{env}` declares hosts as old as systemd {floor}"),
+        span,
+        format!("needs systemd >= {needs}"),
+    )
+    .help(format!("{fix}, or raise the floor when every host runs systemd {needs} or newer: `runs-on \"systemd\" min-version={needs}`"))
 }
 
 #[cfg(test)]

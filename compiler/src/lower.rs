@@ -767,6 +767,18 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             user: s.child_arg("user").and_then(as_str).map(|s| s.value),
             socket: s.child_arg("socket").and_then(as_str),
             restart_sec: s.child_arg("restart-sec").and_then(duration),
+            sandbox: s
+                .child("sandbox")
+                .map(|b| Sandbox {
+                    writable: b.children_named("writable").filter_map(|w| w.arg_str(0)).collect(),
+                    address_families: b
+                        .child("address-families")
+                        .map(|a| a.args.iter().flatten().filter_map(as_str).map(|f| f.value).collect())
+                        .unwrap_or_default(),
+                    capabilities: b.child("capabilities").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+                    limit_nofile: b.child("limit-nofile").and_then(|l| l.arg(0)).and_then(as_u32).map(|n| n.value),
+                })
+                .unwrap_or_default(),
         })
         .unwrap_or_default();
     let docker = c
@@ -928,6 +940,13 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         let hosts: Vec<Spanned<String>> = r.children_named("host").filter_map(|h| h.arg_str(0)).collect();
         match kind.value.as_str() {
             "kubernetes" => {
+                if let Some(v) = r.prop("min-version") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on Kubernetes, where a systemd version means nothing", name.value),
+                        v.span,
+                        "remove `min-version=`, or run the environment on systemd",
+                    ));
+                }
                 if let Some(h) = r.child("host") {
                     diags.push(diag::platform_setting(
                         format!("environment `{}` runs on Kubernetes, where `host` means nothing", name.value),
@@ -963,7 +982,7 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
                     ));
                     return None;
                 }
-                Some(Platform::Systemd { hosts })
+                Some(Platform::Systemd { hosts, min_version: r.prop_u32("min-version") })
             }
         }
     });

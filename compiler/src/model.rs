@@ -100,12 +100,29 @@ impl SecretSource {
     }
 }
 
+/// How a program receives a secret, the same on every platform.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Delivery {
+    /// Not said: the default, a file.
     #[default]
     Auto,
+    /// `<NAME>_FILE` names a file holding the value.
     File,
+    /// `<NAME>` holds the value.
     Env,
+}
+
+impl Delivery {
+    /// Files are the default: an environment variable's value leaks through
+    /// `/proc/<pid>/environ`, child processes and crash reports; a file is read once.
+    pub fn is_file(self) -> bool {
+        !matches!(self, Delivery::Env)
+    }
+
+    /// The variable the program reads for a secret bound to `key`.
+    pub fn variable(self, key: &str) -> String {
+        if self.is_file() { format!("{key}_FILE") } else { key.to_owned() }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -370,6 +387,16 @@ pub struct SystemdOptions {
     pub user: Option<String>,
     pub socket: Option<Spanned<String>>,
     pub restart_sec: Option<Spanned<Duration>>,
+    pub sandbox: Sandbox,
+}
+
+/// `systemd { sandbox { … } }`: what the program needs opened, each asked with a reason.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sandbox {
+    pub writable: Vec<Spanned<String>>,
+    pub address_families: Vec<String>,
+    pub capabilities: Vec<Spanned<String>>,
+    pub limit_nofile: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -380,11 +407,30 @@ pub struct DockerOptions {
 /// Where an environment runs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Platform {
-    Kubernetes { namespace: Spanned<String> },
-    Systemd { hosts: Vec<Spanned<String>> },
+    Kubernetes {
+        namespace: Spanned<String>,
+    },
+    Systemd {
+        hosts: Vec<Spanned<String>>,
+        /// `min-version=`: the oldest systemd the hosts run; [`Platform::DEFAULT_SYSTEMD`]
+        /// when left out.
+        min_version: Option<Spanned<u32>>,
+    },
 }
 
 impl Platform {
+    /// The systemd floor when the spec names none: Debian 11's 247, the oldest release in
+    /// common use that has credentials (`LoadCredential=`) and the whole sandbox.
+    pub const DEFAULT_SYSTEMD: u32 = 247;
+
+    /// The oldest systemd a systemd environment's units must load on.
+    pub fn systemd_floor(&self) -> Option<u32> {
+        match self {
+            Platform::Systemd { min_version, .. } => Some(min_version.as_ref().map_or(Self::DEFAULT_SYSTEMD, |v| v.value)),
+            Platform::Kubernetes { .. } => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Platform::Kubernetes { .. } => "kubernetes",

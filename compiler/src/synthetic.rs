@@ -9,7 +9,7 @@ pub fn spec(n: usize) -> String {
     let mut s = String::with_capacity(400 * n + 400);
     s.push_str("project \"bench\" {\n    registry \"registry.example.com/bench\"\n    version \"1.0.0\"\n}\n\n");
     for i in 0..n {
-        service(&mut s, i, n, &format!("image \"registry.example.com/bench/svc-{i}:1.0.{i}\""), "\n    replicas 2");
+        service(&mut s, i, n, &format!("image \"registry.example.com/bench/svc-{i}:1.0.{i}\""), 8080, "\n    replicas 2");
     }
     s.push_str("environment \"staging\" {\n    runs-on \"kubernetes\" namespace=\"bench-staging\"\n}\n\n");
     s.push_str("environment \"prod\" production=#true {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
@@ -17,26 +17,27 @@ pub fn spec(n: usize) -> String {
 }
 
 /// A spec of `n` services built from source, with a systemd and a Kubernetes environment:
-/// every artifact kind has work to do.
+/// every artifact kind has work to do. One host runs every service, so each has its own
+/// port (from 10000 up; `n` is at most 55000).
 pub fn host_spec(n: usize) -> String {
     let mut s = String::with_capacity(450 * n + 500);
     s.push_str("project \"bench\" {\n    registry \"registry.example.com/bench\"\n    version \"1.0.0\"\n    go \"1.23\"\n}\n\n");
     for i in 0..n {
-        service(&mut s, i, n, &format!("build \"go\" main=\"./cmd/svc-{i}\""), "");
+        service(&mut s, i, n, &format!("build \"go\" main=\"./cmd/svc-{i}\""), 10_000 + i, "");
     }
     s.push_str("environment \"edge\" {\n    runs-on \"systemd\" {\n        host \"edge-1.bench.internal\"\n    }\n}\n\n");
     s.push_str("environment \"prod\" {\n    runs-on \"kubernetes\" namespace=\"bench\"\n}\n");
     s
 }
 
-/// Service `i` of `n`: its source line (`image …` or `build …`), extra lines, and what
-/// every service of the workload has.
-fn service(s: &mut String, i: usize, n: usize, source: &str, extra: &str) {
+/// Service `i` of `n`: its source line (`image …` or `build …`), its port, extra lines,
+/// and what every service of the workload has.
+fn service(s: &mut String, i: usize, n: usize, source: &str, port: usize, extra: &str) {
     let _ = write!(
         s,
         r#"service "svc-{i}" {{
     {source}
-    port "http" 8080{extra}
+    port "http" {port}{extra}
     cpu request="100m" limit="500m"
     memory request="128Mi" limit="256Mi"
     health {{

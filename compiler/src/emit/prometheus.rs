@@ -300,7 +300,7 @@ fn scrape_config(ctx: &Context, t: &Target) -> ScrapeConfig {
                 set("workload", t.workload),
             ];
         }
-        Platform::Systemd { hosts } => {
+        Platform::Systemd { hosts, .. } => {
             job.static_configs =
                 vec![StaticConfig { targets: hosts.iter().map(|h| host_port(&h.value, t.port)).collect(), labels: identity(ctx, t) }];
         }
@@ -350,7 +350,7 @@ fn workload_rules(ctx: &Context, t: &Target, workloads: &BTreeMap<String, std::s
                 namespace.value, t.workload, ctx.project, t.port_name
             ),
         ),
-        Platform::Systemd { hosts } => (
+        Platform::Systemd { hosts, .. } => (
             "{{ $labels.instance }}",
             format!(
                 " on {}; see `systemctl status {}-{}` there",

@@ -1,23 +1,53 @@
 //! `systemd/<env>/`: hardened units for every workload of a systemd environment — a
 //! `.service` per service, a oneshot per run-once job, a `.service` and `.timer` per
-//! scheduled job, a `.socket` where socket activation is asked — and the
-//! `EnvironmentFile` with each workload's non-secret environment.
+//! scheduled job, a `.socket` where socket activation is asked — the `EnvironmentFile`
+//! with each workload's non-secret environment, and `lifecycle.sh`, which installs a
+//! release on a host (see [`lifecycle`]).
 //!
-//! Install layout the units assume: binaries in `/opt/<project>/bin/`, environment files
-//! in `/etc/<project>/`, credentials in systemd's credential store (`/etc/credstore/` or
-//! `/run/credstore/`, where a Vault agent or the operator puts them), except `file=`
-//! secrets, which are read from their path.
+//! Every unit loads on the environment's systemd floor (`runs-on "systemd" min-version=`):
+//! what that version does not know is left out or replaced by its older form, and the
+//! unit's header says the floor (`systemd >= N`) so that a checker can hold it to it.
+//!
+//! Install layout the units assume: releases in `/opt/<project>/releases/<version>/`, the
+//! running one linked as `/opt/<project>/current`, environment files in
+//! `/etc/<project>/`, credentials in systemd's credential store (`/etc/credstore/`, where
+//! a Vault agent or the operator puts them), except `file=` secrets, which are read from
+//! their path.
+
+pub mod lifecycle;
 
 use minijinja::Environment;
 use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, build::binary, runtime};
-use crate::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, Workload, WorkloadKind};
+use crate::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, View, Workload, WorkloadKind};
+
+/// systemd versions where a feature the units use arrived; below them the units fall
+/// back (docs/artifacts.md lists each fallback).
+pub mod since {
+    /// `LoadCredential=` and `$CREDENTIALS_DIRECTORY`.
+    pub const LOAD_CREDENTIAL: u32 = 247;
+    /// `LoadCredential=ID` looked up in the credential store, and the `%d` specifier.
+    pub const CREDSTORE: u32 = 251;
+    /// `Restart=on-failure` on a `Type=oneshot` unit (older versions refuse the unit).
+    pub const ONESHOT_RESTART: u32 = 244;
+    /// `AmbientCapabilities=`: a non-root service binding a port below 1024.
+    pub const AMBIENT_CAPABILITIES: u32 = 229;
+    /// `OnCalendar=` with a time zone (`UTC`).
+    pub const CALENDAR_TIMEZONE: u32 = 228;
+    /// `StateDirectory=`.
+    pub const STATE_DIRECTORY: u32 = 235;
+    /// `MemoryMax=`; `MemoryLimit=` before it.
+    pub const MEMORY_MAX: u32 = 231;
+    /// `RestartSteps=` and `RestartMaxDelaySec=`: a growing delay between restarts.
+    pub const RESTART_BACKOFF: u32 = 254;
+}
 
 #[derive(Serialize)]
 struct Unit<'a> {
     header: &'a str,
+    floor: u32,
     name: String,
     description: String,
     documentation: Option<&'a str>,
@@ -27,8 +57,8 @@ struct Unit<'a> {
     kind: &'static str,
     notify: bool,
     exec_start: Vec<String>,
-    user: Option<&'a str>,
-    environment_file: Option<String>,
+    user: Option<String>,
+    environment_files: Vec<String>,
     environment: Vec<(String, String)>,
     credentials: Vec<String>,
     restart: bool,
@@ -38,14 +68,22 @@ struct Unit<'a> {
     timeout_start_sec: Option<u64>,
     memory_max: Option<u64>,
     cpu_quota: Option<String>,
-    bind_low_port: bool,
     install: bool,
     port_names: Vec<String>,
+    state_directory: String,
+    limit_nofile: u64,
+    /// `sandbox { writable … }`, quoted for a unit's path list.
+    writable: Vec<String>,
+    address_families: Vec<String>,
+    /// Capabilities the service keeps: the spec's, and `CAP_NET_BIND_SERVICE` for a
+    /// port below 1024.
+    capabilities: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct Timer<'a> {
     header: &'a str,
+    floor: u32,
     name: String,
     description: String,
     on_calendar: Vec<String>,
@@ -54,6 +92,7 @@ struct Timer<'a> {
 #[derive(Serialize)]
 struct Socket<'a> {
     header: &'a str,
+    floor: u32,
     name: String,
     description: String,
     port: u16,
@@ -65,19 +104,95 @@ struct EnvFile<'a> {
     vars: Vec<(&'a str, &'a str)>,
 }
 
-/// The directory units expect binaries in.
+/// The open-file limit every unit sets: the syscall filter stops the Go runtime from
+/// raising its own soft limit, and systemd's default soft limit (1024) is too low for a
+/// network server.
+pub const LIMIT_NOFILE: u64 = 65536;
+
+/// The directory units run binaries from: the `current` release's.
 pub fn binary_dir(project: &str) -> String {
-    format!("/opt/{project}/bin")
+    format!("/opt/{project}/current/bin")
+}
+
+/// Where the credential store lives on a host: `vault=` and `env=` secrets are files
+/// there, named after the secret.
+pub const CREDSTORE: &str = "/etc/credstore";
+
+/// How one secret reaches one workload on a host, at the environment's floor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretUse {
+    /// The variable the program reads (`DB_PASSWORD_FILE`, or `DB_PASSWORD` for `as="env"`).
+    pub variable: String,
+    pub secret: String,
+    /// The file on the host that holds the value.
+    pub source: String,
+    /// `as="file"`: where the program finds the file; `None` for `as="env"`.
+    pub path: Option<String>,
+    /// Below [`since::LOAD_CREDENTIAL`]: the lifecycle script copies `source` here, readable
+    /// by the service's user only.
+    pub copy_to: Option<String>,
+}
+
+/// The unit name of a workload: `<project>-<workload>`.
+pub fn unit_name(project: &str, w: &Workload) -> String {
+    format!("{project}-{}", w.name.value)
+}
+
+/// The user a unit runs as: the spec's, else a `DynamicUser=` from the floor that has
+/// credentials, else the project's name (a system user the lifecycle script creates; its
+/// first 32 characters, the most a user name has). A
+/// workload with writable paths outside its state directory gets the named user too: a
+/// dynamic user's id cannot own files that outlive it.
+pub fn user(project: &str, w: &Workload, floor: u32) -> Option<String> {
+    match &w.systemd.user {
+        Some(u) => Some(u.clone()),
+        None if floor >= since::LOAD_CREDENTIAL && w.systemd.sandbox.writable.is_empty() => None,
+        // A user name has at most 32 characters; a project name may have 63.
+        None => Some(project.chars().take(32).collect::<String>().trim_end_matches('-').to_owned()),
+    }
+}
+
+/// The secrets of a workload and how each is delivered on a host, in variable order.
+pub fn secret_uses(view: &View, w: &Workload, floor: u32) -> Vec<SecretUse> {
+    let project = view.project.name.value.as_str();
+    let unit = unit_name(project, w);
+    let mut out = Vec::new();
+    for v in w.env.values() {
+        let EnvValue::Secret(s) = &v.value else { continue };
+        let Some(secret) = view.secrets.get(&s.value) else { continue };
+        let source = match &secret.source {
+            Some(SecretSource::File(path)) => path.clone(),
+            _ => format!("{CREDSTORE}/{}", s.value),
+        };
+        let (path, copy_to) = match () {
+            _ if !secret.delivery.is_file() => (None, None),
+            _ if floor >= since::CREDSTORE => (Some(format!("%d/{}", s.value)), None),
+            _ if floor >= since::LOAD_CREDENTIAL => (Some(format!("/run/credentials/{unit}.service/{}", s.value)), None),
+            _ => {
+                let copy = format!("/etc/{project}/credentials/{unit}/{}", s.value);
+                (Some(copy.clone()), Some(copy))
+            }
+        };
+        out.push(SecretUse { variable: secret.delivery.variable(&v.key.value), secret: s.value.clone(), source, path, copy_to });
+    }
+    out.sort_by(|a, b| a.variable.cmp(&b.variable));
+    out
+}
+
+/// The root-only environment file that holds the `as="env"` secrets of a unit.
+pub fn secret_env_file(project: &str, unit: &str) -> String {
+    format!("/etc/{project}/{unit}.secrets.env")
 }
 
 pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
-    let Some(Platform::Systemd { .. }) = &environment.platform else { return Ok(()) };
+    let Some(platform @ Platform::Systemd { .. }) = &environment.platform else { return Ok(()) };
+    let floor = platform.systemd_floor().unwrap_or(Platform::DEFAULT_SYSTEMD);
     let view = &environment.view;
     let project = view.project.name.value.as_str();
     let dir = format!("systemd/{}", environment.name.value);
     for w in view.workloads.values() {
         let Some((binary, _)) = binary(w) else { continue };
-        let unit = format!("{project}-{}", w.name.value);
+        let unit = unit_name(project, w);
         let literals: Vec<(&str, &str)> = w
             .env
             .values()
@@ -88,24 +203,36 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
             .collect();
         let mut environment_vars = runtime::go_env(w);
         let mut credentials = Vec::new();
-        for v in w.env.values() {
-            let EnvValue::Secret(s) = &v.value else { continue };
-            let Some(secret) = view.secrets.get(&s.value) else { continue };
-            credentials.push(match &secret.source {
-                Some(SecretSource::File(path)) => format!("{}:{path}", s.value),
-                _ => s.value.clone(),
-            });
-            environment_vars.push((format!("{}_FILE", v.key.value), format!("%d/{}", s.value)));
+        let uses = secret_uses(view, w, floor);
+        for u in &uses {
+            let Some(path) = &u.path else { continue };
+            environment_vars.push((u.variable.clone(), path.clone()));
+            if floor >= since::LOAD_CREDENTIAL {
+                let from_store = u.source == format!("{CREDSTORE}/{}", u.secret);
+                credentials.push(if from_store && floor >= since::CREDSTORE {
+                    u.secret.clone()
+                } else {
+                    format!("{}:{}", u.secret, u.source)
+                });
+            }
         }
         credentials.sort();
         credentials.dedup();
         environment_vars.sort();
+        let mut environment_files = Vec::new();
+        if !literals.is_empty() {
+            environment_files.push(format!("/etc/{project}/{unit}.env"));
+        }
+        if uses.iter().any(|u| u.path.is_none()) {
+            environment_files.push(secret_env_file(project, &unit));
+        }
         let (after, wants, requires) = ordering(view, w, project);
         let mut exec_start = vec![format!("{}/{binary}", binary_dir(project))];
         exec_start.extend(w.args.iter().map(|a| super::templates::systemd_arg(&a.value)));
         let job = w.job();
         let ctx = Unit {
             header,
+            floor,
             name: unit.clone(),
             description: format!("{project} {} {} ({})", w.name.value, describe(w), environment.name.value),
             documentation: view.project.source.as_ref().map(|s| s.value.as_str()),
@@ -119,41 +246,52 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
             },
             notify: w.systemd.notify,
             exec_start,
-            user: w.systemd.user.as_deref(),
-            environment_file: (!literals.is_empty()).then(|| format!("/etc/{project}/{unit}.env")),
+            user: user(project, w, floor),
+            environment_files,
             environment: environment_vars,
             credentials,
-            restart: w.is_service() || job.and_then(|j| j.retries.as_ref()).is_some_and(|r| r.value > 0),
+            // A run-once job is retried by the lifecycle script, which runs it once per
+            // deploy; a scheduled job by systemd, where the checker let it ask for retries.
+            restart: w.is_scheduled() && job.and_then(|j| j.retries.as_ref()).is_some_and(|r| r.value > 0),
             restart_sec: w.systemd.restart_sec.as_ref().map_or(5, |d| d.seconds()),
-            start_limit_burst: match job {
-                Some(j) => j.retries.as_ref().map_or(1, |r| r.value + 1),
-                None => 5,
-            },
+            start_limit_burst: job.and_then(|j| j.retries.as_ref()).map_or(1, |r| r.value + 1),
             timeout_stop_sec: w.shutdown.grace_seconds(),
             timeout_start_sec: job.map(|j| j.timeout.as_ref().map_or(3600, |t| t.seconds())),
             memory_max: runtime::memory_max(w),
             cpu_quota: runtime::cpu_quota(w),
-            bind_low_port: w.ports.iter().any(|p| p.number.value < 1024),
-            install: !w.is_scheduled(),
+            writable: w.systemd.sandbox.writable.iter().map(|p| unit_path(&p.value)).collect(),
+            address_families: w.systemd.sandbox.address_families.clone(),
+            capabilities: capabilities(w),
+            install: w.is_service(),
             port_names: w.ports.iter().map(|p| format!("{} {}/{}", p.name.value, p.number.value, protocol(p.protocol))).collect(),
+            state_directory: unit.clone(),
+            limit_nofile: w.systemd.sandbox.limit_nofile.map_or(LIMIT_NOFILE, u64::from),
         };
         out.add(format!("{dir}/{unit}.service"), render(env, "unit.service", &ctx)?);
         if !literals.is_empty() {
             out.add(format!("{dir}/{unit}.env"), render(env, "unit.env", EnvFile { header, vars: literals })?);
         }
         if let Some(schedule) = job.and_then(|j| j.schedule.as_ref()) {
+            let mut on_calendar =
+                on_calendar(&schedule.value).ok_or_else(|| format!("{}: schedule `{}` does not convert", w.name.value, schedule.value))?;
+            if floor < since::CALENDAR_TIMEZONE {
+                // Older systemd reads calendar times in the host's zone only; the lifecycle
+                // script refuses a host that is not on UTC.
+                on_calendar = on_calendar.into_iter().map(|c| c.trim_end_matches(" UTC").to_owned()).collect();
+            }
             let timer = Timer {
                 header,
+                floor,
                 name: unit.clone(),
                 description: format!("{project} {} schedule `{}` UTC ({})", w.name.value, schedule.value, environment.name.value),
-                on_calendar: on_calendar(&schedule.value)
-                    .ok_or_else(|| format!("{}: schedule `{}` does not convert", w.name.value, schedule.value))?,
+                on_calendar,
             };
             out.add(format!("{dir}/{unit}.timer"), render(env, "unit.timer", &timer)?);
         }
         if let Some(port) = w.systemd.socket.as_ref().and_then(|s| w.port(&s.value)) {
             let socket = Socket {
                 header,
+                floor,
                 name: unit.clone(),
                 description: format!("{project} {} socket {} ({})", w.name.value, port.name.value, environment.name.value),
                 port: port.number.value,
@@ -161,7 +299,36 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
             out.add(format!("{dir}/{unit}.socket"), render(env, "unit.socket", &socket)?);
         }
     }
-    Ok(())
+    lifecycle::emit(environment, floor, env, header, &dir, out)
+}
+
+/// The capabilities a service keeps, in name order: what its sandbox asks for, and
+/// `CAP_NET_BIND_SERVICE` when it listens below 1024.
+fn capabilities(w: &Workload) -> Vec<String> {
+    let mut out: Vec<String> = w.systemd.sandbox.capabilities.iter().map(|c| c.value.clone()).collect();
+    if w.ports.iter().any(|p| p.number.value < 1024) {
+        out.push("CAP_NET_BIND_SERVICE".to_owned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A path in a unit's path list (`ReadWritePaths=`): double-quoted, with `\` and `"`
+/// escaped and `%` doubled, since systemd unquotes, unescapes and expands specifiers
+/// there (and nothing else: a `$` stays a `$`).
+fn unit_path(p: &str) -> String {
+    let mut out = String::from("\"");
+    for c in p.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '%' => out.push_str("%%"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn protocol(p: Protocol) -> &'static str {
@@ -179,9 +346,12 @@ fn describe(w: &Workload) -> &'static str {
     }
 }
 
-/// `After=`, `Wants=` and `Requires=` from the graph: services are wanted (they restart on
-/// their own), run-once jobs are required (a failed migration stops what needs it).
-fn ordering(view: &crate::model::View, w: &Workload, project: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+/// `After=`, `Wants=` and `Requires=` from the graph. Services are wanted, not required:
+/// they restart on their own, and a dependency that is down for a while must not stop
+/// this one for good. A run-once job is neither: the lifecycle script runs it once per
+/// deploy, before what depends on it, so a reboot never runs a migration again (the
+/// `After=` only orders the two when both start together).
+fn ordering(view: &View, w: &Workload, project: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let mut after = vec!["network-online.target".to_owned()];
     let mut wants = vec!["network-online.target".to_owned()];
     let mut requires = Vec::new();
@@ -189,7 +359,9 @@ fn ordering(view: &crate::model::View, w: &Workload, project: &str) -> (Vec<Stri
         let Some(d) = view.workloads.get(&dep.value) else { continue };
         let unit = format!("{project}-{}.service", d.name.value);
         after.push(unit.clone());
-        if d.is_service() { wants.push(unit) } else { requires.push(unit) }
+        if d.is_service() {
+            wants.push(unit)
+        }
     }
     if w.systemd.socket.is_some() {
         let socket = format!("{project}-{}.socket", w.name.value);

@@ -11,6 +11,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("unit.timer", include_str!("../../../stdlib/templates/unit.timer.j2")),
     ("unit.socket", include_str!("../../../stdlib/templates/unit.socket.j2")),
     ("unit.env", include_str!("../../../stdlib/templates/unit.env.j2")),
+    ("lifecycle.sh", include_str!("../../../stdlib/templates/lifecycle.sh.j2")),
 ];
 
 /// A template environment with every template loaded.

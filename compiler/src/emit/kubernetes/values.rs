@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
 use crate::emit::{Options, deploy_version, runtime};
-use crate::model::{Delivery, EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
+use crate::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
 
 /// The namespace Prometheus runs in; its pods may scrape every metrics port.
 pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
@@ -373,12 +373,8 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
                     Some(SecretSource::Kubernetes { name, key }) => (name.clone(), key.clone()),
                     _ => (secret_name(project, &s.value), "value".to_owned()),
                 };
-                let as_file = match secret.delivery {
-                    Delivery::File => true,
-                    Delivery::Env => false,
-                    Delivery::Auto => matches!(secret.source, Some(SecretSource::File(_))),
-                };
-                if as_file {
+                // The same contract as on systemd: a file unless the spec says `as="env"`.
+                if secret.delivery.is_file() {
                     let mount_path = format!("{SECRET_DIR}/{}", s.value);
                     env.push(EnvVar::value(format!("{}_FILE", v.key.value), format!("{mount_path}/{}", s.value)));
                     if !secret_files.iter().any(|f| f.file_name == s.value) {

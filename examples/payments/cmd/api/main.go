@@ -5,10 +5,8 @@
 //	HTTP_PORT         port of the API, /healthz and /readyz (default 8080)
 //	METRICS_PORT      port of /metrics (default 9090)
 //	LOG_LEVEL         debug, info, warn or error (default info)
-//	DB_PASSWORD_FILE  file holding the database password, or
-//	DB_PASSWORD       the password itself
-//	STRIPE_KEY_FILE   file holding the Stripe key, or
-//	STRIPE_KEY        the key itself
+//	DB_PASSWORD_FILE  file holding the database password (required)
+//	STRIPE_KEY_FILE   file holding the Stripe key (required)
 //	SHUTDOWN_DRAIN    how long to stay up, not ready, after SIGTERM (default 0s)
 //	SHUTDOWN_TIMEOUT  how long in-flight requests may take to finish (default 25s)
 package main
@@ -73,14 +71,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	log.Info("starting", "app", name, "version", buildinfo.Version, "commit", buildinfo.Commit,
 		"go", runtime.Version(), "http_port", cfg.httpPort, "metrics_port", cfg.metricsPort)
 
-	// Only whether a secret is present is ever logged, never its value.
+	// A secret is read from the file its _FILE variable names; without it the api
+	// does not start. Only that a secret was read is logged, never its value.
 	for _, secret := range []string{"DB_PASSWORD", "STRIPE_KEY"} {
-		_, source, err := envconf.Secret(secret)
-		if err != nil {
+		if _, err := envconf.SecretFile(secret); err != nil {
 			log.Error("cannot read secret", "secret", secret, "error", err)
 			return 1
 		}
-		log.Info("secret", "secret", secret, "present", source != "", "source", source)
+		log.Info("secret read", "secret", secret)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

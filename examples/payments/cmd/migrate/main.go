@@ -5,8 +5,7 @@
 //
 //	DB_HOST           database host (required)
 //	DB_PORT           database port (default 5432)
-//	DB_PASSWORD_FILE  file holding the database password, or
-//	DB_PASSWORD       the password itself (one of the two is required)
+//	DB_PASSWORD_FILE  file holding the database password (required)
 //	LOG_LEVEL         debug, info, warn or error (default info)
 package main
 
@@ -70,16 +69,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		port = "5432"
 	}
 	// Only whether the password is present is ever logged, never its value.
-	_, source, err := envconf.Secret("DB_PASSWORD")
-	if err != nil {
+	if _, err := envconf.SecretFile("DB_PASSWORD"); err != nil {
 		log.Error("cannot read the database password", "error", err)
 		return 1
 	}
-	if source == "" {
-		log.Error("no database password: set DB_PASSWORD_FILE to a file holding it, or DB_PASSWORD")
-		return 1
-	}
-	log.Info("database", "host", host, "port", port, "password_present", true, "password_source", source)
+	log.Info("database", "host", host, "port", port, "password_read", true)
 
 	// A signal stops the run between two migrations, never in the middle of one.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -9,21 +9,25 @@ import (
 	"strings"
 )
 
-// Secret reads a secret the way the deployment delivers it: NAME_FILE names a
-// file holding it (Kubernetes volume, systemd credential), else NAME holds the
-// value. source is "file", "env" or "" when absent. The value is never logged.
-func Secret(name string) (value, source string, err error) {
-	if path, ok := os.LookupEnv(name + "_FILE"); ok && path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), "file", nil
+// SecretFile reads a secret the way hawser delivers it on every platform unless
+// the spec says otherwise: NAME_FILE names a file holding it (a mounted Secret on
+// Kubernetes, a systemd credential on a host). A missing variable, a missing file
+// or an empty file is an error: a program must never run with an empty secret.
+// The value is never logged.
+func SecretFile(name string) (string, error) {
+	path := os.Getenv(name + "_FILE")
+	if path == "" {
+		return "", fmt.Errorf("%s_FILE is not set: it must name the file holding %s", name, name)
 	}
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v, "env", nil
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
 	}
-	return "", "", nil
+	value := strings.TrimRight(string(b), "\r\n")
+	if value == "" {
+		return "", fmt.Errorf("%s_FILE: %s is empty", name, path)
+	}
+	return value, nil
 }
 
 // LogLevel reads LOG_LEVEL: debug, info (the default), warn or error.

@@ -1,0 +1,229 @@
+//! The generated host lifecycle script, end to end: the floor-219 spec (the one with every
+//! fallback: named users, credential copies, a memory drop-in, a root-only secret
+//! environment file) is generated and its `lifecycle.sh` installs releases into a
+//! temporary root. `systemctl` is a stub that runs a oneshot's `ExecStart=` to completion
+//! and starts a service's in the background, so the readiness check talks to a real
+//! process. Installs, an upgrade, a failed upgrade and a failed migration, each failure
+//! rolled back to the release before.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SPEC: &str = "systemd-floor-219";
+/// The api's readiness port in that spec.
+const PORT: u16 = 18080;
+
+/// `systemctl` for a temporary root: logs every call; `--version` answers 219; `start` of
+/// a `.service` runs its `ExecStart=` and returns its status; `restart` stops the process
+/// it started before and starts it again in the background.
+const SYSTEMCTL: &str = r#"#!/usr/bin/env bash
+set -u
+echo "$*" >> "$T/systemctl.log"
+exec_start() { sed -n 's/^ExecStart=//p' "$ROOT/etc/systemd/system/$1"; }
+stop() { if [[ -f "$T/run/$1.pid" ]]; then kill "$(cat "$T/run/$1.pid")" 2>/dev/null; rm -f "$T/run/$1.pid"; sleep 0.2; fi; }
+case "$1" in
+  --version) echo "systemd 219"; echo "+PAM" ;;
+  start) [[ "$2" == *.service ]] || exit 0; "$ROOT$(exec_start "$2")" ;;
+  restart)
+    [[ "$2" == *.service ]] || exit 0
+    stop "$2"
+    mkdir -p "$T/run"
+    setsid "$ROOT$(exec_start "$2")" > "$T/run/$2.log" 2>&1 < /dev/null &
+    echo $! > "$T/run/$2.pid" ;;
+  disable) if [[ "${2:-}" == --now ]]; then stop "$3"; fi ;;
+  *) ;;
+esac
+"#;
+
+/// A fake api: serves 200 on /readyz, or, when built "broken", exits at once.
+fn api(version: &str, broken: bool) -> String {
+    if broken {
+        return format!("#!/bin/sh\necho \"api {version} cannot start\" >&2\nexit 1\n");
+    }
+    format!(
+        "#!/bin/sh\necho {version} >> \"$T/api.started\"\nexec python3 -c '
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == \"/readyz\" else 404)
+        self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer((\"127.0.0.1\", {PORT}), H).serve_forever()'\n"
+    )
+}
+
+struct Host {
+    dir: PathBuf,
+    root: PathBuf,
+    script: PathBuf,
+}
+
+impl Host {
+    fn new(name: &str) -> Host {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lifecycle").join(name);
+        let _ = fs::remove_dir_all(&dir);
+        let root = dir.join("root");
+        let bin = dir.join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        executable(&bin.join("systemctl"), SYSTEMCTL);
+        executable(&bin.join("systemd-sysusers"), "#!/bin/sh\necho \"$*\" >> \"$T/sysusers.log\"\n");
+        executable(&bin.join("chown"), "#!/bin/sh\necho \"$*\" >> \"$T/chown.log\"\n");
+        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/specs/{SPEC}.kdl"));
+        let out = dir.join("generated");
+        let o = Command::new(env!("CARGO_BIN_EXE_hawser")).arg("generate").arg(&spec).arg("--out").arg(&out).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // The credential store a Vault agent or the operator fills, and a `file=` secret.
+        for (path, value) in [
+            ("etc/credstore/db-password", "s3cret\n"),
+            ("etc/credstore/api-token", "tok\"en$HOME`x`\\\n"),
+            ("etc/floor219/tls.key", "KEY\n"),
+        ] {
+            fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            fs::write(root.join(path), value).unwrap();
+        }
+        Host { script: out.join("systemd/hosts/lifecycle.sh"), dir, root }
+    }
+
+    /// A build's `dist/` directory: the three binaries, the api working or not, the
+    /// migration passing or failing.
+    fn dist(&self, version: &str, api_works: bool, migrate_works: bool) -> PathBuf {
+        let dist = self.dir.join(format!("dist-{version}"));
+        fs::create_dir_all(&dist).unwrap();
+        executable(&dist.join("api"), &api(version, !api_works));
+        let status = if migrate_works { 0 } else { 1 };
+        executable(&dist.join("migrate"), &format!("#!/bin/sh\necho {version} >> \"$T/migrate.runs\"\nexit {status}\n"));
+        executable(&dist.join("cleanup"), "#!/bin/sh\nexit 0\n");
+        dist
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        // The stubs first, then the system's own tools (bash, coreutils, python3).
+        let path = format!("{}:/usr/local/bin:/usr/bin:/bin", self.dir.join("bin").display());
+        Command::new("bash")
+            .arg(&self.script)
+            .args(args)
+            .env("PATH", path)
+            .env("ROOT", &self.root)
+            .env("T", &self.dir)
+            .env("HEALTH_TIMEOUT", "10")
+            .output()
+            .unwrap()
+    }
+
+    fn install(&self, version: &str, dist: &Path) -> Output {
+        self.run(&["install", version, dist.to_str().unwrap()])
+    }
+
+    fn link(&self, name: &str) -> String {
+        fs::read_link(self.root.join("opt/floor219").join(name)).map(|p| p.display().to_string()).unwrap_or_default()
+    }
+
+    fn read(&self, path: &str) -> String {
+        fs::read_to_string(self.dir.join(path)).unwrap_or_default()
+    }
+
+    fn mode(&self, path: &str) -> u32 {
+        fs::metadata(self.root.join(path)).unwrap().permissions().mode() & 0o777
+    }
+}
+
+impl Drop for Host {
+    /// Stops the services the stub started, by their process ids.
+    fn drop(&mut self) {
+        for entry in fs::read_dir(self.dir.join("run")).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "pid")
+                && let Ok(pid) = fs::read_to_string(entry.path())
+            {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+}
+
+fn executable(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn ok(o: &Output) -> String {
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "lifecycle.sh failed:\n{text}");
+    text
+}
+
+fn failed(o: &Output) -> String {
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "lifecycle.sh should have failed:\n{text}");
+    text
+}
+
+#[test]
+fn install_upgrade_and_failed_upgrades_roll_back() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 is not installed: the fake api cannot serve");
+        return;
+    }
+    let host = Host::new("rollback");
+
+    // A missing credential stops the install before anything changes on the host.
+    fs::rename(host.root.join("etc/credstore/db-password"), host.dir.join("held")).unwrap();
+    let out = failed(&host.install("1.0.0", &host.dist("1.0.0", true, true)));
+    assert!(out.contains("missing credential file"), "{out}");
+    assert!(!host.root.join("opt/floor219/current").exists());
+    fs::rename(host.dir.join("held"), host.root.join("etc/credstore/db-password")).unwrap();
+
+    // The first install: users, credentials, units, the switch, the migration, then the api.
+    ok(&host.install("1.0.0", &host.dist("1.0.0", true, true)));
+    assert_eq!(host.link("current"), "releases/1.0.0");
+    assert!(host.root.join("opt/floor219/releases/1.0.0/bin/api").exists());
+    for unit in ["floor219-api.service", "floor219-migrate.service", "floor219-cleanup.service", "floor219-cleanup.timer"] {
+        assert!(host.root.join("etc/systemd/system").join(unit).exists(), "{unit} installed");
+    }
+    let sysusers = fs::read_to_string(host.root.join("etc/sysusers.d/floor219.conf")).unwrap();
+    assert!(sysusers.contains("u floor219 - "), "{sysusers}");
+    // Below systemd 231 the memory limit is MemoryLimit=, in a drop-in.
+    let memory = fs::read_to_string(host.root.join("etc/systemd/system/floor219-api.service.d/memory.conf")).unwrap();
+    assert_eq!(memory, "[Service]\nMemoryLimit=268435456\n");
+    // No LoadCredential= on 219: copies only the service user can read.
+    let copy = "etc/floor219/credentials/floor219-api/db-password";
+    assert_eq!(fs::read_to_string(host.root.join(copy)).unwrap(), "s3cret\n");
+    assert_eq!(host.mode(copy), 0o440);
+    assert!(host.read("chown.log").contains("root:floor219"), "copies are given to the service user");
+    // as="env": the value itself, escaped for systemd, in a file only root reads.
+    let env = "etc/floor219/floor219-api.secrets.env";
+    assert_eq!(fs::read_to_string(host.root.join(env)).unwrap(), "API_TOKEN=\"tok\\\"en\\$HOME\\`x\\`\\\\\"\n");
+    assert_eq!(host.mode(env), 0o600);
+    // Dependency order: the migration ran (once), then the api restarted and became ready.
+    let log = host.read("systemctl.log");
+    let migrate = log.find("start floor219-migrate.service").expect("migration started");
+    let api = log.find("restart floor219-api.service").expect("api restarted");
+    assert!(migrate < api, "{log}");
+    assert_eq!(host.read("migrate.runs"), "1.0.0\n");
+    assert_eq!(host.read("api.started"), "1.0.0\n");
+
+    // An upgrade: the migration runs once more (once per deploy), the api restarts.
+    ok(&host.install("2.0.0", &host.dist("2.0.0", true, true)));
+    assert_eq!((host.link("current"), host.link("previous")), ("releases/2.0.0".into(), "releases/1.0.0".into()));
+    assert_eq!(host.read("migrate.runs"), "1.0.0\n2.0.0\n");
+
+    // An api that does not become ready: back to 2.0.0, which is started again.
+    let out = failed(&host.install("3.0.0", &host.dist("3.0.0", false, true)));
+    assert!(out.contains("api is not ready") && out.contains("back to 2.0.0"), "{out}");
+    assert_eq!(host.link("current"), "releases/2.0.0");
+    assert_eq!(host.read("api.started"), "1.0.0\n2.0.0\n2.0.0\n");
+
+    // A migration that fails every attempt (retries 2: three runs): nothing after it
+    // starts, and 2.0.0 comes back.
+    let out = failed(&host.install("4.0.0", &host.dist("4.0.0", true, false)));
+    assert!(out.contains("migrate failed 3 times") && out.contains("back to 2.0.0"), "{out}");
+    assert_eq!(host.link("current"), "releases/2.0.0");
+    assert!(host.read("migrate.runs").ends_with("4.0.0\n4.0.0\n4.0.0\n"));
+    assert!(!host.read("api.started").contains("4.0.0"), "the api of a failed migration never starts");
+
+    // A manual rollback goes to the release before the current one.
+    ok(&host.run(&["rollback"]));
+    assert_eq!(host.link("current"), "releases/1.0.0");
+    assert!(host.read("api.started").ends_with("1.0.0\n"));
+}
