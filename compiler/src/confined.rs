@@ -216,6 +216,29 @@ impl Dir {
         Ok(())
     }
 
+    /// Renames `from` over `to`, both here, replacing what `to` is.
+    pub fn replace(&self, from: &str, to: &str) -> io::Result<()> {
+        components(from)?;
+        components(to)?;
+        rustix::fs::renameat(&self.fd, from, &self.fd, to)?;
+        Ok(())
+    }
+
+    /// Gives the file `name` here this owner, without following a symlink.
+    pub fn chown_file(&self, name: &str, uid: u32, gid: u32) -> io::Result<()> {
+        let stat = rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)?;
+        if stat.st_uid != uid || stat.st_gid != gid {
+            rustix::fs::chownat(
+                &self.fd,
+                name,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+                AtFlags::SYMLINK_NOFOLLOW,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Whether something (anything, a dangling symlink included) is at `name` here.
     pub fn exists(&self, name: &str) -> io::Result<bool> {
         match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {

@@ -492,7 +492,13 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
             }
         };
         let name = path.display().to_string();
-        match hawser::format::format(&text) {
+        // The formatter works on LF text; the file keeps its BOM and its line endings.
+        let (layout, lf_text) = hawser::format::split_layout(&text);
+        let formatted = match hawser::format::format(&lf_text) {
+            hawser::format::Formatted::Text(t) => hawser::format::Formatted::Text(hawser::format::restore_layout(layout, &t)),
+            other => other,
+        };
+        match formatted {
             hawser::format::Formatted::SyntaxErrors(diags) => {
                 eprint!("{}", render::human(&diags, &name, &text, style));
                 eprintln!("{}: not formatted: fix the syntax errors first", name);
@@ -504,7 +510,13 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
             }
             hawser::format::Formatted::Text(formatted) if formatted == text => {}
             hawser::format::Formatted::Text(_) if check => {
-                eprintln!("{name}: would be reformatted");
+                match layout.mixed {
+                    Some((crlf, lf)) => eprintln!(
+                        "{name}: would be reformatted: its line endings are mixed ({crlf} CRLF, {lf} LF); fmt ends every line with {}, as its first line ends",
+                        if layout.crlf { "CRLF" } else { "LF" }
+                    ),
+                    None => eprintln!("{name}: would be reformatted"),
+                }
                 differs = true;
             }
             hawser::format::Formatted::Text(formatted) => {
@@ -525,17 +537,36 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
     worst
 }
 
-/// Replaces a file's contents atomically: a sibling temporary file renamed over it, keeping
-/// its permissions.
+/// Replaces a spec's contents. A symlink is written through, to its target, and stays a
+/// link. The new contents go to a temporary file beside the target, created exclusively
+/// (`O_EXCL`, no symlink followed: a file planted under that name is an error, never
+/// written through), given the target's mode and owner, then renamed over it. A file with
+/// other hard links is rewritten in place instead, so that every link keeps the new
+/// contents.
 fn write_replacing(path: &Path, contents: &str) -> std::io::Result<()> {
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
-    let tmp = path.with_file_name(format!(".{file_name}.hawser-fmt"));
-    std::fs::write(&tmp, contents)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    use std::os::unix::fs::MetadataExt;
+    let target = std::fs::canonicalize(path)?;
+    let meta = std::fs::metadata(&target)?;
+    if meta.nlink() > 1 {
+        let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(&target)?;
+        return file.write_all(contents.as_bytes()).and_then(|()| file.sync_all());
     }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
+    let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
+    let dir = hawser::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
+    let tmp = format!(".{file_name}.hawser-fmt");
+    dir.write_new(&tmp, contents.as_bytes(), meta.mode() & 0o7777).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            std::io::Error::new(
+                e.kind(),
+                format!("{tmp} is in the way beside it (left by an interrupted fmt, or planted); remove it and run fmt again"),
+            )
+        } else {
+            e
+        }
+    })?;
+    let renamed = dir.chown_file(&tmp, meta.uid(), meta.gid()).and_then(|()| dir.replace(&tmp, file_name));
+    renamed.inspect_err(|_| {
+        let _ = dir.remove_all(&tmp);
     })
 }
 

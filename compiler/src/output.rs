@@ -39,6 +39,9 @@ pub const LOCK_FILE: &str = "hawser.lock";
 /// The staging directory's name inside an output directory that is a mount point.
 const STAGING: &str = ".hawser-new";
 
+/// The new lock's name until it replaces the lock, inside a mount point.
+const LOCK_STAGING: &str = ".hawser.lock.new";
+
 /// What a write did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -498,7 +501,9 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     let out_dir = place.open_out()?;
     let existing = match &out_dir {
         Some(dir) => {
-            dir.remove_all(STAGING).map_err(|e| io_err("remove the leftover", &out.join(STAGING), e))?;
+            for leftover in [STAGING, LOCK_STAGING] {
+                dir.remove_all(leftover).map_err(|e| io_err("remove the leftover", &out.join(leftover), e))?;
+            }
             scan_dir(dir, out)?
         }
         None => Existing::default(),
@@ -582,11 +587,19 @@ fn swap_beside(place: &Place, out_dir: &Dir, plan: &Planned<'_>, existing: &Exis
         return Err(Swap::Failed(e));
     }
     if let Err(e) = place.parent.rename(&staging, &place.parent, &place.name, true) {
-        let _ = place.parent.remove_all(&staging);
-        return match rustix::io::Errno::from_io_error(&e) {
-            Some(rustix::io::Errno::BUSY | rustix::io::Errno::XDEV) => Err(Swap::MountPoint),
-            _ => Err(Swap::Failed(io_err("move into place", &place.out, e))),
-        };
+        match rustix::io::Errno::from_io_error(&e) {
+            // A file system without RENAME_EXCHANGE: two renames, and a kill between them is
+            // undone by the next run (`recover`).
+            Some(rustix::io::Errno::INVAL) => return swap_in_two_renames(place, &staging),
+            Some(rustix::io::Errno::BUSY | rustix::io::Errno::XDEV) => {
+                let _ = place.parent.remove_all(&staging);
+                return Err(Swap::MountPoint);
+            }
+            _ => {
+                let _ = place.parent.remove_all(&staging);
+                return Err(Swap::Failed(io_err("move into place", &place.out, e)));
+            }
+        }
     }
     // The previous tree is now under the staging name; the new one is in place.
     match place.parent.remove_all(&staging) {
@@ -595,6 +608,25 @@ fn swap_beside(place: &Place, out_dir: &Dir, plan: &Planned<'_>, existing: &Exis
             "{} (the previous output) could not be removed: {e}; the next run removes it",
             place.sibling(&staging).display()
         )]),
+    }
+}
+
+fn swap_in_two_renames(place: &Place, staging: &str) -> Result<Vec<String>, Swap> {
+    let old = format!(".{}.hawser-old", place.name);
+    if let Err(e) = place.parent.rename(&place.name, &place.parent, &old, false) {
+        let _ = place.parent.remove_all(staging);
+        return Err(Swap::Failed(io_err("move aside", &place.out, e)));
+    }
+    if let Err(e) = place.parent.rename(staging, &place.parent, &place.name, false) {
+        let _ = place.parent.rename(&old, &place.parent, &place.name, false);
+        let _ = place.parent.remove_all(staging);
+        return Err(Swap::Failed(io_err("move into place", &place.out, e)));
+    }
+    match place.parent.remove_all(&old) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) => {
+            Ok(vec![format!("{} (the previous output) could not be removed: {e}; the next run removes it", place.sibling(&old).display())])
+        }
     }
 }
 
@@ -617,16 +649,10 @@ fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existin
         Err(e) => return Err(Error(format!("internal error: the lock hawser writes does not read back: {e}"))),
     };
     let replace_lock = |text: &str| -> Result<(), Error> {
-        let tmp = ".hawser.lock.new";
+        let tmp = LOCK_STAGING;
         out_dir.remove_all(tmp).map_err(|e| io_err("write", &out.join(tmp), e))?;
         out_dir.write_new(tmp, text.as_bytes(), 0o644).map_err(|e| io_err("write", &out.join(tmp), e))?;
-        out_dir
-            .rename(tmp, out_dir, LOCK_FILE, false)
-            .or_else(|_| {
-                // RENAME_NOREPLACE refuses an existing lock: replace it.
-                rustix::fs::renameat(out_dir.fd(), tmp, out_dir.fd(), LOCK_FILE).map_err(io::Error::from)
-            })
-            .map_err(|e| io_err("write", &out.join(LOCK_FILE), e))
+        out_dir.replace(tmp, LOCK_FILE).map_err(|e| io_err("write", &out.join(LOCK_FILE), e))
     };
     replace_lock(&both)?;
     let owned_tops: BTreeSet<String> = existing
