@@ -101,10 +101,16 @@ impl Dir {
 
     /// What is at `rel`, a file read whole (up to [`MAX_FILE`]).
     pub fn read(&self, rel: &str) -> io::Result<Entry> {
-        let (parent, name) = match self.parent_of(rel) {
-            Ok(p) => p,
-            Err(e) => return on_the_way(e),
-        };
+        match self.parent_of(rel) {
+            Ok((parent, name)) => parent.read_here(name),
+            Err(e) => on_the_way(e),
+        }
+    }
+
+    /// What is at `name`, an entry of this directory (one component).
+    pub fn read_here(&self, name: &str) -> io::Result<Entry> {
+        components(name)?;
+        let parent = self;
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         let fd = match rustix::fs::openat(&parent.fd, name, flags, Mode::empty()) {
             Ok(fd) => fd,

@@ -373,6 +373,10 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
             }
             ExitCode::SUCCESS
         }
+        Err(e) if e.partly_changed => {
+            let _ = writeln!(err, "error: {e}");
+            ExitCode::from(FAILURE)
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {e}\nnothing changed in {}", g.out.display());
             ExitCode::from(FAILURE)

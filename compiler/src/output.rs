@@ -218,11 +218,22 @@ pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
 
 /// An error of the output directory: the message names the path and says what to do.
 #[derive(Debug)]
-pub struct Error(pub String);
+pub struct Error {
+    pub message: String,
+    /// The output directory was partly changed before the error (only on a mount point,
+    /// during the swap); otherwise nothing changed.
+    pub partly_changed: bool,
+}
+
+impl Error {
+    fn new(message: String) -> Error {
+        Error { message, partly_changed: false }
+    }
+}
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -233,7 +244,7 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> Error {
         io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
         _ => e.to_string(),
     };
-    Error(format!("cannot {what} {}: {reason}", path.display()))
+    Error::new(format!("cannot {what} {}: {reason}", path.display()))
 }
 
 /// The output directory's parent, opened and locked, and the output's name in it.
@@ -253,12 +264,12 @@ enum Access {
 /// Opens the directory holding `out` and takes the output lock: exclusive to write, shared to
 /// read. When another run holds it, says so on stderr and waits: a CI job that starts two
 /// runs on one checkout gets both done, one after the other, instead of a spurious failure.
-fn place(out: &Path, access: Access) -> Result<Place, Error> {
+fn place(out: &Path, access: Access) -> Result<Option<Place>, Error> {
     let name = out
         .file_name()
         .and_then(|n| n.to_str())
         .filter(|n| safe_file_name(n))
-        .ok_or_else(|| Error(format!("{} is not a directory name hawser can use", out.display())))?
+        .ok_or_else(|| Error::new(format!("{} is not a directory name hawser can use", out.display())))?
         .to_owned();
     let parent_path = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -268,9 +279,14 @@ fn place(out: &Path, access: Access) -> Result<Place, Error> {
         std::fs::create_dir_all(&parent_path).map_err(|e| io_err("create", &parent_path, e))?;
     }
     // The path to the parent is the user's (the command line), so it may pass symlinks.
-    let parent = Dir::open_following(&parent_path).map_err(|e| io_err("open", &parent_path, e))?;
+    let parent = match Dir::open_following(&parent_path) {
+        Ok(p) => p,
+        // Nothing to read: there is no output directory.
+        Err(e) if access == Access::Read && e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("open", &parent_path, e)),
+    };
     lock_place(&parent, out, access)?;
-    Ok(Place { parent, name, out: out.to_path_buf() })
+    Ok(Some(Place { parent, name, out: out.to_path_buf() }))
 }
 
 fn lock_place(parent: &Dir, out: &Path, access: Access) -> Result<(), Error> {
@@ -321,12 +337,12 @@ impl Place {
             Ok(d) => Ok(Some(d)),
             Err(e) => match rustix::io::Errno::from_io_error(&e) {
                 Some(rustix::io::Errno::NOENT) => Ok(None),
-                Some(rustix::io::Errno::LOOP) => Err(Error(format!(
+                Some(rustix::io::Errno::LOOP) => Err(Error::new(format!(
                     "{} is a symlink; hawser writes only into a real directory it owns (give its target as --out)",
                     self.out.display()
                 ))),
                 Some(rustix::io::Errno::NOTDIR) => {
-                    Err(Error(format!("{} is a file, not a directory; remove it or choose another --out", self.out.display())))
+                    Err(Error::new(format!("{} is a file, not a directory; remove it or choose another --out", self.out.display())))
                 }
                 _ => Err(io_err("read", &self.out, e)),
             },
@@ -356,16 +372,16 @@ fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
     let lock_path = out_path.join(LOCK_FILE);
     match out.read(LOCK_FILE).map_err(|e| io_err("read", &lock_path, e))? {
         Entry::File { contents, .. } => {
-            let text = String::from_utf8(contents).map_err(|_| Error(format!("{} is not UTF-8 text", lock_path.display())))?;
+            let text = String::from_utf8(contents).map_err(|_| Error::new(format!("{} is not UTF-8 text", lock_path.display())))?;
             let lock = read_lock(&text).map_err(|why| {
-                Error(format!("{} is not a hawser lock file ({why}); hawser does not own this directory", lock_path.display()))
+                Error::new(format!("{} is not a hawser lock file ({why}); hawser does not own this directory", lock_path.display()))
             })?;
             existing.lock = Some(lock);
             existing.lock_text = Some(text);
         }
         Entry::Missing => {}
         _ => {
-            return Err(Error(format!(
+            return Err(Error::new(format!(
                 "{} is not a regular file (a symlink, a directory or a device); hawser does not own this directory",
                 lock_path.display()
             )));
@@ -381,7 +397,7 @@ fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
                 Kind::Symlink => {
                     let target = out.read_link(&rel_str).map_err(|e| io_err("read", &out_path.join(&rel_str), e))?;
                     if !stays_inside(Path::new(&rel_str), &target) {
-                        return Err(Error(format!(
+                        return Err(Error::new(format!(
                             "{} is a symlink to {}, outside the output directory; hawser will not write through it: remove it",
                             out_path.join(&rel_str).display(),
                             target.display()
@@ -404,7 +420,7 @@ fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
         }
     }
     if existing.lock.is_none() && (!existing.foreign.is_empty() || !existing.dirs.is_empty()) {
-        return Err(Error(format!(
+        return Err(Error::new(format!(
             "{} is not empty and has no {LOCK_FILE}: hawser does not own it; choose an empty or new directory with --out",
             out_path.display()
         )));
@@ -415,7 +431,7 @@ fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
 /// Reads an existing output directory: its lock and what else is in it. `Ok(None)` when
 /// there is none.
 pub fn scan(out: &Path) -> Result<Option<Existing>, Error> {
-    let place = place(out, Access::Read)?;
+    let Some(place) = place(out, Access::Read)? else { return Ok(None) };
     match place.open_out()? {
         Some(dir) => scan_dir(&dir, out).map(Some),
         None => Ok(None),
@@ -428,7 +444,7 @@ pub fn scan(out: &Path) -> Result<Option<Existing>, Error> {
 /// file is expected reads as a placeholder text, never as its target. `Ok(None)` when
 /// there is no output directory.
 pub fn read_on_disk(out: &Path, expected: &Artifacts) -> Result<Option<OnDisk>, Error> {
-    let place = place(out, Access::Read)?;
+    let Some(place) = place(out, Access::Read)? else { return Ok(None) };
     let Some(dir) = place.open_out()? else { return Ok(None) };
     let existing = scan_dir(&dir, out)?;
     let mut wanted: BTreeSet<&str> = expected.files.keys().map(String::as_str).collect();
@@ -443,7 +459,7 @@ pub fn read_on_disk(out: &Path, expected: &Artifacts) -> Result<Option<OnDisk>, 
     let (mine, theirs) = std::thread::scope(|s| {
         let other = s.spawn(|| read_files(&dir, out, second));
         let mine = read_files(&dir, out, first);
-        (mine, other.join().unwrap_or_else(|_| Err(Error("a reader thread failed".to_owned()))))
+        (mine, other.join().unwrap_or_else(|_| Err(Error::new("a reader thread failed".to_owned()))))
     });
     let mut files = mine?;
     files.append(&mut theirs?);
@@ -452,9 +468,19 @@ pub fn read_on_disk(out: &Path, expected: &Artifacts) -> Result<Option<OnDisk>, 
 
 fn read_files(dir: &Dir, out: &Path, paths: &[&str]) -> Result<BTreeMap<String, DiskFile>, Error> {
     let mut files = BTreeMap::new();
+    // Each directory is opened once (its path walked without following symlinks), not once
+    // per file in it.
+    let mut parents: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
     for path in paths {
         let placeholder = |text: String| DiskFile { contents: text.into_bytes(), executable: false };
-        let file = match dir.read(path).map_err(|e| io_err("read", &out.join(path), e))? {
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let opened = parents.entry(parent).or_insert_with(|| dir.open_dir(parent).ok());
+        let entry = match opened {
+            Some(p) => p.read_here(name),
+            // A symlink or a file on the way: `read` says which.
+            None => dir.read(path),
+        };
+        let file = match entry.map_err(|e| io_err("read", &out.join(path), e))? {
             Entry::Missing => continue,
             Entry::File { contents, mode } => DiskFile { contents, executable: mode & 0o111 != 0 },
             // What is there differs, and has no contents hawser reads.
@@ -493,10 +519,10 @@ fn stays_inside(link: &Path, target: &Path) -> bool {
 pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     for path in request.artifacts.files.keys() {
         if !safe_relative(path) || path == LOCK_FILE {
-            return Err(Error(format!("refusing to write `{path}`: not a plain path inside the output directory")));
+            return Err(Error::new(format!("refusing to write `{path}`: not a plain path inside the output directory")));
         }
     }
-    let place = place(out, Access::Write)?;
+    let place = place(out, Access::Write)?.ok_or_else(|| Error::new(format!("cannot open the directory of {}", out.display())))?;
     place.recover()?;
     let out_dir = place.open_out()?;
     let existing = match &out_dir {
@@ -514,7 +540,7 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     if let Some(root) = existing.root
         && root.mode & 0o200 == 0
     {
-        return Err(Error(format!(
+        return Err(Error::new(format!(
             "{} is read-only (mode {:o}): someone made it so, and hawser leaves it alone; make it writable (`chmod u+w`) to generate into it",
             out.display(),
             root.mode & 0o7777
@@ -529,14 +555,14 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
             }
             prefix.push_str(seg);
             if existing.foreign.contains(&prefix) {
-                return Err(Error(format!(
+                return Err(Error::new(format!(
                     "{} exists and hawser does not own it (it is not in {LOCK_FILE}); move it away, hawser will not overwrite it",
                     out.join(&prefix).display()
                 )));
             }
         }
         if existing.dirs.contains_key(path) {
-            return Err(Error(format!("{} is a directory where hawser writes a file; move it away", out.join(path).display())));
+            return Err(Error::new(format!("{} is a directory where hawser writes a file; move it away", out.join(path).display())));
         }
     }
     let mut summary = summarise(plan, &existing);
@@ -646,7 +672,7 @@ fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existin
     }
     let both = match read_lock(&plan.lock_text) {
         Ok(l) => render_lock_entries(&l.spec_name, &l.spec_sha256, &union),
-        Err(e) => return Err(Error(format!("internal error: the lock hawser writes does not read back: {e}"))),
+        Err(e) => return Err(Error::new(format!("internal error: the lock hawser writes does not read back: {e}"))),
     };
     let replace_lock = |text: &str| -> Result<(), Error> {
         let tmp = LOCK_STAGING;
@@ -654,7 +680,7 @@ fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existin
         out_dir.write_new(tmp, text.as_bytes(), 0o644).map_err(|e| io_err("write", &out.join(tmp), e))?;
         out_dir.replace(tmp, LOCK_FILE).map_err(|e| io_err("write", &out.join(LOCK_FILE), e))
     };
-    replace_lock(&both)?;
+    replace_lock(&both).map_err(partly)?;
     let owned_tops: BTreeSet<String> = existing
         .lock
         .iter()
@@ -671,10 +697,10 @@ fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existin
             (false, true) => out_dir.rename(top, &new, top, false),
             (false, false) => Ok(()),
         };
-        moved.map_err(|e| io_err("move into place", &out.join(top), e))?;
+        moved.map_err(|e| partly(io_err("move into place", &out.join(top), e)))?;
     }
     let mut warnings = Vec::new();
-    replace_lock(&plan.lock_text)?;
+    replace_lock(&plan.lock_text).map_err(partly)?;
     if let Some(root) = existing.root {
         let _ = out_dir.set_owner(root);
     }
@@ -682,6 +708,16 @@ fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existin
         warnings.push(format!("{} (the previous output) could not be removed: {e}; the next run removes it", out.join(STAGING).display()));
     }
     Ok(warnings)
+}
+
+/// An error after part of the output was replaced (on a mount point): said as it is.
+fn partly(e: Error) -> Error {
+    Error {
+        message: format!(
+            "{e}; the output is partly replaced (its lock lists the files of both trees): run `hawser generate` again to finish"
+        ),
+        partly_changed: true,
+    }
 }
 
 fn summarise(plan: &Planned<'_>, existing: &Existing) -> Summary {
@@ -742,6 +778,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Exist
         }
     }
     let owned = existing.lock.as_ref().map(|l| &l.files);
+    let mut old_dirs: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
     for (path, a) in &plan.artifacts.files {
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
         let mode = if a.executable { 0o755 } else { 0o644 };
@@ -750,12 +787,12 @@ fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Exist
         // tree rather than written again: no new inode, no new data, the same result.
         if let Some(old) = old
             && owned.is_some_and(|o| o.contains_key(path))
-            && let Ok(Entry::File { contents, mode: m }) = old.read(path)
+            && let Some(from) = old_dirs.entry(parent).or_insert_with(|| old.open_dir(parent).ok())
+            && let Ok(Entry::File { contents, mode: m }) = from.read_here(name)
             && contents == a.contents.as_bytes()
             && m & 0o7777 == mode
         {
-            let from = old.open_dir(parent).map_err(|e| io_err("read", Path::new(path), e))?;
-            to.link_from(&from, name).map_err(|e| io_err("keep", Path::new(path), e))?;
+            to.link_from(from, name).map_err(|e| io_err("keep", Path::new(path), e))?;
             continue;
         }
         to.write_new(name, a.contents.as_bytes(), mode).map_err(|e| io_err("write", Path::new(path), e))?;

@@ -23,6 +23,8 @@
 //! - `snapshot "REL"`, `untouched "REL"`, `has "REL" "TEXT"`, `symlink-to "REL" "TARGET"`,
 //!   `same-file "A" "B"`, `absent "REL"`;
 //! - `run "ARG"… exit=N stderr-has="…" stdout-has="…" stdout-lacks="…"`: runs hawser;
+//! - `hold-lock "DIR" ms=N`: another process holds the output lock on DIR (the directory
+//!   holding the output directory) for N ms, as a concurrent run would;
 //! - `killed "ARG"… after-ms=N`: starts hawser and kills it (SIGKILL) after N ms;
 //! - `race "ARG"… times=N`: N times, two runs at once, one with `--version 1.0.0` and one
 //!   with `--version 2.0.0` appended; after each, `generate --check` passes for one of the
@@ -118,6 +120,8 @@ struct Case {
     outside: PathBuf,
     snapshots: BTreeMap<String, BTreeMap<String, Shot>>,
     stashes: BTreeMap<String, String>,
+    /// Processes holding the output lock (`hold-lock`), waited for at the end.
+    holders: Vec<std::process::Child>,
 }
 
 impl Case {
@@ -250,7 +254,7 @@ fn run_case(path: &Path) {
         }
         fs::create_dir_all(d).unwrap();
     }
-    let mut case = Case { name, dir, outside, snapshots: BTreeMap::new(), stashes: BTreeMap::new() };
+    let mut case = Case { name, dir, outside, snapshots: BTreeMap::new(), stashes: BTreeMap::new(), holders: Vec::new() };
     for step in &doc.nodes {
         let args = strings(step);
         let arg = |i: usize| -> String {
@@ -344,10 +348,21 @@ fn run_case(path: &Path) {
             "absent" => assert!(fs::symlink_metadata(at(0)).is_err(), "{}: {} exists", case.name, arg(0)),
             "run" => case.run(step, &args.iter().map(|a| case.text(a)).collect::<Vec<_>>()),
             "killed" => case.killed(step, &args),
+            "hold-lock" => {
+                let ms: u64 = prop(step, "ms").map_or(1000, |t| t.parse().unwrap());
+                let seconds = format!("{}", ms as f64 / 1000.0);
+                let holder = Command::new("flock").arg("-x").arg(at(0)).args(["sleep", &seconds]).spawn().unwrap();
+                case.holders.push(holder);
+                // Long enough for it to take the lock before the next step.
+                std::thread::sleep(std::time::Duration::from_millis(ms / 5));
+            }
             "race" => case.race(step, &args),
             "in-mount" => case.in_mount(step, &arg(0)),
             other => panic!("{}: unknown step `{other}`", case.name),
         }
+    }
+    for mut holder in case.holders {
+        let _ = holder.wait();
     }
 }
 
