@@ -525,6 +525,16 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     let place = place(out, Access::Write)?.ok_or_else(|| Error::new(format!("cannot open the directory of {}", out.display())))?;
     place.recover()?;
     let out_dir = place.open_out()?;
+    // Checked by hawser itself, before anything is touched: root passes the kernel's check.
+    if let Some(root) = out_dir.as_ref().and_then(|d| d.owner().ok())
+        && root.mode & 0o200 == 0
+    {
+        return Err(Error::new(format!(
+            "{} is read-only (mode {:o}): someone made it so, and hawser leaves it alone; make it writable (`chmod u+w`) to generate into it",
+            out.display(),
+            root.mode & 0o7777
+        )));
+    }
     let existing = match &out_dir {
         Some(dir) => {
             for leftover in [STAGING, LOCK_STAGING] {
@@ -537,15 +547,6 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     let planned = plan(request, existing.lock.as_ref());
     let plan = &planned;
     let artifacts = &*plan.artifacts;
-    if let Some(root) = existing.root
-        && root.mode & 0o200 == 0
-    {
-        return Err(Error::new(format!(
-            "{} is read-only (mode {:o}): someone made it so, and hawser leaves it alone; make it writable (`chmod u+w`) to generate into it",
-            out.display(),
-            root.mode & 0o7777
-        )));
-    }
     // A foreign file where hawser would write, or on the way to it, is in the way.
     for path in artifacts.files.keys() {
         let mut prefix = String::new();

@@ -29,8 +29,9 @@
 //! - `race "ARG"… times=N`: N times, two runs at once, one with `--version 1.0.0` and one
 //!   with `--version 2.0.0` appended; after each, `generate --check` passes for one of the
 //!   two versions and every snapshot is still untouched;
-//! - `in-mount "REL" { run … }`: the runs inside happen in a private mount namespace
-//!   (`unshare -m`) where REL is a fresh tmpfs mount point.
+//! - `in-mount "REL" { run …; sh "COMMAND" }`: the runs inside happen in a private mount
+//!   namespace (`unshare -m`) where REL is a fresh tmpfs mount point; `sh` runs a shell
+//!   command there (to remount it read-only, say).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -211,7 +212,11 @@ impl Case {
         fs::create_dir_all(&results).unwrap();
         let mut script = format!("set -u\nmount -t tmpfs -o mode=0755 hawser-test '{rel}' || exit 99\n");
         for (i, run) in runs.iter().enumerate() {
-            assert_eq!(run.name.value, "run", "{}: in-mount holds only `run` steps", self.name);
+            if run.name.value == "sh" {
+                script.push_str(&format!("{} || exit 98\n", strings(run).join(" ")));
+                continue;
+            }
+            assert_eq!(run.name.value, "run", "{}: in-mount holds only `run` and `sh` steps", self.name);
             let quoted: Vec<String> = strings(run).iter().map(|a| format!("'{a}'")).collect();
             script
                 .push_str(&format!("\"$HAWSER\" {} >.results/{i}.out 2>.results/{i}.err; echo $? >.results/{i}.code\n", quoted.join(" ")));
@@ -227,7 +232,7 @@ impl Case {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}: {}", self.name, String::from_utf8_lossy(&out.stderr));
-        for (i, run) in runs.iter().enumerate() {
+        for (i, run) in runs.iter().enumerate().filter(|(_, r)| r.name.value == "run") {
             let read = |ext: &str| fs::read_to_string(results.join(format!("{i}.{ext}"))).unwrap();
             let code = read("code").trim().parse().ok();
             self.expect(run, &strings(run), code, &read("out"), &read("err"));
