@@ -15,7 +15,8 @@
 //! - `file "REL" "TEXT"`, `outside "NAME" "TEXT"`, `replace "REL" "FROM" "TO"`,
 //!   `remove "REL"`, `copy "FROM" "TO"` (a tree), `rename "FROM" "TO"`;
 //! - `mkdir "REL" mode="OCTAL"`, `chmod "REL" "OCTAL"`, `chown "REL" "UID:GID"`,
-//!   `symlink "REL" "TARGET"`, `hardlink "REL" "EXISTING"`;
+//!   `symlink "REL" "TARGET"`, `hardlink "REL" "EXISTING"`, `fifo "REL"`,
+//!   `sparse "REL" "BYTES"` (a file that size, with no data written);
 //! - `lock-entry "PATH"`: adds a line for PATH to `generated/hawser.lock`;
 //!   `lock-spec "NAME"`: makes the lock name the spec NAME;
 //! - `save "REL" "STASH"`, `conflict "REL" "OURS" "THEIRS"`: writes REL as git leaves a
@@ -76,7 +77,12 @@ fn snapshot(path: &Path) -> BTreeMap<String, Shot> {
                 stack.push(rel.join(e.file_name()));
             }
         } else {
-            let contents = fs::read(&full).unwrap_or_default();
+            // A FIFO is never opened (it would wait for a writer), a huge file not read.
+            let contents = if meta.is_file() && meta.len() <= 1 << 24 {
+                fs::read(&full).unwrap_or_default()
+            } else {
+                format!("({} bytes, mode {:o})", meta.len(), meta.mode()).into_bytes()
+            };
             out.insert(key, Shot::File { contents, mode: meta.mode() & 0o7777, uid: meta.uid(), gid: meta.gid(), ino: meta.ino() });
         }
     }
@@ -302,6 +308,8 @@ fn run_case(path: &Path) {
                 std::os::unix::fs::symlink(arg(1), at(0)).unwrap();
             }
             "hardlink" => fs::hard_link(at(1), at(0)).unwrap(),
+            "fifo" => assert!(Command::new("mkfifo").arg(at(0)).status().unwrap().success()),
+            "sparse" => fs::File::create(at(0)).unwrap().set_len(arg(1).parse().unwrap()).unwrap(),
             "lock-entry" => {
                 let lock = case.dir.join("generated/hawser.lock");
                 let mut t = fs::read_to_string(&lock).unwrap();
