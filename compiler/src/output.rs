@@ -380,6 +380,12 @@ fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
             existing.lock_text = Some(text);
         }
         Entry::Missing => {}
+        Entry::TooLarge(size) => {
+            return Err(Error::new(format!(
+                "{} is {size} bytes, larger than any lock hawser writes; hawser does not own this directory",
+                lock_path.display()
+            )));
+        }
         _ => {
             return Err(Error::new(format!(
                 "{} is not a regular file (a symlink, a directory or a device); hawser does not own this directory",
