@@ -162,11 +162,40 @@ impl Case {
     fn run(&self, step: &Node, args: &[String]) {
         let read_only = args.iter().any(|a| a == "--check") || args.first().is_some_and(|a| a == "diff" || a == "why");
         let before = read_only.then(|| snapshot(&self.dir));
-        let out: Output = self.hawser(args).output().expect("hawser runs");
+        let out = self.output(args);
         if let Some(before) = before {
             assert!(before == snapshot(&self.dir), "{}: `hawser {}` changed files", self.name, args.join(" "));
         }
         self.expect(step, args, out.status.code(), &String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Runs hawser to completion, killing it (and failing the case) after a minute: a run
+    /// that waits forever on a hostile file must fail the test, not hang it.
+    fn output(&self, args: &[String]) -> Output {
+        use std::io::Read as _;
+        let mut child = self.hawser(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("hawser runs");
+        let drain = |mut r: Box<dyn std::io::Read + Send>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = r.read_to_end(&mut buf);
+                buf
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{}: `hawser {}` did not finish in a minute", self.name, args.join(" "));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
     }
 
     fn assert_untouched(&self, rel: &str) {
