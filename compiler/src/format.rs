@@ -303,6 +303,45 @@ fn same_entry(a: &Entry, b: &Entry) -> bool {
     a.value == b.value && a.ty.as_ref().map(|t| &t.value) == b.ty.as_ref().map(|t| &t.value)
 }
 
+/// What `fmt` keeps of a file besides its tokens: a leading byte-order mark and its line
+/// endings. The formatter works on LF text; the file's own endings are put back after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub bom: bool,
+    /// Lines end with CRLF (the first line ending decides when they are mixed).
+    pub crlf: bool,
+    /// Both endings occur: (CRLF lines, LF lines). Formatting writes one of them everywhere.
+    pub mixed: Option<(usize, usize)>,
+}
+
+/// The file's layout and its text as the formatter takes it: no BOM, LF line endings.
+pub fn split_layout(text: &str) -> (Layout, String) {
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let crlf_lines = body.matches("\r\n").count();
+    let lf_lines = body.matches('\n').count() - crlf_lines;
+    let crlf = body.find('\n').is_some_and(|i| i > 0 && body.as_bytes()[i - 1] == b'\r');
+    let mixed = (crlf_lines > 0 && lf_lines > 0).then_some((crlf_lines, lf_lines));
+    let normalized = if crlf_lines > 0 { body.replace("\r\n", "\n") } else { body.to_owned() };
+    (Layout { bom, crlf, mixed }, normalized)
+}
+
+/// Formatted LF text given back the file's layout.
+pub fn restore_layout(layout: Layout, formatted: &str) -> String {
+    let mut out = String::with_capacity(formatted.len() + formatted.len() / 16 + 3);
+    if layout.bom {
+        out.push('\u{feff}');
+    }
+    if layout.crlf {
+        out.push_str(&formatted.replace('\n', "\r\n"));
+    } else {
+        out.push_str(formatted);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +372,15 @@ mod tests {
     #[test]
     fn syntax_errors_format_nothing() {
         assert!(matches!(format("a {\n"), Formatted::SyntaxErrors(_)));
+    }
+
+    #[test]
+    fn line_endings_and_bom_are_kept() {
+        let text = "\u{feff}project \"x\"  {\r\n}\r\n";
+        let (layout, lf) = split_layout(text);
+        assert_eq!(layout, Layout { bom: true, crlf: true, mixed: None });
+        let Formatted::Text(formatted) = format(&lf) else { panic!("formats") };
+        assert_eq!(restore_layout(layout, &formatted), "\u{feff}project \"x\" {\r\n}\r\n");
+        assert_eq!(split_layout("a\r\nb\nc\n").0.mixed, Some((1, 2)));
     }
 }

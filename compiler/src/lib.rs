@@ -6,6 +6,7 @@
 //! I/O: it takes text and returns data; only the CLI reads and writes files.
 
 pub mod check;
+pub mod confined;
 pub mod diagnostics;
 pub mod emit;
 pub mod fastkdl;

@@ -243,8 +243,21 @@ struct Generated {
     out: PathBuf,
     /// Spec diagnostics (warnings only, when generation succeeded) and those of the run.
     diagnostics: Vec<diagnostics::Diagnostic>,
+    /// Every artifact of every environment: `--env` selects among them when writing.
     artifacts: hawser::emit::Artifacts,
-    lock: String,
+    spec_name: String,
+    environments: Vec<String>,
+}
+
+impl Generated {
+    fn request(&self) -> hawser::output::Request<'_> {
+        hawser::output::Request {
+            artifacts: &self.artifacts,
+            spec_name: &self.spec_name,
+            spec_sha256: hawser::output::sha256_hex(self.text.as_bytes()),
+            environments: &self.environments,
+        }
+    }
 }
 
 /// Checks and generates in memory. On spec errors the diagnostics are rendered in `format`
@@ -270,13 +283,16 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
     let out =
         output.out.unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
     let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
+    let environments = output.environments;
+    // Every environment is generated: with `--env`, the shared files (the chart, build.sh)
+    // still come from the whole spec, and only the selected environments' files are written.
     let opts = hawser::emit::Options {
         spec_name: spec_name.clone(),
         version: output.version,
-        environments: output.environments,
+        environments: Vec::new(),
         output_dir: relative_inside(&spec_dir, &out),
     };
-    if let Err(e) = hawser::emit::check_options(spec, &opts) {
+    if let Err(e) = hawser::emit::check_options(spec, &hawser::emit::Options { environments: environments.clone(), ..opts.clone() }) {
         eprintln!("error: {e}");
         return Err(ExitCode::from(FAILURE));
     }
@@ -286,10 +302,9 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
         eprintln!("error: internal error while generating: {e}");
         ExitCode::from(FAILURE)
     })?;
-    let lock = hawser::output::render_lock(&spec_name, &text, &artifacts);
     // The process ends soon: freeing the model piece by piece would only cost time.
     std::mem::forget(analysis);
-    Ok(Generated { name, text, out, diagnostics, artifacts, lock })
+    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments })
 }
 
 /// Prints diagnostics (and drift) in the chosen format: human text to stderr, the formats
@@ -323,10 +338,18 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
         Err(code) => return code,
     };
     emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, None);
-    let written = hawser::output::write(&g.out, &g.artifacts, &g.lock);
+    let written = hawser::output::write(&g.out, &g.request());
     let mut err = std::io::stderr().lock();
     let code = match written {
         Ok(summary) => {
+            if summary.lock_conflict {
+                let _ = writeln!(
+                    err,
+                    "{}/{}: had merge-conflict markers; regenerated it from the spec and the files on disk (every file either side listed was hawser's)",
+                    g.out.display(),
+                    hawser::output::LOCK_FILE
+                );
+            }
             let _ = writeln!(
                 err,
                 "{}: wrote {} files to {} ({} changed, {} removed{})",
@@ -337,7 +360,22 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
                 summary.removed.len(),
                 if summary.kept_foreign > 0 { format!(", {} files not hawser's left alone", summary.kept_foreign) } else { String::new() }
             );
+            if !g.environments.is_empty() {
+                let _ = writeln!(
+                    err,
+                    "only environment {} and the shared files (build, Docker, the chart) were generated; {} files of other environments left as they were",
+                    g.environments.join(", "),
+                    summary.kept_other_environments
+                );
+            }
+            for w in &summary.warnings {
+                let _ = writeln!(err, "warning: {w}");
+            }
             ExitCode::SUCCESS
+        }
+        Err(e) if e.partly_changed => {
+            let _ = writeln!(err, "error: {e}");
+            ExitCode::from(FAILURE)
         }
         Err(e) => {
             let _ = writeln!(err, "error: {e}\nnothing changed in {}", g.out.display());
@@ -349,10 +387,14 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
     code
 }
 
-/// Reads the output directory for a comparison; a missing one is a usage error.
-fn read_output(g: &Generated) -> Result<hawser::review::OnDisk, ExitCode> {
+/// Reads the output directory for a comparison, and what `generate` would write there; a
+/// missing directory is a usage error.
+fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::output::Planned<'_>), ExitCode> {
     match hawser::output::read_on_disk(&g.out, &g.artifacts) {
-        Ok(Some(disk)) => Ok(disk),
+        Ok(Some(disk)) => {
+            let planned = hawser::output::plan(&g.request(), disk.lock.as_ref());
+            Ok((disk, planned))
+        }
         Ok(None) => {
             eprintln!(
                 "error: there is no output directory {}: run `hawser generate` first, or name the directory with --out",
@@ -373,11 +415,11 @@ fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color)
         Ok(g) => g,
         Err(code) => return code,
     };
-    let disk = match read_output(&g) {
+    let (disk, planned) = match read_output(&g) {
         Ok(d) => d,
         Err(code) => return code,
     };
-    let drift = hawser::review::compare(&g.artifacts, &g.lock, &disk);
+    let drift = hawser::review::compare(&planned.artifacts, &planned.lock_text, &disk);
     let prefix = g.out.display().to_string();
     let findings: Vec<render::FileFinding> =
         drift.iter().map(|d| render::FileFinding { path: join_path(&prefix, &d.path), kind: d.kind(), message: d.message() }).collect();
@@ -387,7 +429,7 @@ fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color)
         for f in &findings {
             let _ = writeln!(err, "{}: {}", f.path, f.message);
         }
-        let files = g.artifacts.files.len() + 1;
+        let files = planned.artifacts.files.len() + 1;
         if findings.is_empty() {
             let _ = writeln!(err, "{}: {} is up to date ({files} files)", g.name, prefix);
         } else {
@@ -402,6 +444,7 @@ fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color)
     }
     let code = if drift.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
     std::mem::forget(disk);
+    std::mem::forget(planned);
     std::mem::forget(g);
     code
 }
@@ -426,12 +469,12 @@ fn diff(path: &Path, output: OutputArgs, environments: &[String], context: usize
     let text = if compare_envs {
         hawser::review::env_diff(&g.artifacts, &environments[0], &environments[1], diff_style)
     } else {
-        let disk = match read_output(&g) {
+        let (disk, planned) = match read_output(&g) {
             Ok(d) => d,
             Err(code) => return code,
         };
-        let drift = hawser::review::compare(&g.artifacts, &g.lock, &disk);
-        hawser::review::disk_diff(&g.artifacts, &g.lock, &disk, &drift, &g.out.display().to_string(), diff_style)
+        let drift = hawser::review::compare(&planned.artifacts, &planned.lock_text, &disk);
+        hawser::review::disk_diff(&planned.artifacts, &planned.lock_text, &disk, &drift, &g.out.display().to_string(), diff_style)
     };
     print!("{text}");
     let code = if text.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
@@ -453,7 +496,13 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
             }
         };
         let name = path.display().to_string();
-        match hawser::format::format(&text) {
+        // The formatter works on LF text; the file keeps its BOM and its line endings.
+        let (layout, lf_text) = hawser::format::split_layout(&text);
+        let formatted = match hawser::format::format(&lf_text) {
+            hawser::format::Formatted::Text(t) => hawser::format::Formatted::Text(hawser::format::restore_layout(layout, &t)),
+            other => other,
+        };
+        match formatted {
             hawser::format::Formatted::SyntaxErrors(diags) => {
                 eprint!("{}", render::human(&diags, &name, &text, style));
                 eprintln!("{}: not formatted: fix the syntax errors first", name);
@@ -465,7 +514,13 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
             }
             hawser::format::Formatted::Text(formatted) if formatted == text => {}
             hawser::format::Formatted::Text(_) if check => {
-                eprintln!("{name}: would be reformatted");
+                match layout.mixed {
+                    Some((crlf, lf)) => eprintln!(
+                        "{name}: would be reformatted: its line endings are mixed ({crlf} CRLF, {lf} LF); fmt ends every line with {}, as its first line ends",
+                        if layout.crlf { "CRLF" } else { "LF" }
+                    ),
+                    None => eprintln!("{name}: would be reformatted"),
+                }
                 differs = true;
             }
             hawser::format::Formatted::Text(formatted) => {
@@ -486,17 +541,36 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
     worst
 }
 
-/// Replaces a file's contents atomically: a sibling temporary file renamed over it, keeping
-/// its permissions.
+/// Replaces a spec's contents. A symlink is written through, to its target, and stays a
+/// link. The new contents go to a temporary file beside the target, created exclusively
+/// (`O_EXCL`, no symlink followed: a file planted under that name is an error, never
+/// written through), given the target's mode and owner, then renamed over it. A file with
+/// other hard links is rewritten in place instead, so that every link keeps the new
+/// contents.
 fn write_replacing(path: &Path, contents: &str) -> std::io::Result<()> {
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
-    let tmp = path.with_file_name(format!(".{file_name}.hawser-fmt"));
-    std::fs::write(&tmp, contents)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    use std::os::unix::fs::MetadataExt;
+    let target = std::fs::canonicalize(path)?;
+    let meta = std::fs::metadata(&target)?;
+    if meta.nlink() > 1 {
+        let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(&target)?;
+        return file.write_all(contents.as_bytes()).and_then(|()| file.sync_all());
     }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
+    let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
+    let dir = hawser::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
+    let tmp = format!(".{file_name}.hawser-fmt");
+    dir.write_new(&tmp, contents.as_bytes(), meta.mode() & 0o7777).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            std::io::Error::new(
+                e.kind(),
+                format!("{tmp} is in the way beside it (left by an interrupted fmt, or planted); remove it and run fmt again"),
+            )
+        } else {
+            e
+        }
+    })?;
+    let renamed = dir.chown_file(&tmp, meta.uid(), meta.gid()).and_then(|()| dir.replace(&tmp, file_name));
+    renamed.inspect_err(|_| {
+        let _ = dir.remove_all(&tmp);
     })
 }
 
@@ -666,36 +740,69 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         return usage(format!("`{line}` is not a line number (FILE:LINE, lines count from 1)"));
     };
     let file = PathBuf::from(file);
+    // The path the user typed is theirs; below the output directory nothing is trusted: the
+    // lock, the file and the spec the lock names are read without following any symlink.
     let Ok(abs) = std::fs::canonicalize(&file) else {
         return usage(format!("cannot read {}: no such file", file.display()));
     };
+    let lock_file = hawser::output::LOCK_FILE;
     // The output directory is the nearest one above the file that holds a lock.
-    let Some(out) = abs.ancestors().skip(1).find(|d| d.join(hawser::output::LOCK_FILE).is_file()) else {
-        return usage(format!("{} is not inside a hawser output directory (no {} above it)", file.display(), hawser::output::LOCK_FILE));
+    let found = abs.ancestors().skip(1).find_map(|d| {
+        let dir = hawser::confined::Dir::open_following(d).ok()?;
+        match dir.read(lock_file).ok()? {
+            hawser::confined::Entry::File { contents, .. } => Some((d.to_path_buf(), dir, contents)),
+            _ => None,
+        }
+    });
+    let Some((out, out_dir, lock_bytes)) = found else {
+        return usage(format!("{} is not inside a hawser output directory (no {lock_file} above it)", file.display()));
     };
-    let Some(rel) = abs.strip_prefix(out).ok().and_then(|r| r.to_str()).map(str::to_owned) else {
+    let lock = match hawser::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
+        Ok(lock) => lock,
+        Err(why) => return usage(format!("{} is not a hawser lock file: {why}", out.join(lock_file).display())),
+    };
+    let Some(rel) = abs.strip_prefix(&out).ok().and_then(|r| r.to_str()).map(str::to_owned) else {
         return usage(format!("{} is outside the output directory", file.display()));
     };
-    let lock = std::fs::read_to_string(out.join(hawser::output::LOCK_FILE)).ok().and_then(|t| hawser::output::parse_lock(&t));
-    if !lock.as_ref().is_some_and(|l| l.files.contains_key(&rel)) {
-        return usage(format!("{} is not a file hawser generated (it is not in {})", file.display(), hawser::output::LOCK_FILE));
+    if !lock.files.contains_key(&rel) {
+        return usage(format!("{} is not a file hawser generated (it is not in {lock_file})", file.display()));
     }
-    let spec_path = match spec {
-        Some(s) => s,
+    let (spec_path, text) = match spec {
+        Some(s) => {
+            let given = s.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if given != lock.spec_name {
+                return usage(format!(
+                    "{} was generated from `{}` (its {lock_file} says so), not from {}",
+                    out.display(),
+                    lock.spec_name,
+                    s.display()
+                ));
+            }
+            match read_spec(&s) {
+                Ok(t) => (s, t),
+                Err(code) => return code,
+            }
+        }
         None => {
-            let named = std::fs::read_to_string(out.join(hawser::output::LOCK_FILE)).ok().and_then(|t| {
-                t.lines().find_map(|l| l.strip_prefix("# spec ").and_then(|r| r.split_whitespace().nth(1)).map(str::to_owned))
-            });
-            match (named, out.parent()) {
-                (Some(name), Some(parent)) if parent.join(&name).is_file() => parent.join(name),
-                _ => return usage(format!("cannot find the spec of {}; give it with --spec", out.display())),
+            // The lock names a plain file name (checked when it was read), beside the output.
+            let parent = out.parent().unwrap_or(Path::new("/"));
+            let read = hawser::confined::Dir::open_following(parent).and_then(|d| d.read(&lock.spec_name));
+            match read {
+                Ok(hawser::confined::Entry::File { contents, .. }) => match String::from_utf8(contents) {
+                    Ok(t) => (parent.join(&lock.spec_name), t),
+                    Err(_) => return usage(format!("{} is not UTF-8 text", parent.join(&lock.spec_name).display())),
+                },
+                _ => {
+                    return usage(format!(
+                        "cannot find `{}`, the spec {lock_file} names, as a regular file beside {}; give it with --spec",
+                        lock.spec_name,
+                        out.display()
+                    ));
+                }
             }
         }
     };
-    let text = match read_spec(&spec_path) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
+    let out = out.as_path();
     let spec_name = spec_path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
     let spec_dir = spec_path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let opts = hawser::emit::Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir, out) };
@@ -719,7 +826,10 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
     if line == 0 || line > count {
         return usage(format!("{} has {count} lines; line {line} is not one of them", file.display()));
     }
-    let on_disk = std::fs::read_to_string(&file).unwrap_or_default();
+    let on_disk = match out_dir.read(&rel) {
+        Ok(hawser::confined::Entry::File { contents, .. }) => String::from_utf8_lossy(&contents).into_owned(),
+        _ => String::new(),
+    };
     let target = generated.contents.lines().nth(line - 1).unwrap_or_default();
     if on_disk.lines().nth(line - 1) != Some(target) {
         eprintln!("note: {} differs from what the spec produces at that line; explaining what the spec produces there", file.display());

@@ -60,6 +60,8 @@ pub enum Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LockProblem {
     Missing,
+    /// It has merge-conflict markers.
+    Conflict,
     /// Its files or hashes differ.
     Entries,
     /// Only the spec's hash differs: the spec changed in a way that changes no artifact
@@ -97,6 +99,9 @@ impl Drift {
                 )
             }
             Problem::Lock(LockProblem::Missing) => "missing: the output directory has no lock".to_owned(),
+            Problem::Lock(LockProblem::Conflict) => {
+                "merge conflict: it has conflict markers; `hawser generate` rebuilds it from the spec and the files on disk".to_owned()
+            }
             Problem::Lock(LockProblem::Entries) => "out of date: its files or hashes differ from what hawser produces".to_owned(),
             Problem::Lock(LockProblem::SpecHash) => {
                 "out of date: it records another hash of the spec (the spec changed, its artifacts did not)".to_owned()
@@ -138,8 +143,11 @@ pub fn compare(expected: &Artifacts, expected_lock: &str, disk: &OnDisk) -> Vec<
             drift.push(Drift { path: path.clone(), problem });
         }
     }
+    // Files the lock `generate` writes keeps as they are (other environments' files, with
+    // `--env`) are not stale.
+    let kept = crate::output::parse_lock(expected_lock).map(|l| l.files).unwrap_or_default();
     for path in locked.into_iter().flat_map(|l| l.keys()) {
-        if !expected.files.contains_key(path) && disk.files.contains_key(path) {
+        if !expected.files.contains_key(path) && !kept.contains_key(path) && disk.files.contains_key(path) {
             drift.push(Drift { path: path.clone(), problem: Problem::Stale });
         }
     }
@@ -168,6 +176,9 @@ fn lock_problem(expected_lock: &str, disk: &OnDisk) -> Option<LockProblem> {
     let Some(text) = &disk.lock_text else { return Some(LockProblem::Missing) };
     if text == expected_lock {
         return None;
+    }
+    if disk.lock.as_ref().is_some_and(|l| l.conflicted) {
+        return Some(LockProblem::Conflict);
     }
     let entries_equal = match (disk.lock.as_ref(), crate::output::parse_lock(expected_lock)) {
         (Some(have), Some(want)) => have.files == want.files,
