@@ -91,7 +91,8 @@ fn kubernetes_facts(text: &str) -> (Facts, Value) {
     let mut secrets = BTreeSet::new();
     for e in env.values() {
         if let Some(name) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
-            secrets.insert(name.to_owned());
+            // A hook job reads the hook-owned copy of a shared Vault secret: the same value.
+            secrets.insert(name.strip_suffix(emit::kubernetes::values::HOOK_COPY_SUFFIX).unwrap_or(name).to_owned());
         }
     }
     for v in pod["volumes"].as_array().into_iter().flatten() {

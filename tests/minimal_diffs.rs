@@ -100,7 +100,10 @@ fn a_change_in_one_environment_touches_only_its_files_and_lines() {
                     let first_config = p.starts_with("kubernetes/")
                         && !reference.files[p].contents.contains("kind: ConfigMap")
                         && after.files[p].contents.contains("kind: ConfigMap");
-                    let limit = if first_config { 24 } else { 4 };
+                    // A run-once Job's name carries a digest of its values (its pod template
+                    // is immutable): a changed job is a new Job, one line more each way.
+                    let renamed = p.starts_with("kubernetes/") && reference.files[p].contents.contains("\nkind: Job\n");
+                    let limit = if first_config { 24 } else { 4 } + if renamed { 2 } else { 0 };
                     assert!(new_file || n <= limit, "{name}: adding one variable to {workload} in {env_name} changed {n} lines of {p}");
                 }
                 let has_files = reference.files.keys().any(|p| belongs(p));

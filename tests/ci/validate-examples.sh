@@ -5,11 +5,13 @@
 # service must rate at most 2.0 ("OK") on `systemd-analyze security`.
 # Checks skipped by policy are listed, with their reasons, in tests/ci/checkov-skip.txt
 # (docs/policy.md). Then, for every Kubernetes environment, the Helm chart rendered with
-# its values file must give the same objects as kubernetes/<env>/ (tests/ci/helm_equal.py).
+# its values file must give the same objects as kubernetes/<env>/ (tests/ci/helm_equal.py),
+# and order its hooks as Helm needs them (tests/cluster/helm_hooks.py).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 validators="${VALIDATORS_DIR:-$root/../shared/validators}"
 hawser="${HAWSER:-$root/target/debug/hawser}"
+python="${VALIDATORS_HOME:-/opt/validators}/venv/bin/python3"
 skip=""
 if [[ -f "$root/tests/ci/checkov-skip.txt" ]]; then
   skip="$(grep -Ev '^\s*(#|$)' "$root/tests/ci/checkov-skip.txt" | awk '{print $1}' | paste -sd, -)"
@@ -27,6 +29,21 @@ for spec in "$root"/examples/*/hawser.kdl "$root"/tests/specs/*.kdl; do
   fi
   if [[ -d "$out/helm" ]] && ! "${VALIDATORS_HOME:-/opt/validators}/venv/bin/python3" "$root/tests/ci/helm_equal.py" "$out"; then
     status=1
+  fi
+  if [[ -d "$out/helm" ]] && ! HAWSER="$hawser" "$python" "$root/tests/cluster/helm_hooks.py" "$out" "$spec"; then
+    status=1
+  fi
+done
+# The hook check must fail on a chart that hooks a shared ExternalSecret (Helm would delete
+# the Secret of running pods on every upgrade) and on one that does not hook a migration.
+broken="$root/tests/cluster/broken/references.kdl"
+"$hawser" generate "$broken" --out "$work/broken/generated" --version 1.0.0 >/dev/null
+for edit in externalSecrets.p-db-password.workload=migrate workloads.migrate.job.hook=false; do
+  if HAWSER="$hawser" "$python" "$root/tests/cluster/helm_hooks.py" "$work/broken/generated" "$broken" --set "$edit" >/dev/null; then
+    echo "FAIL helm_hooks.py accepts the chart with --set $edit"
+    status=1
+  else
+    echo "PASS helm_hooks.py rejects the chart with --set $edit"
   fi
 done
 exit "$status"

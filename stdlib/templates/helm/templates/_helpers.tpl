@@ -88,6 +88,19 @@ spec:
   restartPolicy: Never
   {{- end }}
   terminationGracePeriodSeconds: {{ int $w.terminationGracePeriodSeconds }}
+  {{- if and (eq $w.kind "Deployment") (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
+  topologySpreadConstraints:
+  {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
+  - maxSkew: 1
+    topologyKey: {{ . }}
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "hawser.selectorLabels" $ | nindent 8 }}
+    matchLabelKeys:
+    - pod-template-hash
+  {{- end }}
+  {{- end }}
   securityContext:
     runAsNonRoot: true
     runAsUser: 65532
@@ -104,9 +117,10 @@ spec:
     command:
     - sh
     - -c
-    - until nc -z -w 2 "$0" "$1"; do echo "waiting for $0:$1"; sleep 2; done
+    - {{ include "hawser.waitScript" . | quote }}
     - {{ .host | quote }}
     - {{ int .port | toString | quote }}
+    - {{ int $.root.Values.waitSeconds | toString | quote }}
     resources:
       requests:
         cpu: 10m
@@ -184,10 +198,16 @@ spec:
   {{- end }}
 {{- end }}
 
+{{- /* The wait-for-dependency script: `sh -c SCRIPT host port seconds` (objects.rs, WAIT_SCRIPT). */ -}}
+{{- define "hawser.waitScript" -}}
+end=$(($(date +%s) + $2)); until nc -z -w 2 "$0" "$1"; do if [ "$(date +%s)" -ge "$end" ]; then echo "$0:$1 did not accept a connection within $2 s; is it running, and does a NetworkPolicy allow it?" >&2; exit 1; fi; echo "waiting for $0:$1"; sleep 2; done
+{{- end }}
+
 {{- define "hawser.jobSpec" -}}
 backoffLimit: {{ int .w.job.backoffLimit }}
-{{- with get .w.job "activeDeadlineSeconds" }}
-activeDeadlineSeconds: {{ int . }}
+activeDeadlineSeconds: {{ int .w.job.activeDeadlineSeconds }}
+{{- with get .w.job "ttlSecondsAfterFinished" }}
+ttlSecondsAfterFinished: {{ int . }}
 {{- end }}
 template:
   {{- include "hawser.podTemplate" . | nindent 2 }}
