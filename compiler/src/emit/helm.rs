@@ -201,13 +201,12 @@ pub fn schema() -> Value {
         ]
     });
     let env = json!({
-        "type": "array",
-        "items": {
+        "type": "object",
+        "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+        "additionalProperties": {
             "type": "object",
             "additionalProperties": false,
-            "required": ["name"],
             "properties": {
-                "name": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
                 "value": string,
                 "valueFrom": {
                     "type": "object",
@@ -311,7 +310,7 @@ pub fn schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "required": ["kind", "image", "labels", "podAnnotations", "nodeSelector", "serviceAccountToken", "ports", "resources",
-                     "qosClass", "probes", "config", "env", "secretFiles", "terminationGracePeriodSeconds", "waitFor", "networkPolicy"],
+                     "probes", "config", "env", "secretFiles", "terminationGracePeriodSeconds", "waitFor", "networkPolicy"],
         "properties": {
             "kind": { "enum": ["Deployment", "Job", "CronJob"] },
             "image": { "type": "string", "minLength": 1, "pattern": "^[^\\s]+$" },
@@ -326,7 +325,6 @@ pub fn schema() -> Value {
             "ports": { "type": "array", "items": port },
             "metricsPort": port,
             "resources": resources,
-            "qosClass": { "enum": ["Guaranteed", "Burstable", "BestEffort"] },
             "probes": probes,
             "config": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } },
             "env": env,

@@ -884,6 +884,22 @@ fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
     }
 }
 
+/// The container's environment: the Go runtime's settings derived from its limits (the same
+/// as systemd's, see `emit/runtime.rs`) and the workload's own, in name order.
+fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
+    let mut env = w.env.clone();
+    let limit = |k: &str| w.resources.limits.get(k);
+    if let Some(millis) = limit("cpu").and_then(|c| crate::values::Cpu::parse(c).ok()).map(|c| c.millis) {
+        env.push(EnvVar::value("GOMAXPROCS".to_owned(), millis.div_ceil(1000).max(1).to_string()));
+    }
+    if let Some(bytes) = limit("memory").and_then(|m| crate::values::Bytes::parse(m).ok()).map(|b| b.bytes) {
+        let mib = bytes * crate::emit::runtime::GOMEMLIMIT_PERCENT / 100 / (1 << 20);
+        env.push(EnvVar::value("GOMEMLIMIT".to_owned(), format!("{}MiB", mib.max(1))));
+    }
+    env.sort_by(|a, b| a.name.cmp(&b.name));
+    env
+}
+
 /// A Deployment that may run more than one pod spreads them over nodes and zones. The skew
 /// is a preference (`ScheduleAnyway`): a small or single-zone cluster still schedules every
 /// replica. `pod-template-hash` counts each rollout's pods on their own.
@@ -914,7 +930,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
     if !w.config.is_empty() {
         annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&w.config));
     }
-    annotations.insert("hawser.dev/qos-class".to_owned(), w.qos_class.to_owned());
+    annotations.insert("hawser.dev/qos-class".to_owned(), super::values::qos_class(&w.resources).to_owned());
     let tmp_mount = VolumeMount { name: "tmp".to_owned(), mount_path: "/tmp".to_owned(), read_only: false };
     let mut mounts = vec![tmp_mount.clone()];
     let mut volumes = vec![Volume { name: "tmp".to_owned(), empty_dir: Some(EmptyDir { size_limit: "64Mi" }), secret: None }];
@@ -968,7 +984,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         args: w.args.clone(),
         ports: w.ports.iter().map(|p| ContainerPort { name: p.name.clone(), container_port: p.port, protocol: p.protocol }).collect(),
         env_from: if w.config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
-        env: w.env.clone(),
+        env: container_env(w),
         resources: w.resources.clone(),
         probes: w.probes.clone(),
         lifecycle: w.pre_stop_sleep_seconds.map(|s| Lifecycle { pre_stop: PreStop { sleep: Sleep { seconds: s } } }),

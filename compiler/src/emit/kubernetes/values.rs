@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
-use crate::emit::{Options, deploy_version, runtime};
+use crate::emit::{Options, deploy_version};
 use crate::model::{Delivery, EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
 
 /// The namespace Prometheus runs in; its pods may scrape every metrics port.
@@ -81,14 +81,17 @@ pub struct WorkloadValues {
     pub ports: Vec<PortValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_port: Option<PortValues>,
+    /// What is derived from them (the QoS class, `GOMAXPROCS`, `GOMEMLIMIT`) is not a value:
+    /// the objects, and the chart's templates, derive it, so overriding a limit in a values
+    /// file cannot leave it stale.
     pub resources: ResourceRequirements,
-    /// The QoS class the resources give the pod (init containers have requests = limits,
-    /// so they never lower it).
-    pub qos_class: &'static str,
     pub probes: Probes,
     /// Non-secret environment: the ConfigMap's data.
     pub config: BTreeMap<String, String>,
-    /// Environment set on the container itself: the Go runtime's, and secrets.
+    /// Environment set on the container itself (secrets), in name order; in the chart's
+    /// values a map by name, so a values file adds or changes one variable without
+    /// repeating the others.
+    #[serde(serialize_with = "env_map")]
     pub env: Vec<EnvVar>,
     pub secret_files: Vec<SecretFile>,
     pub termination_grace_period_seconds: u64,
@@ -194,6 +197,19 @@ pub struct JobValues {
     pub hook: bool,
     /// Its order among the hooks: after the hook jobs it depends on.
     pub hook_weight: u32,
+}
+
+/// Writes the container's environment as a map from each variable's name to its source.
+fn env_map<S: serde::Serializer>(env: &[EnvVar], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Source<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<&'a String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value_from: Option<&'a EnvVarSource>,
+    }
+    serializer.collect_map(env.iter().map(|e| (&e.name, Source { value: e.value.as_ref(), value_from: e.value_from.as_ref() })))
 }
 
 /// The values of one view: the base spec (the chart's `values.yaml`) or an environment's.
@@ -420,7 +436,7 @@ fn workload(
     };
 
     let mut config = BTreeMap::new();
-    let mut env: Vec<EnvVar> = runtime::go_env(w).into_iter().map(|(name, value)| EnvVar::value(name, value)).collect();
+    let mut env: Vec<EnvVar> = Vec::new();
     let mut secret_files: Vec<SecretFile> = Vec::new();
     for v in w.env.values() {
         match &v.value {
@@ -527,7 +543,6 @@ fn workload(
         service_account_token: w.kubernetes.service_account_token,
         ports: w.ports.iter().map(port_values).collect(),
         metrics_port,
-        qos_class: qos_class(&resources),
         resources,
         probes,
         config,
