@@ -592,6 +592,10 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
         source: c.child_arg("source").and_then(as_str),
         allows: lower_allows(c),
         span: c.node.head_span(),
+        wait_image: c.child("wait-image").and_then(|i| match i.arg(0) {
+            Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
+            _ => None,
+        }),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Project {
     pub source: Option<Spanned<String>>,
     pub allows: Vec<Allow>,
     pub span: Span,
+    /// `wait-image`: the image of Kubernetes' wait-for-dependency init containers.
+    pub wait_image: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

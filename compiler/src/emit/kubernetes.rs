@@ -139,6 +139,51 @@ mod tests {
         }
     }
 
+    /// The wait-for-dependency init containers run the default image, pinned by digest, or
+    /// the project's `wait-image`; the chart's values carry the same.
+    #[test]
+    fn wait_image_is_pinned_and_configurable() {
+        let spec_text = |wait: &str| {
+            format!(
+                r#"
+project "p" {{
+    registry "r.example"
+    version "1.2.3"
+    {wait}
+}}
+external "db" host="10.0.0.1" port=5432
+service "api" {{
+    build "go" main="./cmd/api"
+    port "http" 8080
+    public "http"
+    memory request="64Mi" limit="64Mi"
+    health {{ ready "/readyz" port="http" }}
+    depends-on "db"
+}}
+environment "k8s" {{
+    runs-on "kubernetes" namespace="p"
+}}
+"#
+            )
+        };
+        for (wait, image) in [
+            ("", super::values::WAIT_IMAGE),
+            (
+                r#"wait-image "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef""#,
+                "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+        ] {
+            let analysis = crate::check(&spec_text(wait));
+            assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+            let spec = analysis.spec.expect("model");
+            let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+            let out = super::super::generate(&spec, &opts).unwrap();
+            assert!(image.contains("@sha256:"), "{image}");
+            assert!(out.files["kubernetes/k8s/api.yaml"].contents.contains(&format!("image: {image}\n")), "{image}");
+            assert!(out.files["helm/p/values.yaml"].contents.contains(&format!("waitImage: {image}\n")), "{image}");
+        }
+    }
+
     /// systemd and Kubernetes get the same GOMAXPROCS and GOMEMLIMIT for the same limits:
     /// the Kubernetes env is built from the same functions, checked on the generated text.
     #[test]

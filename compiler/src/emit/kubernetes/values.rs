@@ -263,7 +263,7 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
         project,
         version,
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
-        wait_image: WAIT_IMAGE.to_owned(),
+        wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
         wait_seconds: WAIT_SECONDS,
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
