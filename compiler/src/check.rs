@@ -73,6 +73,7 @@ pub fn check(text: &str) -> Analysis {
             platform: settings.platform.clone(),
             view,
             span: settings.span,
+            kubernetes_version: settings.kubernetes_version.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
@@ -275,6 +276,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         }
     }
     check_reachability(view, env, sink);
+    check_kubernetes_version(view, env, sink);
 }
 
 /// Ports unique by name and number; every port reference names a declared port.
@@ -482,4 +484,33 @@ fn address(value: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = value.rsplit_once(':')?;
     let port = port.parse::<u16>().ok()?;
     (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some((host, Some(port)))
+}
+
+/// An environment that names an older Kubernetes than the output needs: every object
+/// needs 1.27 (CronJob `timeZone`, PodDisruptionBudget `unhealthyPodEvictionPolicy`,
+/// `matchLabelKeys` in topology spread), and a service that drains needs 1.30, the first
+/// release that runs a `preStop` sleep by default (distroless images have no shell to
+/// sleep in, so there is no fallback).
+fn check_kubernetes_version(view: &View, env: Option<&Environment>, sink: &mut Sink) {
+    let Some((env, version)) = env.and_then(|e| Some((e, e.kubernetes_version.as_ref()?))) else { return };
+    if !matches!(env.platform, Some(Platform::Kubernetes { .. })) {
+        return;
+    }
+    let (major, minor) = version.value;
+    if (major, minor) < crate::emit::kubernetes::OLDEST_VERSION {
+        sink.error(diag::kubernetes_version(&env.name.value, version.span, (major, minor), crate::emit::kubernetes::OLDEST_VERSION, None));
+        return;
+    }
+    if (major, minor) < crate::emit::kubernetes::PRE_STOP_SLEEP_VERSION {
+        for w in view.workloads.values().filter(|w| w.is_service() && w.shutdown.drain_seconds() > 0) {
+            let drain = w.shutdown.drain.as_ref().map_or(w.span, |d| d.span);
+            sink.error(diag::kubernetes_version(
+                &env.name.value,
+                version.span,
+                (major, minor),
+                crate::emit::kubernetes::PRE_STOP_SLEEP_VERSION,
+                Some((&w.name.value, drain)),
+            ));
+        }
+    }
 }

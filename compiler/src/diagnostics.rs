@@ -142,6 +142,7 @@ pub mod code {
         NULL_OUTSIDE_MAP "E0503" "#null outside a map";
         NOT_OVERRIDABLE "E0504" "setting that cannot change per environment";
         PLATFORM_SETTING "E0505" "platform setting missing or misplaced";
+        KUBERNETES_VERSION "E0506" "Kubernetes version older than the output needs";
         CREDENTIAL_LITERAL "E0601" "credential written as a plain value";
         SECRET_PLATFORM "E0602" "secret source not available on the platform";
         SECRET_SOURCE "E0603" "secret without exactly one source";
@@ -692,6 +693,27 @@ pub fn development_version(version: &str, span: Span) -> Diagnostic {
         "`version from=\"git\"`".to_owned(),
     )
     .help("pass the release's version when generating for a deployment: `hawser generate --version 1.4.2` (CI passes the tag it builds)")
+}
+
+pub fn kubernetes_version(env: &str, span: Span, version: (u32, u32), needed: (u32, u32), draining: Option<(&str, Span)>) -> Diagnostic {
+    let (message, help) = match draining {
+        None => (
+            format!("environment `{env}` targets Kubernetes {}.{}; hawser's manifests need {}.{} or later", version.0, version.1, needed.0, needed.1),
+            "they use CronJob `timeZone`, PodDisruptionBudget `unhealthyPodEvictionPolicy` and `matchLabelKeys`; upgrade the clusters, or raise `kubernetes-version=`".to_owned(),
+        ),
+        Some((w, _)) => (
+            format!(
+                "`{w}` drains before it stops, which on Kubernetes needs {}.{} (`preStop` sleep), but environment `{env}` targets {}.{}",
+                needed.0, needed.1, version.0, version.1
+            ),
+            format!("upgrade the clusters and raise `kubernetes-version=`, or remove `drain=` from `{w}`'s `shutdown` (its pods then stop without waiting for load balancers to forget them)"),
+        ),
+    };
+    let d = Diagnostic::new(code::KUBERNETES_VERSION, message, span, "too old".to_owned()).help(help);
+    match draining {
+        Some((_, drain)) => d.label(drain, "drains here"),
+        None => d,
+    }
 }
 
 pub fn exec_probe_program(program: &str, span: Span, binary: &str) -> Diagnostic {

@@ -404,6 +404,8 @@ pub struct Environment {
     /// The spec after this environment's overlays, with only the workloads that run here.
     pub view: View,
     pub span: Span,
+    /// Kubernetes: the oldest version its clusters run, when the spec says.
+    pub kubernetes_version: Option<Spanned<(u32, u32)>>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

@@ -55,7 +55,10 @@ pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> R
         chart_type: "application",
         version: chart_version(&version),
         app_version: version.clone(),
-        kube_version: ">=1.30.0-0",
+        kube_version: {
+            let (major, minor) = environments.iter().map(|e| kubernetes::version(e)).min().unwrap_or(kubernetes::DEFAULT_VERSION);
+            format!(">={major}.{minor}.0-0")
+        },
     };
     out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?));
 
@@ -97,7 +100,7 @@ struct ChartYaml {
     chart_type: &'static str,
     version: String,
     app_version: String,
-    kube_version: &'static str,
+    kube_version: String,
 }
 
 /// The chart's version: the deploy version when it is SemVer 2 (a leading `v` dropped),

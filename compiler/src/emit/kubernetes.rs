@@ -21,6 +21,20 @@
 pub mod objects;
 pub mod values;
 
+/// The oldest Kubernetes the objects need: CronJob `timeZone` and PodDisruptionBudget
+/// `unhealthyPodEvictionPolicy` (both on by default since 1.27), topology spread's
+/// `matchLabelKeys` (beta, on by default, since 1.27).
+pub const OLDEST_VERSION: (u32, u32) = (1, 27);
+/// The first Kubernetes that runs a `preStop` sleep by default (beta in 1.30).
+pub const PRE_STOP_SLEEP_VERSION: (u32, u32) = (1, 30);
+/// The version an environment targets when the spec names none.
+pub const DEFAULT_VERSION: (u32, u32) = (1, 30);
+
+/// The oldest Kubernetes version an environment's clusters run: the spec's, or the default.
+pub fn version(environment: &Environment) -> (u32, u32) {
+    environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
+}
+
 use super::{Artifacts, Options};
 use crate::model::{Environment, Platform, Spec};
 
