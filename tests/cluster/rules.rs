@@ -21,6 +21,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("references", references),
     ("jobs-bounded", jobs_bounded),
     ("availability", availability),
+    ("monitoring", monitoring),
 ];
 
 // ------------------------------------------------------------------ reading objects
@@ -576,6 +577,79 @@ fn availability(c: &Cluster) -> Vec<String> {
         }
         for p in pdbs.into_iter().filter(|p| p["spec"]["unhealthyPodEvictionPolicy"] != "AlwaysAllow") {
             out.push(format!("PodDisruptionBudget {} blocks node drains behind pods that are not Ready", name(p)));
+        }
+    }
+    out
+}
+
+/// Labels an alert's text may use: what the PodMonitor's discovery and relabelling set on
+/// scraped series, and what kube-state-metrics sets on its own.
+const KNOWN_LABELS: &[&str] = &[
+    "namespace",
+    "pod",
+    "container",
+    "endpoint",
+    "job",
+    "instance",
+    "project",
+    "environment",
+    "workload",
+    "deployment",
+    "job_name",
+    "cronjob",
+];
+
+/// Prometheus (run by prometheus-operator) scrapes each workload's metrics port, in its
+/// namespace, from its pods; every workload has alerts, each saying what to do, whose text
+/// uses only labels the series have.
+fn monitoring(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let pods = pods(c);
+    let monitors: Vec<&Value> = of_kind(c, "PodMonitor").collect();
+    for w in c.view.workloads.values() {
+        let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) else { continue };
+        let Some(pod) = pods.iter().find(|p| p.workload == w.name.value) else { continue };
+        let scraped = monitors.iter().any(|pm| {
+            // Without a namespaceSelector a PodMonitor selects pods of its own namespace.
+            let ns_ok = match pm["spec"]["namespaceSelector"]["matchNames"].as_array() {
+                Some(names) => names.iter().any(|x| x == c.namespace.as_str()),
+                None => pm["metadata"]["namespace"] == c.namespace.as_str(),
+            };
+            let port_ok = pm["spec"]["podMetricsEndpoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["port"].as_str().is_some_and(|port| port == m.port.value && pod.ports().iter().any(|(n, _, _)| n == port)));
+            ns_ok && port_ok && selects(&pm["spec"]["selector"], &pod.labels())
+        });
+        if !scraped {
+            out.push(format!("no PodMonitor scrapes port {} of {}'s pods in namespace {}", m.port.value, w.name.value, c.namespace));
+        }
+    }
+    let rules: Vec<&Value> = of_kind(c, "PrometheusRule")
+        .flat_map(|r| r["spec"]["groups"].as_array().into_iter().flatten())
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .collect();
+    for w in c.view.workloads.values() {
+        if !rules.iter().any(|r| r["labels"]["workload"] == w.name.value.as_str()) {
+            out.push(format!("{} has no alert", w.name.value));
+        }
+    }
+    for r in &rules {
+        let alert = r["alert"].as_str().unwrap_or("?");
+        let description = r["annotations"]["description"].as_str().unwrap_or("");
+        if description.is_empty() && r["annotations"]["runbook_url"].is_null() {
+            out.push(format!("alert {alert} says nothing about what to do"));
+        }
+        let text = format!("{} {}", r["annotations"]["summary"].as_str().unwrap_or(""), description);
+        for used in text.split("$labels.").skip(1) {
+            let label: String = used.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !KNOWN_LABELS.contains(&label.as_str()) {
+                out.push(format!("alert {alert} uses the label {label}, which its series do not have"));
+            }
+        }
+        if !r["expr"].as_str().unwrap_or("").contains(&format!("namespace=\"{}\"", c.namespace)) {
+            out.push(format!("alert {alert} does not select namespace {}", c.namespace));
         }
     }
     out

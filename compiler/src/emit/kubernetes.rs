@@ -56,7 +56,7 @@ pub fn namespace(environment: &Environment) -> Option<&str> {
 
 pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let Some(ns) = namespace(environment) else { return Ok(()) };
-    let chart = values::chart(spec, opts, &environment.view);
+    let chart = values::environment_chart(spec, opts, environment);
     let dir = format!("kubernetes/{}", environment.name.value);
     for name in chart.workloads.keys() {
         let docs = objects::workload(&chart, name, ns);

@@ -36,6 +36,8 @@ pub enum Object {
     Hpa(Obj<Spec<HpaSpec>>),
     Pdb(Obj<Spec<PdbSpec>>),
     NetworkPolicy(Obj<Spec<NetworkPolicySpec>>),
+    PodMonitor(Obj<Spec<PodMonitorSpec>>),
+    PrometheusRule(Obj<Spec<RuleSpec>>),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -512,6 +514,52 @@ pub struct NetworkPolicyPort {
     pub port: u16,
 }
 
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMonitorSpec {
+    pub selector: LabelSelector,
+    pub pod_metrics_endpoints: Vec<PodMetricsEndpoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMetricsEndpoint {
+    pub port: String,
+    pub path: String,
+    pub interval: String,
+    pub scrape_timeout: String,
+    pub relabelings: Vec<Relabeling>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relabeling {
+    pub action: &'static str,
+    pub target_label: &'static str,
+    pub replacement: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleSpec {
+    pub groups: Vec<RuleGroup>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleGroup {
+    pub name: String,
+    pub rules: Vec<AlertRule>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertRule {
+    pub alert: &'static str,
+    pub expr: String,
+    #[serde(rename = "for")]
+    pub for_: String,
+    pub labels: BTreeMap<&'static str, String>,
+    pub annotations: BTreeMap<&'static str, String>,
+}
+
 // ------------------------------------------------------------------ mapping
 
 /// The labels that select a workload's pods: stable across versions.
@@ -786,6 +834,60 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         metadata: meta(name),
         body: Spec { spec: network_policy(chart, name, w) },
     }));
+    // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
+    // namespace the PodMonitor is in, and the alerts select that namespace.
+    if let (Some(port), Some(scrape)) = (&w.metrics_port, &w.scrape) {
+        let relabel = |label, value: &str| Relabeling { action: "replace", target_label: label, replacement: value.to_owned() };
+        out.push(Object::PodMonitor(Obj {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PodMonitor",
+            metadata: meta(name),
+            body: Spec {
+                spec: PodMonitorSpec {
+                    selector: selector(),
+                    pod_metrics_endpoints: vec![PodMetricsEndpoint {
+                        port: port.name.clone(),
+                        path: scrape.path.clone(),
+                        interval: scrape.interval.clone(),
+                        scrape_timeout: scrape.scrape_timeout.clone(),
+                        relabelings: vec![
+                            relabel("project", &chart.project),
+                            relabel("environment", &chart.environment),
+                            relabel("workload", name),
+                        ],
+                    }],
+                },
+            },
+        }));
+    }
+    if !w.alerts.is_empty() {
+        let ns = crate::emit::monitoring::NAMESPACE;
+        let rules = w
+            .alerts
+            .iter()
+            .map(|a| AlertRule {
+                alert: a.alert,
+                expr: a.expr.replace(ns, namespace),
+                for_: a.for_.clone(),
+                labels: BTreeMap::from([
+                    ("severity", if a.critical && chart.production { "critical" } else { "warning" }.to_owned()),
+                    ("project", chart.project.clone()),
+                    ("environment", chart.environment.clone()),
+                    ("workload", name.to_owned()),
+                ]),
+                annotations: BTreeMap::from([
+                    ("summary", a.summary.replace(ns, namespace)),
+                    ("description", a.description.replace(ns, namespace)),
+                ]),
+            })
+            .collect();
+        out.push(Object::PrometheusRule(Obj {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: meta(name),
+            body: Spec { spec: RuleSpec { groups: vec![RuleGroup { name: format!("{}-{name}", chart.project), rules }] } },
+        }));
+    }
     out
 }
 

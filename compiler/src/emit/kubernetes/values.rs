@@ -40,6 +40,10 @@ pub const SECRET_DIR: &str = "/var/run/secrets/hawser";
 #[serde(rename_all = "camelCase")]
 pub struct ChartValues {
     pub project: String,
+    /// The environment's name (empty in the base values), a label of scraped series and alerts.
+    pub environment: String,
+    /// Whether the environment is `production=#true`: some alerts are critical there.
+    pub production: bool,
     pub version: String,
     pub prometheus_namespace: String,
     pub wait_image: String,
@@ -81,6 +85,12 @@ pub struct WorkloadValues {
     pub ports: Vec<PortValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_port: Option<PortValues>,
+    /// How prometheus-operator scrapes the metrics port (a PodMonitor), for services with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape: Option<ScrapeValues>,
+    /// The workload's alerts (a PrometheusRule); the namespace is written
+    /// [`crate::emit::monitoring::NAMESPACE`].
+    pub alerts: Vec<crate::emit::monitoring::AlertValues>,
     /// What is derived from them (the QoS class, `GOMAXPROCS`, `GOMEMLIMIT`) is not a value:
     /// the objects, and the chart's templates, derive it, so overriding a limit in a values
     /// file cannot leave it stale.
@@ -112,6 +122,14 @@ pub struct AutoscaleValues {
     pub cpu_percent: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_percent: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScrapeValues {
+    pub path: String,
+    pub interval: String,
+    pub scrape_timeout: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -214,6 +232,15 @@ fn env_map<S: serde::Serializer>(env: &[EnvVar], serializer: S) -> Result<S::Ok,
 
 /// The values of one view: the base spec (the chart's `values.yaml`) or an environment's.
 pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
+    chart_for(spec, opts, view, None)
+}
+
+/// The values of an environment: its view, its name and whether it is production.
+pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::model::Environment) -> ChartValues {
+    chart_for(spec, opts, &environment.view, Some(environment))
+}
+
+fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::model::Environment>) -> ChartValues {
     let project = view.project.name.value.clone();
     let version = deploy_version(spec, opts).0;
     let hooks = hook_weights(view);
@@ -261,6 +288,8 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
     }
     ChartValues {
         project,
+        environment: environment.map_or_else(String::new, |e| e.name.value.clone()),
+        production: environment.is_some_and(|e| e.production),
         version,
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
@@ -543,6 +572,14 @@ fn workload(
         service_account_token: w.kubernetes.service_account_token,
         ports: w.ports.iter().map(port_values).collect(),
         metrics_port,
+        scrape: w.metrics.as_ref().filter(|_| w.is_service()).map(|m| ScrapeValues {
+            path: m.path().to_owned(),
+            interval: crate::emit::prometheus::duration(m.interval_millis()),
+            scrape_timeout: crate::emit::prometheus::duration(
+                crate::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
+            ),
+        }),
+        alerts: crate::emit::monitoring::alerts(project, w),
         resources,
         probes,
         config,
