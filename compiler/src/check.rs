@@ -74,6 +74,7 @@ pub fn check(text: &str) -> Analysis {
             view,
             span: settings.span,
             kubernetes_version: settings.kubernetes_version.clone(),
+            prometheus_operator: settings.prometheus_operator,
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);

@@ -706,7 +706,7 @@ pub fn kubernetes_version(env: &str, span: Span, version: (u32, u32), needed: (u
                 "`{w}` drains before it stops, which on Kubernetes needs {}.{} (`preStop` sleep), but environment `{env}` targets {}.{}",
                 needed.0, needed.1, version.0, version.1
             ),
-            format!("upgrade the clusters and raise `kubernetes-version=`, or remove `drain=` from `{w}`'s `shutdown` (its pods then stop without waiting for load balancers to forget them)"),
+            format!("upgrade the clusters and raise `kubernetes-version=`, or give `{w}` `shutdown drain=\"0s\"` (services drain by default; its pods then stop without waiting for load balancers to forget them)"),
         ),
     };
     let d = Diagnostic::new(code::KUBERNETES_VERSION, message, span, "too old".to_owned()).help(help);

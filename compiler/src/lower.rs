@@ -925,6 +925,8 @@ pub struct EnvSettings {
     /// Kubernetes: `kubernetes-version=`, the oldest version its clusters run, as
     /// (major, minor); `None` when not given or not on Kubernetes.
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
+    /// Kubernetes: whether prometheus-operator's objects are written (`monitoring=`).
+    pub prometheus_operator: bool,
 }
 
 pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
@@ -980,6 +982,7 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         platform,
         workloads: c.child("workloads").map(|w| w.args.iter().flatten().filter_map(as_str).collect()),
         span: c.node.head_span(),
+        prometheus_operator: c.child("runs-on").and_then(|r| r.prop_str("monitoring")).is_none_or(|m| m.value == "operator"),
         kubernetes_version: c.child("runs-on").and_then(|r| r.prop_str("kubernetes-version")).and_then(|v| {
             let parsed = v.value.split_once('.').and_then(|(major, minor)| {
                 let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));

@@ -406,6 +406,8 @@ pub struct Environment {
     pub span: Span,
     /// Kubernetes: the oldest version its clusters run, when the spec says.
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
+    /// Kubernetes: whether the manifests hold prometheus-operator's objects.
+    pub prometheus_operator: bool,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

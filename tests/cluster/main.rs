@@ -33,6 +33,8 @@ pub struct Cluster<'a> {
     pub objects: Vec<Value>,
     /// `docker/<workload>.Dockerfile` texts, by workload.
     pub dockerfiles: BTreeMap<String, String>,
+    /// Whether the environment's Prometheus is run by prometheus-operator (`monitoring=`).
+    pub operator: bool,
 }
 
 /// The files a spec generates, by path.
@@ -71,6 +73,7 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             view: &environment.view,
             objects,
             dockerfiles: dockerfiles.clone(),
+            operator: environment.prometheus_operator,
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));

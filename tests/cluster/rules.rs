@@ -601,9 +601,17 @@ const KNOWN_LABELS: &[&str] = &[
 
 /// Prometheus (run by prometheus-operator) scrapes each workload's metrics port, in its
 /// namespace, from its pods; every workload has alerts, each saying what to do, whose text
-/// uses only labels the series have.
+/// uses only labels the series have. Where the operator does not run, none of its objects
+/// is there.
 fn monitoring(c: &Cluster) -> Vec<String> {
     let mut out = Vec::new();
+    if !c.operator {
+        // Without the operator's CRDs, applying one of its objects fails.
+        for o in c.objects.iter().filter(|o| o["apiVersion"].as_str().is_some_and(|a| a.starts_with("monitoring.coreos.com/"))) {
+            out.push(format!("{} {} needs prometheus-operator, which the environment does not run", o["kind"], name(o)));
+        }
+        return out;
+    }
     let pods = pods(c);
     let monitors: Vec<&Value> = of_kind(c, "PodMonitor").collect();
     for w in c.view.workloads.values() {

@@ -836,7 +836,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
     }));
     // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
     // namespace the PodMonitor is in, and the alerts select that namespace.
-    if let (Some(port), Some(scrape)) = (&w.metrics_port, &w.scrape) {
+    if let (Some(port), Some(scrape), true) = (&w.metrics_port, &w.scrape, chart.prometheus_operator) {
         let relabel = |label, value: &str| Relabeling { action: "replace", target_label: label, replacement: value.to_owned() };
         out.push(Object::PodMonitor(Obj {
             api_version: "monitoring.coreos.com/v1",
@@ -860,7 +860,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    if !w.alerts.is_empty() {
+    if chart.prometheus_operator && !w.alerts.is_empty() {
         let ns = crate::emit::monitoring::NAMESPACE;
         let rules = w
             .alerts

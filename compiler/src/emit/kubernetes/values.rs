@@ -44,6 +44,8 @@ pub struct ChartValues {
     pub environment: String,
     /// Whether the environment is `production=#true`: some alerts are critical there.
     pub production: bool,
+    /// Whether the objects include prometheus-operator's PodMonitors and PrometheusRules.
+    pub prometheus_operator: bool,
     pub version: String,
     pub prometheus_namespace: String,
     pub wait_image: String,
@@ -290,6 +292,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         project,
         environment: environment.map_or_else(String::new, |e| e.name.value.clone()),
         production: environment.is_some_and(|e| e.production),
+        prometheus_operator: environment.is_none_or(|e| e.prometheus_operator),
         version,
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
