@@ -105,7 +105,8 @@ fn kubernetes_facts(text: &str) -> (Facts, Value) {
     let mut secret_variables = BTreeSet::new();
     for (name, e) in &env {
         if let Some(secret) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
-            secrets.insert(secret.to_owned());
+            // A hook job reads the hook-owned copy of a shared Vault secret: the same value.
+            secrets.insert(secret.strip_suffix(emit::kubernetes::values::HOOK_COPY_SUFFIX).unwrap_or(secret).to_owned());
             secret_variables.insert(name.clone());
         }
         // A file from a mounted Secret: the path is under one of the pod's secret volumes.
@@ -122,7 +123,7 @@ fn kubernetes_facts(text: &str) -> (Facts, Value) {
     }
     for v in pod["volumes"].as_array().into_iter().flatten() {
         if let Some(name) = v["secret"]["secretName"].as_str() {
-            secrets.insert(name.to_owned());
+            secrets.insert(name.strip_suffix(emit::kubernetes::values::HOOK_COPY_SUFFIX).unwrap_or(name).to_owned());
         }
     }
     let facts = Facts {

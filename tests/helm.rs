@@ -41,3 +41,44 @@ fn chart_renders_the_manifests_of_every_environment() {
         assert!(report.contains("PASS prod: the chart renders"), "{name}:\n{report}");
     }
 }
+
+/// What is derived from the values follows them: a values file that changes a limit changes
+/// `GOMAXPROCS`, `GOMEMLIMIT` and the QoS class with it, one that adds a variable keeps the
+/// others (the environment is a map), and `global` (what a parent chart passes) is accepted.
+#[test]
+fn overridden_values_do_not_go_stale() {
+    if !Path::new(PYTHON).exists() || !Path::new(RENDER).exists() {
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{PYTHON} or {RENDER} is not installed in CI");
+        eprintln!("WARNING: skipped: {PYTHON} or {RENDER} is not installed (../shared/validators/install.sh)");
+        return;
+    }
+    let chart = root().join("examples/payments/generated/helm/payments");
+    let extra = std::env::temp_dir().join(format!("hawser-helm-override-{}.yaml", std::process::id()));
+    std::fs::write(
+        &extra,
+        "global: {imageRegistry: mirror.example}\nworkloads:\n  api:\n    resources: {requests: {cpu: \"3\", memory: 2Gi}, limits: {cpu: \"3\", memory: 2Gi}}\n    env: {EXTRA: {value: \"1\"}}\n",
+    )
+    .unwrap();
+    let rendered = Command::new(RENDER)
+        .args(["--release-name", "payments", "--namespace", "payments", "--strict", "-f"])
+        .arg(chart.join("values.yaml"))
+        .arg("-f")
+        .arg(chart.join("values-prod.yaml"))
+        .arg("-f")
+        .arg(&extra)
+        .arg(&chart)
+        .output()
+        .expect("helm-render runs");
+    let _ = std::fs::remove_file(&extra);
+    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&String::from_utf8_lossy(&rendered.stdout)).expect("YAML");
+    let api = docs.iter().find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api").expect("the api Deployment");
+    let template = &api["spec"]["template"];
+    assert_eq!(template["metadata"]["annotations"]["hawser.dev/qos-class"], "Guaranteed");
+    let env: std::collections::BTreeMap<&str, &serde_json::Value> =
+        template["spec"]["containers"][0]["env"].as_array().unwrap().iter().map(|e| (e["name"].as_str().unwrap(), e)).collect();
+    assert_eq!(env["GOMAXPROCS"]["value"], "3");
+    assert_eq!(env["GOMEMLIMIT"]["value"], "1843MiB");
+    assert_eq!(env["EXTRA"]["value"], "1");
+    assert!(env.contains_key("DB_PASSWORD_FILE"), "the base's variables stay: {env:?}");
+}

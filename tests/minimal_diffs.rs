@@ -100,7 +100,10 @@ fn a_change_in_one_environment_touches_only_its_files_and_lines() {
                     let first_config = p.starts_with("kubernetes/")
                         && !reference.files[p].contents.contains("kind: ConfigMap")
                         && after.files[p].contents.contains("kind: ConfigMap");
-                    let limit = if first_config { 24 } else { 4 };
+                    // A run-once Job's name carries a digest of its values (its pod template
+                    // is immutable): a changed job is a new Job, one line more each way.
+                    let renamed = p.starts_with("kubernetes/") && reference.files[p].contents.contains("\nkind: Job\n");
+                    let limit = if first_config { 24 } else { 4 } + if renamed { 2 } else { 0 };
                     assert!(new_file || n <= limit, "{name}: adding one variable to {workload} in {env_name} changed {n} lines of {p}");
                 }
                 let has_files = reference.files.keys().any(|p| belongs(p));
@@ -172,24 +175,30 @@ proptest! {
 /// `workloads` lists and overlays.
 fn rename(text: &str, from: &str, to: &str) -> String {
     let mut spans = Vec::new();
-    fn visit(nodes: &[Node], from: &str, top: bool, in_env: bool, spans: &mut Vec<(usize, usize)>) {
+    fn visit(nodes: &[Node], from: &str, to: &str, top: bool, in_env: bool, spans: &mut Vec<(usize, usize, String)>) {
         for n in nodes {
             let name = n.name.value.as_str();
             let declares = (top || in_env) && matches!(name, "service" | "job");
             let lists = matches!(name, "depends-on" | "workloads");
             for (i, a) in n.args.iter().enumerate() {
+                let span = (a.span.start as usize, a.span.end as usize);
                 if matches!(&a.value, Value::String(s) if s == from) && ((declares && i == 0) || lists) {
-                    spans.push((a.span.start as usize, a.span.end as usize));
+                    spans.push((span.0, span.1, format!("\"{to}\"")));
+                }
+                // The binary is named after the workload: an exec check that runs it follows.
+                let exec = matches!(n.args.first().map(|x| &x.value), Some(Value::String(s)) if s == "exec");
+                if exec && i == 1 && matches!(&a.value, Value::String(s) if *s == format!("/{from}")) {
+                    spans.push((span.0, span.1, format!("\"/{to}\"")));
                 }
             }
-            visit(n.children(), from, false, top && name == "environment", spans);
+            visit(n.children(), from, to, false, top && name == "environment", spans);
         }
     }
-    visit(&doc(text), from, true, false, &mut spans);
+    visit(&doc(text), from, to, true, false, &mut spans);
     spans.sort();
     let mut out = text.to_owned();
-    for (start, end) in spans.into_iter().rev() {
-        out.replace_range(start..end, &format!("\"{to}\""));
+    for (start, end, replacement) in spans.into_iter().rev() {
+        out.replace_range(start..end, &replacement);
     }
     out
 }

@@ -73,6 +73,8 @@ pub fn check(text: &str) -> Analysis {
             platform: settings.platform.clone(),
             view,
             span: settings.span,
+            kubernetes_version: settings.kubernetes_version.clone(),
+            prometheus_operator: settings.prometheus_operator,
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
@@ -275,6 +277,8 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             }
         }
     }
+    check_reachability(view, env, sink);
+    check_kubernetes_version(view, env, sink);
 }
 
 /// Every host of a systemd environment runs every workload: no two of them may bind the
@@ -424,6 +428,152 @@ fn unused_allows(spec: &Spec, sink: &mut Sink) {
                 let d = diag::unused_allow(&a.code.value, a.span);
                 sink.diags.push(d);
             }
+        }
+    }
+}
+
+/// What the generated objects make reachable: an exec health check must run a program the
+/// image holds; on Kubernetes, where the NetworkPolicies admit only the graph's edges, a
+/// service must have a caller or a `public` port, and an address in a workload's
+/// environment must name a port its workload serves, on a workload or external it depends
+/// on.
+fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
+    let kubernetes = matches!(env.and_then(|e| e.platform.as_ref()), Some(Platform::Kubernetes { .. }));
+    let env_name = env.map_or("", |e| e.name.value.as_str());
+    let mut depended: BTreeSet<&str> = BTreeSet::new();
+    for w in view.workloads.values() {
+        depended.extend(w.depends_on.iter().map(|d| d.value.as_str()));
+    }
+    for w in view.workloads.values() {
+        let name = w.name.value.as_str();
+        if let Some((binary, _)) = crate::emit::build::binary(w) {
+            for probe in [&w.health.ready, &w.health.live, &w.health.startup].into_iter().flatten() {
+                if let ProbeCheck::Exec(command) = &probe.check
+                    && let Some(program) = command.first().filter(|p| p.value != format!("/{binary}"))
+                {
+                    sink.error(diag::exec_probe_program(&program.value, program.span, binary));
+                }
+            }
+        }
+        if !kubernetes {
+            continue;
+        }
+        let metrics = w.metrics.as_ref().map(|m| m.port.value.as_str());
+        let callable: Vec<&str> = w.ports.iter().map(|p| p.name.value.as_str()).filter(|p| Some(*p) != metrics).collect();
+        if w.is_service() && !callable.is_empty() && w.public.is_empty() && !depended.contains(name) {
+            sink.warn(view, Some(w), diag::unreachable_service(name, w.span, &callable.join(", ")));
+        }
+        let reach = reaches(view, w);
+        for var in w.env.values() {
+            let EnvValue::Literal(value) = &var.value else { continue };
+            let Some((host, port)) = address(&value.value) else { continue };
+            // `cart.<namespace>`, `cart.<namespace>.svc[.cluster.local]` name the Service too.
+            let host = match (env.and_then(crate::emit::kubernetes::namespace), host.split_once('.')) {
+                (Some(ns), Some((first, rest)))
+                    if view.workloads.contains_key(first)
+                        && [ns.to_owned(), format!("{ns}.svc"), format!("{ns}.svc.cluster.local")].iter().any(|s| s == rest) =>
+                {
+                    first
+                }
+                _ => host,
+            };
+            let served =
+                |t: &Workload| t.ports.iter().map(|p| format!("{} {}", p.name.value, p.number.value)).collect::<Vec<_>>().join(", ");
+            let (problem, ports) = if let Some(target) = view.workloads.get(host) {
+                if port.is_some_and(|n| !target.ports.iter().any(|p| p.number.value == n)) {
+                    (Some(diag::AddressProblem::Port("")), served(target))
+                } else if !reach.contains(host) {
+                    (Some(diag::AddressProblem::NotADependency), String::new())
+                } else {
+                    (None, String::new())
+                }
+            } else if let Some(external) = view.externals.values().find(|e| e.host.value == host) {
+                let wrong = port.is_some_and(|n| n != external.port.value);
+                (wrong.then_some(diag::AddressProblem::ExternalPort(external.port.value)), String::new())
+            } else if host.parse::<std::net::IpAddr>().is_ok() || host == "localhost" {
+                (None, String::new())
+            } else {
+                (Some(diag::AddressProblem::Unknown), String::new())
+            };
+            let problem = match problem {
+                Some(diag::AddressProblem::Port(_)) => diag::AddressProblem::Port(&ports),
+                Some(p) => p,
+                None => continue,
+            };
+            sink.warn(view, Some(w), diag::unreachable_address(&var.key.value, &value.value, value.span, env_name, name, host, problem));
+        }
+    }
+}
+
+/// The workloads and externals a workload connects to: its dependencies, and through a
+/// run-once job it depends on, that job's (the generated init containers wait for them).
+fn reaches<'a>(view: &'a View, w: &'a Workload) -> BTreeSet<&'a str> {
+    let mut out = BTreeSet::new();
+    let mut stack: Vec<&str> = w.depends_on.iter().map(|d| d.value.as_str()).collect();
+    while let Some(d) = stack.pop() {
+        if !out.insert(d) {
+            continue;
+        }
+        if let Some(job) = view.workloads.get(d).filter(|j| j.job().is_some()) {
+            stack.extend(job.depends_on.iter().map(|x| x.value.as_str()));
+        }
+    }
+    out
+}
+
+/// The host and port an environment value names, when it is an address: a URL
+/// (`http://cart:8080/x`, the scheme's port when it has none and the scheme is HTTP) or
+/// `host:port`. Listening addresses (`:8080`) and other values are not addresses.
+fn address(value: &str) -> Option<(&str, Option<u16>)> {
+    let is_host = |h: &str| {
+        !h.is_empty()
+            && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && h.starts_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if let Some((scheme, rest)) = value.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
+            None => (authority, None),
+        };
+        let port = port.or(match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => Some(80),
+            "https" | "wss" => Some(443),
+            _ => None,
+        });
+        return is_host(host).then_some((host, port));
+    }
+    let (host, port) = value.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok()?;
+    (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some((host, Some(port)))
+}
+
+/// An environment that names an older Kubernetes than the output needs: every object
+/// needs 1.27 (CronJob `timeZone`, PodDisruptionBudget `unhealthyPodEvictionPolicy`,
+/// `matchLabelKeys` in topology spread), and a service that drains needs 1.30, the first
+/// release that runs a `preStop` sleep by default (distroless images have no shell to
+/// sleep in, so there is no fallback).
+fn check_kubernetes_version(view: &View, env: Option<&Environment>, sink: &mut Sink) {
+    let Some((env, version)) = env.and_then(|e| Some((e, e.kubernetes_version.as_ref()?))) else { return };
+    if !matches!(env.platform, Some(Platform::Kubernetes { .. })) {
+        return;
+    }
+    let (major, minor) = version.value;
+    if (major, minor) < crate::emit::kubernetes::OLDEST_VERSION {
+        sink.error(diag::kubernetes_version(&env.name.value, version.span, (major, minor), crate::emit::kubernetes::OLDEST_VERSION, None));
+        return;
+    }
+    if (major, minor) < crate::emit::kubernetes::PRE_STOP_SLEEP_VERSION {
+        for w in view.workloads.values().filter(|w| w.is_service() && w.shutdown.drain_seconds() > 0) {
+            let drain = w.shutdown.drain.as_ref().map_or(w.span, |d| d.span);
+            sink.error(diag::kubernetes_version(
+                &env.name.value,
+                version.span,
+                (major, minor),
+                crate::emit::kubernetes::PRE_STOP_SLEEP_VERSION,
+                Some((&w.name.value, drain)),
+            ));
         }
     }
 }

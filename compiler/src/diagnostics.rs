@@ -136,11 +136,13 @@ pub mod code {
         METRICS_TIMEOUT "E0405" "scrape timeout longer than the interval";
         UDP_PORT "E0406" "UDP port where TCP is needed";
         DRAIN_AFTER_GRACE "E0407" "drain not shorter than the shutdown grace";
+        EXEC_PROBE_PROGRAM "E0408" "exec health check runs a program the image does not hold";
         UNKNOWN_OVERLAY "E0501" "overlay of an undeclared workload, external or secret";
         OVERLAY_KIND "E0502" "overlay of the wrong kind of node";
         NULL_OUTSIDE_MAP "E0503" "#null outside a map";
         NOT_OVERRIDABLE "E0504" "setting that cannot change per environment";
         PLATFORM_SETTING "E0505" "platform setting missing or misplaced";
+        KUBERNETES_VERSION "E0506" "Kubernetes version older than the output needs";
         CREDENTIAL_LITERAL "E0601" "credential written as a plain value";
         SECRET_PLATFORM "E0602" "secret source not available on the platform";
         SECRET_SOURCE "E0603" "secret without exactly one source";
@@ -159,6 +161,8 @@ pub mod code {
         OVERLAY_NOT_RUNNING "W0108" "overlay of a workload that does not run in the environment";
         AUTOSCALE_ON_SYSTEMD "W0109" "autoscale on systemd";
         DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
+        UNREACHABLE_SERVICE "W0111" "service that nothing may connect to";
+        UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
     }
 }
 
@@ -725,6 +729,96 @@ pub fn development_version(version: &str, span: Span) -> Diagnostic {
         "`version from=\"git\"`".to_owned(),
     )
     .help("pass the release's version when generating for a deployment: `hawser generate --version 1.4.2` (CI passes the tag it builds)")
+}
+
+pub fn kubernetes_version(env: &str, span: Span, version: (u32, u32), needed: (u32, u32), draining: Option<(&str, Span)>) -> Diagnostic {
+    let (message, help) = match draining {
+        None => (
+            format!("environment `{env}` targets Kubernetes {}.{}; hawser's manifests need {}.{} or later", version.0, version.1, needed.0, needed.1),
+            "they use CronJob `timeZone`, PodDisruptionBudget `unhealthyPodEvictionPolicy` and `matchLabelKeys`; upgrade the clusters, or raise `kubernetes-version=`".to_owned(),
+        ),
+        Some((w, _)) => (
+            format!(
+                "`{w}` drains before it stops, which on Kubernetes needs {}.{} (`preStop` sleep), but environment `{env}` targets {}.{}",
+                needed.0, needed.1, version.0, version.1
+            ),
+            format!("upgrade the clusters and raise `kubernetes-version=`, or give `{w}` `shutdown drain=\"0s\"` (services drain by default; its pods then stop without waiting for load balancers to forget them)"),
+        ),
+    };
+    let d = Diagnostic::new(code::KUBERNETES_VERSION, message, span, "too old".to_owned()).help(help);
+    match draining {
+        Some((_, drain)) => d.label(drain, "drains here"),
+        None => d,
+    }
+}
+
+pub fn exec_probe_program(program: &str, span: Span, binary: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::EXEC_PROBE_PROGRAM,
+        format!("the health check runs `{program}`, but the image built for this workload holds only `/{binary}`"),
+        span,
+        "not in the image".to_owned(),
+    )
+    .help(format!(
+        "the runtime image has no shell and no other programs, so the check can never pass; run the binary itself (`exec \"/{binary}\" \"-healthcheck\"`), or check over HTTP, TCP or gRPC"
+    ))
+}
+
+pub fn unreachable_service(name: &str, span: Span, ports: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::UNREACHABLE_SERVICE,
+        format!("nothing may connect to `{name}`: no workload depends on it and none of its ports ({ports}) is `public`"),
+        span,
+        "unreachable".to_owned(),
+    )
+    .help(format!(
+        "the generated NetworkPolicy admits only dependents (and Prometheus on the metrics port); add `public \"<port>\"` to `{name}` for clients outside the project (an ingress controller, other namespaces), add `depends-on \"{name}\"` to the workloads that call it, or `allow \"W0111\" reason=\"…\"`"
+    ))
+}
+
+/// What is wrong with an address in a workload's environment.
+#[derive(Clone, Copy, Debug)]
+pub enum AddressProblem<'a> {
+    /// The host is a workload that does not serve the port; its ports.
+    Port(&'a str),
+    /// The host is a workload the one with the variable does not depend on.
+    NotADependency,
+    /// The host is neither a workload nor an external of the environment.
+    Unknown,
+    /// The host is an external declared with another port; that port.
+    ExternalPort(u16),
+}
+
+pub fn unreachable_address(
+    key: &str,
+    value: &str,
+    span: Span,
+    env: &str,
+    workload: &str,
+    host: &str,
+    problem: AddressProblem,
+) -> Diagnostic {
+    let (message, help) = match problem {
+        AddressProblem::Port(ports) => (
+            format!("`{key}` points at `{value}`, but `{host}` does not serve that port (it serves {ports})"),
+            format!("use one of `{host}`'s ports, or declare the port on `{host}`"),
+        ),
+        AddressProblem::NotADependency => (
+            format!("`{key}` points at `{host}`, which `{workload}` does not depend on: the NetworkPolicy of `{env}` blocks it"),
+            format!("add `depends-on \"{host}\"` to `{workload}`"),
+        ),
+        AddressProblem::Unknown => (
+            format!("`{key}` points at `{host}`, which is neither a workload nor an external: the NetworkPolicy of `{env}` blocks it"),
+            format!(
+                "declare it, `external \"<name>\" host=\"{host}\" port=<port>`, and add it to `depends-on` of `{workload}`; if the program never connects to it (a URL for browsers), `allow \"W0112\" reason=\"…\"`"
+            ),
+        ),
+        AddressProblem::ExternalPort(port) => (
+            format!("`{key}` points at `{value}`, but the external `{host}` is declared with port {port}, the only one egress is open to"),
+            format!("use port {port}, or declare the external with the port the program connects to"),
+        ),
+    };
+    Diagnostic::new(code::UNREACHABLE_ADDRESS, message, span, "unreachable".to_owned()).help(help)
 }
 
 fn first_sentence(doc: &str) -> String {

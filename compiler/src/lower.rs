@@ -592,6 +592,10 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
         source: c.child_arg("source").and_then(as_str),
         allows: lower_allows(c),
         span: c.node.head_span(),
+        wait_image: c.child("wait-image").and_then(|i| match i.arg(0) {
+            Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
+            _ => None,
+        }),
     }
 }
 
@@ -930,6 +934,11 @@ pub struct EnvSettings {
     pub platform: Option<Platform>,
     pub workloads: Option<Vec<Spanned<String>>>,
     pub span: Span,
+    /// Kubernetes: `kubernetes-version=`, the oldest version its clusters run, as
+    /// (major, minor); `None` when not given or not on Kubernetes.
+    pub kubernetes_version: Option<Spanned<(u32, u32)>>,
+    /// Kubernetes: whether prometheus-operator's objects are written (`monitoring=`).
+    pub prometheus_operator: bool,
 }
 
 pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
@@ -992,5 +1001,22 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         platform,
         workloads: c.child("workloads").map(|w| w.args.iter().flatten().filter_map(as_str).collect()),
         span: c.node.head_span(),
+        prometheus_operator: c.child("runs-on").and_then(|r| r.prop_str("monitoring")).is_none_or(|m| m.value == "operator"),
+        kubernetes_version: c.child("runs-on").and_then(|r| r.prop_str("kubernetes-version")).and_then(|v| {
+            let parsed = v.value.split_once('.').and_then(|(major, minor)| {
+                let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
+                Some((number(major)?, number(minor)?))
+            });
+            if parsed.is_none() {
+                diags.push(diag::bad_value(
+                    diag::code::BAD_FORMAT,
+                    format!("`{}` is not a Kubernetes version", v.value),
+                    v.span,
+                    "not MAJOR.MINOR".to_owned(),
+                    Some("write the oldest version the clusters run as major.minor: `kubernetes-version=\"1.30\"`".to_owned()),
+                ));
+            }
+            parsed.map(|p| Spanned::new(p, v.span))
+        }),
     })
 }

@@ -37,6 +37,8 @@ pub struct Project {
     pub source: Option<Spanned<String>>,
     pub allows: Vec<Allow>,
     pub span: Span,
+    /// `wait-image`: the image of Kubernetes' wait-for-dependency init containers.
+    pub wait_image: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -448,6 +450,10 @@ pub struct Environment {
     /// The spec after this environment's overlays, with only the workloads that run here.
     pub view: View,
     pub span: Span,
+    /// Kubernetes: the oldest version its clusters run, when the spec says.
+    pub kubernetes_version: Option<Spanned<(u32, u32)>>,
+    /// Kubernetes: whether the manifests hold prometheus-operator's objects.
+    pub prometheus_operator: bool,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

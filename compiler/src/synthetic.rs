@@ -31,13 +31,16 @@ pub fn host_spec(n: usize) -> String {
 }
 
 /// Service `i` of `n`: its source line (`image …` or `build …`), its port, extra lines,
-/// and what every service of the workload has.
+/// and what every service of the workload has. Each is reachable from outside the project
+/// (`public`), as services behind an ingress are: nothing calls them otherwise, and a
+/// spec that earns a warning per service measures how fast warnings render instead.
 fn service(s: &mut String, i: usize, n: usize, source: &str, port: usize, extra: &str) {
     let _ = write!(
         s,
         r#"service "svc-{i}" {{
     {source}
-    port "http" {port}{extra}
+    port "http" {port}
+    public "http"{extra}
     cpu request="100m" limit="500m"
     memory request="128Mi" limit="256Mi"
     health {{

@@ -7,11 +7,13 @@
 # (systemd 219 has none of the namespace sandbox the score counts).
 # Checks skipped by policy are listed, with their reasons, in tests/ci/checkov-skip.txt
 # (docs/policy.md). Then, for every Kubernetes environment, the Helm chart rendered with
-# its values file must give the same objects as kubernetes/<env>/ (tests/ci/helm_equal.py).
+# its values file must give the same objects as kubernetes/<env>/ (tests/ci/helm_equal.py),
+# and order its hooks as Helm needs them (tests/cluster/helm_hooks.py).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 validators="${VALIDATORS_DIR:-$root/../shared/validators}"
 hawser="${HAWSER:-$root/target/debug/hawser}"
+python="${VALIDATORS_HOME:-/opt/validators}/venv/bin/python3"
 skip=""
 if [[ -f "$root/tests/ci/checkov-skip.txt" ]]; then
   skip="$(grep -Ev '^\s*(#|$)' "$root/tests/ci/checkov-skip.txt" | awk '{print $1}' | paste -sd, -)"
@@ -25,11 +27,35 @@ for spec in "$root"/examples/*/hawser.kdl "$root"/tests/specs/*.kdl; do
   echo "== $name"
   "$hawser" generate "$spec" --out "$out" --version 1.0.0
   exposure="$(sed -nE 's|^// validate: SYSTEMD_MAX_EXPOSURE=([0-9.]+) because .*|\1|p' "$spec" | head -n 1)"
-  if ! CHECKOV_SKIP="$skip" SYSTEMD_MAX_EXPOSURE="${exposure:-2.0}" VALIDATE_PROM_SERVER=1 "$validators/validate.sh" "$out"; then
+  # The Kubernetes API the manifests must fit: the oldest version the spec's environments
+  # target, which the chart's kubeVersion states (1.30 when they name none).
+  k8s_version="1.30.0"
+  for chart in "$out"/helm/*/Chart.yaml; do
+    if [[ -f "$chart" ]]; then
+      k8s_version="$(sed -n 's/^kubeVersion: ">=\([0-9.]*\)-0"$/\1/p' "$chart")"
+    fi
+  done
+  echo "   Kubernetes $k8s_version"
+  if ! K8S_VERSION="$k8s_version" CHECKOV_SKIP="$skip" SYSTEMD_MAX_EXPOSURE="${exposure:-2.0}" VALIDATE_PROM_SERVER=1 "$validators/validate.sh" "$out"; then
     status=1
   fi
-  if [[ -d "$out/helm" ]] && ! "${VALIDATORS_HOME:-/opt/validators}/venv/bin/python3" "$root/tests/ci/helm_equal.py" "$out"; then
+  if [[ -d "$out/helm" ]] && ! K8S_VERSION="$k8s_version" "$python" "$root/tests/ci/helm_equal.py" "$out"; then
     status=1
+  fi
+  if [[ -d "$out/helm" ]] && ! K8S_VERSION="$k8s_version" HAWSER="$hawser" "$python" "$root/tests/cluster/helm_hooks.py" "$out" "$spec"; then
+    status=1
+  fi
+done
+# The hook check must fail on a chart that hooks a shared ExternalSecret (Helm would delete
+# the Secret of running pods on every upgrade) and on one that does not hook a migration.
+broken="$root/tests/cluster/broken/references.kdl"
+"$hawser" generate "$broken" --out "$work/broken/generated" --version 1.0.0 >/dev/null
+for edit in externalSecrets.p-db-password.workload=migrate workloads.migrate.job.hook=false; do
+  if HAWSER="$hawser" "$python" "$root/tests/cluster/helm_hooks.py" "$work/broken/generated" "$broken" --set "$edit" >/dev/null; then
+    echo "FAIL helm_hooks.py accepts the chart with --set $edit"
+    status=1
+  else
+    echo "PASS helm_hooks.py rejects the chart with --set $edit"
   fi
 done
 exit "$status"

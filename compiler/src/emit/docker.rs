@@ -51,8 +51,10 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
     let go = p.go.as_ref().map_or(DEFAULT_GO, |g| g.value.as_str());
     for w in spec.base.workloads.values() {
         let Some((binary, main)) = binary(w) else { continue };
-        let mut argv = vec![format!("/{binary}")];
-        argv.extend(w.args.iter().map(|a| a.value.clone()));
+        // The image's ENTRYPOINT holds the binary alone: the workload's arguments belong to
+        // where it runs (the pod's `args`, the unit's ExecStart=), so an environment can
+        // change them and Kubernetes does not pass them twice.
+        let argv = [format!("/{binary}")];
         let ctx = Context {
             header,
             spec_name: &opts.spec_name,

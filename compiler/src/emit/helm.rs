@@ -31,6 +31,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates/hpa.yaml", include_str!("../../../stdlib/templates/helm/templates/hpa.yaml")),
     ("templates/pdb.yaml", include_str!("../../../stdlib/templates/helm/templates/pdb.yaml")),
     ("templates/networkpolicy.yaml", include_str!("../../../stdlib/templates/helm/templates/networkpolicy.yaml")),
+    ("templates/podmonitor.yaml", include_str!("../../../stdlib/templates/helm/templates/podmonitor.yaml")),
+    ("templates/prometheusrule.yaml", include_str!("../../../stdlib/templates/helm/templates/prometheusrule.yaml")),
     (".helmignore", include_str!("../../../stdlib/templates/helm/helmignore")),
 ];
 
@@ -55,7 +57,10 @@ pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> R
         chart_type: "application",
         version: chart_version(&version),
         app_version: version.clone(),
-        kube_version: ">=1.30.0-0",
+        kube_version: {
+            let (major, minor) = environments.iter().map(|e| kubernetes::version(e)).min().unwrap_or(kubernetes::DEFAULT_VERSION);
+            format!(">={major}.{minor}.0-0")
+        },
     };
     out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?));
 
@@ -66,7 +71,7 @@ pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> R
         format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n{}", to_yaml(&base)?),
     );
     for e in environments {
-        let env_values = values::chart(spec, opts, &e.view);
+        let env_values = values::environment_chart(spec, opts, e);
         let env_json = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
         let changes = diff(&base_json, &env_json).unwrap_or_else(|| Value::Object(Map::new()));
         out.add(
@@ -97,7 +102,7 @@ struct ChartYaml {
     chart_type: &'static str,
     version: String,
     app_version: String,
-    kube_version: &'static str,
+    kube_version: String,
 }
 
 /// The chart's version: the deploy version when it is SemVer 2 (a leading `v` dropped),
@@ -201,13 +206,12 @@ pub fn schema() -> Value {
         ]
     });
     let env = json!({
-        "type": "array",
-        "items": {
+        "type": "object",
+        "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+        "additionalProperties": {
             "type": "object",
             "additionalProperties": false,
-            "required": ["name"],
             "properties": {
-                "name": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
                 "value": string,
                 "valueFrom": {
                     "type": "object",
@@ -274,12 +278,14 @@ pub fn schema() -> Value {
     let job = json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["backoffLimit", "hook", "hookWeight"],
+        "required": ["backoffLimit", "activeDeadlineSeconds", "hook", "hookWeight"],
         "properties": {
             "schedule": { "type": "string", "minLength": 1 },
             "concurrencyPolicy": { "enum": ["Allow", "Forbid", "Replace"] },
             "backoffLimit": { "type": "integer", "minimum": 0 },
             "activeDeadlineSeconds": { "type": "integer", "minimum": 1 },
+            "startingDeadlineSeconds": { "type": "integer", "minimum": 1 },
+            "ttlSecondsAfterFinished": { "type": "integer", "minimum": 0 },
             "hook": { "type": "boolean" },
             "hookWeight": { "type": "integer", "minimum": 0 }
         }
@@ -305,11 +311,33 @@ pub fn schema() -> Value {
             "memoryPercent": { "type": "integer", "minimum": 1 }
         }
     });
+    let scrape = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["path", "interval", "scrapeTimeout"],
+        "properties": { "path": { "type": "string", "pattern": "^/" }, "interval": string, "scrapeTimeout": string }
+    });
+    let alerts = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["alert", "expr", "for", "critical", "summary", "description"],
+            "properties": {
+                "alert": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+                "expr": { "type": "string", "minLength": 1 },
+                "for": string,
+                "critical": { "type": "boolean" },
+                "summary": string,
+                "description": { "type": "string", "minLength": 1 }
+            }
+        }
+    });
     let workload = json!({
         "type": "object",
         "additionalProperties": false,
         "required": ["kind", "image", "labels", "podAnnotations", "nodeSelector", "serviceAccountToken", "ports", "resources",
-                     "qosClass", "probes", "config", "env", "secretFiles", "terminationGracePeriodSeconds", "waitFor", "networkPolicy"],
+                     "probes", "config", "env", "secretFiles", "terminationGracePeriodSeconds", "waitFor", "networkPolicy", "alerts"],
         "properties": {
             "kind": { "enum": ["Deployment", "Job", "CronJob"] },
             "image": { "type": "string", "minLength": 1, "pattern": "^[^\\s]+$" },
@@ -324,7 +352,6 @@ pub fn schema() -> Value {
             "ports": { "type": "array", "items": port },
             "metricsPort": port,
             "resources": resources,
-            "qosClass": { "enum": ["Guaranteed", "Burstable", "BestEffort"] },
             "probes": probes,
             "config": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } },
             "env": env,
@@ -333,6 +360,8 @@ pub fn schema() -> Value {
             "preStopSleepSeconds": { "type": "integer", "minimum": 1 },
             "waitFor": wait_for,
             "networkPolicy": network_policy,
+            "scrape": scrape,
+            "alerts": alerts,
             "job": job
         }
     });
@@ -341,12 +370,19 @@ pub fn schema() -> Value {
         "title": "values of a chart generated by hawser",
         "type": "object",
         "additionalProperties": false,
-        "required": ["project", "version", "prometheusNamespace", "waitImage", "secretStore", "externalSecrets", "workloads"],
+        "required": ["project", "environment", "production", "prometheusOperator", "version", "prometheusNamespace", "waitImage", "waitSeconds", "secretStore", "externalSecrets", "workloads"],
         "properties": {
+            // Helm passes a parent chart's `global` values to every subchart: a chart
+            // that rejected them could not be used as a dependency.
+            "global": { "type": "object" },
             "project": dns_label,
+            "environment": { "type": "string" },
+            "production": { "type": "boolean" },
+            "prometheusOperator": { "type": "boolean" },
             "version": { "type": "string", "minLength": 1 },
             "prometheusNamespace": dns_label,
             "waitImage": { "type": "string", "minLength": 1 },
+            "waitSeconds": { "type": "integer", "minimum": 1 },
             "secretStore": { "type": "string", "minLength": 1 },
             "externalSecrets": {
                 "type": "object",

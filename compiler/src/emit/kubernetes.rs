@@ -11,14 +11,29 @@
 //!   Secrets hawser expects are `<project>-<secret>` with the key `value`;
 //! - non-secret environment is a ConfigMap the container reads with `envFrom`; the pod
 //!   template carries the sha256 of its data so pods roll when it changes;
-//! - dependencies are waited for by a pinned busybox init container (`nc -z` loop) per
-//!   dependency; a run-once job is applied before its dependents, which wait for the job's
-//!   own dependencies (a TCP check cannot see a job's completion);
+//! - dependencies are waited for by a busybox init container pinned by digest (an `nc -z`
+//!   loop that gives up after a bound) per dependency; a run-once job is applied before its
+//!   dependents, which wait for the job's own dependencies (a TCP check cannot see a job's
+//!   completion), and is named by a digest of its values so that a changed job is a new Job;
 //! - NetworkPolicies allow exactly the graph's edges, DNS, and Prometheus scrapes from the
 //!   `monitoring` namespace.
 
 pub mod objects;
 pub mod values;
+
+/// The oldest Kubernetes the objects need: CronJob `timeZone` and PodDisruptionBudget
+/// `unhealthyPodEvictionPolicy` (both on by default since 1.27), topology spread's
+/// `matchLabelKeys` (beta, on by default, since 1.27).
+pub const OLDEST_VERSION: (u32, u32) = (1, 27);
+/// The first Kubernetes that runs a `preStop` sleep by default (beta in 1.30).
+pub const PRE_STOP_SLEEP_VERSION: (u32, u32) = (1, 30);
+/// The version an environment targets when the spec names none.
+pub const DEFAULT_VERSION: (u32, u32) = (1, 30);
+
+/// The oldest Kubernetes version an environment's clusters run: the spec's, or the default.
+pub fn version(environment: &Environment) -> (u32, u32) {
+    environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
+}
 
 use super::{Artifacts, Options};
 use crate::model::{Environment, Platform, Spec};
@@ -41,7 +56,7 @@ pub fn namespace(environment: &Environment) -> Option<&str> {
 
 pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let Some(ns) = namespace(environment) else { return Ok(()) };
-    let chart = values::chart(spec, opts, &environment.view);
+    let chart = values::environment_chart(spec, opts, environment);
     let dir = format!("kubernetes/{}", environment.name.value);
     for name in chart.workloads.keys() {
         let docs = objects::workload(&chart, name, ns);
@@ -135,6 +150,51 @@ mod tests {
             m.insert("k", s);
             let out = to_yaml(&m).unwrap();
             assert!(out.starts_with("k: "), "{out}");
+        }
+    }
+
+    /// The wait-for-dependency init containers run the default image, pinned by digest, or
+    /// the project's `wait-image`; the chart's values carry the same.
+    #[test]
+    fn wait_image_is_pinned_and_configurable() {
+        let spec_text = |wait: &str| {
+            format!(
+                r#"
+project "p" {{
+    registry "r.example"
+    version "1.2.3"
+    {wait}
+}}
+external "db" host="10.0.0.1" port=5432
+service "api" {{
+    build "go" main="./cmd/api"
+    port "http" 8080
+    public "http"
+    memory request="64Mi" limit="64Mi"
+    health {{ ready "/readyz" port="http" }}
+    depends-on "db"
+}}
+environment "k8s" {{
+    runs-on "kubernetes" namespace="p"
+}}
+"#
+            )
+        };
+        for (wait, image) in [
+            ("", super::values::WAIT_IMAGE),
+            (
+                r#"wait-image "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef""#,
+                "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+        ] {
+            let analysis = crate::check(&spec_text(wait));
+            assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+            let spec = analysis.spec.expect("model");
+            let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+            let out = super::super::generate(&spec, &opts).unwrap();
+            assert!(image.contains("@sha256:"), "{image}");
+            assert!(out.files["kubernetes/k8s/api.yaml"].contents.contains(&format!("image: {image}\n")), "{image}");
+            assert!(out.files["helm/p/values.yaml"].contents.contains(&format!("waitImage: {image}\n")), "{image}");
         }
     }
 

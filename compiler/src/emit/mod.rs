@@ -8,6 +8,7 @@ pub mod build;
 pub mod docker;
 pub mod helm;
 pub mod kubernetes;
+pub mod monitoring;
 pub mod prometheus;
 pub mod runtime;
 pub mod systemd;

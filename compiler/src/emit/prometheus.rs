@@ -343,7 +343,8 @@ fn workload_rules(ctx: &Context, t: &Target, workloads: &BTreeMap<String, std::s
     let endpoint = format!("port {} `{}`, path {}", t.port, t.port_name, t.path);
     let (instance, down_cause) = match ctx.platform {
         Platform::Kubernetes { namespace } => (
-            "pod {{ $labels.pod }} ({{ $labels.instance }})",
+            // DNS discovery sets no `pod` label: the instance (the pod's address) is what there is.
+            "the pod at {{ $labels.instance }}",
             format!(
                 ", or no endpoint is discovered: no pod runs, or the Service in namespace {} does not carry the labels \
                  app.kubernetes.io/name={} and app.kubernetes.io/instance={} or has no port named `{}`",

@@ -15,6 +15,11 @@ pub const RUN_AS: u64 = 65532;
 /// pod's QoS class is the main container's.
 const WAIT_CPU: &str = "10m";
 const WAIT_MEMORY: &str = "16Mi";
+/// What a wait-for-dependency init container runs (`sh -c SCRIPT host port seconds`): try
+/// the port every two seconds, and after `seconds` give up with a message naming it, so
+/// the pod shows the missing dependency (Init:Error, then Init:CrashLoopBackOff with the
+/// kubelet's back-off) instead of waiting silently for ever.
+pub const WAIT_SCRIPT: &str = "end=$(($(date +%s) + $2)); until nc -z -w 2 \"$0\" \"$1\"; do if [ \"$(date +%s)\" -ge \"$end\" ]; then echo \"$0:$1 did not accept a connection within $2 s; is it running, and does a NetworkPolicy allow it?\" >&2; exit 1; fi; echo \"waiting for $0:$1\"; sleep 2; done";
 
 // ------------------------------------------------------------------ object types
 
@@ -31,6 +36,8 @@ pub enum Object {
     Hpa(Obj<Spec<HpaSpec>>),
     Pdb(Obj<Spec<PdbSpec>>),
     NetworkPolicy(Obj<Spec<NetworkPolicySpec>>),
+    PodMonitor(Obj<Spec<PodMonitorSpec>>),
+    PrometheusRule(Obj<Spec<RuleSpec>>),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -143,8 +150,9 @@ pub struct DeploymentSpec {
 #[serde(rename_all = "camelCase")]
 pub struct JobSpec {
     pub backoff_limit: u32,
+    pub active_deadline_seconds: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub active_deadline_seconds: Option<u64>,
+    pub ttl_seconds_after_finished: Option<u64>,
     pub template: PodTemplate,
 }
 
@@ -154,6 +162,7 @@ pub struct CronJobSpec {
     pub schedule: String,
     pub time_zone: &'static str,
     pub concurrency_policy: &'static str,
+    pub starting_deadline_seconds: u64,
     pub job_template: JobTemplate,
 }
 
@@ -189,11 +198,23 @@ pub struct PodSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<&'static str>,
     pub termination_grace_period_seconds: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     pub security_context: PodSecurityContext,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
     pub volumes: Vec<Volume>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpreadConstraint {
+    pub max_skew: u32,
+    pub topology_key: &'static str,
+    pub when_unsatisfiable: &'static str,
+    pub label_selector: LabelSelector,
+    pub match_label_keys: Vec<&'static str>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -449,6 +470,7 @@ pub struct HpaTarget {
 pub struct PdbSpec {
     pub max_unavailable: u32,
     pub selector: LabelSelector,
+    pub unhealthy_pod_eviction_policy: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -490,6 +512,52 @@ pub struct IpBlock {
 pub struct NetworkPolicyPort {
     pub protocol: &'static str,
     pub port: u16,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMonitorSpec {
+    pub selector: LabelSelector,
+    pub pod_metrics_endpoints: Vec<PodMetricsEndpoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMetricsEndpoint {
+    pub port: String,
+    pub path: String,
+    pub interval: String,
+    pub scrape_timeout: String,
+    pub relabelings: Vec<Relabeling>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relabeling {
+    pub action: &'static str,
+    pub target_label: &'static str,
+    pub replacement: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleSpec {
+    pub groups: Vec<RuleGroup>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleGroup {
+    pub name: String,
+    pub rules: Vec<AlertRule>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertRule {
+    pub alert: &'static str,
+    pub expr: String,
+    #[serde(rename = "for")]
+    pub for_: String,
+    pub labels: BTreeMap<&'static str, String>,
+    pub annotations: BTreeMap<&'static str, String>,
 }
 
 // ------------------------------------------------------------------ mapping
@@ -545,6 +613,57 @@ fn go_json_string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+/// The name of a run-once Job: the workload's name and a digest of the release's version and
+/// the workload's values. A Job's pod template cannot be changed once created, so every
+/// change is a new Job (which runs once more) and an unchanged one is the same object
+/// (`kubectl apply` leaves it alone). The chart computes the same digest from the same
+/// values: `printf "%s\n%s" version (toJson workload) | sha256sum | trunc 10`.
+pub fn job_name(chart: &ChartValues, name: &str) -> String {
+    let values = serde_json::to_value(&chart.workloads[name]).unwrap_or_default();
+    let mut text = format!("{}\n", chart.version);
+    go_json(&mut text, &values);
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{name}-{}", &hex[..10])
+}
+
+/// A JSON value as Go's `encoding/json` writes the same data after Helm read it from a
+/// values file: object keys sorted, numbers as Go formats a float64 (every number here is
+/// an integer well below 2^53, so as the integer), HTML characters escaped.
+fn go_json(out: &mut String, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => go_json_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json_string(out, k);
+                out.push(':');
+                go_json(out, &map[k]);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// Every object of one workload, in the order they are applied.
@@ -641,9 +760,15 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
                     schedule: j.schedule.clone().unwrap_or_default(),
                     time_zone: "Etc/UTC",
                     concurrency_policy: j.concurrency_policy.unwrap_or("Forbid"),
+                    starting_deadline_seconds: j.starting_deadline_seconds.unwrap_or(super::values::STARTING_DEADLINE_SECONDS),
                     job_template: JobTemplate {
                         metadata: TemplateMetadata { labels: labels.clone(), annotations: BTreeMap::new() },
-                        spec: JobSpec { backoff_limit: j.backoff_limit, active_deadline_seconds: j.active_deadline_seconds, template },
+                        spec: JobSpec {
+                            backoff_limit: j.backoff_limit,
+                            active_deadline_seconds: j.active_deadline_seconds,
+                            ttl_seconds_after_finished: None,
+                            template,
+                        },
                     },
                 },
             },
@@ -651,8 +776,15 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         (_, Some(j)) => out.push(Object::Job(Obj {
             api_version: "batch/v1",
             kind: "Job",
-            metadata: meta(name),
-            body: Spec { spec: JobSpec { backoff_limit: j.backoff_limit, active_deadline_seconds: j.active_deadline_seconds, template } },
+            metadata: meta(&job_name(chart, name)),
+            body: Spec {
+                spec: JobSpec {
+                    backoff_limit: j.backoff_limit,
+                    active_deadline_seconds: j.active_deadline_seconds,
+                    ttl_seconds_after_finished: j.ttl_seconds_after_finished,
+                    template,
+                },
+            },
         })),
         (_, None) => out.push(Object::Deployment(Obj {
             api_version: "apps/v1",
@@ -691,7 +823,9 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             api_version: "policy/v1",
             kind: "PodDisruptionBudget",
             metadata: meta(name),
-            body: Spec { spec: PdbSpec { max_unavailable: 1, selector: selector() } },
+            // A pod that is not Ready protects no availability: evicting it must not be
+            // blocked, or one crash-looping pod stops every node drain.
+            body: Spec { spec: PdbSpec { max_unavailable: 1, selector: selector(), unhealthy_pod_eviction_policy: "AlwaysAllow" } },
         }));
     }
     out.push(Object::NetworkPolicy(Obj {
@@ -700,6 +834,60 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         metadata: meta(name),
         body: Spec { spec: network_policy(chart, name, w) },
     }));
+    // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
+    // namespace the PodMonitor is in, and the alerts select that namespace.
+    if let (Some(port), Some(scrape), true) = (&w.metrics_port, &w.scrape, chart.prometheus_operator) {
+        let relabel = |label, value: &str| Relabeling { action: "replace", target_label: label, replacement: value.to_owned() };
+        out.push(Object::PodMonitor(Obj {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PodMonitor",
+            metadata: meta(name),
+            body: Spec {
+                spec: PodMonitorSpec {
+                    selector: selector(),
+                    pod_metrics_endpoints: vec![PodMetricsEndpoint {
+                        port: port.name.clone(),
+                        path: scrape.path.clone(),
+                        interval: scrape.interval.clone(),
+                        scrape_timeout: scrape.scrape_timeout.clone(),
+                        relabelings: vec![
+                            relabel("project", &chart.project),
+                            relabel("environment", &chart.environment),
+                            relabel("workload", name),
+                        ],
+                    }],
+                },
+            },
+        }));
+    }
+    if chart.prometheus_operator && !w.alerts.is_empty() {
+        let ns = crate::emit::monitoring::NAMESPACE;
+        let rules = w
+            .alerts
+            .iter()
+            .map(|a| AlertRule {
+                alert: a.alert,
+                expr: a.expr.replace(ns, namespace),
+                for_: a.for_.clone(),
+                labels: BTreeMap::from([
+                    ("severity", if a.critical && chart.production { "critical" } else { "warning" }.to_owned()),
+                    ("project", chart.project.clone()),
+                    ("environment", chart.environment.clone()),
+                    ("workload", name.to_owned()),
+                ]),
+                annotations: BTreeMap::from([
+                    ("summary", a.summary.replace(ns, namespace)),
+                    ("description", a.description.replace(ns, namespace)),
+                ]),
+            })
+            .collect();
+        out.push(Object::PrometheusRule(Obj {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: meta(name),
+            body: Spec { spec: RuleSpec { groups: vec![RuleGroup { name: format!("{}-{name}", chart.project), rules }] } },
+        }));
+    }
     out
 }
 
@@ -798,12 +986,53 @@ fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
     }
 }
 
+/// The container's environment: the Go runtime's settings derived from its limits (the same
+/// as systemd's, see `emit/runtime.rs`) and the workload's own, in name order.
+fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
+    let mut env = w.env.clone();
+    let limit = |k: &str| w.resources.limits.get(k);
+    if let Some(millis) = limit("cpu").and_then(|c| crate::values::Cpu::parse(c).ok()).map(|c| c.millis) {
+        env.push(EnvVar::value("GOMAXPROCS".to_owned(), millis.div_ceil(1000).max(1).to_string()));
+    }
+    if let Some(bytes) = limit("memory").and_then(|m| crate::values::Bytes::parse(m).ok()).map(|b| b.bytes) {
+        let mib = bytes * crate::emit::runtime::GOMEMLIMIT_PERCENT / 100 / (1 << 20);
+        env.push(EnvVar::value("GOMEMLIMIT".to_owned(), format!("{}MiB", mib.max(1))));
+    }
+    env.sort_by(|a, b| a.name.cmp(&b.name));
+    env
+}
+
+/// A Deployment that may run more than one pod spreads them over nodes and zones. The skew
+/// is a preference (`ScheduleAnyway`): a small or single-zone cluster still schedules every
+/// replica. `pod-template-hash` counts each rollout's pods on their own.
+fn topology_spread(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<TopologySpreadConstraint> {
+    if !spreads(w) {
+        return Vec::new();
+    }
+    ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+        .into_iter()
+        .map(|key| TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: key,
+            when_unsatisfiable: "ScheduleAnyway",
+            label_selector: LabelSelector { match_labels: selector_labels(chart, name) },
+            match_label_keys: vec!["pod-template-hash"],
+        })
+        .collect()
+}
+
+/// Whether a workload's pods are spread: a Deployment with more than one replica, or an
+/// autoscaled one.
+pub fn spreads(w: &WorkloadValues) -> bool {
+    w.kind == "Deployment" && (w.autoscale.is_some() || w.replicas.unwrap_or(1) > 1)
+}
+
 fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>) -> PodTemplate {
     let mut annotations = w.pod_annotations.clone();
     if !w.config.is_empty() {
         annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&w.config));
     }
-    annotations.insert("hawser.dev/qos-class".to_owned(), w.qos_class.to_owned());
+    annotations.insert("hawser.dev/qos-class".to_owned(), super::values::qos_class(&w.resources).to_owned());
     let tmp_mount = VolumeMount { name: "tmp".to_owned(), mount_path: "/tmp".to_owned(), read_only: false };
     let mut mounts = vec![tmp_mount.clone()];
     let mut volumes = vec![Volume { name: "tmp".to_owned(), empty_dir: Some(EmptyDir { size_limit: "64Mi" }), secret: None }];
@@ -833,9 +1062,10 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             command: vec![
                 "sh".to_owned(),
                 "-c".to_owned(),
-                "until nc -z -w 2 \"$0\" \"$1\"; do echo \"waiting for $0:$1\"; sleep 2; done".to_owned(),
+                WAIT_SCRIPT.to_owned(),
                 d.host.clone(),
                 d.port.to_string(),
+                chart.wait_seconds.to_string(),
             ],
             args: Vec::new(),
             ports: Vec::new(),
@@ -856,7 +1086,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         args: w.args.clone(),
         ports: w.ports.iter().map(|p| ContainerPort { name: p.name.clone(), container_port: p.port, protocol: p.protocol }).collect(),
         env_from: if w.config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
-        env: w.env.clone(),
+        env: container_env(w),
         resources: w.resources.clone(),
         probes: w.probes.clone(),
         lifecycle: w.pre_stop_sleep_seconds.map(|s| Lifecycle { pre_stop: PreStop { sleep: Sleep { seconds: s } } }),
@@ -873,6 +1103,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             node_selector: w.node_selector.clone(),
             restart_policy: (w.kind != "Deployment").then_some("Never"),
             termination_grace_period_seconds: w.termination_grace_period_seconds,
+            topology_spread_constraints: topology_spread(chart, name, w),
             security_context: PodSecurityContext {
                 run_as_non_root: true,
                 run_as_user: RUN_AS,

@@ -11,13 +11,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
-use crate::emit::{Options, deploy_version, runtime};
+use crate::emit::{Options, deploy_version};
 use crate::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
 
 /// The namespace Prometheus runs in; its pods may scrape every metrics port.
 pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
-/// The image of the init containers that wait for dependencies: small, pinned, with `nc`.
-pub const WAIT_IMAGE: &str = "busybox:1.36.1";
+/// The image of the init containers that wait for dependencies: small, with `nc`, pinned
+/// by the digest of its multi-platform index so a moved tag cannot change what runs.
+pub const WAIT_IMAGE: &str = "docker.io/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
+/// How long a wait-for-dependency init container tries before it fails the pod, in seconds.
+pub const WAIT_SECONDS: u64 = 300;
+/// A job's deadline when the spec sets no `timeout`: the same hour systemd gives a oneshot.
+pub const JOB_DEADLINE_SECONDS: u64 = 3600;
+/// How late a CronJob run may still start: a controller outage or a slow previous run
+/// delays it, but a missed run never blocks the schedule for good.
+pub const STARTING_DEADLINE_SECONDS: u64 = 300;
+/// How long a finished run-once Job stays for its logs before Kubernetes deletes it.
+pub const JOB_TTL_SECONDS: u64 = 604_800;
+/// The suffix of the hook-owned copy of an ExternalSecret that hook jobs and ordinary
+/// workloads share (see [`chart`]).
+pub const HOOK_COPY_SUFFIX: &str = "-hook";
 /// The ClusterSecretStore that ExternalSecrets read Vault through.
 pub const SECRET_STORE: &str = "vault";
 /// The directory secrets delivered as files are mounted under, one directory per secret.
@@ -27,9 +40,16 @@ pub const SECRET_DIR: &str = "/var/run/secrets/hawser";
 #[serde(rename_all = "camelCase")]
 pub struct ChartValues {
     pub project: String,
+    /// The environment's name (empty in the base values), a label of scraped series and alerts.
+    pub environment: String,
+    /// Whether the environment is `production=#true`: some alerts are critical there.
+    pub production: bool,
+    /// Whether the objects include prometheus-operator's PodMonitors and PrometheusRules.
+    pub prometheus_operator: bool,
     pub version: String,
     pub prometheus_namespace: String,
     pub wait_image: String,
+    pub wait_seconds: u64,
     pub secret_store: String,
     /// Keyed by the name of the Secret they sync.
     pub external_secrets: BTreeMap<String, ExternalSecretValues>,
@@ -67,14 +87,23 @@ pub struct WorkloadValues {
     pub ports: Vec<PortValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_port: Option<PortValues>,
+    /// How prometheus-operator scrapes the metrics port (a PodMonitor), for services with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape: Option<ScrapeValues>,
+    /// The workload's alerts (a PrometheusRule); the namespace is written
+    /// [`crate::emit::monitoring::NAMESPACE`].
+    pub alerts: Vec<crate::emit::monitoring::AlertValues>,
+    /// What is derived from them (the QoS class, `GOMAXPROCS`, `GOMEMLIMIT`) is not a value:
+    /// the objects, and the chart's templates, derive it, so overriding a limit in a values
+    /// file cannot leave it stale.
     pub resources: ResourceRequirements,
-    /// The QoS class the resources give the pod (init containers have requests = limits,
-    /// so they never lower it).
-    pub qos_class: &'static str,
     pub probes: Probes,
     /// Non-secret environment: the ConfigMap's data.
     pub config: BTreeMap<String, String>,
-    /// Environment set on the container itself: the Go runtime's, and secrets.
+    /// Environment set on the container itself (secrets), in name order; in the chart's
+    /// values a map by name, so a values file adds or changes one variable without
+    /// repeating the others.
+    #[serde(serialize_with = "env_map")]
     pub env: Vec<EnvVar>,
     pub secret_files: Vec<SecretFile>,
     pub termination_grace_period_seconds: u64,
@@ -95,6 +124,14 @@ pub struct AutoscaleValues {
     pub cpu_percent: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_percent: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScrapeValues {
+    pub path: String,
+    pub interval: String,
+    pub scrape_timeout: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -171,16 +208,41 @@ pub struct JobValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency_policy: Option<&'static str>,
     pub backoff_limit: u32,
+    pub active_deadline_seconds: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub active_deadline_seconds: Option<u64>,
+    pub starting_deadline_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds_after_finished: Option<u64>,
     /// A run-once job others depend on: in the Helm chart, a pre-install/pre-upgrade hook.
     pub hook: bool,
     /// Its order among the hooks: after the hook jobs it depends on.
     pub hook_weight: u32,
 }
 
+/// Writes the container's environment as a map from each variable's name to its source.
+fn env_map<S: serde::Serializer>(env: &[EnvVar], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Source<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<&'a String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value_from: Option<&'a EnvVarSource>,
+    }
+    serializer.collect_map(env.iter().map(|e| (&e.name, Source { value: e.value.as_ref(), value_from: e.value_from.as_ref() })))
+}
+
 /// The values of one view: the base spec (the chart's `values.yaml`) or an environment's.
 pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
+    chart_for(spec, opts, view, None)
+}
+
+/// The values of an environment: its view, its name and whether it is production.
+pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::model::Environment) -> ChartValues {
+    chart_for(spec, opts, &environment.view, Some(environment))
+}
+
+fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::model::Environment>) -> ChartValues {
     let project = view.project.name.value.clone();
     let version = deploy_version(spec, opts).0;
     let hooks = hook_weights(view);
@@ -193,21 +255,32 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
             }
         }
     }
+    let hook_copies = hook_copies(view, &project, &hooks);
     let mut workloads = BTreeMap::new();
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
-        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks, from));
+        let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
+        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks, copies, from));
     }
-    // An ExternalSecret belongs with the first workload that needs it: hook jobs first
-    // (they run before anything else), then in name order.
+    // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
+    // first, then hook jobs, each in name order. A Helm hook is deleted and created again
+    // on every upgrade, and the Secret it owns with it, so an ExternalSecret that any
+    // ordinary workload reads is never a hook: it is a release object, and the hook jobs
+    // that read the same secret get a hook-owned copy of their own (`<secret>-hook`),
+    // which exists before they run on the first install.
     let mut external_secrets = BTreeMap::new();
     let mut users: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
-    users.sort_by_key(|w| (!hooks.contains_key(&w.name.value), hooks.get(&w.name.value).copied(), w.name.value.clone()));
+    users.sort_by_key(|w| (hooks.contains_key(&w.name.value), hooks.get(&w.name.value).copied(), w.name.value.clone()));
     for w in users {
+        let hook = hooks.contains_key(&w.name.value);
         for s in w.secrets() {
             let Some(secret) = view.secrets.get(&s.value) else { continue };
             if let Some(SecretSource::Vault { path, key }) = &secret.source {
-                external_secrets.entry(secret_name(&project, &s.value)).or_insert_with(|| ExternalSecretValues {
+                let object = match hook_copies.get(&s.value).filter(|_| hook) {
+                    Some(copy) => copy.clone(),
+                    None => secret_name(&project, &s.value),
+                };
+                external_secrets.entry(object).or_insert_with(|| ExternalSecretValues {
                     workload: w.name.value.clone(),
                     remote_key: path.clone(),
                     property: key.clone(),
@@ -217,9 +290,13 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
     }
     ChartValues {
         project,
+        environment: environment.map_or_else(String::new, |e| e.name.value.clone()),
+        production: environment.is_some_and(|e| e.production),
+        prometheus_operator: environment.is_none_or(|e| e.prometheus_operator),
         version,
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
-        wait_image: WAIT_IMAGE.to_owned(),
+        wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
+        wait_seconds: WAIT_SECONDS,
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
         workloads,
@@ -229,6 +306,29 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
 /// The Secret hawser expects for a secret of the project (vault, env and file sources).
 pub fn secret_name(project: &str, secret: &str) -> String {
     format!("{project}-{secret}")
+}
+
+/// The vault secrets that both a hook job and an ordinary workload read, each with the name
+/// of the hook-owned copy the hook jobs read instead.
+fn hook_copies(view: &View, project: &str, hooks: &BTreeMap<String, u32>) -> BTreeMap<String, String> {
+    let vault = |s: &str| view.secrets.get(s).is_some_and(|d| matches!(d.source, Some(SecretSource::Vault { .. })));
+    let read_by = |hook: bool| -> BTreeSet<String> {
+        view.workloads
+            .values()
+            .filter(|w| hooks.contains_key(&w.name.value) == hook)
+            .flat_map(|w| w.secrets().into_iter().map(|s| s.value.clone()))
+            .filter(|s| vault(s))
+            .collect()
+    };
+    let ordinary = read_by(false);
+    read_by(true)
+        .into_iter()
+        .filter(|s| ordinary.contains(s))
+        .map(|s| {
+            let copy = format!("{}{HOOK_COPY_SUFFIX}", secret_name(project, &s));
+            (s, copy)
+        })
+        .collect()
 }
 
 fn protocol(p: Protocol) -> &'static str {
@@ -296,7 +396,15 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
     out
 }
 
-fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTreeMap<String, u32>, dependents: &[&str]) -> WorkloadValues {
+fn workload(
+    view: &View,
+    w: &Workload,
+    project: &str,
+    version: &str,
+    hooks: &BTreeMap<String, u32>,
+    hook_copies: Option<&BTreeMap<String, String>>,
+    dependents: &[&str],
+) -> WorkloadValues {
     let kind = match &w.kind {
         WorkloadKind::Service => "Deployment",
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
@@ -360,7 +468,7 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
     };
 
     let mut config = BTreeMap::new();
-    let mut env: Vec<EnvVar> = runtime::go_env(w).into_iter().map(|(name, value)| EnvVar::value(name, value)).collect();
+    let mut env: Vec<EnvVar> = Vec::new();
     let mut secret_files: Vec<SecretFile> = Vec::new();
     for v in w.env.values() {
         match &v.value {
@@ -371,7 +479,10 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
                 let Some(secret) = view.secrets.get(&s.value) else { continue };
                 let (secret_name, key) = match &secret.source {
                     Some(SecretSource::Kubernetes { name, key }) => (name.clone(), key.clone()),
-                    _ => (secret_name(project, &s.value), "value".to_owned()),
+                    _ => match hook_copies.and_then(|c| c.get(&s.value)) {
+                        Some(copy) => (copy.clone(), "value".to_owned()),
+                        None => (secret_name(project, &s.value), "value".to_owned()),
+                    },
                 };
                 // The same contract as on systemd: a file unless the spec says `as="env"`.
                 if secret.delivery.is_file() {
@@ -440,7 +551,9 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
             _ => "Forbid",
         }),
         backoff_limit: j.retries.as_ref().map_or(if j.schedule.is_some() { 0 } else { 2 }, |r| r.value),
-        active_deadline_seconds: j.timeout.as_ref().map(|t| t.seconds()),
+        active_deadline_seconds: j.timeout.as_ref().map_or(JOB_DEADLINE_SECONDS, |t| t.seconds()),
+        starting_deadline_seconds: j.schedule.as_ref().map(|_| STARTING_DEADLINE_SECONDS),
+        ttl_seconds_after_finished: j.schedule.is_none().then_some(JOB_TTL_SECONDS),
         hook: hooks.contains_key(&w.name.value),
         hook_weight: hooks.get(&w.name.value).copied().unwrap_or(0),
     });
@@ -458,7 +571,14 @@ fn workload(view: &View, w: &Workload, project: &str, version: &str, hooks: &BTr
         service_account_token: w.kubernetes.service_account_token,
         ports: w.ports.iter().map(port_values).collect(),
         metrics_port,
-        qos_class: qos_class(&resources),
+        scrape: w.metrics.as_ref().filter(|_| w.is_service()).map(|m| ScrapeValues {
+            path: m.path().to_owned(),
+            interval: crate::emit::prometheus::duration(m.interval_millis()),
+            scrape_timeout: crate::emit::prometheus::duration(
+                crate::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
+            ),
+        }),
+        alerts: crate::emit::monitoring::alerts(project, w),
         resources,
         probes,
         config,

@@ -31,4 +31,4 @@ COPY --from=build /out/catalog-migrate /catalog-migrate
 USER 65532:65532
 # Health is checked by the platform (Kubernetes probes, systemd), not by the image.
 HEALTHCHECK NONE
-ENTRYPOINT ["/catalog-migrate","-database","all"]
+ENTRYPOINT ["/catalog-migrate"]

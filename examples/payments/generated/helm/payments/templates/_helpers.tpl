@@ -66,7 +66,7 @@ seccompProfile:
 {{- $annotations := dict -}}
 {{- range $k, $v := $w.podAnnotations }}{{ $_ := set $annotations $k $v }}{{ end -}}
 {{- if $w.config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($w.config | toJson | sha256sum) }}{{ end -}}
-{{- $_ := set $annotations "hawser.dev/qos-class" $w.qosClass -}}
+{{- $_ := set $annotations "hawser.dev/qos-class" (include "hawser.qosClass" $w.resources) -}}
 {{- $lowPort := false -}}
 {{- range $w.ports }}{{ if lt (int .port) 1024 }}{{ $lowPort = true }}{{ end }}{{ end -}}
 metadata:
@@ -89,6 +89,19 @@ spec:
   restartPolicy: Never
   {{- end }}
   terminationGracePeriodSeconds: {{ int $w.terminationGracePeriodSeconds }}
+  {{- if and (eq $w.kind "Deployment") (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
+  topologySpreadConstraints:
+  {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
+  - maxSkew: 1
+    topologyKey: {{ . }}
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "hawser.selectorLabels" $ | nindent 8 }}
+    matchLabelKeys:
+    - pod-template-hash
+  {{- end }}
+  {{- end }}
   securityContext:
     runAsNonRoot: true
     runAsUser: 65532
@@ -105,9 +118,10 @@ spec:
     command:
     - sh
     - -c
-    - until nc -z -w 2 "$0" "$1"; do echo "waiting for $0:$1"; sleep 2; done
+    - {{ include "hawser.waitScript" . | quote }}
     - {{ .host | quote }}
     - {{ int .port | toString | quote }}
+    - {{ int $.root.Values.waitSeconds | toString | quote }}
     resources:
       requests:
         cpu: 10m
@@ -145,9 +159,16 @@ spec:
     - configMapRef:
         name: {{ .name | quote }}
     {{- end }}
-    {{- with $w.env }}
+    {{- $env := dict }}
+    {{- range $k, $v := $w.env }}{{ $_ := set $env $k $v }}{{ end }}
+    {{- with include "hawser.gomaxprocs" $w.resources }}{{ $_ := set $env "GOMAXPROCS" (dict "value" .) }}{{ end }}
+    {{- with include "hawser.gomemlimit" $w.resources }}{{ $_ := set $env "GOMEMLIMIT" (dict "value" .) }}{{ end }}
+    {{- with $env }}
     env:
-    {{- toYaml . | nindent 4 }}
+    {{- range $k, $v := . }}
+    - name: {{ $k | quote }}
+      {{- toYaml $v | nindent 6 }}
+    {{- end }}
     {{- end }}
     resources:
       {{- toYaml $w.resources | nindent 6 }}
@@ -185,10 +206,53 @@ spec:
   {{- end }}
 {{- end }}
 
+{{- /* What is derived from the resources is derived here, from the values in force, so a
+values file that changes a limit cannot leave it stale (objects.rs and runtime.rs compute the
+same). The QoS class: Guaranteed when CPU and memory limits are set and the requests equal
+them or are left out, BestEffort with nothing set, else Burstable. */ -}}
+{{- define "hawser.qosClass" -}}
+{{- $req := get . "requests" | default dict -}}
+{{- $lim := get . "limits" | default dict -}}
+{{- $cpu := and (hasKey $lim "cpu") (or (not (hasKey $req "cpu")) (eq (toString (get $req "cpu")) (toString (get $lim "cpu")))) -}}
+{{- $mem := and (hasKey $lim "memory") (or (not (hasKey $req "memory")) (eq (toString (get $req "memory")) (toString (get $lim "memory")))) -}}
+{{- if and $cpu $mem }}Guaranteed{{ else if and (empty $req) (empty $lim) }}BestEffort{{ else }}Burstable{{ end -}}
+{{- end }}
+
+{{- /* GOMAXPROCS: the CPU limit (`500m`, `2`, `1.5`) rounded up to whole cores, at least 1. */ -}}
+{{- define "hawser.gomaxprocs" -}}
+{{- with toString (dig "limits" "cpu" "" .) -}}
+{{- $millis := 0 -}}
+{{- if hasSuffix "m" . -}}
+{{- $millis = atoi (trimSuffix "m" .) -}}
+{{- else -}}
+{{- $parts := splitList "." . -}}
+{{- $millis = mul (atoi (first $parts)) 1000 -}}
+{{- if gt (len $parts) 1 }}{{ $millis = add $millis (atoi (substr 0 3 (printf "%s000" (last $parts)))) }}{{ end -}}
+{{- end -}}
+{{- max 1 (div (add $millis 999) 1000) -}}
+{{- end -}}
+{{- end }}
+
+{{- /* GOMEMLIMIT: 90% of the memory limit, rounded down to a whole MiB, at least 1. */ -}}
+{{- define "hawser.gomemlimit" -}}
+{{- with toString (dig "limits" "memory" "" .) -}}
+{{- $units := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 -}}
+{{- $n := regexFind "^[0-9]+" . -}}
+{{- $bytes := mul (atoi $n) (get $units (trimPrefix $n .) | default 1) -}}
+{{- printf "%dMiB" (max 1 (div (div (mul $bytes 90) 100) 1048576)) -}}
+{{- end -}}
+{{- end }}
+
+{{- /* The wait-for-dependency script: `sh -c SCRIPT host port seconds` (objects.rs, WAIT_SCRIPT). */ -}}
+{{- define "hawser.waitScript" -}}
+end=$(($(date +%s) + $2)); until nc -z -w 2 "$0" "$1"; do if [ "$(date +%s)" -ge "$end" ]; then echo "$0:$1 did not accept a connection within $2 s; is it running, and does a NetworkPolicy allow it?" >&2; exit 1; fi; echo "waiting for $0:$1"; sleep 2; done
+{{- end }}
+
 {{- define "hawser.jobSpec" -}}
 backoffLimit: {{ int .w.job.backoffLimit }}
-{{- with get .w.job "activeDeadlineSeconds" }}
-activeDeadlineSeconds: {{ int . }}
+activeDeadlineSeconds: {{ int .w.job.activeDeadlineSeconds }}
+{{- with get .w.job "ttlSecondsAfterFinished" }}
+ttlSecondsAfterFinished: {{ int . }}
 {{- end }}
 template:
   {{- include "hawser.podTemplate" . | nindent 2 }}

@@ -1,0 +1,193 @@
+//! What a Kubernetes environment's Prometheus, run by prometheus-operator
+//! (kube-prometheus-stack), consumes: a PodMonitor for each workload that exposes metrics and
+//! a PrometheusRule with alerts for every workload, written with the workload's other objects
+//! in `kubernetes/<env>/<workload>.yaml` and rendered the same by the chart. This module
+//! computes the alerts, as chart values; `kubernetes/objects.rs` and the chart's templates
+//! make the objects.
+//!
+//! Decisions, also in `docs/prometheus.md`:
+//!
+//! * **PodMonitor, not ServiceMonitor.** It selects the workload's pods by their selector
+//!   labels and scrapes the container port named like the spec's metrics port, in the
+//!   namespace it is applied in. Every pod is a target, Ready or not, so a pod that does not
+//!   answer is seen (the DNS discovery of the plain config sees only Ready pods). The
+//!   operator's discovery sets `namespace`, `pod`, `container`, `endpoint` and `job`
+//!   (`<namespace>/<podmonitor>`); relabelling adds `project`, `environment` and `workload`,
+//!   which the alerts select on.
+//! * **Alerts for every workload**, from kube-state-metrics for what Kubernetes knows and from
+//!   `up` for what only a scrape can tell, each with a `description` that says what to look
+//!   at and what to do: `DeploymentUnavailable`, `TargetDown`/`WorkloadDown` (workloads with
+//!   metrics), `JobFailed` (run-once jobs), `CronJobNotScheduled` and `CronJobRunFailed`,
+//!   `ContainerOOMKilled` and `ContainerRestarting` for every container named after a
+//!   workload. kube-state-metrics labels its series with `namespace` and the object's name
+//!   (`deployment`, `job_name`, `cronjob`, `container`); containers are named after their
+//!   workload, so `container="<workload>"` selects exactly one workload's.
+
+use serde::Serialize;
+
+use super::kubernetes::values::PROMETHEUS_NAMESPACE;
+use super::prometheus::{promql_string, regex_escape};
+use crate::model::{Workload, WorkloadKind};
+
+/// Stands for the namespace in the alerts' values: the objects, and the chart's templates,
+/// put the namespace they are applied in (`.Release.Namespace` for the chart) in its place.
+pub const NAMESPACE: &str = "__NAMESPACE__";
+
+/// One alert of a workload, as a chart value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertValues {
+    pub alert: &'static str,
+    pub expr: String,
+    #[serde(rename = "for")]
+    pub for_: String,
+    /// `critical` in a production environment, else `warning`; always `warning` when false.
+    pub critical: bool,
+    pub summary: String,
+    pub description: String,
+}
+
+/// The alerts of one workload of a project.
+pub fn alerts(project: &str, w: &Workload) -> Vec<AlertValues> {
+    Ctx { project, namespace: NAMESPACE }.rules(w)
+}
+
+struct Ctx<'a> {
+    project: &'a str,
+    namespace: &'a str,
+}
+
+impl Ctx<'_> {
+    fn rule(&self, alert: &'static str, expr: String, for_: &str, critical: bool, summary: String, description: String) -> AlertValues {
+        AlertValues { alert, expr, for_: for_.to_owned(), critical, summary, description }
+    }
+
+    /// The alerts of one workload.
+    fn rules(&self, w: &Workload) -> Vec<AlertValues> {
+        let name = w.name.value.as_str();
+        let ns = promql_string(self.namespace);
+        let who = format!("{} {name}", self.project);
+        let kubectl = format!("kubectl -n {}", self.namespace);
+        let mut out = Vec::new();
+        match &w.kind {
+            WorkloadKind::Service => {
+                out.push(self.rule(
+                    "DeploymentUnavailable",
+                    format!("kube_deployment_status_replicas_unavailable{{namespace={ns}, deployment={}}} > 0", promql_string(name)),
+                    "10m",
+                    true,
+                    format!("{who}: {{{{ $value }}}} replica(s) unavailable for 10 minutes"),
+                    format!(
+                        "Pods of Deployment {name} are not Ready. Look at `{kubectl} get pods -l app.kubernetes.io/name={name}` and \
+                         `{kubectl} describe pod` for the reason (image pull, scheduling, failing readiness check, a dependency an \
+                         init container waits for), then `{kubectl} logs` of a failing pod; roll back with \
+                         `{kubectl} rollout undo deployment/{name}` when a release caused it."
+                    ),
+                ));
+                if let Some(m) = &w.metrics {
+                    let up = format!("up{{namespace={ns}, workload={}}}", promql_string(name));
+                    out.push(self.rule(
+                        "TargetDown",
+                        format!("{up} == 0"),
+                        "5m",
+                        false,
+                        format!("{who}: pod {{{{ $labels.pod }}}} does not answer scrapes"),
+                        format!(
+                            "Prometheus cannot scrape pod {{{{ $labels.pod }}}} on port `{}` (path {}). A pod that stays unscrapable \
+                             is hung or overloaded: check `{kubectl} describe pod {{{{ $labels.pod }}}}` and its logs, and delete \
+                             it if it does not recover.",
+                            m.port.value,
+                            m.path()
+                        ),
+                    ));
+                    out.push(self.rule(
+                        "WorkloadDown",
+                        format!("sum({up}) == 0 or absent({up})"),
+                        "5m",
+                        true,
+                        format!("{who}: no pod answers scrapes"),
+                        format!(
+                            "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
+                             (`{kubectl} get pods -l app.kubernetes.io/name={name}`), that the PodMonitor {name} exists in \
+                             namespace {} and the Prometheus selects it, and that the NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}.",
+                            self.namespace
+                        ),
+                    ));
+                }
+            }
+            WorkloadKind::Job(j) if j.schedule.is_none() => {
+                out.push(self.rule(
+                    "JobFailed",
+                    format!(
+                        "kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0",
+                        promql_string(&format!("{}-[0-9a-f]{{10}}", regex_escape(name)))
+                    ),
+                    "0m",
+                    true,
+                    format!("{who}: Job {{{{ $labels.job_name }}}} failed"),
+                    format!(
+                        "The run-once job {name} failed (its retries are spent, or its deadline passed); its dependents may run \
+                         against an unmigrated state. Read `{kubectl} logs job/{{{{ $labels.job_name }}}}`, fix the cause, then \
+                         delete the Job and apply the release again (the chart: `helm upgrade`), which runs it again."
+                    ),
+                ));
+            }
+            WorkloadKind::Job(_) => {
+                out.push(self.rule(
+                    "CronJobNotScheduled",
+                    format!("time() - kube_cronjob_next_schedule_time{{namespace={ns}, cronjob={}}} > 900", promql_string(name)),
+                    "5m",
+                    false,
+                    format!("{who}: the scheduled job did not start on time"),
+                    format!(
+                        "CronJob {name} is more than 15 minutes past its next scheduled time without starting a run: it is \
+                         suspended, the previous run still holds it (concurrencyPolicy Forbid), or the run could not start \
+                         within its starting deadline. See `{kubectl} describe cronjob {name}` and `{kubectl} get jobs`."
+                    ),
+                ));
+                out.push(self.rule(
+                    "CronJobRunFailed",
+                    format!(
+                        "kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0",
+                        promql_string(&format!("{}-[0-9]+", regex_escape(name)))
+                    ),
+                    "0m",
+                    false,
+                    format!("{who}: run {{{{ $labels.job_name }}}} failed"),
+                    format!(
+                        "A run of the scheduled job {name} failed. Read `{kubectl} logs job/{{{{ $labels.job_name }}}}`; the next \
+                         scheduled run starts on its own, delete the failed Job once the cause is understood."
+                    ),
+                ));
+            }
+        }
+        let container = format!("namespace={ns}, container={}", promql_string(name));
+        out.push(self.rule(
+            "ContainerOOMKilled",
+            format!(
+                "increase(kube_pod_container_status_restarts_total{{{container}}}[15m]) > 0 \
+                 and on(namespace, pod, container) kube_pod_container_status_last_terminated_reason{{{container}, reason=\"OOMKilled\"}} == 1"
+            ),
+            "0m",
+            false,
+            format!("{who}: pod {{{{ $labels.pod }}}} was killed for using more than its memory limit"),
+            format!(
+                "The container {name} exceeded its memory limit and was killed. GOMEMLIMIT is 90% of the limit, so the Go heap \
+                 alone should not do this: look for a leak or memory outside the heap (`{kubectl} top pod`, the process's \
+                 metrics), and raise `memory limit=` in the spec if the workload needs more."
+            ),
+        ));
+        out.push(self.rule(
+            "ContainerRestarting",
+            format!("increase(kube_pod_container_status_restarts_total{{{container}}}[15m]) > 3"),
+            "0m",
+            false,
+            format!("{who}: pod {{{{ $labels.pod }}}} restarted {{{{ $value | humanize }}}} times in 15 minutes"),
+            format!(
+                "The container {name} keeps restarting: it crashes or fails its liveness check. Read the previous run's log \
+                 (`{kubectl} logs {{{{ $labels.pod }}}} -c {name} --previous`) and `{kubectl} describe pod {{{{ $labels.pod }}}}`."
+            ),
+        ));
+        out
+    }
+}
