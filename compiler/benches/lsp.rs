@@ -1,0 +1,2 @@
+//! Benchmarks of `hawser lsp` (placeholder replaced below).
+fn main() {}
