@@ -1,1 +1,7 @@
-//! placeholder
+//! Tests of `hawser lsp`, driving the server in memory as an editor would: fixtures with
+//! snapshotted responses, the ordering of published diagnostics, and random edit sequences.
+
+mod client;
+mod edits;
+mod fixtures;
+mod ordering;

@@ -285,16 +285,38 @@ fn scan(text: &str) -> Scan {
                 }
             }
             b'/' if b.get(i + 1) == Some(&b'-') => i += 2,
+            b'"' if text[i..].starts_with("\"\"\"") => {
+                // A multi-line string runs to its closing `"""`.
+                match text[i + 3..].find("\"\"\"") {
+                    Some(at) => {
+                        tokens.push(Token::Str(text[i + 3..i + 3 + at].to_owned()));
+                        i += at + 6;
+                    }
+                    None => {
+                        open_string = Some(text[i + 3..].to_owned());
+                        i = b.len();
+                    }
+                }
+            }
             b'"' => {
+                // A quoted string ends at its quote, or (unterminated) at the end of its line.
                 let mut s = String::new();
                 i += 1;
                 let mut closed = false;
                 while i < b.len() {
                     match b[i] {
-                        b'\\' => i += 2,
+                        b'\\' => {
+                            // An escape: skip the escaped character, whatever its width.
+                            i += 1;
+                            i += text.get(i..).and_then(|t| t.chars().next()).map_or(0, char::len_utf8);
+                        }
                         b'"' => {
                             closed = true;
                             i += 1;
+                            break;
+                        }
+                        b'\n' | b'\r' => {
+                            closed = true;
                             break;
                         }
                         _ => {
@@ -370,10 +392,12 @@ fn cursor(tokens: &[Token], open_string: Option<String>, text: &str, path: Vec<S
     let mut tokens = tokens.to_vec();
     // The word being typed, when the text does not end in a space or an open string.
     let mut prefix = String::new();
-    if open_string.is_none() && !ends_in_space && matches!(tokens.last(), Some(Token::Word(_))) {
-        if let Some(Token::Word(w)) = tokens.pop() {
-            prefix = w;
-        }
+    if open_string.is_none()
+        && !ends_in_space
+        && matches!(tokens.last(), Some(Token::Word(_)))
+        && let Some(Token::Word(w)) = tokens.pop()
+    {
+        prefix = w;
     }
     let annotation = match tokens.last() {
         Some(Token::Annotation(a)) => Some(a.clone()),
@@ -445,5 +469,10 @@ mod tests {
         assert_eq!(labels(text), ["pg"]);
         let text = "service \"api\" {\n    port \"http\" 80\n}\nservice \"b\" {\n    port \"grpc\" 90\n    metrics port=\"";
         assert_eq!(labels(text), ["grpc"]);
+        // An unterminated string ends at its line: what follows still completes.
+        let text = "service \"api\" {\n    port \"http\" 80\n    env { DB (secret)\"x\n    }\n    metrics port=\"";
+        assert_eq!(labels(text), ["http"]);
+        // An escape before a wide character is skipped whole.
+        assert_eq!(labels("project \"\\🚀"), Vec::<String>::new());
     }
 }

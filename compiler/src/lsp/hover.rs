@@ -226,10 +226,15 @@ fn effective(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Loca
         }
         let merged = overlay::apply(&base_only, env, schema::schema(), &mut Vec::new());
         let value = tree::find(&merged.nodes, &path).and_then(|n| value_of(n, &part));
-        let by = match value {
-            Some(s) if env.span.start <= s.start && s.end <= env.span.end => format!("overlay, line {}", line_of(text, s)),
-            Some(_) => "base".to_owned(),
-            None => "unset".to_owned(),
+        let removed = tree::find(env.children(), &path).and_then(|n| match &part {
+            Part::Arg(i) => n.args.get(*i).filter(|a| a.value == crate::syntax::Value::Null).map(|a| a.span),
+            _ => None,
+        });
+        let by = match (value, removed) {
+            (Some(s), _) if env.span.start <= s.start && s.end <= env.span.end => format!("overlay, line {}", line_of(text, s)),
+            (Some(_), _) => "base".to_owned(),
+            (None, Some(r)) => format!("removed by the overlay, line {}", line_of(text, r)),
+            (None, None) => "—".to_owned(),
         };
         let _ = writeln!(md, "| {env_name} | {} | {by} |", cell(text, value));
         rows += 1;

@@ -156,14 +156,22 @@ impl Server<'_> {
             let msg = match self.queue.pop_front() {
                 Some(m) => m,
                 None => {
-                    // Nothing is waiting: a good time to check what changed.
+                    // Nothing is waiting: a good time to check what changed. Checking
+                    // reads ahead what has arrived meanwhile.
                     self.publish_pending()?;
-                    match self.connection.receiver.recv() {
-                        Ok(m) => m,
-                        Err(_) => return Ok(()),
+                    match self.queue.pop_front() {
+                        Some(m) => m,
+                        None => match self.connection.receiver.recv() {
+                            Ok(m) => m,
+                            Err(_) => return Ok(()),
+                        },
                     }
                 }
             };
+            if matches!(msg, Message::Request(_)) {
+                // What the client changed before asking is published before the answer.
+                self.publish_pending()?;
+            }
             match msg {
                 Message::Request(req) => {
                     if self.connection.handle_shutdown(&req).map_err(|e| e.to_string())? {

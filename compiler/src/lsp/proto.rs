@@ -63,7 +63,8 @@ pub fn negotiate(offered: Option<&[lsp::PositionEncodingKind]>) -> Encoding {
 
 pub fn diagnostic(uri: &lsp::Uri, t: Text<'_>, d: &Diagnostic) -> lsp::Diagnostic {
     let mut message = d.message.clone();
-    if !d.environments.is_empty() {
+    // Messages about one environment usually name it already.
+    if !d.environments.is_empty() && !d.environments.iter().all(|e| d.message.contains(&format!("`{e}`"))) {
         message.push_str(&format!(" (in environment{} {})", if d.environments.len() == 1 { "" } else { "s" }, d.environments.join(", ")));
     }
     if let Some(help) = &d.help {
@@ -114,8 +115,11 @@ pub fn completion(t: Text<'_>, start: usize, cursor: usize, items: Vec<Item>) ->
                 ItemKind::Reference => lsp::CompletionItemKind::REFERENCE,
             }),
             detail: Some(i.detail),
-            documentation: (!i.doc.is_empty())
-                .then(|| lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: i.doc })),
+            documentation: if i.doc.is_empty() {
+                None
+            } else {
+                Some(lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: i.doc }))
+            },
             text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range, new_text: i.insert })),
             ..lsp::CompletionItem::default()
         })

@@ -50,8 +50,7 @@ fn covers(span: Span, offset: usize) -> bool {
 pub fn locate(doc: &Document, offset: usize) -> Option<Located<'_>> {
     let mut nodes = Vec::new();
     let mut level: &[Node] = &doc.nodes;
-    loop {
-        let Some(node) = level.iter().find(|n| covers(n.span, offset)) else { break };
+    while let Some(node) = level.iter().find(|n| covers(n.span, offset)) {
         nodes.push(node);
         level = node.children();
     }
@@ -268,16 +267,18 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, scope: Option<&str>, out: &
             refer(&ps.ty, &p.value, out);
         }
     }
-    if node.name.value == "port" && scope.is_some() && path.len() == 2 {
-        if let (Some(name), Some(arg)) = (first_string(node), node.args.first()) {
-            out.push(Occurrence {
-                kind: Kind::Port,
-                name: name.to_owned(),
-                scope: scope.map(str::to_owned),
-                span: arg.span,
-                role: Role::Declaration,
-            });
-        }
+    if node.name.value == "port"
+        && scope.is_some()
+        && path.len() == 2
+        && let (Some(name), Some(arg)) = (first_string(node), node.args.first())
+    {
+        out.push(Occurrence {
+            kind: Kind::Port,
+            name: name.to_owned(),
+            scope: scope.map(str::to_owned),
+            span: arg.span,
+            role: Role::Declaration,
+        });
     }
     for child in node.children() {
         if schema.map.is_some() {
