@@ -280,6 +280,21 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, scope: Option<&str>, out: &
             role: Role::Declaration,
         });
     }
+    // An environment's overlay of a port (`service "api" { port "http" 9090; }`).
+    if node.name.value == "port"
+        && scope.is_some()
+        && path.len() == 3
+        && path[0] == "environment"
+        && let (Some(name), Some(arg)) = (first_string(node), node.args.first())
+    {
+        out.push(Occurrence {
+            kind: Kind::Port,
+            name: name.to_owned(),
+            scope: scope.map(str::to_owned),
+            span: arg.span,
+            role: Role::Overlay,
+        });
+    }
     for child in node.children() {
         if schema.map.is_some() {
             // `KEY (secret)"name"` in `env`.
