@@ -5,3 +5,4 @@ mod client;
 mod edits;
 mod fixtures;
 mod ordering;
+mod origin;

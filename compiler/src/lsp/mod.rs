@@ -13,6 +13,7 @@ pub mod actions;
 pub mod completion;
 pub mod hints;
 pub mod hover;
+pub mod origin;
 pub mod outline;
 pub mod position;
 pub mod proto;
@@ -290,6 +291,10 @@ impl Server<'_> {
                 let offset = start + doc.text.get(start..offset).map_or(0, str::len);
                 Ok(json(proto::completion(doc.text(), start, offset, items)))
             }),
+            "textDocument/definition" if !self.is_spec(&req) => {
+                let p: lsp::TextDocumentPositionParams = params(req)?;
+                self.spec_origins(&p.text_document.uri, p.position.line as usize)
+            }
             "textDocument/definition" => self.with_position(req, |doc, offset| {
                 let a = doc.analyzed();
                 let Some(tree_doc) = &a.doc else { return Ok(Json::Null) };
@@ -427,6 +432,33 @@ impl Server<'_> {
             }
             _ => Err((ErrorCode::MethodNotFound, format!("hawser has no command `{command}`"))),
         }
+    }
+
+    /// Whether a request is about an open spec, rather than a generated file.
+    fn is_spec(&self, req: &Request) -> bool {
+        let uri = req.params.pointer("/textDocument/uri").and_then(Json::as_str).unwrap_or_default();
+        self.docs.contains_key(uri) && uri.ends_with(".kdl")
+    }
+
+    /// Go to the spec from a line of a generated file: the values that produce it.
+    fn spec_origins(&mut self, uri: &lsp::Uri, line: usize) -> Result<Json, Failure> {
+        let not_generated =
+            || (ErrorCode::RequestFailed, format!("`{}` is not a file hawser generated (no lock above it lists it)", uri.as_str()));
+        let path = origin::uri_path(uri.as_str()).ok_or_else(not_generated)?;
+        let file = origin::generated_file(&path).ok_or_else(not_generated)?;
+        let spec_uri: lsp::Uri = origin::path_uri(&file.spec)
+            .and_then(|u| u.parse().ok())
+            .ok_or_else(|| (ErrorCode::RequestFailed, "the spec's path cannot be written as a URI".to_owned()))?;
+        // The spec as the editor has it, when it is open; else as it is on disk.
+        let text = match self.docs.get(spec_uri.as_str()) {
+            Some(doc) => doc.text.clone(),
+            None => std::fs::read_to_string(&file.spec).map_err(|e| (ErrorCode::RequestFailed, format!("cannot read the spec: {e}")))?,
+        };
+        let spans = origin::origins(&file, &text, line)
+            .ok_or_else(|| (ErrorCode::RequestFailed, "the spec has errors: fix them first".to_owned()))?;
+        let index = LineIndex::new(&text, self.encoding);
+        let t = Text { text: &text, index: &index };
+        Ok(json(spans.into_iter().map(|s| proto::location(&spec_uri, t, s)).collect::<Vec<_>>()))
     }
 
     fn doc(&mut self, uri: &lsp::Uri) -> Result<&mut Doc, Failure> {
