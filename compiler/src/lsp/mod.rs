@@ -116,10 +116,19 @@ struct Doc {
     published: bool,
 }
 
-/// A checked text: its syntax tree (none on a syntax error) and its analysis.
+/// A checked text: its analysis and, parsed when a request first needs it, its syntax
+/// tree (none on a syntax error). Publishing diagnostics needs no tree, so a change costs
+/// one check and nothing more.
 struct Analyzed {
-    doc: Option<Document>,
+    text: String,
+    tree: std::cell::OnceCell<Option<Document>>,
     analysis: Analysis,
+}
+
+impl Analyzed {
+    fn tree(&self) -> Option<&Document> {
+        self.tree.get_or_init(|| if self.analysis.spec.is_some() { syntax::parse(&self.text).0 } else { None }).as_ref()
+    }
 }
 
 impl Doc {
@@ -132,8 +141,7 @@ impl Doc {
             return a.clone();
         }
         let analysis = check::check(&self.text);
-        let doc = if analysis.spec.is_some() { syntax::parse(&self.text).0 } else { None };
-        let a = Rc::new(Analyzed { doc, analysis });
+        let a = Rc::new(Analyzed { text: self.text.clone(), tree: std::cell::OnceCell::new(), analysis });
         self.analyzed = Some(a.clone());
         a
     }
@@ -283,7 +291,7 @@ impl Server<'_> {
         match method.as_str() {
             "textDocument/hover" => self.with_position(req, |doc, offset| {
                 let a = doc.analyzed();
-                let h = hover::hover(&doc.text, a.doc.as_ref(), &a.analysis, offset);
+                let h = hover::hover(&doc.text, a.tree(), &a.analysis, offset);
                 Ok(json(h.map(|h| proto::hover(doc.text(), h))))
             }),
             "textDocument/completion" => self.with_position(req, |doc, offset| {
@@ -297,14 +305,14 @@ impl Server<'_> {
             }
             "textDocument/definition" => self.with_position(req, |doc, offset| {
                 let a = doc.analyzed();
-                let Some(tree_doc) = &a.doc else { return Ok(Json::Null) };
+                let Some(tree_doc) = a.tree() else { return Ok(Json::Null) };
                 let all = tree::occurrences(tree_doc);
                 let target = tree::occurrence_at(&all, offset).and_then(|at| tree::declaration(&all, at));
                 Ok(json(target.map(|d| proto::location(&doc.uri, doc.text(), d.span))))
             }),
             "textDocument/references" => self.with_position(req, |doc, offset| {
                 let a = doc.analyzed();
-                let Some(tree_doc) = &a.doc else { return Ok(Json::Null) };
+                let Some(tree_doc) = a.tree() else { return Ok(Json::Null) };
                 let all = tree::occurrences(tree_doc);
                 let Some(at) = tree::occurrence_at(&all, offset) else { return Ok(Json::Null) };
                 let found: Vec<lsp::Location> =
@@ -313,7 +321,7 @@ impl Server<'_> {
             }),
             "textDocument/prepareRename" => self.with_position(req, |doc, offset| {
                 let a = doc.analyzed();
-                let Some(tree_doc) = &a.doc else { return Ok(Json::Null) };
+                let Some(tree_doc) = a.tree() else { return Ok(Json::Null) };
                 let all = tree::occurrences(tree_doc);
                 Ok(json(tree::occurrence_at(&all, offset).map(|o| doc.text().range(o.span))))
             }),
@@ -322,7 +330,7 @@ impl Server<'_> {
                 let new_name = p.new_name.clone();
                 self.at(&p.text_document_position, |doc, offset| {
                     let a = doc.analyzed();
-                    let Some(tree_doc) = &a.doc else {
+                    let Some(tree_doc) = a.tree() else {
                         return Err((ErrorCode::RequestFailed, "the spec has syntax errors: fix them first".to_owned()));
                     };
                     let all = tree::occurrences(tree_doc);
@@ -339,14 +347,14 @@ impl Server<'_> {
             }
             "textDocument/documentSymbol" => self.with_doc(req, |doc| {
                 let a = doc.analyzed();
-                let Some(tree_doc) = &a.doc else { return Ok(Json::Null) };
+                let Some(tree_doc) = a.tree() else { return Ok(Json::Null) };
                 let symbols: Vec<lsp::DocumentSymbol> =
                     outline::symbols(tree_doc).into_iter().map(|s| proto::symbol(doc.text(), s)).collect();
                 Ok(json(symbols))
             }),
             "textDocument/foldingRange" => self.with_doc(req, |doc| {
                 let a = doc.analyzed();
-                let Some(tree_doc) = &a.doc else { return Ok(Json::Null) };
+                let Some(tree_doc) = a.tree() else { return Ok(Json::Null) };
                 let ranges: Vec<lsp::FoldingRange> =
                     outline::folding(tree_doc).into_iter().filter_map(|s| proto::folding(doc.text(), s)).collect();
                 Ok(json(ranges))
@@ -360,7 +368,7 @@ impl Server<'_> {
                 let doc = self.doc(&p.text_document.uri)?;
                 let range = doc.text().span(p.range);
                 let a = doc.analyzed();
-                let found = actions::code_actions(&doc.text, a.doc.as_ref(), &a.analysis.diagnostics, range);
+                let found = actions::code_actions(&doc.text, a.tree(), &a.analysis.diagnostics, range);
                 Ok(json(found.iter().map(|x| proto::code_action(&doc.uri, doc.version, doc.text(), x)).collect::<Vec<_>>()))
             }
             "textDocument/inlayHint" => {
@@ -369,7 +377,7 @@ impl Server<'_> {
                 let doc = self.doc(&p.text_document.uri)?;
                 let range = doc.text().span(p.range);
                 let a = doc.analyzed();
-                let (Some(tree_doc), Some(spec)) = (&a.doc, &a.analysis.spec) else { return Ok(json(Vec::<lsp::InlayHint>::new())) };
+                let (Some(tree_doc), Some(spec)) = (a.tree(), &a.analysis.spec) else { return Ok(json(Vec::<lsp::InlayHint>::new())) };
                 let mut found = Vec::new();
                 if config.derived_hints.unwrap_or(true) {
                     found.extend(hints::derived(tree_doc, spec, range));
@@ -382,7 +390,7 @@ impl Server<'_> {
             }
             "textDocument/codeLens" => self.with_doc(req, |doc| {
                 let a = doc.analyzed();
-                let (Some(tree_doc), Some(spec)) = (&a.doc, &a.analysis.spec) else { return Ok(json(Vec::<lsp::CodeLens>::new())) };
+                let (Some(tree_doc), Some(spec)) = (a.tree(), &a.analysis.spec) else { return Ok(json(Vec::<lsp::CodeLens>::new())) };
                 let uri = doc.uri.as_str().to_owned();
                 let lenses: Vec<lsp::CodeLens> = hints::lenses(tree_doc, spec)
                     .into_iter()
