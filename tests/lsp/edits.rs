@@ -70,19 +70,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn examples() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out: Vec<String> = std::fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("hawser.kdl"))
-        .filter(|p| p.is_file())
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
-    out.sort();
-    out
-}
-
 /// Applies a change the way the protocol defines it: positions clamp to the text.
 fn apply(text: &mut String, start: LineCol, end: LineCol, with: &str) {
     let index = LineIndex::new(text, Encoding::Utf16);
@@ -113,8 +100,8 @@ proptest! {
 
     #[test]
     fn random_edits_never_break_the_server(example in 0usize..3, ops in prop::collection::vec(op(), 1..25)) {
-        let examples = examples();
-        let mut text = examples[example % examples.len()].clone();
+        let examples = crate::common::examples();
+        let mut text = examples[example % examples.len()].1.clone();
         let mut client = Client::start(json!({}), Value::Null);
         client.open(URI, 1, &text);
         let mut version = 1;

@@ -2,6 +2,8 @@
 //! snapshotted responses, the ordering of published diagnostics, and random edit sequences.
 
 mod client;
+#[path = "../common/mod.rs"]
+mod common;
 mod edits;
 mod fixtures;
 mod ordering;

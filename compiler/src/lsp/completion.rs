@@ -31,9 +31,10 @@ pub enum ItemKind {
 /// The completions at `offset`, and the byte offset where the word they replace starts.
 pub fn complete(text: &str, offset: usize) -> (usize, Vec<Item>) {
     let offset = floor_boundary(text, offset.min(text.len()));
-    let scan = scan(&text[..offset]);
+    let scan = scan(&text[..offset], false);
     let Some(ctx) = scan.cursor else { return (offset, Vec::new()) };
-    let decls = scan_declarations(text);
+    // The declarations, read only when a reference is being completed.
+    let decls = Declarations { text, heads: std::cell::OnceCell::new() };
     let items = match &ctx.slot {
         Slot::NodeName => node_names(&ctx.path),
         Slot::Entries { node, props, args } => {
@@ -103,7 +104,7 @@ fn properties(s: &NodeSchema, given: &[String]) -> Vec<Item> {
         .collect()
 }
 
-fn values(ty: &Ty, quoted: bool, decls: &[Head], workload: Option<&str>, annotation: Option<&str>) -> Vec<Item> {
+fn values(ty: &Ty, quoted: bool, decls: &Declarations<'_>, workload: Option<&str>, annotation: Option<&str>) -> Vec<Item> {
     let q = |s: &str| if quoted { s.to_owned() } else { format!("\"{s}\"") };
     let mut out: Vec<Item> = ty
         .values
@@ -129,7 +130,8 @@ fn values(ty: &Ty, quoted: bool, decls: &[Head], workload: Option<&str>, annotat
         "port-ref" => &["port"],
         _ => &[],
     };
-    for h in decls {
+    let heads: &[Head] = if kinds.is_empty() { &[] } else { decls.heads() };
+    for h in heads {
         let top = h.path.is_empty() && kinds.contains(&h.name.as_str());
         let port = kinds == ["port"] && h.name == "port" && h.path.len() == 1 && h.workload.is_some() && h.workload.as_deref() == workload;
         // A workload does not depend on itself.
@@ -207,13 +209,21 @@ struct Scan {
     cursor: Option<Cursor>,
 }
 
-fn scan_declarations(text: &str) -> Vec<Head> {
-    scan(text).heads
+/// The node heads of the whole text, scanned on first use.
+struct Declarations<'t> {
+    text: &'t str,
+    heads: std::cell::OnceCell<Vec<Head>>,
+}
+
+impl Declarations<'_> {
+    fn heads(&self) -> &[Head] {
+        self.heads.get_or_init(|| scan(self.text, true).heads)
+    }
 }
 
 /// Scans KDL text tolerantly: statements, blocks, strings and comments. The cursor is at the
-/// end of `text`.
-fn scan(text: &str) -> Scan {
+/// end of `text`; the node heads are kept when `heads_wanted`.
+fn scan(text: &str, heads_wanted: bool) -> Scan {
     let b = text.as_bytes();
     let mut heads = Vec::new();
     let mut stack: Vec<(String, String)> = Vec::new();
@@ -221,7 +231,7 @@ fn scan(text: &str) -> Scan {
     let mut i = 0;
     let mut open_string: Option<String> = None;
     let end_statement = |tokens: &mut Vec<Token>, stack: &[(String, String)], heads: &mut Vec<Head>| {
-        if let Some(Token::Word(name)) = tokens.first() {
+        if heads_wanted && let Some(Token::Word(name)) = tokens.first() {
             let arg = tokens.iter().skip(1).find_map(|t| match t {
                 Token::Str(s) | Token::Word(s) => Some(s.clone()),
                 _ => None,

@@ -90,8 +90,9 @@ fn about(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Located<
         (Part::Arg(_), Described::MapEntry { map }) => out.push(map_entry_doc(map)),
         _ => {}
     }
-    // A reference: its declaration.
-    let occurrences = tree::occurrences(doc);
+    // A reference: its declaration. Only values can be references; the walk over the
+    // document is skipped for names.
+    let occurrences = if found.entry().is_some() { tree::occurrences(doc) } else { Vec::new() };
     if let Some(at) = tree::occurrence_at(&occurrences, span.start as usize)
         && at.role != tree::Role::Declaration
         && let Some(decl) = tree::declaration(&occurrences, at)
