@@ -49,7 +49,7 @@ pub fn complete(text: &str, offset: usize) -> (usize, Vec<Item>) {
                     items
                 }
                 Described::MapEntry { .. } => {
-                    values(&Ty::named("env-value"), false, &decls, ctx.workload.as_deref(), ctx.annotation.as_deref())
+                    values(&ty_named("env-value"), false, &decls, ctx.workload.as_deref(), ctx.annotation.as_deref())
                 }
                 Described::Unknown => Vec::new(),
             }
@@ -60,7 +60,7 @@ pub fn complete(text: &str, offset: usize) -> (usize, Vec<Item>) {
             let ty = match (tree::describe(&path), key) {
                 (Described::Node(s), Some(k)) => s.prop(k).map(|p| p.ty.clone()),
                 (Described::Node(s), None) => tree::arg_schema(s, *arg).map(|a| a.ty.clone()),
-                (Described::MapEntry { .. }, _) => Some(Ty::named("env-value")),
+                (Described::MapEntry { .. }, _) => Some(ty_named("env-value")),
                 (Described::Unknown, _) => None,
             };
             ty.map(|t| values(&t, *quoted, &decls, ctx.workload.as_deref(), ctx.annotation.as_deref())).unwrap_or_default()
@@ -70,10 +70,9 @@ pub fn complete(text: &str, offset: usize) -> (usize, Vec<Item>) {
     (offset - ctx.prefix.len(), items)
 }
 
-impl Ty {
-    fn named(name: &str) -> Ty {
-        Ty { name: name.to_owned(), min: None, max: None, values: Vec::new() }
-    }
+/// A type by name alone, for values the schema types by their map (`env`'s values).
+fn ty_named(name: &str) -> Ty {
+    Ty { name: name.to_owned(), min: None, max: None, values: Vec::new() }
 }
 
 fn node_names(path: &[String]) -> Vec<Item> {

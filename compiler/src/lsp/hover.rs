@@ -189,7 +189,6 @@ fn derived(spec: &crate::model::Spec, workload: &str) -> String {
 /// after the overlays, and which overlay set it.
 fn effective(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Located<'_>) -> Option<String> {
     let path = tree::setting_path(&found.nodes)?;
-    let node = found.node();
     let names = tree::names(&found.nodes);
     let map_entry = matches!(tree::describe(&names), Described::MapEntry { .. });
     let part = match &found.part {
@@ -202,7 +201,6 @@ fn effective(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Loca
     if path.len() == 1 && part == Part::Arg(0) {
         return None;
     }
-    let _ = node;
     let top = tree::find(&doc.nodes, &path[..1])?;
     let base_only = Document { nodes: vec![top.clone()] };
     let mut md = String::from("| environment | value | set by |\n|---|---|---|\n");

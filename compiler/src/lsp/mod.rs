@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use serde_json::Value as Json;
 
@@ -521,9 +521,4 @@ fn params<P: serde::de::DeserializeOwned>(req: Request) -> Result<P, Failure> {
 
 fn json(value: impl serde::Serialize) -> Json {
     serde_json::to_value(value).unwrap_or(Json::Null)
-}
-
-/// A request id, for tests that drive the server in memory.
-pub fn request_id(n: i32) -> RequestId {
-    RequestId::from(n)
 }
