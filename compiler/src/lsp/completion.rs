@@ -311,6 +311,7 @@ fn scan(text: &str, heads_wanted: bool) -> Scan {
                 // A quoted string ends at its quote, or (unterminated) at the end of its line.
                 let mut s = String::new();
                 i += 1;
+                let content_start = i;
                 let mut closed = false;
                 while i < b.len() {
                     match b[i] {
@@ -338,7 +339,8 @@ fn scan(text: &str, heads_wanted: bool) -> Scan {
                 if closed {
                     tokens.push(Token::Str(s));
                 } else {
-                    open_string = Some(s);
+                    // The cursor is in this string: what is typed so far, as written.
+                    open_string = text.get(content_start..).map(str::to_owned);
                 }
             }
             b'#' if b.get(i + 1) == Some(&b'"') || b.get(i + 1) == Some(&b'#') => {

@@ -296,7 +296,6 @@ impl Server<'_> {
             }),
             "textDocument/completion" => self.with_position(req, |doc, offset| {
                 let (start, items) = completion::complete(&doc.text, offset);
-                let offset = start + doc.text.get(start..offset).map_or(0, str::len);
                 Ok(json(proto::completion(doc.text(), start, offset, items)))
             }),
             "textDocument/definition" if !self.is_spec(&req) => {
