@@ -79,6 +79,13 @@ impl Diagnostic {
     pub fn primary_span(&self) -> Span {
         self.labels.iter().find(|l| l.primary).map(|l| l.span).unwrap_or_default()
     }
+
+    /// The name [`did_you_mean`] suggested in the help, which would replace the text of the
+    /// primary span: the editor's quick fix.
+    pub fn suggestion(&self) -> Option<&str> {
+        let help = self.help.as_deref()?;
+        help.strip_prefix("did you mean `")?.strip_suffix("`?")
+    }
 }
 
 macro_rules! codes {
@@ -866,6 +873,13 @@ mod tests {
             let text = explain(c.id).unwrap_or_else(|| panic!("{} has no explanation in stdlib/explain.md", c.id));
             assert!(text.contains("```kdl"), "{} has no example", c.id);
         }
+    }
+
+    #[test]
+    fn the_suggestion_is_read_back_from_did_you_mean() {
+        let d = unknown_node("replica", Span::new(0, 7), "service", &["replicas", "port"]);
+        assert_eq!(d.suggestion(), Some("replicas"));
+        assert_eq!(unknown_node("xyz", Span::new(0, 3), "service", &["replicas"]).suggestion(), None);
     }
 
     #[test]

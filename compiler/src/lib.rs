@@ -25,5 +25,7 @@ pub mod values;
 pub mod why;
 
 pub use check::{Analysis, check};
+pub mod lsp;
 pub mod render;
+pub mod session;
 pub mod synthetic;

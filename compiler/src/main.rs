@@ -103,6 +103,8 @@ enum Command {
         #[arg(long)]
         env: Option<String>,
     },
+    /// The language server, over stdin and stdout (for editors).
+    Lsp,
     /// Explain a diagnostic code, e.g. `hawser explain E0103`.
     Explain {
         /// The code; `--list` for every code.
@@ -169,6 +171,7 @@ fn main() -> ExitCode {
         Command::Init { dir } => init(&dir),
         Command::Why { location, spec, version, color } => why(&location, spec, version, color),
         Command::Explain { code, list } => explain(code.as_deref(), list),
+        Command::Lsp => lsp(),
     }
 }
 
@@ -854,6 +857,16 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         .collect();
     print!("{}", render::spans(&name, &text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
     ExitCode::SUCCESS
+}
+
+fn lsp() -> ExitCode {
+    match hawser::lsp::run_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: hawser lsp: {e}");
+            ExitCode::from(FAILURE)
+        }
+    }
 }
 
 fn explain(code: Option<&str>, list: bool) -> ExitCode {
