@@ -105,6 +105,7 @@ pub mod code {
         TYPE_ANNOTATION "E0008" "unexpected type annotation";
         NO_CHILDREN "E0009" "node takes no children";
         DUPLICATE_PROPERTY "E0010" "property given more than once";
+        BEYOND_LIMITS "E0011" "spec beyond hawser's size or nesting limits";
         WRONG_TYPE "E0101" "value of the wrong type";
         BAD_CPU "E0102" "invalid CPU quantity";
         BAD_BYTES "E0103" "invalid byte size";
@@ -689,6 +690,23 @@ pub fn development_version(version: &str, span: Span) -> Diagnostic {
         "`version from=\"git\"`".to_owned(),
     )
     .help("pass the release's version when generating for a deployment: `hawser generate --version 1.4.2` (CI passes the tag it builds)")
+}
+
+// ---------------------------------------------------------------- limits
+
+pub fn too_deep(span: Span, max: usize) -> Diagnostic {
+    Diagnostic::new(code::BEYOND_LIMITS, format!("the spec nests deeper than {max} levels"), span, format!("level {}", max + 1))
+        .help("specs nest a few levels (environment, workload, setting); close the blocks left open, or flatten the nesting")
+}
+
+pub fn too_large(bytes: usize, max: usize) -> Diagnostic {
+    Diagnostic::new(
+        code::BEYOND_LIMITS,
+        format!("the spec is larger than {} MiB ({bytes} bytes or more)", max >> 20),
+        Span::new(0, 0),
+        "the spec starts here".to_owned(),
+    )
+    .help("a spec describes a project in a few kilobytes; check that the right file was given, or split the project into several specs")
 }
 
 fn first_sentence(doc: &str) -> String {
