@@ -119,6 +119,8 @@ pub mod code {
         BAD_PATH "E0111" "invalid path";
         BAD_IMAGE "E0112" "invalid image reference";
         BAD_FORMAT "E0113" "malformed value";
+        CONTROL_CHARACTER "E0114" "control character no target can carry";
+        TEMPLATE_DELIMITER "E0115" "template delimiter in a value";
         UNKNOWN_SECRET "E0201" "reference to an undeclared secret";
         UNKNOWN_DEPENDENCY "E0202" "dependency on an undeclared workload or external";
         UNKNOWN_PORT "E0203" "reference to an undeclared port";
