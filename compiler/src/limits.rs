@@ -120,8 +120,6 @@ mod tests {
         assert!(crate::syntax::parse_with_kdl(&text).0.is_some());
         let comments = format!("{}{} a 1\n", "/*".repeat(MAX_DEPTH), "*/".repeat(MAX_DEPTH));
         assert!(crate::syntax::parse_with_kdl(&comments).0.is_some());
-        let both = format!("{}{}", "a {\n".repeat(MAX_DEPTH - 1), "/*".repeat(1));
-        assert!(crate::syntax::parse(&both).0.is_none());
     }
 
     #[test]
@@ -138,6 +136,12 @@ mod tests {
         ] {
             assert_eq!(too_deep(&text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn blocks_and_block_comments_add_up() {
+        assert!(too_deep(&format!("{}/* x */", "a {\n".repeat(MAX_DEPTH))).is_some());
+        assert_eq!(too_deep(&format!("{}/* x */", "a {\n".repeat(MAX_DEPTH - 1))), None);
     }
 
     #[test]

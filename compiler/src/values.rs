@@ -692,9 +692,9 @@ pub fn registry(s: &str) -> Result<(), Invalid> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let (host_part, port) = match authority.split_once(':') {
-        Some((h, p)) => (h, digits(p).filter(|p| (1..=65535).contains(p)).map(|_| ())),
-        None => (authority, Some(())),
+    let (host_part, port_ok) = match authority.split_once(':') {
+        Some((h, p)) => (h, digits(p).is_some_and(|p| (1..=65535).contains(&p))),
+        None => (authority, true),
     };
     let component_ok = |p: &str| {
         !p.is_empty()
@@ -703,7 +703,6 @@ pub fn registry(s: &str) -> Result<(), Invalid> {
             && p.ends_with(|c: char| c.is_ascii_alphanumeric())
     };
     let path_ok = path.is_none_or(|p| p.split('/').all(component_ok));
-    let port_ok = port.is_some();
     if host(host_part).is_ok() && port_ok && path_ok && s.len() <= 200 {
         Ok(())
     } else {
