@@ -79,7 +79,7 @@ impl<'a> Parser<'a> {
                         self.i += 1;
                     }
                     if self.s[self.i..].starts_with(b"//") {
-                        self.line_comment();
+                        self.line_comment()?;
                     }
                     match self.peek() {
                         Some(b'\n') => self.i += 1,
@@ -115,13 +115,25 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn line_comment(&mut self) {
+    /// Skips a line comment up to its newline. `None` on the other newlines of KDL 2.0
+    /// (vertical tab, form feed, NEL, line and paragraph separators), which end a comment
+    /// too: the reference parser reads what follows them.
+    fn line_comment(&mut self) -> Option<()> {
         while let Some(b) = self.peek() {
-            if b == b'\n' || b == b'\r' {
-                break;
+            match b {
+                b'\n' | b'\r' => break,
+                0x0b | 0x0c => return None,
+                0x80.. => {
+                    let c = self.text[self.i..].chars().next()?;
+                    if matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+                        return None;
+                    }
+                    self.i += c.len_utf8();
+                }
+                _ => self.i += 1,
             }
-            self.i += 1;
         }
+        Some(())
     }
 
     /// Skips whitespace, newlines and comments between nodes.
@@ -136,7 +148,7 @@ impl<'a> Parser<'a> {
                     }
                     self.i += 2
                 }
-                Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => self.line_comment(),
+                Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => self.line_comment()?,
                 Some(b'/') => return None,
                 _ => return Some(()),
             }
@@ -182,7 +194,7 @@ impl<'a> Parser<'a> {
                 None | Some(b'\n' | b'\r' | b';' | b'}') if self.continued => return None,
                 None | Some(b'\n' | b'\r' | b';' | b'}') => break,
                 Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => {
-                    self.line_comment();
+                    self.line_comment()?;
                     break;
                 }
                 Some(b'{') => {
@@ -202,7 +214,7 @@ impl<'a> Parser<'a> {
                     match self.peek() {
                         None | Some(b'\n' | b'\r' | b';' | b'}') => break,
                         Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => {
-                            self.line_comment();
+                            self.line_comment()?;
                             break;
                         }
                         _ => return None,
