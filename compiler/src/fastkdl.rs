@@ -117,15 +117,17 @@ impl<'a> Parser<'a> {
 
     /// Skips a line comment up to its newline. `None` on the other newlines of KDL 2.0
     /// (vertical tab, form feed, NEL, line and paragraph separators), which end a comment
-    /// too: the reference parser reads what follows them.
+    /// too, and on code points KDL disallows everywhere (control characters, direction
+    /// overrides): the reference parser decides what they mean.
     fn line_comment(&mut self) -> Option<()> {
         while let Some(b) = self.peek() {
             match b {
                 b'\n' | b'\r' => break,
-                0x0b | 0x0c => return None,
+                // Control characters are not allowed even in comments.
+                0x00..=0x08 | 0x0b..=0x1f | 0x7f => return None,
                 0x80.. => {
                     let c = self.text[self.i..].chars().next()?;
-                    if matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+                    if is_disallowed(c) || c == '\u{85}' {
                         return None;
                     }
                     self.i += c.len_utf8();
