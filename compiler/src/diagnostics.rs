@@ -112,6 +112,7 @@ pub mod code {
         TYPE_ANNOTATION "E0008" "unexpected type annotation";
         NO_CHILDREN "E0009" "node takes no children";
         DUPLICATE_PROPERTY "E0010" "property given more than once";
+        BEYOND_LIMITS "E0011" "spec beyond hawser's size or nesting limits";
         WRONG_TYPE "E0101" "value of the wrong type";
         BAD_CPU "E0102" "invalid CPU quantity";
         BAD_BYTES "E0103" "invalid byte size";
@@ -125,6 +126,8 @@ pub mod code {
         BAD_PATH "E0111" "invalid path";
         BAD_IMAGE "E0112" "invalid image reference";
         BAD_FORMAT "E0113" "malformed value";
+        CONTROL_CHARACTER "E0114" "control character no target can carry";
+        TEMPLATE_DELIMITER "E0115" "template delimiter in a value";
         UNKNOWN_SECRET "E0201" "reference to an undeclared secret";
         UNKNOWN_DEPENDENCY "E0202" "dependency on an undeclared workload or external";
         UNKNOWN_PORT "E0203" "reference to an undeclared port";
@@ -826,6 +829,23 @@ pub fn unreachable_address(
         ),
     };
     Diagnostic::new(code::UNREACHABLE_ADDRESS, message, span, "unreachable".to_owned()).help(help)
+}
+
+// ---------------------------------------------------------------- limits
+
+pub fn too_deep(span: Span, max: usize) -> Diagnostic {
+    Diagnostic::new(code::BEYOND_LIMITS, format!("the spec nests deeper than {max} levels"), span, format!("level {}", max + 1))
+        .help("specs nest a few levels (environment, workload, setting); close the blocks left open, or flatten the nesting")
+}
+
+pub fn too_large(bytes: usize, max: usize) -> Diagnostic {
+    Diagnostic::new(
+        code::BEYOND_LIMITS,
+        format!("the spec is larger than {} MiB ({bytes} bytes or more)", max >> 20),
+        Span::new(0, 0),
+        "the spec starts here".to_owned(),
+    )
+    .help("a spec describes a project in a few kilobytes; check that the right file was given, or split the project into several specs")
 }
 
 fn first_sentence(doc: &str) -> String {

@@ -80,7 +80,7 @@ impl<'a> Parser<'a> {
                         self.i += 1;
                     }
                     if self.s[self.i..].starts_with(b"//") {
-                        self.line_comment();
+                        self.line_comment()?;
                     }
                     match self.peek() {
                         Some(b'\n') => self.i += 1,
@@ -116,13 +116,27 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn line_comment(&mut self) {
+    /// Skips a line comment up to its newline. `None` on the other newlines of KDL 2.0
+    /// (vertical tab, form feed, NEL, line and paragraph separators), which end a comment
+    /// too, and on code points KDL disallows everywhere (control characters, direction
+    /// overrides): the reference parser decides what they mean.
+    fn line_comment(&mut self) -> Option<()> {
         while let Some(b) = self.peek() {
-            if b == b'\n' || b == b'\r' {
-                break;
+            match b {
+                b'\n' | b'\r' => break,
+                // Control characters are not allowed even in comments.
+                0x00..=0x08 | 0x0b..=0x1f | 0x7f => return None,
+                0x80.. => {
+                    let c = self.text[self.i..].chars().next()?;
+                    if is_disallowed(c) || c == '\u{85}' {
+                        return None;
+                    }
+                    self.i += c.len_utf8();
+                }
+                _ => self.i += 1,
             }
-            self.i += 1;
         }
+        Some(())
     }
 
     /// Skips whitespace, newlines and comments between nodes.
@@ -137,7 +151,7 @@ impl<'a> Parser<'a> {
                     }
                     self.i += 2
                 }
-                Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => self.line_comment(),
+                Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => self.line_comment()?,
                 Some(b'/') => return None,
                 _ => return Some(()),
             }
@@ -187,7 +201,7 @@ impl<'a> Parser<'a> {
                 None | Some(b'\n' | b'\r' | b';' | b'}') if self.continued => return None,
                 None | Some(b'\n' | b'\r' | b';' | b'}') => break,
                 Some(b'/') if self.s.get(self.i + 1) == Some(&b'/') => {
-                    self.line_comment();
+                    self.line_comment()?;
                     break;
                 }
                 // A slashdash comments out the entry or children block after it, and needs

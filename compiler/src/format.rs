@@ -161,7 +161,8 @@ fn quoted_len(s: &str) -> usize {
     while i < bytes.len() {
         if bytes[i] == b'\\' {
             i += 1 + s[i + 1..].chars().next().map_or(0, char::len_utf8);
-        } else if s[i..].starts_with(close) {
+        // Compared as bytes: `i` may stand inside a character of the string.
+        } else if bytes[i..].starts_with(close.as_bytes()) {
             return i + close.len();
         } else {
             i += 1;

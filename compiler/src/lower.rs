@@ -347,7 +347,10 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
             Err(e) => return fail(diags, e),
         },
         ("env-value", _) if secret_annotation => return wrong(diags, "a secret name (a string)"),
-        ("env-value", Value::String(s)) => Typed::Str(s.clone()),
+        ("env-value", Value::String(s)) => match values::passable(s, false) {
+            Ok(()) => Typed::Str(s.clone()),
+            Err(e) => return fail(diags, e),
+        },
         ("env-value", Value::Int(i)) => Typed::Str(i.to_string()),
         ("env-value", Value::Bool(b)) => Typed::Str(b.to_string()),
         ("env-value", Value::Float(f)) => Typed::Str(f.to_string()),
@@ -482,7 +485,7 @@ fn wrong_type_help(found: &Value, expected: &str) -> Option<String> {
 /// Checks a string against a string-valued type.
 fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
     match ty.name.as_str() {
-        "string" => Ok(()),
+        "string" => values::passable(s, true),
         "text" if s.trim().is_empty() => {
             Err(Invalid { code: diag::code::BAD_FORMAT, message: "this must not be empty".to_owned(), help: None })
         }
@@ -504,6 +507,9 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         "url" => values::url(s),
         "vault-ref" => values::vault_ref(s),
         "k8s-secret-ref" => values::k8s_secret_ref(s),
+        "registry" => values::registry(s),
+        "version" => values::version(s),
+        "go-package" => values::go_package(s),
         _ => Ok(()),
     }
 }

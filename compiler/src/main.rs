@@ -1,7 +1,7 @@
 //! The `hawser` command line: the edge where files are read, output is written and the
 //! terminal is looked at. Everything else is the library's.
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -151,6 +151,33 @@ enum Color {
     Never,
 }
 
+/// Writes to stdout. A reader that stopped reading (`hawser diff | head`) ends the process
+/// quietly, with the status a shell reports for a process ended by SIGPIPE (128 + 13);
+/// any other failure to write is an I/O error.
+fn write_stdout(args: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_STDOUT);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(FAILURE.into());
+    }
+}
+
+/// `print!` to stdout, through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => { write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` to stdout, through [`write_stdout`].
+macro_rules! outln {
+    ($($arg:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// The exit status when stdout was closed by its reader.
+const CLOSED_STDOUT: i32 = 141;
+
 /// Exit codes: 0 success, 1 the spec has errors or the output has drifted (or, for `diff`
 /// and `fmt --check`, differs), 2 usage or I/O failure.
 const SPEC_ERRORS: u8 = 1;
@@ -175,11 +202,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// Reads the spec, but never more than one byte past the size limit: a device or a pipe
+/// that never ends (`/dev/zero`, `yes |`) cannot make hawser read forever or fill memory.
+/// A spec cut at the limit is still returned, so that the checker reports the limit as a
+/// diagnostic like any other.
 fn read_spec(path: &Path) -> Result<String, ExitCode> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let fail = |e: std::io::Error| {
         eprintln!("error: cannot read {}: {}", path.display(), io_reason(&e));
         ExitCode::from(FAILURE)
-    })
+    };
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let mut bytes = Vec::new();
+    file.take(hawser::limits::MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
+    let over = bytes.len() > hawser::limits::MAX_SPEC_BYTES;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        // The cut may fall inside a character: keep what comes before it, padded back past
+        // the limit so that the checker still sees a spec too large.
+        Err(e) if over && e.utf8_error().error_len().is_none() => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            bytes.resize(hawser::limits::MAX_SPEC_BYTES + 1, b' ');
+            String::from_utf8(bytes).map_err(|e| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+        }
+        Err(e) => Err(fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e))),
+    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -229,9 +277,9 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
             let _ = write!(err, "{}", render::human(&analysis.diagnostics, &name, &text, style));
             let _ = writeln!(err, "{}", render::summary(&analysis.diagnostics, &name));
         }
-        Format::Json => print!("{}", render::json(&analysis.diagnostics, &name, &text)),
-        Format::Github => print!("{}", render::github(&analysis.diagnostics, &name, &text, &[])),
-        Format::Sarif => print!("{}", render::sarif(&analysis.diagnostics, &name, &text, &[])),
+        Format::Json => out!("{}", render::json(&analysis.diagnostics, &name, &text)),
+        Format::Github => out!("{}", render::github(&analysis.diagnostics, &name, &text, &[])),
+        Format::Sarif => out!("{}", render::sarif(&analysis.diagnostics, &name, &text, &[])),
     }
     let code = if analysis.has_errors() { ExitCode::from(SPEC_ERRORS) } else { ExitCode::SUCCESS };
     // The process ends here: freeing the model piece by piece would only cost time.
@@ -328,9 +376,9 @@ fn emit_diagnostics(
                 let _ = writeln!(err, "{}", render::summary(diags, name));
             }
         }
-        Format::Json => print!("{}", render::json_with_drift(diags, name, text, drift)),
-        Format::Github => print!("{}", render::github(diags, name, text, drift.unwrap_or_default())),
-        Format::Sarif => print!("{}", render::sarif(diags, name, text, drift.unwrap_or_default())),
+        Format::Json => out!("{}", render::json_with_drift(diags, name, text, drift)),
+        Format::Github => out!("{}", render::github(diags, name, text, drift.unwrap_or_default())),
+        Format::Sarif => out!("{}", render::sarif(diags, name, text, drift.unwrap_or_default())),
     }
 }
 
@@ -479,7 +527,7 @@ fn diff(path: &Path, output: OutputArgs, environments: &[String], context: usize
         let drift = hawser::review::compare(&planned.artifacts, &planned.lock_text, &disk);
         hawser::review::disk_diff(&planned.artifacts, &planned.lock_text, &disk, &drift, &g.out.display().to_string(), diff_style)
     };
-    print!("{text}");
+    out!("{text}");
     let code = if text.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
     std::mem::forget(g);
     code
@@ -727,7 +775,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
             }
         },
     };
-    print!("{out}");
+    out!("{out}");
     ExitCode::SUCCESS
 }
 
@@ -837,10 +885,10 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
     if on_disk.lines().nth(line - 1) != Some(target) {
         eprintln!("note: {} differs from what the spec produces at that line; explaining what the spec produces there", file.display());
     }
-    println!("{}:{line}: {target}", file.display());
+    outln!("{}:{line}: {target}", file.display());
     let Some(origins) = hawser::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
     if origins.is_empty() {
-        println!("no single value of the spec produces this line: it is hawser's own (a header, a default, the layout of the format)");
+        outln!("no single value of the spec produces this line: it is hawser's own (a header, a default, the layout of the format)");
         return ExitCode::SUCCESS;
     }
     let labels: Vec<(hawser::span::Span, String)> = origins
@@ -855,7 +903,7 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
             )
         })
         .collect();
-    print!("{}", render::spans(&name, &text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
+    out!("{}", render::spans(&name, &text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
     ExitCode::SUCCESS
 }
 
@@ -872,14 +920,14 @@ fn lsp() -> ExitCode {
 fn explain(code: Option<&str>, list: bool) -> ExitCode {
     if list || code.is_none() {
         for c in diagnostics::code::ALL {
-            println!("{}  {}", c.id, c.title);
+            outln!("{}  {}", c.id, c.title);
         }
         return if list { ExitCode::SUCCESS } else { ExitCode::from(FAILURE) };
     }
     let code = code.unwrap_or_default();
     match diagnostics::explain(code) {
         Some(text) => {
-            println!("{text}");
+            outln!("{text}");
             ExitCode::SUCCESS
         }
         None => {

@@ -87,8 +87,15 @@ impl Node {
 }
 
 /// Parses spec text. On a syntax error there is no document, and every syntax error
-/// the parser found is reported.
+/// the parser found is reported. A spec beyond [`crate::limits`] is refused before
+/// either parser sees it.
 pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    if text.len() > crate::limits::MAX_SPEC_BYTES {
+        return (None, vec![diagnostics::too_large(text.len(), crate::limits::MAX_SPEC_BYTES)]);
+    }
+    if let Some(span) = crate::limits::too_deep(text) {
+        return (None, vec![diagnostics::too_deep(span, crate::limits::MAX_DEPTH)]);
+    }
     let disallowed = disallowed_code_points(text);
     if !disallowed.is_empty() {
         return (None, disallowed);

@@ -74,6 +74,15 @@ pub struct Bytes {
     pub text: String,
 }
 
+/// The largest byte size: 1 PiB. Derived values (`GOMEMLIMIT` is 90% of the limit) must
+/// not overflow, and no machine has more.
+pub const MAX_BYTES: u64 = 1 << 50;
+
+/// The longest duration: one year. Kubernetes keeps probe periods and timeouts in 32-bit
+/// seconds (68 years), Prometheus in 64-bit nanoseconds (292 years), systemd in 64-bit
+/// microseconds; a year is far inside all of them, and longer than any setting means.
+pub const MAX_DURATION_MS: u64 = 365 * 24 * 3_600_000;
+
 const BYTE_SUFFIXES: &[(&str, u64)] = &[
     ("Ki", 1 << 10),
     ("Mi", 1 << 20),
@@ -112,8 +121,14 @@ impl Bytes {
                     Some("leave the setting out for no request or limit".to_owned()),
                 ));
             }
-            let bytes = n.checked_mul(*mult).ok_or_else(|| invalid(code::BAD_BYTES, format!("`{text}` is too large"), None))?;
-            return Ok(Bytes { bytes, text: t.to_owned() });
+            return match n.checked_mul(*mult).filter(|b| *b <= MAX_BYTES) {
+                Some(bytes) => Ok(Bytes { bytes, text: t.to_owned() }),
+                None => Err(invalid(
+                    code::BAD_BYTES,
+                    format!("`{text}` is more memory than any machine has"),
+                    Some("byte sizes go up to 1024Ti; the targets' own arithmetic (systemd, the Go runtime) starts to overflow not far above".to_owned()),
+                )),
+            };
         }
         let lower = suffix.to_ascii_lowercase();
         let fix = match lower.trim_end_matches('b').trim_end_matches('i') {
@@ -221,6 +236,13 @@ impl Duration {
             };
             millis = millis.saturating_add(n.saturating_mul(mult));
             rest = &rest[unit_len..];
+        }
+        if millis > MAX_DURATION_MS {
+            return Err(invalid(
+                code::BAD_DURATION,
+                format!("`{text}` is longer than a year"),
+                Some("durations go up to `8760h`: Kubernetes, Prometheus and systemd each overflow somewhere above".to_owned()),
+            ));
         }
         Ok(Duration { millis, text: t.to_owned() })
     }
@@ -409,13 +431,16 @@ pub fn source_path(s: &str) -> Result<(), Invalid> {
 }
 
 pub fn abs_path(s: &str) -> Result<(), Invalid> {
-    if s.starts_with('/') && !s.split('/').any(|seg| seg == "..") && !s.chars().any(|c| c.is_control()) {
+    // systemd expands specifiers (`%`) and splits on blanks where host paths are written,
+    // so a path holds only the characters file names are portably made of, and `@`, `+`, `:`.
+    let chars_ok = s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-@+:".contains(c));
+    if s.starts_with('/') && !s.split('/').any(|seg| seg == "..") && chars_ok {
         Ok(())
     } else {
         Err(invalid(
             code::BAD_PATH,
-            format!("`{s}` is not an absolute path"),
-            Some("give the full path on the host, starting with `/`".to_owned()),
+            format!("`{}` is not an absolute path hawser can write", escape(s)),
+            Some("give the full path on the host, starting with `/`, in letters, digits and `/._-@+:`".to_owned()),
         ))
     }
 }
@@ -610,10 +635,17 @@ pub fn go_symbol(s: &str) -> Result<(), Invalid> {
 pub fn url(s: &str) -> Result<(), Invalid> {
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match rest {
-        Some(r) if host(r.split(['/', ':']).next().unwrap_or("")).is_ok() && !s.chars().any(|c| c.is_whitespace()) => Ok(()),
+        // RFC 3986 characters only: no blanks, quotes, braces or backslashes, so the URL
+        // reads the same in a Dockerfile label, a systemd setting and YAML.
+        Some(r)
+            if host(r.split(['/', ':', '?', '#']).next().unwrap_or("")).is_ok()
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)) =>
+        {
+            Ok(())
+        }
         _ => Err(invalid(
             code::BAD_FORMAT,
-            format!("`{s}` is not an http(s) URL"),
+            format!("`{}` is not an http(s) URL", escape(s)),
             Some("write the full URL: `https://github.com/acme/payments`".to_owned()),
         )),
     }
@@ -647,6 +679,147 @@ pub fn k8s_secret_ref(s: &str) -> Result<(), Invalid> {
             Some("write the Secret's name and the key in it, joined by `/`: `payments-db/password`".to_owned()),
         ))
     }
+}
+
+/// A container registry and namespace images are pushed under (`ghcr.io/acme`,
+/// `registry.example.com:5000/team`): a host, an optional port, then lower-case path
+/// components, as the OCI distribution spec allows them. The registry is joined to image
+/// names, so anything else would make an image reference no registry accepts.
+pub fn registry(s: &str) -> Result<(), Invalid> {
+    let help =
+        || Some("write the registry's host and an optional namespace: `ghcr.io/acme` or `registry.example.com:5000/team`".to_owned());
+    let (authority, path) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let (host_part, port_ok) = match authority.split_once(':') {
+        Some((h, p)) => (h, digits(p).is_some_and(|p| (1..=65535).contains(&p))),
+        None => (authority, true),
+    };
+    let component_ok = |p: &str| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && p.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    let path_ok = path.is_none_or(|p| p.split('/').all(component_ok));
+    if host(host_part).is_ok() && port_ok && path_ok && s.len() <= 200 {
+        Ok(())
+    } else {
+        Err(invalid(code::BAD_IMAGE, format!("`{}` is not a registry", escape(s)), help()))
+    }
+}
+
+/// A release version, which is also the image tag: at most 128 letters, digits, `_`, `.`
+/// and `-`, not starting with `.` or `-` (the OCI distribution spec's tag grammar).
+/// SemVer build metadata (`+build.5`) is not a valid tag, so it is refused here rather
+/// than by the registry at push time.
+pub fn version(s: &str) -> Result<(), Invalid> {
+    let ok =
+        !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) && !s.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not a version hawser can tag images with", escape(s)),
+            Some("a version is also the image tag: letters, digits, `.`, `_` and `-`, like `1.4.2` or `v1.4.2-rc.1`".to_owned()),
+        ))
+    }
+}
+
+/// A Go main package inside the project, as `go build` takes it: a [`source_path`] whose
+/// elements hold only what Go allows in an import path (letters, digits, `-`, `.`, `_`,
+/// `~`, `+`). The path is written into build scripts and Dockerfiles; nothing else can
+/// be a package there.
+pub fn go_package(s: &str) -> Result<(), Invalid> {
+    source_path(s)?;
+    let elements_ok = s.split('/').skip(1).all(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+".contains(c)));
+    if elements_ok || s == "." {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_PATH,
+            format!("`{}` is not a Go package path", escape(s)),
+            Some("a package directory's path elements are letters, digits, `-`, `.`, `_`, `~` and `+`, like `./cmd/api`".to_owned()),
+        ))
+    }
+}
+
+/// One file name hawser writes into artifacts (the spec's name, an output directory's
+/// path elements): the POSIX portable file-name characters — letters, digits, `.`, `_`
+/// and `-` — not starting with `-`, and not `.` or `..`. The reason (what is wrong) is
+/// returned for the caller's message.
+pub fn file_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s == "." || s == ".." {
+        return Err("it is empty, `.` or `..`".to_owned());
+    }
+    if s.starts_with('-') {
+        return Err("it starts with `-`".to_owned());
+    }
+    match s.chars().find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c))) {
+        Some(c) => {
+            Err(format!("it holds {c:?}; file names hawser writes into scripts and comments use only letters, digits, `.`, `_` and `-`"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A string hawser hands to a program (an argument, an environment variable's value, an
+/// annotation): no NUL, which no process can receive, and no other control character but
+/// tab — and newline where `newlines` says so (arguments). Environment values take no
+/// newline: a systemd environment file and a shell `export` read a line per variable.
+pub fn passable(s: &str, newlines: bool) -> Result<(), Invalid> {
+    let Some(c) = s.chars().find(|&c| c.is_control() && c != '\t' && !(newlines && c == '\n')) else { return no_template(s) };
+    let what = match c {
+        '\0' => "a NUL character, which no program can receive".to_owned(),
+        '\n' => "a newline, which environment files cannot hold".to_owned(),
+        c => format!("the control character {}", c.escape_unicode()),
+    };
+    Err(invalid(
+        code::CONTROL_CHARACTER,
+        format!("this value holds {what}"),
+        Some(if c == '\n' {
+            "put one line per variable; pass multi-line text as a file (a secret with `file=`) or as an argument".to_owned()
+        } else {
+            "remove it; write what it stands for in words, or pass binary data in a file".to_owned()
+        }),
+    ))
+}
+
+/// A string that reaches a Kubernetes manifest or the Helm chart holds no `{{`: hawser's
+/// chart passes values through unchanged, so it would never be a template there, but
+/// policy scanners (checkov) take a manifest holding `{{ .Values.` or `{{ .Release.` for
+/// an unrendered template and skip it without a word — one such value would hide a whole
+/// workload from the scan.
+pub fn no_template(s: &str) -> Result<(), Invalid> {
+    if !s.contains("{{") {
+        return Ok(());
+    }
+    Err(invalid(
+        code::TEMPLATE_DELIMITER,
+        "this value holds `{{`, the delimiter of Helm templates".to_owned(),
+        Some(
+            "hawser writes values as they are and never templates them; write the text without `{{` (e.g. `{ {`), or pass it in a file"
+                .to_owned(),
+        ),
+    ))
+}
+
+/// A string as a message shows it: control characters and invisible formatting escaped,
+/// so that a hostile value cannot rewrite the terminal or the line it is shown on.
+pub fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+            {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Whether an environment variable name looks like it holds a credential.
@@ -694,6 +867,64 @@ mod tests {
         assert_eq!(Duration::parse("250ms").unwrap().millis, 250);
         assert!(Duration::parse("30").unwrap_err().help.unwrap().contains("`30s`"));
         assert!(Duration::parse("3d").is_err());
+    }
+
+    #[test]
+    fn quantities_that_would_overflow_a_target_are_refused() {
+        assert_eq!(Bytes::parse("1024Ti").unwrap().bytes, MAX_BYTES);
+        assert!(Bytes::parse("1025Ti").is_err());
+        assert!(Bytes::parse("18446744073709551615k").is_err());
+        assert!(Bytes::parse("99999999999999999999999Mi").is_err());
+        assert_eq!(Duration::parse("8760h").unwrap().millis, MAX_DURATION_MS);
+        assert!(Duration::parse("8761h").is_err());
+        assert!(Duration::parse("18446744073709551615h").is_err());
+        assert!(Duration::parse("99999999999999999999999s").is_err());
+    }
+
+    #[test]
+    fn strings_written_into_artifacts_follow_their_grammar() {
+        for ok in ["ghcr.io/acme", "registry.example.com:5000/team/sub", "localhost:5000", "r.example"] {
+            assert_eq!(registry(ok), Ok(()), "{ok}");
+        }
+        for bad in ["ghcr.io/acme\nRUN x", "ghcr.io/Acme", "ghcr.io/", "ghcr.io:x/a", "a b", "ghcr.io/acme;x", "$(id)"] {
+            assert!(registry(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["1.4.2", "v1.4.2-rc.1", "2026_12_01"] {
+            assert_eq!(version(ok), Ok(()), "{ok}");
+        }
+        for bad in ["1.0\nRUN touch /x", "1.0+build", "-1", ".1", "", "1.0 ", "$(id)", &"1".repeat(129)] {
+            assert!(version(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["./cmd/api", ".", "./cmd/v2.x", "./a~b/c+d"] {
+            assert_eq!(go_package(ok), Ok(()), "{ok}");
+        }
+        for bad in ["./cmd/x;touch${IFS}PWNED;echo", "./cmd/$(id)", "./cmd/a b", "./cmd//x", "./cmd/x\n", "./смd"] {
+            assert!(go_package(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["hawser.kdl", "prod-spec_2.kdl"] {
+            assert_eq!(file_name(ok), Ok(()), "{ok}");
+        }
+        for bad in ["x\nrm -rf y.kdl", "-rf.kdl", "..", "", "a b.kdl", "\u{202e}lkd.sh", "$(id).kdl", "%n.kdl"] {
+            assert!(file_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(url("https://example.com/a%20b?x=1#y"), Ok(()));
+        for bad in ["https://example.com/\"quote", "https://example.com/a b", "https://example.com/{{x}}", "https://example.com/\u{202e}"] {
+            assert!(url(bad).is_err(), "{bad:?}");
+        }
+        assert!(abs_path("/etc/app/tls.key").is_ok());
+        assert!(abs_path("/etc/app/%d key").is_err());
+    }
+
+    #[test]
+    fn strings_for_programs_carry_no_control_characters() {
+        assert_eq!(passable("tab\there $HOME `x` \u{202e}", false), Ok(()));
+        assert_eq!(passable("two\nlines", true), Ok(()));
+        assert_eq!(passable("two\nlines", false).unwrap_err().code, code::CONTROL_CHARACTER);
+        assert!(passable("nul\0", true).is_err());
+        assert!(passable("esc\u{1b}[2J", true).is_err());
+        assert!(passable("cr\r", true).is_err());
+        assert_eq!(passable("{{ .Values.x }}", true).unwrap_err().code, code::TEMPLATE_DELIMITER);
+        assert_eq!(passable("{ { .Values.x } }", true), Ok(()));
     }
 
     #[test]

@@ -19,7 +19,7 @@ before = sorted((d["lnum"], d["col"], d["code"]) for d in r["before"])
 # Lines from 0, byte columns: `replica` follows `/* 🚀 */ ` (15 bytes, 13 UTF-16 units);
 # the unknown secret's name starts after `DB_PASSWORD (secret)`; with the reference
 # misspelt, the declared secret is unused.
-expected = [(10, 15, "E0002"), (15, 28, "E0201"), (19, 7, "W0106")]
+expected = [(11, 15, "E0002"), (16, 28, "E0201"), (20, 7, "W0106")]
 problems = []
 if before != expected:
     problems.append(f"diagnostics on open: got {before}, expected {expected}")

@@ -17,6 +17,8 @@
 //!
 //! `KIND/*` names the first object of that kind in the file.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod rules;
 
 use std::collections::BTreeMap;

@@ -428,8 +428,13 @@ fn argv(c: &Cluster) -> Vec<String> {
                     .next_back()
                     .and_then(|e| serde_json::from_str::<Vec<String>>(e).ok())
                     .unwrap_or_default();
-                let mut effective = strings(&container["command"]).unwrap_or(entrypoint);
-                effective.extend(args);
+                // The kubelet expands `$(VAR)` (and `$$`) in `command` and `args`, not in the
+                // image's ENTRYPOINT: what the program receives is after that expansion.
+                let mut effective = match strings(&container["command"]) {
+                    Some(command) => command.iter().map(|a| crate::common::kubelet_expand(a)).collect(),
+                    None => entrypoint,
+                };
+                effective.extend(args.iter().map(|a| crate::common::kubelet_expand(a)));
                 let mut expected = vec![format!("/{binary}")];
                 expected.extend(spec_args);
                 if effective != expected {
@@ -437,7 +442,8 @@ fn argv(c: &Cluster) -> Vec<String> {
                 }
             }
             None => {
-                if !container["command"].is_null() || args != spec_args {
+                let received: Vec<String> = args.iter().map(|a| crate::common::kubelet_expand(a)).collect();
+                if !container["command"].is_null() || received != spec_args {
                     out.push(format!(
                         "{}: the image's entrypoint gets {args:?} (command {}), the spec says {spec_args:?}",
                         pod.workload, container["command"]

@@ -32,3 +32,40 @@ pub fn top_level_chunks(text: &str) -> Vec<String> {
     }
     chunks
 }
+
+/// The kubelet's expansion of `$(VAR)` in a container's arguments, as Kubernetes
+/// implements it (`third_party/forked/golang/expansion`), with every variable defined.
+pub fn kubelet_expand(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && i + 1 < b.len() {
+            match b[i + 1] {
+                b'$' => {
+                    out.push(b'$');
+                    i += 2;
+                }
+                b'(' => match b[i + 2..].iter().position(|&c| c == b')') {
+                    Some(n) => {
+                        out.extend_from_slice(b"<EXPANDED>");
+                        i += n + 3;
+                    }
+                    None => {
+                        out.extend_from_slice(b"$(");
+                        i += 2;
+                    }
+                },
+                c => {
+                    out.push(b'$');
+                    out.push(c);
+                    i += 2;
+                }
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

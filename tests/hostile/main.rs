@@ -3,5 +3,7 @@
 //! directory, concurrent runs, `fmt`, the lock); `strings` holds the spec strings pushed
 //! through every artifact kind.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod fs;
 mod strings;

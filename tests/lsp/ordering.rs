@@ -73,9 +73,10 @@ fn closing_a_document_clears_its_diagnostics() {
 #[test]
 fn incremental_changes_count_utf16_units_and_editor_lines() {
     let mut client = Client::start(json!({}), json!(null));
-    // A CRLF file with an emoji, a line separator and a NEL inside comments: the editor
-    // shows four lines, and so does the server.
-    let text = "// 🚀 rocket\u{2028}still line 0\r\nproject \"shop\" { // \u{85} NEL\r\n    version \"1.0.0\"\r\n}\r\n";
+    // A CRLF file with an emoji, a line separator and a NEL: the editor shows four lines,
+    // and so does the server. (To KDL the line separator and the NEL end lines too, and so
+    // end the comments before them: a comment follows each.)
+    let text = "// 🚀 rocket\u{2028}// still line 0\r\nproject \"shop\" { // \u{85}// NEL\r\n    version \"1.0.0\"\r\n}\r\n";
     client.open(URI, 1, text);
     client.barrier();
     assert_eq!(codes(client.last_published(URI).unwrap()), Vec::<String>::new());

@@ -76,7 +76,7 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
                     Protocol::Udp => format!("{}/udp", port.number.value),
                 })
                 .collect(),
-            entrypoint: serde_json::to_string(&argv).map_err(|e| e.to_string())?,
+            entrypoint: super::inert::dockerfile_exec_form(&argv)?,
             output_dir: opts.output_dir.as_deref(),
         };
         let name = &w.name.value;

@@ -83,7 +83,7 @@ pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> R
     out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"));
     for (path, text) in TEMPLATES {
         let contents = if path.ends_with(".tpl") || path.ends_with(".txt") {
-            format!("{{{{- /* {header} */ -}}}}\n{text}")
+            format!("{{{{- /* {} */ -}}}}\n{text}", super::inert::helm_comment(header))
         } else {
             format!("# {header}\n{text}")
         };

@@ -228,7 +228,7 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
         }
         let (after, wants, requires) = ordering(view, w, project);
         let mut exec_start = vec![format!("{}/{binary}", binary_dir(project))];
-        exec_start.extend(w.args.iter().map(|a| super::templates::systemd_arg(&a.value)));
+        exec_start.extend(w.args.iter().map(|a| super::inert::systemd_arg(&a.value)));
         let job = w.job();
         let ctx = Unit {
             header,

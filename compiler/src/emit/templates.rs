@@ -1,7 +1,9 @@
 //! The template environment: every template of `stdlib/templates/`, embedded, with strict
-//! undefined and the escaping filters for shell and systemd.
+//! undefined and the encoders of [`super::inert`] as filters.
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+
+use super::inert;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("build.sh", include_str!("../../../stdlib/templates/build.sh.j2")),
@@ -22,9 +24,18 @@ pub fn environment() -> Environment<'static> {
         Ok(syntax) => env.set_syntax(syntax),
         Err(e) => panic!("the template syntax is invalid: {e}"),
     }
-    env.add_filter("sh", |s: String| shell_quote(&s));
-    env.add_filter("systemd_arg", |s: String| systemd_arg(&s));
-    env.add_filter("env_value", |s: String| env_file_value(&s));
+    env.add_filter("sh", |s: String| inert::shell(&s));
+    env.add_filter("systemd_arg", |s: String| inert::systemd_arg(&s));
+    env.add_filter("systemd_value", |s: String| inert::systemd_value(&s));
+    env.add_filter("systemd_word", |s: String| inert::systemd_word(&s));
+    env.add_filter("env_value", |s: String| inert::env_file(&s));
+    env.add_filter("comment", |s: String| inert::comment(&s));
+    // The encoders that refuse a string fail the render: a string the checker let through
+    // but the artifact cannot hold is an internal error, never a broken artifact.
+    env.add_filter("dockerfile_string", |s: String| inert::dockerfile_string(&s).map_err(invalid));
+    env.add_filter("dockerfile_word", |s: String| inert::dockerfile_word(&s).map_err(invalid));
+    env.add_filter("dockerfile_sh", |s: String| inert::dockerfile_shell_word(&s).map_err(invalid));
+    env.add_filter("dockerignore", |s: String| inert::dockerignore_pattern(&s).map_err(invalid));
     for (name, source) in TEMPLATES {
         // The templates ship with the binary; a broken one is caught by this crate's tests.
         if let Err(e) = env.add_template(name, source) {
@@ -39,98 +50,13 @@ pub fn render(env: &Environment, name: &str, ctx: impl serde::Serialize) -> Resu
     env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(|e| format!("template {name}: {e:#}"))
 }
 
-/// Quotes a string for a POSIX shell: single quotes, with `'` as `'\''`. Nothing inside
-/// single quotes is special to the shell, so `$`, backquotes, `"` and newlines stay literal.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c)) {
-        return s.to_owned();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// Quotes one argument of a systemd `Exec*=` line: double quotes, C escapes for `\`, `"`
-/// and control characters, `%%` for a literal `%` (specifiers) and `$$` for a literal `$`
-/// (environment expansion).
-pub fn systemd_arg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str(r"\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str(r"\n"),
-            '\t' => out.push_str(r"\t"),
-            '\r' => out.push_str(r"\r"),
-            '%' => out.push_str("%%"),
-            '$' => out.push_str("$$"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Quotes a value of a systemd `EnvironmentFile=`: double quotes, with `\`, `"`, `` ` ``
-/// and `$` escaped by a backslash, which systemd's parser removes. Newlines are refused by
-/// the checker before they get here; any left are escaped the same way.
-pub fn env_file_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if matches!(c, '\\' | '"' | '`' | '$') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
+fn invalid(why: String) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::InvalidOperation, why)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const HOSTILE: &[&str] = &[
-        "plain",
-        "with space",
-        "it's",
-        "$HOME",
-        "`id`",
-        "\"quoted\"",
-        "100%",
-        "a\nb",
-        "back\\slash",
-        "",
-        "%d/x",
-        "$(rm -rf /)",
-        "tab\there",
-    ];
-
-    /// Every hostile string survives a round trip through a real shell unchanged.
-    #[test]
-    fn shell_quoting_round_trips_through_sh() {
-        for s in HOSTILE {
-            let out = std::process::Command::new("sh").arg("-c").arg(format!("printf '%s' {}", shell_quote(s))).output().expect("sh runs");
-            assert_eq!(String::from_utf8_lossy(&out.stdout), *s, "quoted as {}", shell_quote(s));
-        }
-    }
-
-    #[test]
-    fn systemd_arguments_escape_specifiers_and_variables() {
-        assert_eq!(systemd_arg("100%"), "\"100%%\"");
-        assert_eq!(systemd_arg("$HOME"), "\"$$HOME\"");
-        assert_eq!(systemd_arg("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
-        assert_eq!(systemd_arg("a\\b"), "\"a\\\\b\"");
-        assert_eq!(systemd_arg("with space"), "\"with space\"");
-    }
-
-    #[test]
-    fn environment_file_values_escape_shell_specials() {
-        assert_eq!(env_file_value("$HOME"), "\"\\$HOME\"");
-        assert_eq!(env_file_value("a\"b`c\\d"), "\"a\\\"b\\`c\\\\d\"");
-        assert_eq!(env_file_value("100% with space"), "\"100% with space\"");
-    }
 
     #[test]
     fn every_template_compiles() {

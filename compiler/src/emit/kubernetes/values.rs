@@ -561,7 +561,9 @@ fn workload(
     WorkloadValues {
         kind,
         image,
-        args: w.args.iter().map(|a| a.value.clone()).collect(),
+        // The kubelet expands `$(NAME)` in arguments; escaped, the program receives what
+        // the spec says, as it does under systemd.
+        args: w.args.iter().map(|a| crate::emit::inert::kubernetes_expansion(&a.value)).collect(),
         replicas,
         autoscale,
         labels: w.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),

@@ -15,6 +15,7 @@
 #   COSIGN_KEY=...             a cosign key: sign SHA256SUMS when cosign is installed
 set -euo pipefail
 
+readonly SPEC=hawser.kdl
 readonly WORKLOADS=(cart catalog catalog-migrate checkout email-worker image-resizer payments-gateway search-indexer sitemap storefront)
 readonly PLATFORMS=(linux/amd64 linux/arm64)
 readonly VERSION_VAR=acme.dev/shop/internal/version.Version
@@ -56,8 +57,8 @@ say() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 prepare() {
-  [[ -f hawser.kdl ]] || die "run build.sh from the directory holding hawser.kdl"
-  [[ -f go.mod ]] || die "no go.mod here: the Go module must sit beside hawser.kdl"
+  [[ -f "$SPEC" ]] || die "run build.sh from the directory holding $SPEC"
+  [[ -f go.mod ]] || die "no go.mod here: the Go module must sit beside $SPEC"
   command -v "$GO" >/dev/null 2>&1 || die "no Go toolchain: install Go 1.23.4 or set GO="
   say "using $("$GO" version)"
 
