@@ -51,8 +51,22 @@ path="$(sed -n 's|.*ready "\(/[^"]*\)" port="http".*|\1|p' "$root/examples/payme
   set -a
   # shellcheck disable=SC1090
   . "$generated_env"
-  # The unit's own Environment= lines without credentials (GOMAXPROCS, GOMEMLIMIT).
-  while IFS= read -r line; do export "${line#Environment=}"; done < <(grep '^Environment=' "$unit" | grep -v '%d')
+  # The unit's own Environment= lines (GOMAXPROCS, GOMEMLIMIT, and a <KEY>_FILE per secret).
+  # A secret's file is in systemd's credentials directory on a host; here each gets a
+  # stand-in file (no secret exists in CI), so the program reads its secrets the way the
+  # contract says, and refuses to start without them.
+  mkdir -p "$work/credentials"
+  while IFS= read -r line; do
+    assignment="${line#Environment=}"
+    case "$assignment" in
+      *_FILE=*)
+        credential="$work/credentials/${assignment##*/}"
+        printf 'stand-in for %s\n' "${assignment##*/}" > "$credential"
+        export "${assignment%%=*}=$credential"
+        ;;
+      *) export "${assignment?}" ;;
+    esac
+  done < <(grep '^Environment=' "$unit")
   set +a
   exec "$bin/api"
 ) > "$work/api.log" 2>&1 &
@@ -61,7 +75,8 @@ for _ in $(seq 1 100); do
   if curl -fsS "http://127.0.0.1:$port$path" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$port$path"; echo " <- GET $path on port $port"
+curl -fsS "http://127.0.0.1:$port$path" || { echo "the api did not answer; its log:" >&2; cat "$work/api.log" >&2; exit 1; }
+echo " <- GET $path on port $port"
 kill -TERM "$pid"
 wait "$pid"
 echo "api exited $? after SIGTERM"
