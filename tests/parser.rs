@@ -180,6 +180,9 @@ fn fast_parser_agrees_on_tricky_inputs() {
         "a 1/-2",
         "a /-k=(t)1 2",
         "a { b /-1; c }",
+        "-/*/\u{0}\u{0}\u{15}*/",
+        "a /* \u{7f} */ 1",
+        "a /* \u{c} */ 1",
     ];
     for c in cases {
         if let Err(e) = agree(c) {

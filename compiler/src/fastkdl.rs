@@ -111,6 +111,9 @@ impl<'a> Parser<'a> {
                     }
                 }
                 (b, _) if b >= 0x80 => return None,
+                // Control characters are not allowed even in comments; the reference
+                // parser reports them (and spans such a node differently).
+                (0x00..=0x08 | 0x0B..=0x1F | 0x7F, _) => return None,
                 _ => self.i += 1,
             }
         }
