@@ -225,6 +225,9 @@ fn print(tokens: &[Token<'_>]) -> String {
                     prev = None;
                 } else {
                     blank_lines += 1;
+                    // A line continuation carries a node over one newline only: a blank
+                    // line after it ends the node.
+                    continued = false;
                 }
                 continue;
             }
