@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 
 use hawser::emit::{self, Options};
 
@@ -37,15 +36,21 @@ fn hidden<'a>(unit: &str, wanted: &[&'a str]) -> Vec<&'a str> {
 }
 
 fn services() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs");
-    let specs = std::fs::read_dir(dir)
+    let dir = common::specs_dir();
+    let specs = std::fs::read_dir(&dir)
         .expect("tests/specs")
         .map(|e| e.expect("entry").path())
-        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).expect("spec")));
+        .filter(|p| p.extension().is_some_and(|x| x == "kdl"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).expect("spec"), dir.clone()));
+    let examples = common::examples().into_iter().map(|(name, text)| {
+        let dir = common::example_dir(&name);
+        (name, text, dir)
+    });
     let mut out = Vec::new();
-    for (name, text) in common::examples().into_iter().chain(specs) {
+    for (name, text, dir) in examples.chain(specs) {
         let spec = hawser::check(&text).spec.expect("model");
-        let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Options::default() };
+        let inputs = common::inputs(&dir, &text);
+        let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), inputs, ..Options::default() };
         for (path, artifact) in emit::generate(&spec, &opts).expect("generates").files {
             if path.starts_with("systemd/") && path.ends_with(".service") {
                 out.push((format!("{name}/{path}"), artifact.contents));

@@ -13,6 +13,7 @@ pub mod fastkdl;
 pub mod format;
 pub mod graph;
 pub mod init;
+pub mod inputs;
 pub mod limits;
 pub mod lower;
 pub mod model;

@@ -268,7 +268,12 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let analysis = hawser::check(&text);
+    let mut analysis = hawser::check(&text);
+    if let Some(spec) = &analysis.spec {
+        // The configuration files the spec names are checked too: a missing one is an error
+        // `check` should find before `generate` does.
+        analysis.diagnostics.extend(hawser::inputs::read(&spec_dir(path), spec).1);
+    }
     let name = path.display().to_string();
     match format {
         Format::Human => {
@@ -296,6 +301,8 @@ struct Generated {
     diagnostics: Vec<diagnostics::Diagnostic>,
     /// Every artifact of every environment: `--env` selects among them when writing.
     artifacts: hawser::emit::Artifacts,
+    /// The configuration files' sha256, by path relative to the spec's directory.
+    inputs_sha256: std::collections::BTreeMap<String, String>,
     spec_name: String,
     environments: Vec<String>,
 }
@@ -306,6 +313,7 @@ impl Generated {
             artifacts: &self.artifacts,
             spec_name: &self.spec_name,
             spec_sha256: hawser::output::sha256_hex(self.text.as_bytes()),
+            inputs_sha256: self.inputs_sha256.clone(),
             environments: &self.environments,
         }
     }
@@ -325,10 +333,18 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
         return Err(ExitCode::from(SPEC_ERRORS));
     }
     let Some(spec) = &analysis.spec else { return Err(ExitCode::from(SPEC_ERRORS)) };
-    let spec_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let spec_dir = spec_dir(path);
+    let (inputs, input_diagnostics) = hawser::inputs::read(&spec_dir, spec);
+    if input_diagnostics.iter().any(diagnostics::Diagnostic::is_error) {
+        let mut all = analysis.diagnostics.clone();
+        all.extend(input_diagnostics);
+        emit_diagnostics(&all, &name, &text, format, style, None);
+        if format == Format::Human {
+            eprintln!("nothing written: fix the errors first");
+        }
+        return Err(ExitCode::from(SPEC_ERRORS));
+    }
+    let inputs_sha256 = inputs.iter().map(|(k, v)| (k.clone(), hawser::output::sha256_hex(v.as_bytes()))).collect();
     // `generated`, not `./generated`, when the spec is in the current directory: paths in
     // messages and diffs read as the user would type them.
     let out =
@@ -342,12 +358,14 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
         version: output.version,
         environments: Vec::new(),
         output_dir: relative_inside(&spec_dir, &out),
+        inputs,
     };
     if let Err(e) = hawser::emit::check_options(spec, &hawser::emit::Options { environments: environments.clone(), ..opts.clone() }) {
         eprintln!("error: {e}");
         return Err(ExitCode::from(FAILURE));
     }
     let mut diagnostics = analysis.diagnostics.clone();
+    diagnostics.extend(input_diagnostics);
     diagnostics.extend(hawser::emit::run_diagnostics(spec, &opts));
     let artifacts = hawser::emit::generate(spec, &opts).map_err(|e| {
         eprintln!("error: internal error while generating: {e}");
@@ -355,7 +373,7 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
     })?;
     // The process ends soon: freeing the model piece by piece would only cost time.
     std::mem::forget(analysis);
-    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments })
+    Ok(Generated { name, text, out, diagnostics, artifacts, inputs_sha256, spec_name, environments })
 }
 
 /// Prints diagnostics (and drift) in the chosen format: human text to stderr, the formats
@@ -720,6 +738,14 @@ fn find_main_packages(dir: &Path) -> Result<Vec<hawser::init::MainPackage>, Stri
     Ok(found)
 }
 
+/// The directory of a spec: configuration files are relative to it.
+fn spec_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// `out` relative to `base`, when it lies inside it (both taken from the current directory).
 fn relative_inside(base: &Path, out: &Path) -> Option<String> {
     let cwd = std::env::current_dir().ok()?;
@@ -856,7 +882,11 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
     let out = out.as_path();
     let spec_name = spec_path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
     let spec_dir = spec_path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let opts = hawser::emit::Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir, out) };
+    let inputs = match &hawser::check(&text).spec {
+        Some(spec) => hawser::inputs::read(&spec_dir, spec).0,
+        None => hawser::inputs::Inputs::new(),
+    };
+    let opts = hawser::emit::Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir, out), inputs };
     // Named relative to the current directory, as the user would type it.
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize).unwrap_or_default();
     let name = spec_path.strip_prefix(&cwd).unwrap_or(&spec_path).display().to_string();

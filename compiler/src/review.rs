@@ -104,7 +104,8 @@ impl Drift {
             }
             Problem::Lock(LockProblem::Entries) => "out of date: its files or hashes differ from what hawser produces".to_owned(),
             Problem::Lock(LockProblem::SpecHash) => {
-                "out of date: it records another hash of the spec (the spec changed, its artifacts did not)".to_owned()
+                "out of date: it records another hash of the spec or of a configuration file it names (they changed, the artifacts did not)"
+                    .to_owned()
             }
         }
     }

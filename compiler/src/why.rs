@@ -52,6 +52,27 @@ pub fn origins(text: &str, opts: &Options, path: &str, line: usize) -> Option<Ve
             extents.push(replace);
         }
     }
+    // The configuration files the spec names: each is changed on every line in turn (all
+    // at once), and the `source=` values naming it are reported when that changes the line.
+    if let Some(spec) = crate::check(text).spec {
+        let mut by_key: std::collections::BTreeMap<String, Vec<Span>> = std::collections::BTreeMap::new();
+        for n in crate::inputs::namings(&spec) {
+            by_key.entry(n.key).or_default().push(n.span);
+        }
+        for (key, spans) in by_key {
+            let Some(contents) = opts.inputs.get(&key) else { continue };
+            let mut changed = opts.clone();
+            changed.inputs.insert(key, contents.lines().map(|l| format!("{l}~\n")).collect::<String>() + "~");
+            let Some(after) = emit::generate(&crate::check(text).spec?, &changed).ok() else { continue };
+            if line_changed(&file.contents, after.files.get(path).map(|a| a.contents.as_str()), line, &target) {
+                for span in spans {
+                    let report = property_span(&doc.nodes, span).unwrap_or(span);
+                    out.push(Origin { span: report, kind: OriginKind::Value });
+                    extents.push(span);
+                }
+            }
+        }
+    }
     // A node whose own value is named already needs no mention of its own: removing it
     // removes that value.
     let values: Vec<Span> = out.iter().filter(|o| o.kind == OriginKind::Value).map(|o| o.span).collect();
@@ -88,6 +109,13 @@ fn line_changed(before: &str, after: Option<&str>, line: usize, target: &str) ->
     }
     // Past every op: unchanged unless the file got shorter.
     !after.lines().any(|l| l == target)
+}
+
+/// The whole `key=value` of the property whose value is at `value`.
+fn property_span(nodes: &[Node], value: Span) -> Option<Span> {
+    nodes.iter().find_map(|n| {
+        n.props.iter().find(|p| p.value.span == value).map(|p| p.value.entry_span).or_else(|| property_span(n.children(), value))
+    })
 }
 
 /// Every perturbation of the spec: (what to replace, with what, kind, what to report).

@@ -52,7 +52,11 @@ pub fn generated_file(path: &Path) -> Option<GeneratedFile> {
 /// spec's text; empty when the line is hawser's own, `None` when the spec has errors.
 pub fn origins(file: &GeneratedFile, spec_text: &str, line: usize) -> Option<Vec<Span>> {
     let output_dir = file.out.file_name().and_then(|n| n.to_str()).map(str::to_owned);
-    let opts = Options { spec_name: file.spec_name.clone(), version: None, environments: Vec::new(), output_dir };
+    let inputs = match (crate::check(spec_text).spec, file.spec.parent()) {
+        (Some(spec), Some(dir)) => crate::inputs::read(dir, &spec).0,
+        _ => crate::inputs::Inputs::new(),
+    };
+    let opts = Options { spec_name: file.spec_name.clone(), version: None, environments: Vec::new(), output_dir, inputs };
     why::origins(spec_text, &opts, &file.rel, line + 1).map(|found| found.into_iter().map(|o| o.span).collect())
 }
 
