@@ -2,13 +2,19 @@
 //! into the service's own namespace at the paths the spec gives, so that the program finds
 //! them where it finds them on Kubernetes.
 //!
-//! - A persistent volume is a subdirectory of the unit's state directory
-//!   (`StateDirectory=<unit> <unit>/<volume>`, `/var/lib/<unit>/<volume>`), kept across
-//!   restarts and releases, and bound at its path (`BindPaths=`).
-//! - An ephemeral volume is a private cache directory (`CacheDirectory=<unit>/<volume>`,
-//!   `/var/cache/<unit>/<volume>`), bound at its path. It outlives a restart, as an
+//! - A persistent volume is a state directory of its own (`StateDirectory=<unit>.<volume>`,
+//!   `/var/lib/<unit>.<volume>`), kept across restarts and releases, and bound at its path
+//!   (`BindPaths=`).
+//! - An ephemeral volume is a private cache directory (`CacheDirectory=<unit>.<volume>`,
+//!   `/var/cache/<unit>.<volume>`), bound at its path. It outlives a restart, as an
 //!   emptyDir outlives a container restart, and holds nothing anyone must keep. A host does
 //!   not bound its size; Kubernetes evicts a pod beyond it.
+//!
+//! The directories are not nested in the unit's own state directory: with `DynamicUser=`,
+//! systemd makes each listed directory a symlink into `private/`, and a directory listed
+//! inside another listed one would be created through the first one's symlink and then
+//! collide with its own. A unit's name has no `.` (it is made of DNS labels), so
+//! `<unit>.<volume>` is no other unit's directory.
 //! - A configuration file is part of each release (`/opt/<project>/releases/<version>/
 //!   files/<unit>/<name>`, mode 0444, owned by root), and the unit binds the current
 //!   release's copy at its path, read-only (`BindReadOnlyPaths=`): a deploy and a rollback
@@ -25,9 +31,9 @@ use crate::model::Workload;
 /// The writable and read-only places of one unit.
 #[derive(Debug, Default)]
 pub struct HostStorage {
-    /// `StateDirectory=` entries beyond the unit's own: `<unit>/<volume>`.
+    /// `StateDirectory=` entries beyond the unit's own: `<unit>.<volume>`.
     pub state_directories: Vec<String>,
-    /// `CacheDirectory=` entries: `<unit>/<volume>`.
+    /// `CacheDirectory=` entries: `<unit>.<volume>`.
     pub cache_directories: Vec<String>,
     /// `BindPaths=` entries, `SOURCE:PATH`.
     pub binds: Vec<String>,
@@ -55,17 +61,18 @@ pub fn host_storage(project: &str, unit: &str, w: &Workload) -> HostStorage {
     for v in &w.volumes {
         let name = &v.name.value;
         let path = &v.path.value;
+        let dir = format!("{unit}.{name}");
         let source = if v.persistent {
-            out.state_directories.push(format!("{unit}/{name}"));
-            out.notes.push(format!("{name} at {path}: persistent, kept in /var/lib/{unit}/{name}"));
-            format!("/var/lib/{unit}/{name}")
+            out.notes.push(format!("{name} at {path}: persistent, kept in /var/lib/{dir}"));
+            out.state_directories.push(dir.clone());
+            format!("/var/lib/{dir}")
         } else {
-            out.cache_directories.push(format!("{unit}/{name}"));
             out.notes.push(format!(
-                "{name} at {path}: ephemeral, in /var/cache/{unit}/{name} (Kubernetes limits it to {}; a host does not)",
+                "{name} at {path}: ephemeral, in /var/cache/{dir} (Kubernetes limits it to {}; a host does not)",
                 v.size.text
             ));
-            format!("/var/cache/{unit}/{name}")
+            out.cache_directories.push(dir.clone());
+            format!("/var/cache/{dir}")
         };
         out.directories.push(source.clone());
         out.binds.push(format!("{source}:{path}"));
