@@ -16,7 +16,8 @@
 //!   which the alerts select on.
 //! * **Alerts for every workload**, from kube-state-metrics for what Kubernetes knows and from
 //!   `up` for what only a scrape can tell, each with a `description` that says what to look
-//!   at and what to do: `DeploymentUnavailable`, `TargetDown`/`WorkloadDown` (workloads with
+//!   at and what to do: `DeploymentUnavailable` (`StatefulSetUnavailable` for a service with
+//!   a persistent volume), `TargetDown`/`WorkloadDown` (workloads with
 //!   metrics), `JobFailed` (run-once jobs), `CronJobNotScheduled` and `CronJobRunFailed`,
 //!   `ContainerOOMKilled` and `ContainerRestarting` for every container named after a
 //!   workload. kube-state-metrics labels its series with `namespace` and the object's name
