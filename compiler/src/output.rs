@@ -894,4 +894,18 @@ mod tests {
         assert_eq!(lock.spec_sha256, sha256_hex(b"spec"));
         assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
+
+    /// The configuration files' hashes are comment lines (`sha256sum -c` checks only the
+    /// output) that read back; one naming a path out of the spec's directory is refused.
+    #[test]
+    fn lock_records_input_files() {
+        let inputs = BTreeMap::from([("config/api.yaml".to_owned(), sha256_hex(b"listen: 8080"))]);
+        let entries = BTreeMap::from([("build/build.sh".to_owned(), sha256_hex(b"x"))]);
+        let text = render_lock_entries("hawser.kdl", &sha256_hex(b"spec"), &inputs, &entries);
+        assert!(text.contains(&format!("# input {}  config/api.yaml\n", sha256_hex(b"listen: 8080"))), "{text}");
+        let lock = read_lock(&text).unwrap();
+        assert_eq!((lock.inputs, lock.files), (inputs, entries));
+        let bad = text.replace("  config/api.yaml", "  ../outside.yaml");
+        assert!(read_lock(&bad).unwrap_err().contains("not a plain relative path"));
+    }
 }

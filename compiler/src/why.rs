@@ -206,4 +206,25 @@ environment "dev" {
         assert!(texts.contains(&"limit=\"256Mi\""), "{texts:?}");
         assert!(!texts.iter().any(|t| t.contains("8080")), "{texts:?}");
     }
+
+    /// A line of a configuration file's copy (on a host, and in a ConfigMap) comes from the
+    /// file: the `source=` that names it is among the answers.
+    #[test]
+    fn a_configuration_file_line_comes_from_its_source() {
+        let spec = SPEC
+            .replace("    memory request=", "    file \"/etc/api/config.yaml\" source=\"./config/api.yaml\"\n    memory request=")
+            + "environment \"prod\" {\n    runs-on \"kubernetes\" namespace=\"shop\"\n}\n";
+        let mut opts = Options { spec_name: "hawser.kdl".into(), ..Options::default() };
+        opts.inputs.insert("config/api.yaml".into(), "listen: 8080\nlevel: info\n".into());
+        for (path, wanted) in [("systemd/dev/files/shop-api/config.yaml", "level: info"), ("kubernetes/prod/api.yaml", "config.yaml: ")] {
+            let a = generate(&spec, &opts).expect("generates");
+            let line = a.files[path].contents.lines().position(|l| l.contains(wanted)).expect("the line") + 1;
+            let found = origins(&spec, &opts, path, line).unwrap();
+            let texts: Vec<&str> = found.iter().map(|o| &spec[o.span.range()]).collect();
+            // The names that make the file's own path (project, workload, environment, the
+            // file's path) produce it too; nothing else of the spec does.
+            assert!(texts.contains(&"source=\"./config/api.yaml\""), "{path}:{line}: {texts:?}");
+            assert!(!texts.iter().any(|t| t.contains("Mi") || t.contains("8080") || t.contains("readyz")), "{path}:{line}: {texts:?}");
+        }
+    }
 }
