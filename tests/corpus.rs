@@ -2,7 +2,7 @@
 //! mistake, named after the code it must produce (`E0103-….kdl`). Each is checked, its
 //! rendered diagnostics snapshotted, and the code in its name must be among them.
 
-use hawser::render;
+use hawser::cli::render;
 
 #[test]
 fn corpus() {
@@ -12,7 +12,7 @@ fn corpus() {
         let mut analysis = hawser::check(&text);
         if let Some(spec) = &analysis.spec {
             // What `check` adds: the configuration files the spec names, beside it.
-            analysis.diagnostics.extend(hawser::inputs::read(path.parent().expect("a directory"), spec).1);
+            analysis.diagnostics.extend(hawser::review::inputs::read(path.parent().expect("a directory"), spec).1);
         }
         if let Some(spec) = analysis.spec.as_ref().filter(|_| !analysis.has_errors()) {
             // What `generate` adds: diagnostics about how it is run, with default options.

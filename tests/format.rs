@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hawser::format::{Formatted, format};
+use hawser::syntax::format::{Formatted, format};
 
 fn specs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -36,11 +36,11 @@ fn comments(text: &str) -> Vec<String> {
 fn outcome(text: &str, dir: &Path) -> (Vec<String>, Option<hawser::emit::Artifacts>) {
     let mut analysis = hawser::check(text);
     if let Some(spec) = &analysis.spec {
-        analysis.diagnostics.extend(hawser::inputs::read(dir, spec).1);
+        analysis.diagnostics.extend(hawser::review::inputs::read(dir, spec).1);
     }
     let diags = analysis.diagnostics.iter().map(|d| format!("{}: {}", d.code.id, d.message)).collect();
     let artifacts = analysis.spec.as_ref().filter(|_| !analysis.has_errors()).map(|spec| {
-        let inputs = hawser::inputs::read(dir, spec).0;
+        let inputs = hawser::review::inputs::read(dir, spec).0;
         let opts = hawser::emit::Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), inputs, ..Default::default() };
         hawser::emit::generate(spec, &opts).expect("generates")
     });

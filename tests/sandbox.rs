@@ -41,7 +41,7 @@ fn hidden<'a>(unit: &str, wanted: &[&'a str]) -> Vec<&'a str> {
 struct Unit {
     name: String,
     text: String,
-    workload: hawser::model::Workload,
+    workload: hawser::check::model::Workload,
     project: String,
 }
 

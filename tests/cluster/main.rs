@@ -31,7 +31,7 @@ use serde_json::Value;
 pub struct Cluster<'a> {
     pub env: String,
     pub namespace: String,
-    pub view: &'a hawser::model::View,
+    pub view: &'a hawser::check::model::View,
     /// Every object of `kubernetes/<env>/`, in file and document order.
     pub objects: Vec<Value>,
     /// `docker/<workload>.Dockerfile` texts, by workload.
@@ -39,14 +39,14 @@ pub struct Cluster<'a> {
     /// Whether the environment's Prometheus is run by prometheus-operator (`monitoring=`).
     pub operator: bool,
     /// The configuration files the spec names, by path relative to the spec.
-    pub inputs: &'a hawser::inputs::Inputs,
+    pub inputs: &'a hawser::check::inputs::Inputs,
 }
 
 /// A generated spec: its model, the configuration files it names and the files it
 /// generates, by path.
 struct Generated {
-    spec: hawser::model::Spec,
-    inputs: hawser::inputs::Inputs,
+    spec: hawser::check::model::Spec,
+    inputs: hawser::check::inputs::Inputs,
     files: BTreeMap<String, String>,
 }
 
@@ -55,7 +55,7 @@ fn generate(path: &Path) -> Generated {
     let text = std::fs::read_to_string(path).unwrap();
     let analysis = hawser::check(&text);
     let spec = analysis.spec.expect("model");
-    let (inputs, input_diagnostics) = hawser::inputs::read(path.parent().expect("a directory"), &spec);
+    let (inputs, input_diagnostics) = hawser::review::inputs::read(path.parent().expect("a directory"), &spec);
     let errors: Vec<_> = analysis
         .diagnostics
         .iter()

@@ -21,10 +21,10 @@ pub fn examples() -> Vec<(String, String)> {
 
 /// The configuration files a spec in `dir` names, read as `hawser generate` reads them
 /// (empty when the spec names none).
-pub fn inputs(dir: &Path, text: &str) -> hawser::inputs::Inputs {
+pub fn inputs(dir: &Path, text: &str) -> hawser::check::inputs::Inputs {
     match hawser::check(text).spec {
-        Some(spec) => hawser::inputs::read(dir, &spec).0,
-        None => hawser::inputs::Inputs::new(),
+        Some(spec) => hawser::review::inputs::read(dir, &spec).0,
+        None => hawser::check::inputs::Inputs::new(),
     }
 }
 

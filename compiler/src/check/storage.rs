@@ -7,9 +7,9 @@
 //! a path both can give a program without hiding what the system needs there.
 
 use super::Sink;
+use super::targets::systemd::since;
+use crate::check::model::{Environment, Platform, View, Workload};
 use crate::diagnostics as diag;
-use crate::emit::systemd::since;
-use crate::model::{Environment, Platform, View, Workload};
 use crate::span::Span;
 
 /// Directories that belong to the system (or to hawser's own mounts): nothing is mounted at
@@ -41,10 +41,10 @@ const RESERVED_EXACT: &[&str] = &["/", "/etc", "/var", "/var/lib", "/var/cache",
 pub(super) fn check_workload(view: &View, w: &Workload, env: Option<&Environment>, sink: &mut Sink) {
     let name = w.name.value.as_str();
     let project = view.project.name.value.as_str();
-    let binary = crate::emit::build::binary(w).map(|(b, _)| b);
+    let binary = super::targets::build::binary(w).map(|(b, _)| b);
     let mut mounts: Vec<(&str, Span)> = Vec::new();
     for v in &w.volumes {
-        if ["tmp", crate::emit::kubernetes::storage::FILES_VOLUME].contains(&v.name.value.as_str()) || v.name.value.starts_with("secret-") {
+        if ["tmp", super::targets::kubernetes::FILES_VOLUME].contains(&v.name.value.as_str()) || v.name.value.starts_with("secret-") {
             sink.error(diag::volume_name(&v.name.value, v.name.span));
         }
         mount_path(&v.path.value, v.path.span, project, binary, sink);

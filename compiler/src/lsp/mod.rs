@@ -28,9 +28,9 @@ use lsp_types as lsp;
 use serde_json::Value as Json;
 
 use crate::check::{self, Analysis};
+use crate::cli::session;
 use crate::emit::{Artifacts, Options};
 use crate::review;
-use crate::session;
 use crate::syntax::{self, Document};
 use position::{Encoding, LineIndex};
 use proto::Text;
@@ -506,9 +506,9 @@ impl Server<'_> {
 
 fn generate(analysis: &Analysis, spec_name: String, uri: &str) -> Result<Artifacts, Failure> {
     // The configuration files the spec names are read beside it, as `generate` reads them.
-    let mut inputs = crate::inputs::Inputs::new();
+    let mut inputs = check::inputs::Inputs::new();
     if let (Some(spec), Some(dir)) = (&analysis.spec, origin::uri_path(uri).as_deref().and_then(std::path::Path::parent)) {
-        let (read, diags) = crate::inputs::read(dir, spec);
+        let (read, diags) = review::inputs::read(dir, spec);
         if let Some(d) = diags.iter().find(|d| d.is_error()) {
             return Err((ErrorCode::RequestFailed, format!("{}: {}", d.code.id, d.message)));
         }

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::emit::Options;
-use crate::output;
+use crate::review::output;
+use crate::review::why;
 use crate::span::Span;
-use crate::why;
 
 /// A generated file: its output directory, its path inside it and the spec that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +53,8 @@ pub fn generated_file(path: &Path) -> Option<GeneratedFile> {
 pub fn origins(file: &GeneratedFile, spec_text: &str, line: usize) -> Option<Vec<Span>> {
     let output_dir = file.out.file_name().and_then(|n| n.to_str()).map(str::to_owned);
     let inputs = match (crate::check(spec_text).spec, file.spec.parent()) {
-        (Some(spec), Some(dir)) => crate::inputs::read(dir, &spec).0,
-        _ => crate::inputs::Inputs::new(),
+        (Some(spec), Some(dir)) => crate::review::inputs::read(dir, &spec).0,
+        _ => crate::check::inputs::Inputs::new(),
     };
     let opts = Options { spec_name: file.spec_name.clone(), version: None, environments: Vec::new(), output_dir, inputs };
     why::origins(spec_text, &opts, &file.rel, line + 1).map(|found| found.into_iter().map(|o| o.span).collect())

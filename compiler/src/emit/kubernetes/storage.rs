@@ -16,15 +16,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::inputs::Inputs;
-use crate::model::Workload;
+use crate::check::inputs::Inputs;
+use crate::check::model::Workload;
 
 /// The suffix of the headless Service that governs a StatefulSet's pods.
 pub const HEADLESS_SUFFIX: &str = "-headless";
 /// The suffix of the ConfigMap holding a workload's configuration files.
 pub const FILES_SUFFIX: &str = "-files";
-/// The pod volume of the configuration files.
-pub const FILES_VOLUME: &str = "files";
+pub use crate::check::targets::kubernetes::FILES_VOLUME;
 /// The mode of configuration files: read-only, for every user (they are not secret).
 pub const FILE_MODE: u32 = 0o444;
 
@@ -56,18 +55,15 @@ pub struct FileValues {
     pub content: String,
 }
 
-/// Adds what this module computes to a workload's values: its kind (a service with a
-/// persistent volume is a StatefulSet), command, capabilities, volumes and files.
-pub fn add(values: &mut super::values::WorkloadValues, w: &Workload, inputs: &Inputs) {
-    if w.is_stateful() {
-        values.kind = "StatefulSet";
-    }
-    // The kubelet expands `$(NAME)` in `command` as in `args`: escaped, the program
-    // receives what the spec says.
-    values.command = w.command.iter().map(|a| crate::emit::inert::kubernetes_expansion(&a.value)).collect();
-    values.capabilities = capabilities(w);
-    values.volumes = volumes(w);
-    values.files = files(w, inputs);
+/// The kind of a service's objects: a StatefulSet when it has a persistent volume.
+pub fn kind(w: &Workload, otherwise: &'static str) -> &'static str {
+    if w.is_stateful() { "StatefulSet" } else { otherwise }
+}
+
+/// The container's `command`. The kubelet expands `$(NAME)` in it as in `args`: escaped,
+/// the program receives what the spec says.
+pub fn command(w: &Workload) -> Vec<String> {
+    w.command.iter().map(|a| crate::emit::inert::kubernetes_expansion(&a.value)).collect()
 }
 
 /// The volumes of a workload, by name.

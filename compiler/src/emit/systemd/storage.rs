@@ -26,7 +26,7 @@
 //! on the host is created empty by the lifecycle script (a directory for a volume, an empty
 //! file for a configuration file): the mounts cover it inside the service only.
 
-use crate::model::Workload;
+use crate::check::model::Workload;
 
 /// The writable and read-only places of one unit.
 #[derive(Debug, Default)]

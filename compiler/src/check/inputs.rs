@@ -1,21 +1,18 @@
 //! The configuration files a spec names (`file "/etc/api/config.yaml" source="./api.yaml"`):
-//! the only files besides the spec that `generate` reads. This is an edge, like the output
-//! directory: [`read`] is the one function that touches the file system, and only the CLI
-//! (and the tests, standing in for it) call it; the rest is data in, data out.
+//! the only files besides the spec that `generate` reads. Reading them is an edge
+//! (`review::inputs::read`, confined like the output directory); here is what is known of
+//! them as data: which the spec names where, and what their contents may be.
 //!
-//! A spec comes from a repository hawser does not trust, so the files are read the way the
-//! output directory is: below the spec's directory, one path component at a time, never
-//! through a symlink, never a FIFO or a device, never more than [`MAX_INPUT`] bytes of
-//! text. What a file holds is published (in ConfigMaps, values files and releases), so it
-//! is searched for credentials: unmistakable ones are errors (E0928), lines that give a
-//! credential-like key a value are warnings (W0910).
+//! A file must be a regular file of UTF-8 text of at most [`MAX_INPUT`] bytes, and a
+//! workload's files must fit in one ConfigMap. What a file holds is published (in
+//! ConfigMaps, values files and releases), so it is searched for credentials: unmistakable
+//! ones are errors (E0928), lines that give a credential-like key a value are warnings
+//! (W0910).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-use crate::confined::{Dir, Entry};
+use crate::check::model::{Spec, View};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::{Spec, View};
 use crate::span::Span;
 
 /// The most one configuration file may hold.
@@ -83,38 +80,6 @@ fn collect(view: &View, out: &mut BTreeMap<Span, Naming>) {
     }
 }
 
-/// Reads every input file a spec names, from `dir`, the spec's directory (the path the user
-/// gave, whose symlinks are theirs to follow; below it none is followed). Returns the
-/// contents of the files that passed every check, and the diagnostics of those that did
-/// not, at the spec's values that name them.
-pub fn read(dir: &Path, spec: &Spec) -> (Inputs, Vec<Diagnostic>) {
-    let namings = namings(spec);
-    let keys: BTreeSet<&str> = namings.iter().map(|n| n.key.as_str()).collect();
-    let mut raw = BTreeMap::new();
-    let opened = Dir::open_following(dir);
-    for key in keys {
-        let found = match &opened {
-            Err(e) => Raw::Failed(format!("cannot open the spec's directory: {e}")),
-            Ok(_) if key.is_empty() => Raw::Directory,
-            Ok(d) => match d.read(key) {
-                Ok(Entry::File { contents, .. }) => Raw::File(contents),
-                Ok(Entry::Missing) => Raw::Missing,
-                Ok(Entry::Symlink) => Raw::Symlink,
-                Ok(Entry::Dir) => Raw::Directory,
-                Ok(Entry::Special) => Raw::Special,
-                Ok(Entry::TooLarge(n)) => Raw::TooLarge(n),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Raw::Missing,
-                // A file where a directory of the path should be.
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTDIR.raw_os_error()) => Raw::Missing,
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => Raw::Symlink,
-                Err(e) => Raw::Failed(e.to_string()),
-            },
-        };
-        raw.insert(key.to_owned(), found);
-    }
-    assess(spec, &namings, raw)
-}
-
 /// Checks what was read: every file must be a regular file of text inside the directory,
 /// small enough, and hold no credential; each workload's files must fit in one ConfigMap.
 pub fn assess(spec: &Spec, namings: &[Naming], raw: BTreeMap<String, Raw>) -> (Inputs, Vec<Diagnostic>) {
@@ -124,7 +89,7 @@ pub fn assess(spec: &Spec, namings: &[Naming], raw: BTreeMap<String, Raw>) -> (I
     for n in namings {
         let first = reported.insert(n.key.as_str());
         let Some(found) = raw.get(&n.key) else { continue };
-        let source = crate::values::escape(&n.source);
+        let source = crate::check::values::escape(&n.source);
         let problem = match found {
             Raw::File(bytes) if bytes.len() > MAX_INPUT => {
                 Some(diag::input_not_text(&source, n.span, &format!("has {} bytes, more than {MAX_INPUT}", bytes.len())))
@@ -140,7 +105,7 @@ pub fn assess(spec: &Spec, namings: &[Naming], raw: BTreeMap<String, Raw>) -> (I
                     } else {
                         credential_like(t)
                             .filter(|_| !n.allows_credential_like)
-                            .map(|(line, key)| diag::input_credential_like(&source, n.span, line, &crate::values::escape(&key)))
+                            .map(|(line, key)| diag::input_credential_like(&source, n.span, line, &crate::check::values::escape(&key)))
                     }
                 }
             },
@@ -169,7 +134,7 @@ pub fn assess(spec: &Spec, namings: &[Naming], raw: BTreeMap<String, Raw>) -> (I
                 total += f.key().len() + contents.len();
                 if total > MAX_CONFIG_MAP {
                     let d = diag::input_not_text(
-                        &crate::values::escape(&f.source.value),
+                        &crate::check::values::escape(&f.source.value),
                         f.source.span,
                         &format!(
                             "brings the files of `{}` to {total} bytes, more than one ConfigMap holds ({MAX_CONFIG_MAP})",

@@ -56,7 +56,7 @@ pub fn origins(text: &str, opts: &Options, path: &str, line: usize) -> Option<Ve
     // at once), and the `source=` values naming it are reported when that changes the line.
     if let Some(spec) = crate::check(text).spec {
         let mut by_key: std::collections::BTreeMap<String, Vec<Span>> = std::collections::BTreeMap::new();
-        for n in crate::inputs::namings(&spec) {
+        for n in crate::check::inputs::namings(&spec) {
             by_key.entry(n.key).or_default().push(n.span);
         }
         for (key, spans) in by_key {
