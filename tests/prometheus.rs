@@ -33,6 +33,7 @@ fn examples() -> Vec<Example> {
             let opts = hawser::emit::Options {
                 spec_name: "hawser.kdl".to_owned(),
                 version: Some("1.0.0".to_owned()),
+                inputs: common::inputs(&common::example_dir(&name), &text),
                 ..hawser::emit::Options::default()
             };
             let out = hawser::emit::generate(&spec, &opts).expect("the example generates");
