@@ -38,12 +38,10 @@ pub fn version(environment: &Environment) -> (u32, u32) {
 use super::{Artifacts, Options};
 use crate::model::{Environment, Platform, Spec};
 
-/// Serializes Kubernetes objects and values: YAML 1.1-ambiguous strings are quoted (the
-/// unit tests hold serde-saphyr to it), no folded block scalars.
-pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    let mut options = serde_saphyr::SerializerOptions::default();
-    options.prefer_block_scalars = false;
-    serde_saphyr::to_string_with_options(value, options).map_err(|e| format!("YAML serialization: {e}"))
+/// Serializes Kubernetes objects and values ([`super::yaml`]): YAML 1.1-ambiguous strings
+/// are quoted (the unit tests hold the writer to it), no folded block scalars.
+pub fn to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, String> {
+    super::yaml::to_string(value).map_err(|e| format!("YAML serialization: {e}"))
 }
 
 /// The namespace of a Kubernetes environment, `None` for other platforms.
@@ -63,7 +61,7 @@ pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str
         let mut text = format!("# {header}\n");
         for doc in &docs {
             text.push_str("---\n");
-            text.push_str(&to_yaml(doc)?);
+            super::yaml::write(&mut text, doc).map_err(|e| format!("YAML serialization: {e}"))?;
         }
         out.add(format!("{dir}/{name}.yaml"), text);
     }

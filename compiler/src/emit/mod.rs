@@ -14,6 +14,7 @@ pub mod prometheus;
 pub mod runtime;
 pub mod systemd;
 pub mod templates;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 
