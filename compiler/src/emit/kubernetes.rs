@@ -35,8 +35,8 @@ pub fn version(environment: &Environment) -> (u32, u32) {
     environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
 }
 
-use super::{Artifacts, Options};
-use crate::model::{Environment, Platform, Spec};
+use super::Artifacts;
+use crate::model::{Environment, Platform};
 
 /// Serializes Kubernetes objects and values ([`super::yaml`]): YAML 1.1-ambiguous strings
 /// are quoted (the unit tests hold the writer to it), no folded block scalars.
@@ -52,12 +52,12 @@ pub fn namespace(environment: &Environment) -> Option<&str> {
     }
 }
 
-pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
-    let Some(ns) = namespace(environment) else { return Ok(()) };
-    let chart = values::environment_chart(spec, opts, environment);
+/// Writes `kubernetes/<env>/<workload>.yaml` for each workload of `chart`, the values of
+/// `environment`, whose namespace is `ns`.
+pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let dir = format!("kubernetes/{}", environment.name.value);
     for name in chart.workloads.keys() {
-        let docs = objects::workload(&chart, name, ns);
+        let docs = objects::workload(chart, name, ns);
         let mut text = format!("# {header}\n");
         for doc in &docs {
             text.push_str("---\n");
