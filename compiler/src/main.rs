@@ -37,6 +37,11 @@ enum Command {
         /// naming each file.
         #[arg(long)]
         check: bool,
+        /// Do the whole work even when the output directory's cache (`.hawser-cache/`, this
+        /// machine's stamps of what the last run wrote) proves that nothing changed: with
+        /// `--check`, compare every file's contents.
+        #[arg(long)]
+        full: bool,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -189,8 +194,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { spec, format, color } => check(&spec, format, color),
         Command::Graph { spec, format, env } => graph(&spec, format, env.as_deref()),
-        Command::Generate { spec, output, check: false, format, color } => generate(&spec, output, format, color),
-        Command::Generate { spec, output, check: true, format, color } => generate_check(&spec, output, format, color),
+        Command::Generate { spec, output, check: false, full, format, color } => generate(&spec, output, full, format, color),
+        Command::Generate { spec, output, check: true, full, format, color } => generate_check(&spec, output, full, format, color),
         Command::Diff { spec, out, environments, version, context, color } => {
             diff(&spec, OutputArgs { out, environments: Vec::new(), version }, &environments, context, color)
         }
@@ -307,15 +312,85 @@ impl Generated {
             spec_name: &self.spec_name,
             spec_sha256: hawser::output::sha256_hex(self.text.as_bytes()),
             environments: &self.environments,
+            cache_key: None,
         }
+    }
+}
+
+/// A run of `generate`, `generate --check` or `diff` before any work: the spec's text and
+/// where the output goes.
+struct Run {
+    name: String,
+    text: String,
+    out: PathBuf,
+    spec_name: String,
+    version: Option<String>,
+    environments: Vec<String>,
+    output_dir: Option<String>,
+}
+
+impl Run {
+    fn new(path: &Path, output: OutputArgs) -> Result<Run, ExitCode> {
+        let text = read_spec(path)?;
+        let spec_dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // `generated`, not `./generated`, when the spec is in the current directory: paths in
+        // messages and diffs read as the user would type them.
+        let out =
+            output.out.unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
+        let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
+        let output_dir = relative_inside(&spec_dir, &out);
+        Ok(Run {
+            name: path.display().to_string(),
+            text,
+            out,
+            spec_name,
+            version: output.version,
+            environments: output.environments,
+            output_dir,
+        })
+    }
+
+    /// What names this run in the output directory's cache ([`hawser::output::up_to_date`]):
+    /// this hawser binary (its version and its file's stamp: a rebuilt or reinstalled hawser
+    /// is another), the spec's name and text, and the options that change the output.
+    /// `None` when the run must do the whole work: `--full`, `--env` (which writes part of
+    /// the tree), or when the binary cannot be told.
+    fn cache_key(&self, full: bool) -> Option<String> {
+        use std::os::unix::fs::MetadataExt as _;
+        if full || !self.environments.is_empty() {
+            return None;
+        }
+        let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+        let id = format!(
+            "hawser {}\nexe {} {} {} {}.{} {}.{}\nspec {:?} {}\nversion {:?}\nout {:?}\n",
+            env!("CARGO_PKG_VERSION"),
+            exe.dev(),
+            exe.ino(),
+            exe.size(),
+            exe.mtime(),
+            exe.mtime_nsec(),
+            exe.ctime(),
+            exe.ctime_nsec(),
+            self.spec_name,
+            hawser::output::sha256_hex(self.text.as_bytes()),
+            self.version,
+            self.output_dir,
+        );
+        Some(hawser::output::sha256_hex(id.as_bytes()))
     }
 }
 
 /// Checks and generates in memory. On spec errors the diagnostics are rendered in `format`
 /// and the exit code returned.
 fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Generated, ExitCode> {
-    let text = read_spec(path)?;
-    let name = path.display().to_string();
+    generate_run(Run::new(path, output)?, format, style)
+}
+
+fn generate_run(run: Run, format: Format, style: render::Style) -> Result<Generated, ExitCode> {
+    let Run { name, text, out, spec_name, version, environments, output_dir } = run;
     let analysis = hawser::check(&text);
     if analysis.has_errors() {
         emit_diagnostics(&analysis.diagnostics, &name, &text, format, style, None);
@@ -325,24 +400,9 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
         return Err(ExitCode::from(SPEC_ERRORS));
     }
     let Some(spec) = &analysis.spec else { return Err(ExitCode::from(SPEC_ERRORS)) };
-    let spec_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    // `generated`, not `./generated`, when the spec is in the current directory: paths in
-    // messages and diffs read as the user would type them.
-    let out =
-        output.out.unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
-    let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
-    let environments = output.environments;
     // Every environment is generated: with `--env`, the shared files (the chart, build.sh)
     // still come from the whole spec, and only the selected environments' files are written.
-    let opts = hawser::emit::Options {
-        spec_name: spec_name.clone(),
-        version: output.version,
-        environments: Vec::new(),
-        output_dir: relative_inside(&spec_dir, &out),
-    };
+    let opts = hawser::emit::Options { spec_name: spec_name.clone(), version, environments: Vec::new(), output_dir };
     if let Err(e) = hawser::emit::check_options(spec, &hawser::emit::Options { environments: environments.clone(), ..opts.clone() }) {
         eprintln!("error: {e}");
         return Err(ExitCode::from(FAILURE));
@@ -382,14 +442,28 @@ fn emit_diagnostics(
     }
 }
 
-fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
-    let g = match generate_in_memory(path, output, format, style) {
+    let run = match Run::new(path, output) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let key = run.cache_key(full);
+    // Nothing changed since the last run, as the cache proves: nothing to compile or write.
+    if let Some(done) = key.as_deref().and_then(|k| hawser::output::up_to_date(&run.out, k)) {
+        emit_diagnostics(&[], &run.name, &run.text, format, style, None);
+        eprintln!("{}: wrote {} files to {} (0 changed, 0 removed{})", run.name, done.files, run.out.display(), foreign_note(done.foreign));
+        return ExitCode::SUCCESS;
+    }
+    let g = match generate_run(run, format, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
     emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, None);
-    let written = hawser::output::write(&g.out, &g.request());
+    // The cache only stands for clean runs: a run that found warnings does the whole work
+    // (and shows them) every time.
+    let request = hawser::output::Request { cache_key: key.filter(|_| g.diagnostics.is_empty()), ..g.request() };
+    let written = hawser::output::write(&g.out, &request);
     let mut err = std::io::stderr().lock();
     let code = match written {
         Ok(summary) => {
@@ -409,7 +483,7 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
                 g.out.display(),
                 summary.changed.len(),
                 summary.removed.len(),
-                if summary.kept_foreign > 0 { format!(", {} files not hawser's left alone", summary.kept_foreign) } else { String::new() }
+                foreign_note(summary.kept_foreign)
             );
             if !g.environments.is_empty() {
                 let _ = writeln!(
@@ -438,6 +512,10 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
     code
 }
 
+fn foreign_note(foreign: usize) -> String {
+    if foreign > 0 { format!(", {foreign} files not hawser's left alone") } else { String::new() }
+}
+
 /// Reads the output directory for a comparison, and what `generate` would write there; a
 /// missing directory is a usage error.
 fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::output::Planned<'_>), ExitCode> {
@@ -460,9 +538,22 @@ fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::output:
     }
 }
 
-fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
-    let g = match generate_in_memory(path, output, format, style) {
+    let run = match Run::new(path, output) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    // The tree is what a clean run with these options wrote, untouched since, as the
+    // cache's stamps prove: it is what `generate` would write.
+    if let Some(done) = run.cache_key(full).and_then(|k| hawser::output::up_to_date(&run.out, &k)) {
+        emit_diagnostics(&[], &run.name, &run.text, format, style, Some(&[]));
+        if format == Format::Human {
+            eprintln!("{}: {} is up to date ({} files)", run.name, run.out.display(), done.files + 1);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let g = match generate_run(run, format, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
