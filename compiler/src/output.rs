@@ -90,9 +90,25 @@ pub fn render_lock(spec_name: &str, spec_text: &str, artifacts: &Artifacts) -> S
     render_lock_entries(spec_name, &sha256_hex(spec_text.as_bytes()), &lock_entries(artifacts))
 }
 
-/// The lock's entries of `artifacts`: path to sha256.
+/// The lock's entries of `artifacts`: path to sha256. Thousands of files are hashed on two
+/// threads, half each.
 pub fn lock_entries(artifacts: &Artifacts) -> BTreeMap<String, String> {
-    artifacts.files.iter().map(|(path, a)| (path.clone(), sha256_hex(a.contents.as_bytes()))).collect()
+    let files: Vec<(&String, &crate::emit::Artifact)> = artifacts.files.iter().collect();
+    let hash = |part: &[(&String, &crate::emit::Artifact)]| -> Vec<(String, String)> {
+        part.iter().map(|(path, a)| ((*path).clone(), sha256_hex(a.contents.as_bytes()))).collect()
+    };
+    if files.len() < 256 {
+        return hash(&files).into_iter().collect();
+    }
+    let (first, second) = files.split_at(files.len() / 2);
+    let (mut mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(|| hash(second));
+        let mine = hash(first);
+        (mine, other.join())
+    });
+    // A thread that panicked: hash its half here instead.
+    mine.extend(theirs.unwrap_or_else(|_| hash(second)));
+    mine.into_iter().collect()
 }
 
 /// The lock file's text for these entries.
@@ -196,6 +212,8 @@ pub struct Planned<'a> {
     pub artifacts: std::borrow::Cow<'a, Artifacts>,
     pub lock_text: String,
     pub kept: BTreeSet<String>,
+    /// The sha256 of each artifact written, computed once for the lock.
+    pub hashes: BTreeMap<String, String>,
 }
 
 /// With `--env E…`, of every artifact the spec produces, the shared ones and those of the
@@ -203,8 +221,9 @@ pub struct Planned<'a> {
 /// are, with their hashes, and never removed.
 pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
     if request.environments.is_empty() {
-        let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &lock_entries(request.artifacts));
-        return Planned { artifacts: std::borrow::Cow::Borrowed(request.artifacts), lock_text, kept: BTreeSet::new() };
+        let hashes = lock_entries(request.artifacts);
+        let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &hashes);
+        return Planned { artifacts: std::borrow::Cow::Borrowed(request.artifacts), lock_text, kept: BTreeSet::new(), hashes };
     }
     let chosen = |path: &str| environment_of(path).is_none_or(|e| request.environments.iter().any(|s| s == e));
     let mut write = Artifacts::default();
@@ -223,7 +242,8 @@ pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
         }
     }
     let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &entries);
-    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept }
+    let hashes = write.files.keys().filter_map(|p| Some((p.clone(), entries.get(p)?.clone()))).collect();
+    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept, hashes }
 }
 
 /// An error of the output directory: the message names the path and says what to do.
@@ -901,7 +921,8 @@ fn summarise(plan: &Planned<'_>, existing: &Existing) -> Summary {
         ..Summary::default()
     };
     for (path, a) in &artifacts.files {
-        if previous.and_then(|p| p.get(path)) != Some(&sha256_hex(a.contents.as_bytes())) {
+        let sha = plan.hashes.get(path).cloned().unwrap_or_else(|| sha256_hex(a.contents.as_bytes()));
+        if previous.and_then(|p| p.get(path)) != Some(&sha) {
             summary.changed.push(path.clone());
         }
     }

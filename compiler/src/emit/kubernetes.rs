@@ -54,19 +54,46 @@ pub fn namespace(environment: &Environment) -> Option<&str> {
 
 /// Writes `kubernetes/<env>/<workload>.yaml` for each workload of `chart`, the values of
 /// `environment`, whose namespace is `ns`.
+///
+/// The files are independent of each other, and building and writing their objects is most
+/// of `generate`'s time for a large spec: from [`PARALLEL_FROM`] workloads on, two threads
+/// share them (the machines we build on have two cores), each half in name order.
 pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let dir = format!("kubernetes/{}", environment.name.value);
-    for name in chart.workloads.keys() {
+    let file = |name: &String| -> Result<(String, String), String> {
         let docs = objects::workload(chart, name, ns);
-        let mut text = format!("# {header}\n");
+        // A workload's file is a few kilobytes: one allocation, not a dozen growing ones.
+        let mut text = String::with_capacity(16 * 1024);
+        text.push_str("# ");
+        text.push_str(header);
+        text.push('\n');
         for doc in &docs {
             text.push_str("---\n");
             super::yaml::write(&mut text, doc).map_err(|e| format!("YAML serialization: {e}"))?;
         }
-        out.add(format!("{dir}/{name}.yaml"), text);
+        Ok((format!("{dir}/{name}.yaml"), text))
+    };
+    let names: Vec<&String> = chart.workloads.keys().collect();
+    let files: Vec<(String, String)> = if names.len() >= PARALLEL_FROM {
+        let (first, second) = names.split_at(names.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| second.iter().map(|n| file(n)).collect::<Result<Vec<_>, String>>());
+            let mut files = first.iter().map(|n| file(n)).collect::<Result<Vec<_>, String>>()?;
+            files.extend(other.join().map_err(|_| "a thread writing Kubernetes manifests failed".to_owned())??);
+            Ok::<_, String>(files)
+        })?
+    } else {
+        names.iter().map(|n| file(n)).collect::<Result<_, _>>()?
+    };
+    for (path, text) in files {
+        out.add(path, text);
     }
     Ok(())
 }
+
+/// How many workloads an environment needs before its manifests are built on two threads:
+/// below it, starting a thread costs more than it saves.
+pub const PARALLEL_FROM: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -148,6 +175,31 @@ mod tests {
             m.insert("k", s);
             let out = to_yaml(&m).unwrap();
             assert!(out.starts_with("k: "), "{out}");
+        }
+    }
+
+    /// With enough workloads to be built on two threads, every file is there and is what
+    /// building it alone gives, in the same place.
+    #[test]
+    fn two_threads_write_what_one_writes() {
+        let n = super::PARALLEL_FROM + 7;
+        let analysis = crate::check(&crate::synthetic::spec(n));
+        let spec = analysis.spec.expect("model");
+        let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+        let out = super::super::generate(&spec, &opts).unwrap();
+        for e in spec.environments.values() {
+            let chart = super::values::environment_chart(&spec, &opts, e);
+            let ns = super::namespace(e).unwrap();
+            assert_eq!(chart.workloads.len(), n);
+            for name in chart.workloads.keys() {
+                let mut alone = format!("# {}\n", super::super::header("hawser.kdl"));
+                for doc in super::objects::workload(&chart, name, ns) {
+                    alone.push_str("---\n");
+                    alone.push_str(&to_yaml(&doc).unwrap());
+                }
+                assert_eq!(out.files[&format!("kubernetes/{}/{name}.yaml", e.name.value)].contents, alone, "{name}");
+            }
+            assert_eq!(out.files.keys().filter(|p| p.starts_with(&format!("kubernetes/{}/", e.name.value))).count(), n);
         }
     }
 

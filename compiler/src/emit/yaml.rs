@@ -96,20 +96,21 @@ fn plain(s: &str, at: Position) -> bool {
         b'-' | b'?' if bytes.get(1).is_none_or(u8::is_ascii_whitespace) => return false,
         _ => {}
     }
-    // One pass over the characters: what would end a plain scalar early, start a comment,
-    // or need an escape.
-    let mut previous_blank = false;
+    // One pass over the bytes: what would end a plain scalar early, start a comment, or
+    // need an escape. Most bytes are letters, digits and `-./_`, which a table skips.
     let mut ascii = true;
     for (i, &b) in bytes.iter().enumerate() {
+        if !NOTABLE[usize::from(b)] {
+            continue;
+        }
         match b {
             b':' if at == Position::Key || bytes.get(i + 1) == Some(&b' ') => return false,
-            b'#' if previous_blank => return false,
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return false,
             b',' | b'[' | b']' | b'{' | b'}' if at == Position::Key => return false,
             0..=0x1F | 0x7F => return false,
             0x80.. => ascii = false,
             _ => {}
         }
-        previous_blank = b == b' ';
     }
     if !ascii && !plain_unicode(s) {
         return false;
@@ -123,6 +124,18 @@ fn plain(s: &str, at: Position) -> bool {
     }
     !ambiguous(s, at)
 }
+
+/// The bytes [`plain`] looks at: `:`, `#`, the flow indicators, controls, and the bytes of
+/// characters beyond ASCII.
+static NOTABLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b < 0x20 || b >= 0x7F || matches!(b as u8, b':' | b'#' | b',' | b'[' | b']' | b'{' | b'}');
+        b += 1;
+    }
+    t
+};
 
 /// The checks that only characters beyond ASCII can fail: control characters and the
 /// invisible ones a reader drops or escapes, and `#` after a Unicode blank.
