@@ -60,30 +60,34 @@ pub fn namespace(environment: &Environment) -> Option<&str> {
 /// share them (the machines we build on have two cores), each half in name order.
 pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let dir = format!("kubernetes/{}", environment.name.value);
-    let file = |name: &String| -> Result<(String, String), String> {
-        let docs = objects::workload(chart, name, ns);
-        // A workload's file is a few kilobytes: one allocation, not a dozen growing ones.
-        let mut text = String::with_capacity(16 * 1024);
-        text.push_str("# ");
-        text.push_str(header);
-        text.push('\n');
-        for doc in &docs {
-            text.push_str("---\n");
-            super::yaml::write(&mut text, doc).map_err(|e| format!("YAML serialization: {e}"))?;
+    // Each file is laid out in a scratch buffer that keeps its capacity, then copied into a
+    // string of its exact size: no string grows a dozen times, none holds spare capacity.
+    let file = |name: &String, scratch: &mut String| -> Result<(String, String), String> {
+        scratch.clear();
+        scratch.push_str("# ");
+        scratch.push_str(header);
+        scratch.push('\n');
+        for doc in &objects::workload(chart, name, ns) {
+            scratch.push_str("---\n");
+            super::yaml::write(scratch, doc).map_err(|e| format!("YAML serialization: {e}"))?;
         }
-        Ok((format!("{dir}/{name}.yaml"), text))
+        Ok((format!("{dir}/{name}.yaml"), scratch.as_str().to_owned()))
+    };
+    let all = |names: &[&String]| -> Result<Vec<(String, String)>, String> {
+        let mut scratch = String::new();
+        names.iter().map(|n| file(n, &mut scratch)).collect()
     };
     let names: Vec<&String> = chart.workloads.keys().collect();
     let files: Vec<(String, String)> = if names.len() >= PARALLEL_FROM {
         let (first, second) = names.split_at(names.len() / 2);
         std::thread::scope(|s| {
-            let other = s.spawn(|| second.iter().map(|n| file(n)).collect::<Result<Vec<_>, String>>());
-            let mut files = first.iter().map(|n| file(n)).collect::<Result<Vec<_>, String>>()?;
+            let other = s.spawn(|| all(second));
+            let mut files = all(first)?;
             files.extend(other.join().map_err(|_| "a thread writing Kubernetes manifests failed".to_owned())??);
             Ok::<_, String>(files)
         })?
     } else {
-        names.iter().map(|n| file(n)).collect::<Result<_, _>>()?
+        all(&names)?
     };
     for (path, text) in files {
         out.add(path, text);
