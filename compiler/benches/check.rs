@@ -13,7 +13,7 @@ const SIZES: [usize; 5] = [10, 50, 100, 1000, 5000];
 
 #[divan::bench(args = SIZES)]
 fn check(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| {
         let analysis = hawser::check(divan::black_box(&text));
         assert!(!analysis.has_errors());
@@ -23,21 +23,21 @@ fn check(bencher: divan::Bencher, n: usize) {
 
 #[divan::bench(args = SIZES)]
 fn parse_only(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| hawser::syntax::parse(divan::black_box(&text)));
 }
 
 /// The `kdl` crate alone, the reference parser, for comparison with `parse_only`.
 #[divan::bench(args = [50, 1000], sample_count = 20)]
 fn kdl_crate_parse(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| hawser::syntax::parse_with_kdl(divan::black_box(&text)));
 }
 
 /// `check` of a spec whose production environment overlays every one of its N services.
 #[divan::bench(args = [1000, 5000], sample_count = 20)]
 fn overlay(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::overlay_spec(n);
+    let text = hawser::cli::synthetic::overlay_spec(n);
     bencher.bench(|| {
         let analysis = hawser::check(divan::black_box(&text));
         assert!(!analysis.has_errors());
@@ -48,14 +48,14 @@ fn overlay(bencher: divan::Bencher, n: usize) {
 /// Only the merge: N overlays applied to a base of N services.
 #[divan::bench(args = [1000, 5000], sample_count = 20)]
 fn overlay_apply(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::overlay_spec(n);
+    let text = hawser::cli::synthetic::overlay_spec(n);
     let (doc, _) = hawser::syntax::parse(&text);
     let doc = doc.expect("parses");
     let env = doc.nodes.iter().rfind(|n| n.name.value == "environment").expect("prod");
-    let schema = hawser::schema::schema();
+    let schema = hawser::check::schema::schema();
     bencher.bench(|| {
         let mut diags = Vec::new();
-        let merged = hawser::overlay::apply(divan::black_box(&doc), env, schema, &mut diags);
+        let merged = hawser::check::overlay::apply(divan::black_box(&doc), env, schema, &mut diags);
         assert!(diags.is_empty());
         merged
     });

@@ -9,8 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+use hawser::check::model::Spec;
 use hawser::emit::{self, Artifacts, Options};
-use hawser::model::Spec;
 
 fn main() {
     divan::main();
@@ -37,20 +37,20 @@ fn checked(text: &str) -> Spec {
 
 #[divan::bench(args = SIZES)]
 fn host(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::host_spec(n);
+    let text = hawser::cli::synthetic::host_spec(n);
     bencher.bench(|| run(divan::black_box(&text)));
 }
 
 #[divan::bench(args = SIZES)]
 fn reference(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| run(divan::black_box(&text)));
 }
 
 /// Only the emit step, on an already checked spec.
 #[divan::bench(args = SIZES)]
 fn emit_only(bencher: divan::Bencher, n: usize) {
-    let spec = checked(&hawser::synthetic::host_spec(n));
+    let spec = checked(&hawser::cli::synthetic::host_spec(n));
     let opts = options();
     bencher.bench(|| emit::generate(divan::black_box(&spec), &opts).expect("generates"));
 }
@@ -64,10 +64,10 @@ mod target {
     const N: usize = 1000;
 
     fn setup() -> (Spec, Options) {
-        (checked(&hawser::synthetic::host_spec(N)), options())
+        (checked(&hawser::cli::synthetic::host_spec(N)), options())
     }
 
-    fn environment<'a>(spec: &'a Spec, platform: &str) -> &'a hawser::model::Environment {
+    fn environment<'a>(spec: &'a Spec, platform: &str) -> &'a hawser::check::model::Environment {
         spec.environments.values().find(|e| e.name.value == platform).expect("environment")
     }
 
@@ -165,23 +165,23 @@ mod output {
         fn new(name: &str) -> Tree {
             let root = std::env::temp_dir().join(format!("hawser-bench-{}-{name}", std::process::id()));
             std::fs::create_dir_all(&root).expect("a scratch directory");
-            let text = hawser::synthetic::spec(N);
+            let text = hawser::cli::synthetic::spec(N);
             let artifacts = run(&text);
             Tree { root, text, artifacts }
         }
 
-        fn request(&self, cache: bool) -> hawser::output::Request<'_> {
-            hawser::output::Request {
+        fn request(&self, cache: bool) -> hawser::review::output::Request<'_> {
+            hawser::review::output::Request {
                 artifacts: &self.artifacts,
                 spec_name: "hawser.kdl",
-                spec_sha256: hawser::output::sha256_hex(self.text.as_bytes()),
+                spec_sha256: hawser::review::output::sha256_hex(self.text.as_bytes()),
                 environments: &[],
                 cache_key: cache.then(|| "bench".to_owned()),
             }
         }
 
         fn write(&self, out: &Path, cache: bool) {
-            hawser::output::write(out, &self.request(cache)).expect("writes");
+            hawser::review::output::write(out, &self.request(cache)).expect("writes");
         }
     }
 
@@ -218,8 +218,8 @@ mod output {
         let out = tree.root.join("out");
         tree.write(&out, false);
         bencher.bench_local(|| {
-            let disk = hawser::output::read_on_disk(&out, &tree.artifacts).expect("reads").expect("a tree");
-            let lock = hawser::output::render_lock("hawser.kdl", &tree.text, &tree.artifacts);
+            let disk = hawser::review::output::read_on_disk(&out, &tree.artifacts).expect("reads").expect("a tree");
+            let lock = hawser::review::output::render_lock("hawser.kdl", &tree.text, &tree.artifacts);
             assert!(hawser::review::compare(&tree.artifacts, &lock, &disk).is_empty());
             disk
         });
@@ -231,6 +231,6 @@ mod output {
         let tree = Tree::new("cache");
         let out = tree.root.join("out");
         tree.write(&out, true);
-        bencher.bench_local(|| assert!(hawser::output::up_to_date(&out, "bench").is_some()));
+        bencher.bench_local(|| assert!(hawser::review::output::up_to_date(&out, "bench").is_some()));
     }
 }

@@ -8,8 +8,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     match args.next().as_deref() {
-        Some("host") => print!("{}", hawser::synthetic::host_spec(n)),
-        Some("overlays") => print!("{}", hawser::synthetic::overlay_spec(n)),
-        _ => print!("{}", hawser::synthetic::spec(n)),
+        Some("host") => print!("{}", hawser::cli::synthetic::host_spec(n)),
+        Some("overlays") => print!("{}", hawser::cli::synthetic::overlay_spec(n)),
+        _ => print!("{}", hawser::cli::synthetic::spec(n)),
     }
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hawser::{diagnostics, render};
+use hawser::cli::render;
+use hawser::diagnostics;
 
 #[derive(Parser)]
 #[command(name = "hawser", version, about = "A compiler for deployments: one KDL spec in, checked, reproducible deployment artifacts out.")]
@@ -218,8 +219,8 @@ fn read_spec(path: &Path) -> Result<String, ExitCode> {
     };
     let file = std::fs::File::open(path).map_err(fail)?;
     let mut bytes = Vec::new();
-    file.take(hawser::limits::MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
-    let over = bytes.len() > hawser::limits::MAX_SPEC_BYTES;
+    file.take(hawser::syntax::limits::MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
+    let over = bytes.len() > hawser::syntax::limits::MAX_SPEC_BYTES;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         // The cut may fall inside a character: keep what comes before it, padded back past
@@ -228,7 +229,7 @@ fn read_spec(path: &Path) -> Result<String, ExitCode> {
             let valid = e.utf8_error().valid_up_to();
             let mut bytes = e.into_bytes();
             bytes.truncate(valid);
-            bytes.resize(hawser::limits::MAX_SPEC_BYTES + 1, b' ');
+            bytes.resize(hawser::syntax::limits::MAX_SPEC_BYTES + 1, b' ');
             String::from_utf8(bytes).map_err(|e| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
         }
         Err(e) => Err(fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e))),
@@ -306,11 +307,11 @@ struct Generated {
 }
 
 impl Generated {
-    fn request(&self) -> hawser::output::Request<'_> {
-        hawser::output::Request {
+    fn request(&self) -> hawser::review::output::Request<'_> {
+        hawser::review::output::Request {
             artifacts: &self.artifacts,
             spec_name: &self.spec_name,
-            spec_sha256: hawser::output::sha256_hex(self.text.as_bytes()),
+            spec_sha256: hawser::review::output::sha256_hex(self.text.as_bytes()),
             environments: &self.environments,
             cache_key: None,
         }
@@ -353,7 +354,7 @@ impl Run {
         })
     }
 
-    /// What names this run in the output directory's cache ([`hawser::output::up_to_date`]):
+    /// What names this run in the output directory's cache ([`hawser::review::output::up_to_date`]):
     /// this hawser binary (its version and its file's stamp: a rebuilt or reinstalled hawser
     /// is another), the spec's name and text, and the options that change the output.
     /// `None` when the run must do the whole work: `--full`, `--env` (which writes part of
@@ -375,11 +376,11 @@ impl Run {
             exe.ctime(),
             exe.ctime_nsec(),
             self.spec_name,
-            hawser::output::sha256_hex(self.text.as_bytes()),
+            hawser::review::output::sha256_hex(self.text.as_bytes()),
             self.version,
             self.output_dir,
         );
-        Some(hawser::output::sha256_hex(id.as_bytes()))
+        Some(hawser::review::output::sha256_hex(id.as_bytes()))
     }
 }
 
@@ -450,7 +451,7 @@ fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: 
     };
     let key = run.cache_key(full);
     // Nothing changed since the last run, as the cache proves: nothing to compile or write.
-    if let Some(done) = key.as_deref().and_then(|k| hawser::output::up_to_date(&run.out, k)) {
+    if let Some(done) = key.as_deref().and_then(|k| hawser::review::output::up_to_date(&run.out, k)) {
         emit_diagnostics(&[], &run.name, &run.text, format, style, None);
         eprintln!("{}: wrote {} files to {} (0 changed, 0 removed{})", run.name, done.files, run.out.display(), foreign_note(done.foreign));
         return ExitCode::SUCCESS;
@@ -462,8 +463,8 @@ fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: 
     emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, None);
     // The cache only stands for clean runs: a run that found warnings does the whole work
     // (and shows them) every time.
-    let request = hawser::output::Request { cache_key: key.filter(|_| g.diagnostics.is_empty()), ..g.request() };
-    let written = hawser::output::write(&g.out, &request);
+    let request = hawser::review::output::Request { cache_key: key.filter(|_| g.diagnostics.is_empty()), ..g.request() };
+    let written = hawser::review::output::write(&g.out, &request);
     let mut err = std::io::stderr().lock();
     let code = match written {
         Ok(summary) => {
@@ -472,7 +473,7 @@ fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: 
                     err,
                     "{}/{}: had merge-conflict markers; regenerated it from the spec and the files on disk (every file either side listed was hawser's)",
                     g.out.display(),
-                    hawser::output::LOCK_FILE
+                    hawser::review::output::LOCK_FILE
                 );
             }
             let _ = writeln!(
@@ -518,10 +519,10 @@ fn foreign_note(foreign: usize) -> String {
 
 /// Reads the output directory for a comparison, and what `generate` would write there; a
 /// missing directory is a usage error.
-fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::output::Planned<'_>), ExitCode> {
-    match hawser::output::read_on_disk(&g.out, &g.artifacts) {
+fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::review::output::Planned<'_>), ExitCode> {
+    match hawser::review::output::read_on_disk(&g.out, &g.artifacts) {
         Ok(Some(disk)) => {
-            let planned = hawser::output::plan(&g.request(), disk.lock.as_ref());
+            let planned = hawser::review::output::plan(&g.request(), disk.lock.as_ref());
             Ok((disk, planned))
         }
         Ok(None) => {
@@ -546,7 +547,7 @@ fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, c
     };
     // The tree is what a clean run with these options wrote, untouched since, as the
     // cache's stamps prove: it is what `generate` would write.
-    if let Some(done) = run.cache_key(full).and_then(|k| hawser::output::up_to_date(&run.out, &k)) {
+    if let Some(done) = run.cache_key(full).and_then(|k| hawser::review::output::up_to_date(&run.out, &k)) {
         emit_diagnostics(&[], &run.name, &run.text, format, style, Some(&[]));
         if format == Format::Human {
             eprintln!("{}: {} is up to date ({} files)", run.name, run.out.display(), done.files + 1);
@@ -639,23 +640,25 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
         };
         let name = path.display().to_string();
         // The formatter works on LF text; the file keeps its BOM and its line endings.
-        let (layout, lf_text) = hawser::format::split_layout(&text);
-        let formatted = match hawser::format::format(&lf_text) {
-            hawser::format::Formatted::Text(t) => hawser::format::Formatted::Text(hawser::format::restore_layout(layout, &t)),
+        let (layout, lf_text) = hawser::syntax::format::split_layout(&text);
+        let formatted = match hawser::syntax::format::format(&lf_text) {
+            hawser::syntax::format::Formatted::Text(t) => {
+                hawser::syntax::format::Formatted::Text(hawser::syntax::format::restore_layout(layout, &t))
+            }
             other => other,
         };
         match formatted {
-            hawser::format::Formatted::SyntaxErrors(diags) => {
+            hawser::syntax::format::Formatted::SyntaxErrors(diags) => {
                 eprint!("{}", render::human(&diags, &name, &text, style));
                 eprintln!("{}: not formatted: fix the syntax errors first", name);
                 differs = true;
             }
-            hawser::format::Formatted::Refused(why) => {
+            hawser::syntax::format::Formatted::Refused(why) => {
                 eprintln!("error: {name}: not formatted: {why} (a bug in hawser: please report it with the file)");
                 failed = true;
             }
-            hawser::format::Formatted::Text(formatted) if formatted == text => {}
-            hawser::format::Formatted::Text(_) if check => {
+            hawser::syntax::format::Formatted::Text(formatted) if formatted == text => {}
+            hawser::syntax::format::Formatted::Text(_) if check => {
                 match layout.mixed {
                     Some((crlf, lf)) => eprintln!(
                         "{name}: would be reformatted: its line endings are mixed ({crlf} CRLF, {lf} LF); fmt ends every line with {}, as its first line ends",
@@ -665,7 +668,7 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
                 }
                 differs = true;
             }
-            hawser::format::Formatted::Text(formatted) => {
+            hawser::syntax::format::Formatted::Text(formatted) => {
                 if let Err(e) = write_replacing(path, &formatted) {
                     eprintln!("error: cannot write {name}: {e}");
                     failed = true;
@@ -698,7 +701,7 @@ fn write_replacing(path: &Path, contents: &str) -> std::io::Result<()> {
         return file.write_all(contents.as_bytes()).and_then(|()| file.sync_all());
     }
     let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
-    let dir = hawser::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
+    let dir = hawser::review::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
     let tmp = format!(".{file_name}.hawser-fmt");
     dir.write_new(&tmp, contents.as_bytes(), meta.mode() & 0o7777).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -724,7 +727,7 @@ fn init(dir: &Path) -> ExitCode {
     }
     let go_mod = dir.join("go.mod");
     let module = match std::fs::read_to_string(&go_mod) {
-        Ok(text) => match hawser::init::parse_go_mod(&text) {
+        Ok(text) => match hawser::cli::init::parse_go_mod(&text) {
             Some(m) => m,
             None => {
                 eprintln!("error: {} has no `module` line", go_mod.display());
@@ -747,7 +750,7 @@ fn init(dir: &Path) -> ExitCode {
             return ExitCode::from(FAILURE);
         }
     };
-    let text = hawser::init::spec(&module, &mains);
+    let text = hawser::cli::init::spec(&module, &mains);
     let analysis = hawser::check(&text);
     if analysis.has_errors() {
         let style = render::Style { color: use_color(Color::Auto), width: width() };
@@ -777,7 +780,7 @@ fn init(dir: &Path) -> ExitCode {
 }
 
 /// Every directory under `cmd/` whose Go files are in package `main`, sorted.
-fn find_main_packages(dir: &Path) -> Result<Vec<hawser::init::MainPackage>, String> {
+fn find_main_packages(dir: &Path) -> Result<Vec<hawser::cli::init::MainPackage>, String> {
     let cmd = dir.join("cmd");
     let mut found = Vec::new();
     if !cmd.is_dir() {
@@ -798,13 +801,13 @@ fn find_main_packages(dir: &Path) -> Result<Vec<hawser::init::MainPackage>, Stri
                 }
             } else if name.ends_with(".go") && !name.ends_with("_test.go") {
                 let source = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                is_main |= hawser::init::is_main_package(&source);
+                is_main |= hawser::cli::init::is_main_package(&source);
                 sources.push_str(&source);
             }
         }
         if is_main {
             let dir = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
-            found.push(hawser::init::MainPackage { dir, serves: hawser::init::serves(&sources) });
+            found.push(hawser::cli::init::MainPackage { dir, serves: hawser::cli::init::serves(&sources) });
         }
     }
     found.sort_by(|a, b| a.dir.cmp(&b.dir));
@@ -846,7 +849,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
         return ExitCode::from(SPEC_ERRORS);
     }
     let Some(spec) = &analysis.spec else { return ExitCode::from(SPEC_ERRORS) };
-    let render = |graph: &hawser::graph::Graph, title: &str| match format {
+    let render = |graph: &hawser::check::graph::Graph, title: &str| match format {
         GraphFormat::Dot => graph.to_dot(title),
         GraphFormat::Mermaid => graph.to_mermaid(),
     };
@@ -858,7 +861,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
             None => return ExitCode::from(SPEC_ERRORS),
         },
         Some(e) => match spec.environments.get(e) {
-            Some(environment) => render(&hawser::graph::build_used(&environment.view), &format!("{project} ({e})")),
+            Some(environment) => render(&hawser::check::graph::build_used(&environment.view), &format!("{project} ({e})")),
             None => {
                 let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
                 eprintln!("error: the spec has no environment `{e}`; environments: {}", known.join(", "));
@@ -887,19 +890,19 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
     let Ok(abs) = std::fs::canonicalize(&file) else {
         return usage(format!("cannot read {}: no such file", file.display()));
     };
-    let lock_file = hawser::output::LOCK_FILE;
+    let lock_file = hawser::review::output::LOCK_FILE;
     // The output directory is the nearest one above the file that holds a lock.
     let found = abs.ancestors().skip(1).find_map(|d| {
-        let dir = hawser::confined::Dir::open_following(d).ok()?;
+        let dir = hawser::review::confined::Dir::open_following(d).ok()?;
         match dir.read(lock_file).ok()? {
-            hawser::confined::Entry::File { contents, .. } => Some((d.to_path_buf(), dir, contents)),
+            hawser::review::confined::Entry::File { contents, .. } => Some((d.to_path_buf(), dir, contents)),
             _ => None,
         }
     });
     let Some((out, out_dir, lock_bytes)) = found else {
         return usage(format!("{} is not inside a hawser output directory (no {lock_file} above it)", file.display()));
     };
-    let lock = match hawser::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
+    let lock = match hawser::review::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
         Ok(lock) => lock,
         Err(why) => return usage(format!("{} is not a hawser lock file: {why}", out.join(lock_file).display())),
     };
@@ -928,9 +931,9 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         None => {
             // The lock names a plain file name (checked when it was read), beside the output.
             let parent = out.parent().unwrap_or(Path::new("/"));
-            let read = hawser::confined::Dir::open_following(parent).and_then(|d| d.read(&lock.spec_name));
+            let read = hawser::review::confined::Dir::open_following(parent).and_then(|d| d.read(&lock.spec_name));
             match read {
-                Ok(hawser::confined::Entry::File { contents, .. }) => match String::from_utf8(contents) {
+                Ok(hawser::review::confined::Entry::File { contents, .. }) => match String::from_utf8(contents) {
                     Ok(t) => (parent.join(&lock.spec_name), t),
                     Err(_) => return usage(format!("{} is not UTF-8 text", parent.join(&lock.spec_name).display())),
                 },
@@ -969,7 +972,7 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         return usage(format!("{} has {count} lines; line {line} is not one of them", file.display()));
     }
     let on_disk = match out_dir.read(&rel) {
-        Ok(hawser::confined::Entry::File { contents, .. }) => String::from_utf8_lossy(&contents).into_owned(),
+        Ok(hawser::review::confined::Entry::File { contents, .. }) => String::from_utf8_lossy(&contents).into_owned(),
         _ => String::new(),
     };
     let target = generated.contents.lines().nth(line - 1).unwrap_or_default();
@@ -977,7 +980,7 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         eprintln!("note: {} differs from what the spec produces at that line; explaining what the spec produces there", file.display());
     }
     outln!("{}:{line}: {target}", file.display());
-    let Some(origins) = hawser::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
+    let Some(origins) = hawser::review::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
     if origins.is_empty() {
         outln!("no single value of the spec produces this line: it is hawser's own (a header, a default, the layout of the format)");
         return ExitCode::SUCCESS;
@@ -988,8 +991,8 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
             (
                 o.span,
                 match o.kind {
-                    hawser::why::OriginKind::Value => "this value".to_owned(),
-                    hawser::why::OriginKind::Node => "this node".to_owned(),
+                    hawser::review::why::OriginKind::Value => "this value".to_owned(),
+                    hawser::review::why::OriginKind::Node => "this node".to_owned(),
                 },
             )
         })

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use super::kubernetes::values::{ChartValues, WorkloadValues};
 use super::kubernetes::{self, to_yaml, values};
 use super::{Artifacts, Options, deploy_version};
-use crate::model::{Environment, Spec};
+use crate::check::model::{Environment, Spec};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("templates/_helpers.tpl", include_str!("../../../stdlib/templates/helm/templates/_helpers.tpl")),

@@ -21,12 +21,7 @@
 pub mod objects;
 pub mod values;
 
-/// The oldest Kubernetes the objects need: CronJob `timeZone` and PodDisruptionBudget
-/// `unhealthyPodEvictionPolicy` (both on by default since 1.27), topology spread's
-/// `matchLabelKeys` (beta, on by default, since 1.27).
-pub const OLDEST_VERSION: (u32, u32) = (1, 27);
-/// The first Kubernetes that runs a `preStop` sleep by default (beta in 1.30).
-pub const PRE_STOP_SLEEP_VERSION: (u32, u32) = (1, 30);
+pub use crate::check::targets::kubernetes::{OLDEST_VERSION, PRE_STOP_SLEEP_VERSION, namespace};
 /// The version an environment targets when the spec names none.
 pub const DEFAULT_VERSION: (u32, u32) = (1, 30);
 
@@ -36,20 +31,12 @@ pub fn version(environment: &Environment) -> (u32, u32) {
 }
 
 use super::Artifacts;
-use crate::model::{Environment, Platform};
+use crate::check::model::Environment;
 
 /// Serializes Kubernetes objects and values ([`super::yaml`]): YAML 1.1-ambiguous strings
 /// are quoted (the unit tests hold the writer to it), no folded block scalars.
 pub fn to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, String> {
     super::yaml::to_string(value).map_err(|e| format!("YAML serialization: {e}"))
-}
-
-/// The namespace of a Kubernetes environment, `None` for other platforms.
-pub fn namespace(environment: &Environment) -> Option<&str> {
-    match &environment.platform {
-        Some(Platform::Kubernetes { namespace }) => Some(namespace.value.as_str()),
-        _ => None,
-    }
 }
 
 /// Writes `kubernetes/<env>/<workload>.yaml` for each workload of `chart`, the values of
@@ -187,7 +174,7 @@ mod tests {
     #[test]
     fn two_threads_write_what_one_writes() {
         let n = super::PARALLEL_FROM + 7;
-        let analysis = crate::check(&crate::synthetic::spec(n));
+        let analysis = crate::check(&crate::cli::synthetic::spec(n));
         let spec = analysis.spec.expect("model");
         let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
         let out = super::super::generate(&spec, &opts).unwrap();

@@ -7,11 +7,10 @@
 //! key; lists (arguments such as `depends-on`) replace; keyed nodes (`port "http" …`)
 //! merge by key; single nodes (`health`, `cpu`) merge recursively, property by property.
 
+use crate::check::schema::{NodeSchema, Schema};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::schema::{NodeSchema, Schema};
-use std::collections::{BTreeMap, VecDeque};
-
 use crate::syntax::{Document, Entry, Node, Prop, Value};
+use std::collections::{BTreeMap, VecDeque};
 
 const OVERLAYABLE: [&str; 4] = ["service", "job", "external", "secret"];
 const SECRET_SOURCES: [&str; 4] = ["vault", "env", "file", "kubernetes"];
@@ -230,8 +229,8 @@ mod tests {
     /// merge must agree with.
     mod reference {
         use super::super::{OVERLAYABLE, SECRET_SOURCES};
+        use crate::check::schema::{NodeSchema, Schema};
         use crate::diagnostics::{self as diag, Diagnostic};
-        use crate::schema::{NodeSchema, Schema};
         use crate::syntax::{Document, Entry, Node, Value};
 
         pub(super) fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagnostic>) -> Document {
@@ -444,7 +443,7 @@ mod tests {
             let (doc, _) = syntax::parse(&text);
             let doc = doc.expect("the generated spec parses");
             let env = doc.nodes.iter().find(|n| n.name.value == "environment").expect("an environment");
-            let schema = crate::schema::schema();
+            let schema = crate::check::schema::schema();
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
             let merged = super::apply(&doc, env, schema, &mut ours);
             let expected = reference::apply(&doc, env, schema, &mut theirs);

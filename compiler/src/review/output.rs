@@ -30,9 +30,8 @@ use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
-use crate::confined::{Dir, Entry, Kind, Owner};
 use crate::emit::Artifacts;
-use crate::review::{DiskFile, OnDisk};
+use crate::review::confined::{Dir, Entry, Kind, Owner};
 
 pub const LOCK_FILE: &str = "hawser.lock";
 
@@ -73,6 +72,27 @@ pub struct Lock {
     pub files: BTreeMap<String, String>,
     /// The text had merge-conflict markers; `files` is the union of every side.
     pub conflicted: bool,
+}
+
+/// What the output directory holds, as far as a comparison needs it.
+#[derive(Debug, Default)]
+pub struct OnDisk {
+    /// The lock's text, when there is one.
+    pub lock_text: Option<String>,
+    /// The lock, parsed.
+    pub lock: Option<Lock>,
+    /// The files a comparison looks at: every file hawser produces or the lock lists that
+    /// exists, by relative path.
+    pub files: BTreeMap<String, DiskFile>,
+    /// Files that are not in the lock (foreign to hawser), relative paths.
+    pub foreign: BTreeSet<String>,
+}
+
+/// One file on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskFile {
+    pub contents: Vec<u8>,
+    pub executable: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -698,7 +718,7 @@ pub fn up_to_date(out: &Path, key: &str) -> Option<UpToDate> {
 struct Cache {
     key: String,
     foreign: usize,
-    stamps: BTreeMap<String, crate::confined::Stamp>,
+    stamps: BTreeMap<String, crate::review::confined::Stamp>,
 }
 
 fn is_cache(path: &str) -> bool {
@@ -707,7 +727,7 @@ fn is_cache(path: &str) -> bool {
 
 /// The cache's text: a comment, `key KEY`, `foreign N`, then one line per stamped entry,
 /// `DEV INO MODE SIZE MTIME.NS CTIME.NS PATH` (`.` for the output directory itself).
-fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, crate::confined::Stamp>) -> String {
+fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, crate::review::confined::Stamp>) -> String {
     let mut s =
         format!("# stamps of what hawser last wrote here, machine-specific: see `hawser generate --help`\nkey {key}\nforeign {foreign}\n");
     for (path, t) in stamps {
@@ -740,7 +760,7 @@ fn parse_cache(text: &str) -> Option<Cache> {
         if path != "." && (!safe_relative(path) || is_cache(path)) {
             return None;
         }
-        stamps.insert(path.to_owned(), crate::confined::Stamp { dev, ino, mode, size, mtime, ctime });
+        stamps.insert(path.to_owned(), crate::review::confined::Stamp { dev, ino, mode, size, mtime, ctime });
     }
     Some(Cache { key, foreign, stamps })
 }
