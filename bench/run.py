@@ -12,6 +12,7 @@ runs, round after round and in the same order each round, for every N:
     generate-fresh       hawser generate into a fresh directory
     generate-unchanged   hawser generate when nothing changed
     check-unchanged      hawser generate --check when nothing changed
+    check-full           hawser generate --check --full: every file compared, no cache
 
 and, at N = 1000, `host-fresh` (every artifact kind). The machine is shared and noisy, so
 every figure is a median over the rounds and every budget is a ratio to the baseline
@@ -92,6 +93,7 @@ class Bench:
             self.record((n, "generate-fresh"), [HAWSER, "generate", spec, "--version", "1.0.0"])
             self.record((n, "generate-unchanged"), [HAWSER, "generate", spec, "--version", "1.0.0"])
             self.record((n, "check-unchanged"), [HAWSER, "generate", "--check", spec, "--version", "1.0.0"])
+            self.record((n, "check-full"), [HAWSER, "generate", "--check", "--full", spec, "--version", "1.0.0"])
             if n == 1000:
                 host = os.path.join(WORK, "host-1000")
                 self.away(os.path.join(host, "generated"))
@@ -148,7 +150,7 @@ def load():
 
 
 def report(b, sizes, rounds):
-    kinds = ["baseline", "check", "generate-fresh", "generate-unchanged", "check-unchanged", "host-fresh"]
+    kinds = ["baseline", "check", "generate-fresh", "generate-unchanged", "check-unchanged", "check-full", "host-fresh"]
     lines = [f"Machine: {machine()}. {rounds} interleaved rounds; medians in ms, peak RSS in MiB.", ""]
     if b.loads:
         lines += [f"Load average (1 min) during the run: {min(b.loads):.1f} to {max(b.loads):.1f} on {os.cpu_count()} cores"
@@ -176,7 +178,7 @@ def report(b, sizes, rounds):
         lines.append(f"- generate peak RSS: {mem:.0f} MiB (budget ≤ {MEMORY_BUDGET_MIB} MiB) {'PASS' if mem <= MEMORY_BUDGET_MIB else 'FAIL'}")
     if 1000 in sizes and 5000 in sizes:
         lines += ["", f"Linearity (N = 5000 over N = 1000, budget ≤ {LINEAR}×):", ""]
-        for k in kinds[1:5]:
+        for k in kinds[1:6]:
             growth = b.median((5000, k)) / b.median((1000, k))
             verdicts.append(growth <= LINEAR)
             lines.append(f"- {k}: {growth:.2f}× {'PASS' if growth <= LINEAR else 'FAIL'}")
