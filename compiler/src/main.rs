@@ -43,6 +43,11 @@ enum Command {
         /// naming each file.
         #[arg(long)]
         check: bool,
+        /// Do the whole work even when the output directory's cache (`.hawser-cache/`, this
+        /// machine's stamps of what the last run wrote) proves that nothing changed: with
+        /// `--check`, compare every file's contents.
+        #[arg(long)]
+        full: bool,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -195,8 +200,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { spec, format, color } => check(&spec, format, color),
         Command::Graph { spec, format, env } => graph(&spec, format, env.as_deref()),
-        Command::Generate { spec, output, check: false, format, color } => generate(&spec, output, format, color),
-        Command::Generate { spec, output, check: true, format, color } => generate_check(&spec, output, format, color),
+        Command::Generate { spec, output, check: false, full, format, color } => generate(&spec, output, full, format, color),
+        Command::Generate { spec, output, check: true, full, format, color } => generate_check(&spec, output, full, format, color),
         Command::Diff { spec, out, environments, version, context, color } => {
             diff(&spec, OutputArgs { out, environments: Vec::new(), version }, &environments, context, color)
         }
@@ -313,8 +318,30 @@ fn emit_diagnostics(
     }
 }
 
-fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+/// Whether the cache proves that nothing changed since the last clean run (`--full`: never).
+fn current(path: &Path, output: &OutputArgs, full: bool) -> Option<cli::generate::Current> {
+    let request = OutputRequest { out: output.out.clone(), environments: output.environments.clone(), version: output.version.clone() };
+    if full { None } else { cli::generate::up_to_date(path, &request) }
+}
+
+fn foreign_note(foreign: usize) -> String {
+    if foreign > 0 { format!(", {foreign} files not hawser's left alone") } else { String::new() }
+}
+
+fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
+    // Nothing changed since the last run, as the cache proves: nothing to compile or write.
+    if let Some(c) = current(path, &output, full) {
+        emit_diagnostics(&[], &c.name, &c.text, format, style, None);
+        eprintln!(
+            "{}: wrote {} files to {} (0 changed, 0 removed{})",
+            c.name,
+            c.found.files,
+            c.out.display(),
+            foreign_note(c.found.foreign)
+        );
+        return ExitCode::SUCCESS;
+    }
     let g = match generate_in_memory(path, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,
@@ -340,7 +367,7 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
                 g.out.display(),
                 summary.changed.len(),
                 summary.removed.len(),
-                if summary.kept_foreign > 0 { format!(", {} files not hawser's left alone", summary.kept_foreign) } else { String::new() }
+                foreign_note(summary.kept_foreign)
             );
             if !g.environments.is_empty() {
                 let _ = writeln!(
@@ -369,8 +396,17 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
     code
 }
 
-fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
+    // The tree is what a clean run with these options wrote, untouched since, as the
+    // cache's stamps prove: it is what `generate` would write.
+    if let Some(c) = current(path, &output, full) {
+        emit_diagnostics(&[], &c.name, &c.text, format, style, Some(&[]));
+        if format == Format::Human {
+            eprintln!("{}: {} is up to date ({} files)", c.name, c.out.display(), c.found.files + 1);
+        }
+        return ExitCode::SUCCESS;
+    }
     let g = match generate_in_memory(path, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,

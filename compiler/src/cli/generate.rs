@@ -41,6 +41,9 @@ pub struct Generated {
     pub analysis: Analysis,
     /// The configuration files' sha256, by path relative to the spec's directory.
     pub inputs_sha256: std::collections::BTreeMap<String, String>,
+    /// What names this run in the output directory's cache ([`cache_key`]), when the run
+    /// may leave its stamps there: a clean run (no diagnostics) of every environment.
+    pub cache_key: Option<String>,
 }
 
 /// Why nothing was generated.
@@ -61,8 +64,80 @@ impl Generated {
             spec_sha256: output::sha256_hex(self.text.as_bytes()),
             inputs_sha256: self.inputs_sha256.clone(),
             environments: &self.environments,
+            cache_key: self.cache_key.clone(),
         }
     }
+}
+
+/// What names a run in the output directory's cache ([`output::up_to_date`]): this hawser
+/// binary (its version and its file's stamp: a rebuilt or reinstalled hawser is another),
+/// the spec's name and text, and the options that change the output. `None` when the
+/// running binary cannot be told.
+pub fn cache_key(text: &str, spec_name: &str, version: Option<&str>, output_dir: Option<&str>) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let id = format!(
+        "hawser {}\nexe {} {} {} {}.{} {}.{}\nspec {:?} {}\nversion {:?}\nout {:?}\n",
+        env!("CARGO_PKG_VERSION"),
+        exe.dev(),
+        exe.ino(),
+        exe.size(),
+        exe.mtime(),
+        exe.mtime_nsec(),
+        exe.ctime(),
+        exe.ctime_nsec(),
+        spec_name,
+        output::sha256_hex(text.as_bytes()),
+        version,
+        output_dir,
+    );
+    Some(output::sha256_hex(id.as_bytes()))
+}
+
+/// The output directory of a run that needs no work.
+#[derive(Debug)]
+pub struct Current {
+    /// The spec's path as the user gave it.
+    pub name: String,
+    pub text: String,
+    pub out: PathBuf,
+    pub found: output::UpToDate,
+}
+
+/// Before any work: whether the output directory is what a clean run of this hawser with
+/// this spec and these options wrote, untouched since, as its cache of stamps proves. Then
+/// `generate` has nothing to write and `generate --check` nothing to find. `None` — any
+/// doubt, `--env`, or a spec that cannot be read (the whole run reports it) — means: do
+/// the work.
+pub fn up_to_date(path: &Path, request: &OutputRequest) -> Option<Current> {
+    if !request.environments.is_empty() {
+        return None;
+    }
+    let text = read_spec(path).ok()?;
+    let (out, spec_name, output_dir) = placed(path, request);
+    let key = cache_key(&text, &spec_name, request.version.as_deref(), output_dir.as_deref())?;
+    let found = output::up_to_date(&out, &key)?;
+    // The configuration files the spec names (the same ones: the spec did not change) must
+    // hold what they held then: they are inputs of the output too.
+    if !review::inputs::unchanged(&spec_dir(path), &found.inputs) {
+        return None;
+    }
+    Some(Current { name: path.display().to_string(), text, out, found })
+}
+
+/// Where a run writes (the output directory, `generated/` beside the spec by default), the
+/// spec's file name, and the output directory relative to the spec's when inside it.
+fn placed(path: &Path, request: &OutputRequest) -> (PathBuf, String, Option<String>) {
+    let spec_dir = spec_dir(path);
+    // `generated`, not `./generated`, when the spec is in the current directory: paths in
+    // messages and diffs read as the user would type them.
+    let out = request
+        .out
+        .clone()
+        .unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
+    let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
+    let output_dir = relative_inside(&spec_dir, &out);
+    (out, spec_name, output_dir)
 }
 
 /// Reads the spec at `path`, checks it and generates every environment's artifacts in
@@ -74,31 +149,20 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
     let Some(spec) = analysis.spec.as_ref().filter(|_| !analysis.has_errors()) else {
         return Err(Failed::SpecErrors { name, text, diagnostics: analysis.diagnostics });
     };
-    let spec_dir = spec_dir(path);
     // The configuration files the spec names, read beside it: a file that cannot be used
     // is a spec error like any other.
-    let (inputs, input_diagnostics) = review::inputs::read(&spec_dir, spec);
+    let (inputs, input_diagnostics) = review::inputs::read(&spec_dir(path), spec);
     if input_diagnostics.iter().any(Diagnostic::is_error) {
         let mut diagnostics = analysis.diagnostics.clone();
         diagnostics.extend(input_diagnostics);
         return Err(Failed::SpecErrors { name, text, diagnostics });
     }
     let inputs_sha256 = inputs.iter().map(|(k, v)| (k.clone(), output::sha256_hex(v.as_bytes()))).collect();
-    // `generated`, not `./generated`, when the spec is in the current directory: paths in
-    // messages and diffs read as the user would type them.
-    let out =
-        request.out.unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
-    let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
+    let (out, spec_name, output_dir) = placed(path, &request);
     let environments = request.environments;
     // Every environment is generated: with `--env`, the shared files (the chart, build.sh)
     // still come from the whole spec, and only the selected environments' files are written.
-    let opts = Options {
-        spec_name: spec_name.clone(),
-        version: request.version,
-        environments: Vec::new(),
-        output_dir: relative_inside(&spec_dir, &out),
-        inputs,
-    };
+    let opts = Options { spec_name: spec_name.clone(), version: request.version, environments: Vec::new(), output_dir, inputs };
     emit::check_options(spec, &Options { environments: environments.clone(), ..opts.clone() }).map_err(Failed::Error)?;
     let mut diagnostics = analysis.diagnostics.clone();
     diagnostics.extend(input_diagnostics);
@@ -110,7 +174,14 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
         NotGenerated::Options(e) => Failed::Error(e),
         NotGenerated::Internal(e) => Failed::Error(format!("internal error while generating: {e}")),
     })?;
-    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments, analysis, inputs_sha256 })
+    // The cache only stands for clean runs of every environment: a run that found warnings
+    // does the whole work (and shows them) every time.
+    let cache_key = if environments.is_empty() && diagnostics.is_empty() {
+        cache_key(&text, &spec_name, opts.version.as_deref(), opts.output_dir.as_deref())
+    } else {
+        None
+    };
+    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments, analysis, cache_key, inputs_sha256 })
 }
 
 /// Reads the output directory for a comparison, and what `generate` would write there; a

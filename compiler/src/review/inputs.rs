@@ -9,6 +9,8 @@
 //! [`crate::check::inputs::assess`].
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use super::output::sha256_hex;
 use std::path::Path;
 
 use super::confined::{Dir, Entry};
@@ -46,4 +48,16 @@ pub fn read(dir: &Path, spec: &Spec) -> (Inputs, Vec<Diagnostic>) {
         raw.insert(key.to_owned(), found);
     }
     assess(spec, &namings, raw)
+}
+
+/// Whether every configuration file a run read (`recorded`: its path below `dir`, the
+/// spec's directory, and its sha256 then) still holds the same bytes: what lets a run that
+/// the output directory's cache proves unchanged skip its work. Any file that cannot be
+/// read as it was read then counts as changed.
+pub fn unchanged(dir: &Path, recorded: &BTreeMap<String, String>) -> bool {
+    if recorded.is_empty() {
+        return true;
+    }
+    let Ok(d) = Dir::open_following(dir) else { return false };
+    recorded.iter().all(|(path, sha)| matches!(d.read(path), Ok(Entry::File { contents, .. }) if sha256_hex(&contents) == *sha))
 }
