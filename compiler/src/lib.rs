@@ -20,8 +20,10 @@ pub mod output;
 pub mod overlay;
 pub mod review;
 pub mod schema;
+pub mod shape;
 pub mod span;
 pub mod syntax;
+pub mod validate;
 pub mod values;
 pub mod why;
 

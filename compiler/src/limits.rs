@@ -1,11 +1,14 @@
-//! The limits a spec must stay within, so that no input can exhaust the stack or memory.
+//! The limits a spec must stay within, so that no input can exhaust the stack, memory or
+//! time.
 //!
 //! Both parsers (the `kdl` crate and [`crate::fastkdl`]) recurse once per level of
-//! children and of nested block comments, so a deep enough input overflows the stack. The
-//! nesting is therefore measured first, by a scan that does not recurse, and a spec that
-//! nests deeper than [`MAX_DEPTH`] is refused before any parser sees it. The size limit
-//! keeps the memory of one run bounded: checking costs a few dozen bytes per byte of
-//! spec, generating a few times more.
+//! children and of nested block comments, so a deep enough input overflows the stack; the
+//! `kdl` crate also reads a slashdashed block again for every slashdashed block around it,
+//! so its work doubles per level. Both kinds of nesting are therefore measured first, by
+//! a scan that does not recurse ([`crate::shape`]), and a spec beyond [`MAX_DEPTH`] or
+//! [`MAX_SLASHDASH_DEPTH`] is refused before any parser sees it. The size limit keeps the
+//! memory of one run bounded: checking costs a few dozen bytes per byte of spec,
+//! generating a few times more. [`MAX_SYNTAX_ERRORS`] bounds what a broken spec reports.
 
 use crate::span::Span;
 
@@ -19,82 +22,24 @@ pub const MAX_SPEC_BYTES: usize = 4 << 20;
 /// hawser runs in: test threads); a release build needs far less.
 pub const MAX_DEPTH: usize = 32;
 
+/// The deepest nesting of slashdashed blocks (`/-service "x" { … /-health { … } … }`): a
+/// block that a `/-` comments out, inside another. The `kdl` crate reads each such block
+/// once more for every one around it, so a spec at this limit is read at most eight times
+/// over. Commenting out a workload and a block inside it is two levels.
+pub const MAX_SLASHDASH_DEPTH: usize = 3;
+
+/// The most syntax errors one run reports; the rest are counted in a last diagnostic.
+/// A few dozen are enough to show what is wrong, and the first is usually the cause.
+pub const MAX_SYNTAX_ERRORS: usize = 20;
+
 /// Where a spec first nests deeper than [`MAX_DEPTH`]: the span of the opening `{` or
 /// `/*`. `None` when it stays within the limit.
 ///
-/// The scan skips strings (quoted, raw and multi-line) and line comments, so braces in
-/// values do not count. It is deliberately forgiving: on text that is not valid KDL it
-/// only has to stop, since the parser reports the error afterwards.
+/// The scan skips strings (quoted, raw and multi-line) and comments as KDL reads them, so
+/// braces in values do not count; a single-line string ends at a newline even when it has
+/// no closing quote.
 pub fn too_deep(text: &str) -> Option<Span> {
-    let s = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0usize;
-    while i < s.len() {
-        match s[i] {
-            b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(Span::new(i, i + 1));
-                }
-                i += 1;
-            }
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b'/' if s.get(i + 1) == Some(&b'/') => {
-                i = s[i..].iter().position(|&b| b == b'\n').map_or(s.len(), |n| i + n);
-            }
-            b'/' if s.get(i + 1) == Some(&b'*') => {
-                // Block comments nest, and the parsers recurse into each level.
-                let mut comments = 0usize;
-                while i < s.len() {
-                    if s[i] == b'/' && s.get(i + 1) == Some(&b'*') {
-                        comments += 1;
-                        if depth + comments > MAX_DEPTH {
-                            return Some(Span::new(i, i + 2));
-                        }
-                        i += 2;
-                    } else if s[i] == b'*' && s.get(i + 1) == Some(&b'/') {
-                        comments -= 1;
-                        i += 2;
-                        if comments == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'"' => i = skip_string(s, i, 0),
-            b'#' => {
-                let hashes = s[i..].iter().take_while(|&&b| b == b'#').count();
-                if s.get(i + hashes) == Some(&b'"') { i = skip_string(s, i + hashes, hashes) } else { i += hashes }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The index just past the string that opens at `s[start]` (a `"`), raw when `hashes > 0`.
-fn skip_string(s: &[u8], start: usize, hashes: usize) -> usize {
-    let multi = s[start..].starts_with(b"\"\"\"");
-    let (mut i, quotes) = if multi { (start + 3, 3) } else { (start + 1, 1) };
-    while i < s.len() {
-        match s[i] {
-            // Escapes exist only in strings that are not raw.
-            b'\\' if hashes == 0 => i += 2,
-            b'"' if s[i..].iter().take(quotes).all(|&b| b == b'"')
-                && s.len() >= i + quotes + hashes
-                && s[i + quotes..i + quotes + hashes].iter().all(|&b| b == b'#') =>
-            {
-                return i + quotes + hashes;
-            }
-            _ => i += 1,
-        }
-    }
-    s.len()
+    crate::shape::scan(text).too_deep
 }
 
 #[cfg(test)]

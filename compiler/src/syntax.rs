@@ -5,6 +5,7 @@
 
 use crate::diagnostics::{self, Diagnostic};
 use crate::span::{Span, Spanned};
+use crate::{limits, shape};
 
 /// A parsed spec: top-level nodes in source order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -86,27 +87,41 @@ impl Node {
     }
 }
 
-/// Parses spec text. On a syntax error there is no document, and every syntax error
-/// the parser found is reported. A spec beyond [`crate::limits`] is refused before
-/// either parser sees it.
+/// Parses spec text. On a syntax error there is no document, and the syntax errors the
+/// parser found are reported, at most [`limits::MAX_SYNTAX_ERRORS`] of them and then how
+/// many more there are. A spec beyond [`crate::limits`] is refused before either parser
+/// sees it.
 pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
-    if text.len() > crate::limits::MAX_SPEC_BYTES {
-        return (None, vec![diagnostics::too_large(text.len(), crate::limits::MAX_SPEC_BYTES)]);
+    if text.len() > limits::MAX_SPEC_BYTES {
+        return (None, vec![diagnostics::too_large(text.len(), limits::MAX_SPEC_BYTES)]);
     }
-    if let Some(span) = crate::limits::too_deep(text) {
-        return (None, vec![diagnostics::too_deep(span, crate::limits::MAX_DEPTH)]);
+    let shape = shape::scan(text);
+    if let Some(span) = shape.too_deep {
+        return (None, vec![diagnostics::too_deep(span, limits::MAX_DEPTH)]);
+    }
+    if let Some(span) = shape.too_deep_slashdashed {
+        return (None, vec![diagnostics::too_deep_slashdashed(span, limits::MAX_SLASHDASH_DEPTH)]);
     }
     let disallowed = disallowed_code_points(text);
     if !disallowed.is_empty() {
-        return (None, disallowed);
+        return (None, bounded(disallowed));
     }
     if let Some(doc) = crate::fastkdl::parse(text) {
         return (Some(doc), Vec::new());
     }
-    parse_with_kdl(text)
+    parse_guarded(text)
 }
 
-/// Parses with the `kdl` crate only: the reference for what is valid KDL 2.0.
+/// Parses what the fast parser leaves: the recognizer first, whose verdict is bounded in
+/// time and stack on any text, and the `kdl` crate only on a document it accepts, so that
+/// the reference parser's error recovery never runs on hostile text.
+fn parse_guarded(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    let errors = crate::validate::validate(text);
+    if errors.is_empty() { parse_with_kdl(text) } else { (None, errors) }
+}
+
+/// Parses with the `kdl` crate only: the reference for what is valid KDL 2.0. Its error
+/// recovery can overflow the stack on hostile text: only [`parse`] is safe on any input.
 pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     match kdl::KdlDocument::parse_v2(text) {
         Ok(doc) => {
@@ -114,32 +129,47 @@ pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
             let mut errors = Vec::new();
             single_line_multiline_strings(doc.nodes(), text, &mut errors);
             if !errors.is_empty() {
-                return (None, errors);
+                return (None, bounded(errors));
             }
             (Some(Document { nodes: doc.nodes().iter().map(|n| lower_node(n, text)).collect() }), Vec::new())
         }
-        Err(err) => {
-            let mut diags: Vec<Diagnostic> = err
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    let span = to_span(d.span);
-                    diagnostics::syntax_error(
-                        d.message.clone().unwrap_or_else(|| "invalid KDL".to_owned()),
-                        narrow_to_first_line(text, span),
-                        d.label.clone(),
-                        d.help.clone(),
-                    )
-                })
-                .collect();
-            if diags.is_empty() {
-                diags.push(diagnostics::syntax_error("invalid KDL".to_owned(), Span::new(0, 0), None, None));
-            }
-            diags.sort_by_key(|d| d.primary_span());
-            diags.dedup_by(|a, b| a.primary_span() == b.primary_span() && a.message == b.message);
-            (None, diags)
-        }
+        Err(err) => (None, bounded(kdl_diagnostics(&err, 0, text))),
     }
+}
+
+fn kdl_diagnostics(err: &kdl::KdlError, offset: usize, text: &str) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = err
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = to_span(d.span);
+            let span = Span::new(span.start as usize + offset, span.end as usize + offset);
+            diagnostics::syntax_error(
+                d.message.clone().unwrap_or_else(|| "invalid KDL".to_owned()),
+                narrow_to_first_line(text, span),
+                d.label.clone(),
+                d.help.clone(),
+            )
+        })
+        .collect();
+    if diags.is_empty() {
+        diags.push(diagnostics::syntax_error("invalid KDL".to_owned(), Span::new(offset, offset), None, None));
+    }
+    diags
+}
+
+/// Syntax errors sorted by place, each once, and at most [`limits::MAX_SYNTAX_ERRORS`]:
+/// the rest are counted in a last diagnostic that points at the first one not shown.
+fn bounded(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by_key(|d| d.primary_span());
+    diags.dedup_by(|a, b| a.primary_span() == b.primary_span() && a.message == b.message);
+    if diags.len() > limits::MAX_SYNTAX_ERRORS {
+        let more = diags.len() - limits::MAX_SYNTAX_ERRORS;
+        let first_hidden = diags[limits::MAX_SYNTAX_ERRORS].primary_span();
+        diags.truncate(limits::MAX_SYNTAX_ERRORS);
+        diags.push(diagnostics::more_syntax_errors(more, first_hidden));
+    }
+    diags
 }
 
 /// Code points KDL 2.0 forbids anywhere in a document, comments included. The reference

@@ -7,7 +7,8 @@
 //!   `{root}` is the repository, whose files a case reads but never writes);
 //! - `//! spec-name: …` — the spec's file name, with `\n` for a newline and `\u{…}` for any
 //!   other code point (`hawser.kdl`);
-//! - `//! input: repeat "TEXT" N ["TEXT" N]…` — the spec is made of repeated text, and
+//! - `//! input: repeat "TEXT" N ["TEXT" N]…` — the spec is made of repeated text (with
+//!   the escapes of `spec-name`: `\u{22}` for a quote, `\u{5c}` for a backslash), and
 //!   `//! input: /dev/zero` reads a device instead of a file, and `//! input: spec PATH`
 //!   takes the spec from a file of the repository;
 //! - `//! stdin: endless` — stdin is a pipe that never ends; `//! stdout: closed` — the
@@ -164,7 +165,7 @@ fn repeat(recipe: &str) -> Result<String, String> {
     let mut parts = rest.split('"').skip(1);
     while let (Some(piece), Some(count)) = (parts.next(), parts.next()) {
         let count: usize = count.trim().parse().map_err(|_| format!("bad count in `{recipe}`"))?;
-        out.push_str(&piece.replace("\\n", "\n").repeat(count));
+        out.push_str(&unescape(piece).repeat(count));
     }
     Ok(out)
 }
