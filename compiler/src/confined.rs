@@ -245,6 +245,16 @@ impl Dir {
         Ok(())
     }
 
+    /// The inode of what is at `name` here (a symlink's own), `None` when nothing is.
+    pub fn inode(&self, name: &str) -> io::Result<Option<u64>> {
+        components(name)?;
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(stat.st_ino)),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Whether something (anything, a dangling symlink included) is at `name` here.
     pub fn exists(&self, name: &str) -> io::Result<bool> {
         match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {

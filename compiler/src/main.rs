@@ -791,6 +791,18 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         return usage(format!("`{line}` is not a line number (FILE:LINE, lines count from 1)"));
     };
     let file = PathBuf::from(file);
+    // A run killed between the two renames of its swap left the output aside: put it back
+    // (on the nearest directory of the path that is missing and has one aside).
+    if std::fs::symlink_metadata(&file).is_err()
+        && let Some(out) = file.ancestors().skip(1).find(|a| {
+            a.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                std::fs::symlink_metadata(a).is_err() && std::fs::symlink_metadata(a.with_file_name(format!(".{n}.hawser-old"))).is_ok()
+            })
+        })
+        && let Err(e) = hawser::output::settle(out)
+    {
+        return usage(e.to_string());
+    }
     // The path the user typed is theirs; below the output directory nothing is trusted: the
     // lock, the file and the spec the lock names are read without following any symlink.
     let Ok(abs) = std::fs::canonicalize(&file) else {
@@ -807,6 +819,14 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
     });
     let Some((out, out_dir, lock_bytes)) = found else {
         return usage(format!("{} is not inside a hawser output directory (no {lock_file} above it)", file.display()));
+    };
+    // A swap a killed run left half done is finished before anything is read.
+    let (out_dir, lock_bytes) = match hawser::output::settle(&out) {
+        Err(e) => return usage(e.to_string()),
+        Ok(()) => match out_dir.read(lock_file) {
+            Ok(hawser::confined::Entry::File { contents, .. }) => (out_dir, contents),
+            _ => (out_dir, lock_bytes),
+        },
     };
     let lock = match hawser::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
         Ok(lock) => lock,
