@@ -211,6 +211,13 @@ fn fast_parser_agrees_on_tricky_inputs() {
         "-/*/\u{0}\u{0}\u{15}*/",
         "a /* \u{7f} */ 1",
         "a /* \u{c} */ 1",
+        // Found by the parse fuzz target: the reference spanned the node over its trailing
+        // comment, the fast parser did not.
+        "-/*-*/",
+        "a 1 /* c */",
+        "a /* c */ { b /* d */ } /* e */",
+        "a \"s\" /*/ x */",
+        "a #\"*/\"# /*/**/*/",
     ];
     for c in cases {
         if let Err(e) = agree(c) {

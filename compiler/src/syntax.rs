@@ -238,13 +238,56 @@ fn lower_node(node: &kdl::KdlNode, text: &str) -> Node {
         }
     }
     let children = node.children().map(|doc| doc.nodes().iter().map(|n| lower_node(n, text)).collect());
-    let mut span = to_span(node.span());
-    // The node's span can run on over trailing whitespace and the terminator; a diagnostic
-    // underlining a node should stop at its last visible character.
-    while span.end > span.start && text.as_bytes().get(span.end as usize - 1).is_some_and(|b| b.is_ascii_whitespace() || *b == b';') {
-        span.end -= 1;
-    }
+    let span = to_span(node.span());
+    let span = Span::new(span.start as usize, last_token_end(text.as_bytes(), span.start as usize, span.end as usize));
     Node { name: ident(node.name()), ty: node.ty().map(ident), args, props, children, span }
+}
+
+/// Where a node's last token ends. The reference parser's span of a node runs on over the
+/// blanks, block comments and terminator after it; a diagnostic underlining a node stops at
+/// its last token, as the fast parser's span does. The node is valid, so reading it from
+/// its start finds its strings and comments where KDL does.
+fn last_token_end(s: &[u8], start: usize, end: usize) -> usize {
+    let mut i = start;
+    let mut last = start;
+    while i < end {
+        match s[i] {
+            b'"' => {
+                i = shape::string_end(s, i, 0);
+                last = i;
+            }
+            b'#' if s[i..].iter().find(|&&b| b != b'#') == Some(&b'"') => {
+                let hashes = s[i..].iter().take_while(|&&b| b == b'#').count();
+                i = shape::string_end(s, i + hashes, hashes);
+                last = i;
+            }
+            b'/' if s.get(i + 1) == Some(&b'/') => i += shape::line_end(&s[i..]),
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < end {
+                    if s[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if s[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b';' | b'\\' => i += 1,
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                i += 1;
+                last = i;
+            }
+        }
+    }
+    last.min(end)
 }
 
 fn lower_entry(entry: &kdl::KdlEntry) -> Entry {
