@@ -29,14 +29,14 @@ fn kdl_files() -> Vec<(String, String)> {
             }
         }
     }
-    out.push(("schema".to_owned(), hawser::schema::SOURCE.to_owned()));
+    out.push(("schema".to_owned(), hawser::check::schema::SOURCE.to_owned()));
     out.sort();
     out
 }
 
 fn agree(text: &str) -> Result<bool, String> {
     verdicts_agree(text)?;
-    match hawser::fastkdl::parse(text) {
+    match syntax::fastkdl::parse(text) {
         None => Ok(false),
         Some(fast) => match syntax::parse_with_kdl(text) {
             (Some(reference), _) if reference == fast => Ok(true),
@@ -59,14 +59,14 @@ fn agree(text: &str) -> Result<bool, String> {
 /// forbids anywhere).
 fn verdicts_agree(text: &str) -> Result<(), String> {
     let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    let shape = hawser::shape::scan(text);
+    let shape = syntax::shape::scan(text);
     if shape.too_deep.is_some() || shape.too_deep_slashdashed.is_some() || text.chars().skip(1).any(|c| forbidden(c) || c == '\u{FEFF}') {
         return Ok(());
     }
     if text.starts_with(forbidden) {
         return Ok(());
     }
-    let recognized = hawser::validate::validate(text);
+    let recognized = syntax::validate::validate(text);
     let (reference, errors) = syntax::parse_with_kdl(text);
     match (recognized.is_empty(), reference.is_some()) {
         (true, false) => {

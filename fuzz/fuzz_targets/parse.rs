@@ -17,18 +17,18 @@ fuzz_target!(|data: &[u8]| {
     // A parse either gives a tree or says why not.
     assert!(doc.is_some() || !diagnostics.is_empty(), "no tree and no diagnostic");
     // Inside the limits both parsers may run; the fast one must agree with the reference.
-    let shape = hawser::shape::scan(text);
-    let within = text.len() <= hawser::limits::MAX_SPEC_BYTES && shape.too_deep.is_none() && shape.too_deep_slashdashed.is_none();
+    let shape = hawser::syntax::shape::scan(text);
+    let within = text.len() <= hawser::syntax::limits::MAX_SPEC_BYTES && shape.too_deep.is_none() && shape.too_deep_slashdashed.is_none();
     let refused_first = diagnostics.iter().any(|d| d.message.contains("may not appear in a KDL document"));
     if within && !refused_first {
-        let accepted = hawser::validate::validate(text).is_empty();
+        let accepted = hawser::syntax::validate::validate(text).is_empty();
         if accepted || text.len() <= 512 {
             let reference = hawser::syntax::parse_with_kdl(text).0.is_some();
             assert_eq!(accepted, reference, "the recognizer accepts {accepted}, the kdl crate {reference}");
         }
     }
     if within
-        && let Some(fast) = hawser::fastkdl::parse(text)
+        && let Some(fast) = hawser::syntax::fastkdl::parse(text)
     {
         match hawser::syntax::parse_with_kdl(text) {
             (Some(reference), _) => assert_eq!(fast, reference, "the fast parser and the kdl crate disagree"),

@@ -258,7 +258,7 @@ impl Case {
             environments: Vec::new(),
             output_dir: Some("generated".to_owned()),
         };
-        (hawser::emit::generate(spec, &opts).unwrap(), hawser::output::sha256_hex(text.as_bytes()))
+        (hawser::emit::generate(spec, &opts).unwrap(), hawser::review::output::sha256_hex(text.as_bytes()))
     }
 
     fn interrupted(&self, step: &Node, versions: &[String]) {
@@ -274,14 +274,20 @@ impl Case {
         assert_eq!(code(&["generate", "--check", "--version", &current]).0, Some(0), "{}: the output is not {current}", self.name);
         for k in 1.. {
             let (artifacts, sha) = self.generated(&other);
-            let request = hawser::output::Request { artifacts: &artifacts, spec_name: "hawser.kdl", spec_sha256: sha, environments: &[] };
-            let faults = hawser::output::Faults {
+            let request = hawser::review::output::Request {
+                artifacts: &artifacts,
+                spec_name: "hawser.kdl",
+                spec_sha256: sha,
+                environments: &[],
+                cache_key: None,
+            };
+            let faults = hawser::review::output::Faults {
                 stop_after: Some(k),
                 without_exchange: swap.ends_with("two-renames"),
                 inside: swap.starts_with("inside"),
             };
             let at = format!("{}: swap={swap}, stopped after step {k}", self.name);
-            match hawser::output::write_with(&out, &request, faults) {
+            match hawser::review::output::write_with(&out, &request, faults) {
                 Ok(_) => {
                     assert!(k > 2, "{at}: the swap has only {} steps", k - 1);
                     eprintln!("{}: swap={swap}: stopped after each of its {} steps, and completed", self.name, k - 1);

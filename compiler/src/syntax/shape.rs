@@ -5,7 +5,7 @@
 //! KDL 2.0 reads them, so braces in values do not count; a single-line string ends at a
 //! newline even without its closing quote, since that is where a parser stops reading it.
 
-use crate::limits::{MAX_DEPTH, MAX_SLASHDASH_DEPTH};
+use super::limits::{MAX_DEPTH, MAX_SLASHDASH_DEPTH};
 use crate::span::Span;
 
 /// What the scan found.
@@ -15,6 +15,12 @@ pub struct Shape {
     pub too_deep: Option<Span>,
     /// Where slashdashed blocks first nest deeper than [`MAX_SLASHDASH_DEPTH`]: the `{`.
     pub too_deep_slashdashed: Option<Span>,
+}
+
+/// Where a spec first nests deeper than [`MAX_DEPTH`]: the span of the opening `{` or
+/// `/*`. `None` when it stays within the limit.
+pub fn too_deep(text: &str) -> Option<Span> {
+    scan(text).too_deep
 }
 
 /// Scans `text`, up to the first place a limit is exceeded.
@@ -245,5 +251,68 @@ mod tests {
         assert!(slashdashed(&nested("/-a \\\n {\n", MAX_SLASHDASH_DEPTH + 1)));
         // Inside a string a `/-` or a `{` is text.
         assert!(!slashdashed(&format!("{}\n", "a \"/-b {\"\n".repeat(10))));
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    fn nested(levels: usize) -> String {
+        format!("{}{}", "a {\n".repeat(levels), "}\n".repeat(levels))
+    }
+
+    #[test]
+    fn depth_up_to_the_limit_is_accepted() {
+        assert_eq!(too_deep(&nested(MAX_DEPTH)), None);
+        assert!(too_deep(&nested(MAX_DEPTH + 1)).is_some());
+    }
+
+    /// Both parsers handle the deepest spec the limit lets through in a test thread, whose
+    /// stack (2 MiB) is smaller than the main thread's.
+    #[test]
+    fn both_parsers_survive_the_deepest_accepted_spec() {
+        let text = nested(MAX_DEPTH);
+        assert!(super::super::fastkdl::parse(&text).is_some());
+        assert!(super::super::parse_with_kdl(&text).0.is_some());
+        let comments = format!("{}{} a 1\n", "/*".repeat(MAX_DEPTH), "*/".repeat(MAX_DEPTH));
+        assert!(super::super::parse_with_kdl(&comments).0.is_some());
+    }
+
+    #[test]
+    fn braces_in_strings_and_comments_do_not_count() {
+        let braces = "{".repeat(MAX_DEPTH * 2);
+        for text in [
+            format!("a \"{braces}\"\n"),
+            format!("a #\"{braces}\"#\n"),
+            format!("a ##\"\"#{braces}\"##\n"),
+            format!("a \"\"\"\n{braces}\n\"\"\"\n"),
+            format!("a \"\\\"{braces}\"\n"),
+            format!("// {braces}\na 1\n"),
+            format!("/* {braces} */ a 1\n"),
+        ] {
+            assert_eq!(too_deep(&text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn blocks_and_block_comments_add_up() {
+        assert!(too_deep(&format!("{}/* x */", "a {\n".repeat(MAX_DEPTH))).is_some());
+        assert_eq!(too_deep(&format!("{}/* x */", "a {\n".repeat(MAX_DEPTH - 1))), None);
+    }
+
+    #[test]
+    fn nested_block_comments_count() {
+        let text = format!("{}{}", "/*".repeat(MAX_DEPTH + 1), "*/".repeat(MAX_DEPTH + 1));
+        assert!(too_deep(&text).is_some());
+        let text = format!("{}{}", "/*".repeat(MAX_DEPTH), "*/".repeat(MAX_DEPTH));
+        assert_eq!(too_deep(&text), None);
+    }
+
+    #[test]
+    fn unclosed_blocks_are_refused_at_the_first_brace_past_the_limit() {
+        let text = "x {".repeat(1275);
+        let span = too_deep(&text).expect("too deep");
+        assert_eq!(span.start as usize, MAX_DEPTH * 3 + 2);
     }
 }

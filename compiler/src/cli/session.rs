@@ -1,10 +1,10 @@
-//! What an editor asks of a spec beyond checking it, as plain data and without I/O:
+//! What the commands and an editor ask of a spec beyond checking it, as plain data without I/O:
 //! generating in memory, the files one workload produces in one environment, and the
 //! values hawser derives for a workload in each environment.
 
+use crate::check::model::{Platform, Spec, Workload};
 use crate::check::{self, Analysis};
 use crate::emit::{self, Artifact, Artifacts, Options};
-use crate::model::{Platform, Spec, Workload};
 
 /// Why a spec produced no artifacts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,9 +13,9 @@
 //! slashdash right after a value (`node "x"/-1`) and integers beyond 128 bits are refused,
 //! as the reference refuses them. The parse fuzz target holds the two to the same verdict.
 
+use super::limits::MAX_SYNTAX_ERRORS;
+use super::shape::newline_len;
 use crate::diagnostics::{self, Diagnostic};
-use crate::limits::MAX_SYNTAX_ERRORS;
-use crate::shape::newline_len;
 use crate::span::Span;
 
 /// The syntax errors of `text`: empty when it is a valid KDL 2.0 document. At most
@@ -435,7 +435,7 @@ impl Checker<'_> {
             // Read as far as closing quotes on the same line, so the error is the string's
             // own and the node goes on after it.
             let closing = [&b"\"\"\""[..], &b"#".repeat(hashes)].concat();
-            let line = &self.s[self.i..self.i + crate::shape::line_end(&self.s[self.i..])];
+            let line = &self.s[self.i..self.i + super::shape::line_end(&self.s[self.i..])];
             if let Some(at) = line.windows(closing.len()).position(|w| w == closing.as_slice()) {
                 self.i += at + closing.len();
             }
@@ -668,11 +668,11 @@ impl Checker<'_> {
                     self.i += 1;
                     return;
                 }
-                b'"' => self.i = crate::shape::string_end(self.s, self.i, 0),
+                b'"' => self.i = super::shape::string_end(self.s, self.i, 0),
                 b'#' => {
                     let hashes = self.s[self.i..].iter().take_while(|&&b| b == b'#').count();
                     self.i = if self.s.get(self.i + hashes) == Some(&b'"') {
-                        crate::shape::string_end(self.s, self.i + hashes, hashes)
+                        super::shape::string_end(self.s, self.i + hashes, hashes)
                     } else {
                         self.i + hashes
                     };
