@@ -245,20 +245,16 @@ impl Case {
         let _ = child.wait();
     }
 
-    /// What `generate --version VERSION` writes for this case's spec, as the command line
-    /// computes it: every artifact, and the spec's sha256.
-    fn generated(&self, version: &str) -> (hawser::emit::Artifacts, String) {
-        let text = fs::read_to_string(self.dir.join("hawser.kdl")).unwrap();
-        let analysis = hawser::check(&text);
-        let spec =
-            analysis.spec.as_ref().filter(|_| !analysis.has_errors()).unwrap_or_else(|| panic!("{}: the spec has errors", self.name));
-        let opts = hawser::emit::Options {
-            spec_name: "hawser.kdl".to_owned(),
-            version: Some(version.to_owned()),
+    /// What `generate --version VERSION` writes for this case's spec, computed by the
+    /// function the command line calls.
+    fn generated(&self, version: &str) -> hawser::cli::generate::Generated {
+        let request = hawser::cli::generate::OutputRequest {
+            out: Some(self.dir.join("generated")),
             environments: Vec::new(),
-            output_dir: Some("generated".to_owned()),
+            version: Some(version.to_owned()),
         };
-        (hawser::emit::generate(spec, &opts).unwrap(), hawser::review::output::sha256_hex(text.as_bytes()))
+        hawser::cli::generate::generate_in_memory(&self.dir.join("hawser.kdl"), request)
+            .unwrap_or_else(|e| panic!("{}: the spec does not generate: {e:?}", self.name))
     }
 
     fn interrupted(&self, step: &Node, versions: &[String]) {
@@ -273,14 +269,8 @@ impl Case {
         let (mut current, mut other) = (versions[0].clone(), versions[1].clone());
         assert_eq!(code(&["generate", "--check", "--version", &current]).0, Some(0), "{}: the output is not {current}", self.name);
         for k in 1.. {
-            let (artifacts, sha) = self.generated(&other);
-            let request = hawser::review::output::Request {
-                artifacts: &artifacts,
-                spec_name: "hawser.kdl",
-                spec_sha256: sha,
-                environments: &[],
-                cache_key: None,
-            };
+            let generated = self.generated(&other);
+            let request = generated.request();
             let faults = hawser::review::output::Faults {
                 stop_after: Some(k),
                 without_exchange: swap.ends_with("two-renames"),
@@ -303,7 +293,7 @@ impl Case {
                             .unwrap()
                             .flatten()
                             .map(|e| e.file_name().to_string_lossy().into_owned())
-                            .filter(|n| n.starts_with(prefix))
+                            .filter(|n| n.starts_with(prefix) && n != hawser::review::output::CACHE_DIR)
                             .collect();
                         assert!(left.is_empty(), "{at}: left over after a complete write: {left:?}");
                     }
