@@ -99,6 +99,13 @@ pub fn check(text: &str) -> Analysis {
     unused_secrets(&spec, &mut sink);
     unused_allows(&spec, &mut sink);
     diagnostics.append(&mut sink.diags);
+    // W0111 concludes from an absence (no workload depends on the service). With errors the
+    // graph may lack the very edge that would reach it (a misspelt `depends-on`, a
+    // dependency that does not run there, a node that did not parse), and nothing is
+    // generated anyway: the warning waits until the spec is otherwise valid.
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.retain(|d| d.code != diag::code::UNREACHABLE_SERVICE);
+    }
     diagnostics.sort_by(|a, b| (a.primary_span(), a.code.id, &a.message).cmp(&(b.primary_span(), b.code.id, &b.message)));
     diagnostics.dedup_by(|a, b| a.code == b.code && a.primary_span() == b.primary_span() && a.message == b.message);
     Analysis { spec: Some(spec), graph: Some(base_graph), diagnostics }
@@ -575,5 +582,41 @@ fn check_kubernetes_version(view: &View, env: Option<&Environment>, sink: &mut S
                 Some((&w.name.value, drain)),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The codes `check` reports for a spec.
+    fn codes(text: &str) -> Vec<&'static str> {
+        super::check(text).diagnostics.iter().map(|d| d.code.id).collect()
+    }
+
+    const SPEC: &str = r#"
+project "shop" { version "1.0.0"; }
+service "web" {
+    build "go" main="./cmd/web"
+    port "http" 8080
+    public "http"
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http"; }
+    DEPENDS
+}
+service "api" {
+    build "go" main="./cmd/api"
+    port "http" 8080
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http"; }
+}
+environment "prod" { runs-on "kubernetes" namespace="shop"; }
+"#;
+
+    /// W0111 fires for a service nobody calls, and not when the spec has an error that may
+    /// hide the caller: here the misspelt `depends-on` that was meant to reach it.
+    #[test]
+    fn unreachable_service_waits_for_a_valid_spec() {
+        assert_eq!(codes(&SPEC.replace("DEPENDS", r#"depends-on "api""#)), Vec::<&str>::new());
+        assert_eq!(codes(&SPEC.replace("DEPENDS", "")), ["W0111"]);
+        assert_eq!(codes(&SPEC.replace("DEPENDS", r#"depends-on "apii""#)), ["E0202"]);
     }
 }
