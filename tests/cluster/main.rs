@@ -19,6 +19,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod relabel;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,8 @@ pub struct Cluster<'a> {
     pub dockerfiles: BTreeMap<String, String>,
     /// Whether the environment's Prometheus is run by prometheus-operator (`monitoring=`).
     pub operator: bool,
+    /// `prometheus/<env>/` files (`prometheus.yml`, `rules.yml`), by file name.
+    pub prometheus: BTreeMap<String, String>,
 }
 
 /// The files a spec generates, by path.
@@ -69,6 +72,10 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             let docs: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{path}: {e}"));
             objects.extend(docs.into_iter().filter(|d| !d.is_null()));
         }
+        let prometheus = files
+            .iter()
+            .filter_map(|(path, text)| Some((path.strip_prefix(&format!("prometheus/{env}/"))?.to_owned(), text.clone())))
+            .collect();
         let cluster = Cluster {
             env: env.clone(),
             namespace: namespace.to_owned(),
@@ -76,6 +83,7 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             objects,
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
+            prometheus,
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));
@@ -198,4 +206,45 @@ fn apply_edits(text: &str, files: &mut BTreeMap<String, String>) -> usize {
         count += 1;
     }
     count
+}
+
+/// The `scrape-config` rule sees each way a plain Prometheus configuration can go wrong,
+/// beside the edit its broken input makes: a job that watches every namespace, one that
+/// keeps pods of another project, one that no longer names the pod, one that drops the
+/// pods that are not Ready, and an alert on `up` that selects another workload's targets.
+#[test]
+fn scrape_config_rule_sees_each_mistake() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cluster/broken/scrape-config.kdl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (spec, files) = generate(&text);
+    assert!(findings(&spec, &files).is_empty());
+    let selector = "    selectors:\n    - role: pod\n      label: app.kubernetes.io/instance=p,app.kubernetes.io/name=web\n";
+    let mistakes: &[&[(&str, &str, &str)]] = &[
+        &[("prometheus.yml", "    namespaces:\n      names:\n      - p\n", "    namespaces: {}\n")],
+        &[("prometheus.yml", selector, ""), ("prometheus.yml", "regex: p;web;web;metrics", "regex: .*;web;web;metrics")],
+        &[(
+            "prometheus.yml",
+            "    - __meta_kubernetes_pod_name\n    target_label: pod\n",
+            "    - __meta_kubernetes_pod_name\n    target_label: pod_name\n",
+        )],
+        &[(
+            "prometheus.yml",
+            "    - __meta_kubernetes_pod_phase\n    regex: Succeeded|Failed\n",
+            "    - __meta_kubernetes_pod_ready\n    regex: \"false\"\n",
+        )],
+        &[("rules.yml", "up{namespace=\"p\", workload=\"web\"} == 0", "up{namespace=\"p\"} == 0")],
+    ];
+    for edits in mistakes {
+        let mut edited = files.clone();
+        for (file, old, new) in *edits {
+            let key = format!("prometheus/prod/{file}");
+            assert!(edited[&key].contains(old), "{key} has no {old:?}");
+            let contents = edited[&key].replacen(old, new, 1);
+            edited.insert(key, contents);
+        }
+        let found = findings(&spec, &edited);
+        eprintln!("{edits:?}:\n  {}", found.join("\n  "));
+        assert!(!found.is_empty(), "{edits:?} breaks nothing the rules see");
+        assert!(found.iter().all(|f| f.starts_with("scrape-config: ")), "{found:?}");
+    }
 }

@@ -22,6 +22,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("jobs-bounded", jobs_bounded),
     ("availability", availability),
     ("monitoring", monitoring),
+    ("scrape-config", scrape_config),
 ];
 
 // ------------------------------------------------------------------ reading objects
@@ -665,6 +666,249 @@ fn monitoring(c: &Cluster) -> Vec<String> {
         if !r["expr"].as_str().unwrap_or("").contains(&format!("namespace=\"{}\"", c.namespace)) {
             out.push(format!("alert {alert} does not select namespace {}", c.namespace));
         }
+    }
+    out
+}
+
+/// The labels kube-state-metrics puts on the series the alerts read (its `job` and
+/// `instance` too, from its own scrape).
+const KSM_LABELS: &[(&str, &[&str])] = &[
+    ("kube_deployment_status_replicas_unavailable", &["namespace", "deployment"]),
+    ("kube_job_status_failed", &["namespace", "job_name", "reason"]),
+    ("kube_cronjob_next_schedule_time", &["namespace", "cronjob"]),
+    ("kube_pod_container_status_restarts_total", &["namespace", "pod", "container", "uid"]),
+    ("kube_pod_container_status_last_terminated_reason", &["namespace", "pod", "container", "reason", "uid"]),
+];
+
+/// The pods a cluster runs for the environment's objects, as its API lists them, and pods
+/// the project does not own: for each Deployment a Ready and a not-Ready pod, for a Job and
+/// a CronJob a finished pod and a running one; a pod of another project carrying a
+/// workload's name label, container and ports; a pod of another app of the namespace with
+/// a port named like a metrics port; and a copy of every pod in another namespace.
+fn cluster_pods(c: &Cluster) -> Vec<crate::relabel::Pod> {
+    use crate::relabel::{Container, Pod as ApiPod};
+    let containers = |pod: &Pod| -> Vec<Container> {
+        let list = |key: &str, init: bool| -> Vec<Container> {
+            pod.spec()[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| Container {
+                    name: c["name"].as_str().unwrap_or("").to_owned(),
+                    init,
+                    ports: c["ports"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            (
+                                p["name"].as_str().unwrap_or("").to_owned(),
+                                p["containerPort"].as_u64().unwrap_or(0),
+                                p["protocol"].as_str().unwrap_or("TCP").to_owned(),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        let mut out = list("initContainers", true);
+        out.extend(list("containers", false));
+        out
+    };
+    let mut out = Vec::new();
+    let mut ip = 10;
+    let mut add =
+        |namespace: &str, name: String, phase: &'static str, ready: bool, labels: BTreeMap<String, String>, cs: Vec<Container>| {
+            ip += 1;
+            out.push(ApiPod { namespace: namespace.to_owned(), name, ip: format!("10.1.0.{ip}"), phase, ready, labels, containers: cs });
+        };
+    let owned: Vec<&Value> =
+        c.objects.iter().filter(|o| ["Deployment", "Job", "CronJob"].contains(&o["kind"].as_str().unwrap_or(""))).collect();
+    for (o, pod) in owned.iter().zip(pods(c)) {
+        let object = name(o);
+        let (running, finished) = match pod.kind.as_str() {
+            "Deployment" => (vec![format!("{object}-7c9d5b8f4d-x2x4q"), format!("{object}-7c9d5b8f4d-k7m9z")], None),
+            "Job" => (vec![format!("{object}-r5t7w")], Some(format!("{object}-h3j8n"))),
+            _ => (vec![format!("{object}-29000140-r5t7w")], Some(format!("{object}-29000139-h3j8n"))),
+        };
+        for ns in [c.namespace.as_str(), "elsewhere"] {
+            for (i, n) in running.iter().enumerate() {
+                add(ns, n.clone(), "Running", i == 0, pod.labels(), containers(&pod));
+            }
+            if let Some(n) = &finished {
+                add(ns, n.clone(), "Succeeded", false, pod.labels(), containers(&pod));
+            }
+        }
+        let mut impostor = pod.labels();
+        impostor.insert("app.kubernetes.io/instance".to_owned(), "another-project".to_owned());
+        add(&c.namespace, format!("another-project-{object}-6f7b9c4d8-q2w3e"), "Running", true, impostor, containers(&pod));
+    }
+    let stranger = Container { name: "stranger".to_owned(), init: false, ports: vec![("metrics".to_owned(), 9090, "TCP".to_owned())] };
+    let labels = BTreeMap::from([("app.kubernetes.io/name".to_owned(), "stranger".to_owned())]);
+    add(&c.namespace, "stranger-5b6c7d8e9f-a1b2c".to_owned(), "Running", true, labels, vec![stranger]);
+    out
+}
+
+/// Where the environment's Prometheus is not run by prometheus-operator
+/// (`monitoring="config"`), its `prometheus.yml`, applied to the pods the cluster would run
+/// (and to pods the project does not own, in the namespace and in another), scrapes each
+/// service with metrics on its metrics port on every pod that runs, Ready or not, and
+/// nothing else; each target carries `namespace`, `pod` and `workload`. Every workload has
+/// an alert in `rules.yml`, an alert on `up` selects exactly its workload's targets, and
+/// alert texts use only labels their series have.
+fn scrape_config(c: &Cluster) -> Vec<String> {
+    if c.operator {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let project = &c.view.project.name.value;
+    let Some(text) = c.prometheus.get("prometheus.yml") else {
+        return vec!["no prometheus/<env>/prometheus.yml for a Prometheus the operator does not run".to_owned()];
+    };
+    let config: Value = match serde_saphyr::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("prometheus.yml: {e}")],
+    };
+    let pods = cluster_pods(c);
+    let owner = |labels: &BTreeMap<String, String>| -> Option<String> {
+        let pod = pods.iter().find(|p| Some(&p.name) == labels.get("pod") && Some(&p.namespace) == labels.get("namespace"))?;
+        (pod.labels.get("app.kubernetes.io/instance") == Some(project)).then(|| pod.labels.get("app.kubernetes.io/name").cloned())?
+    };
+    // Every series `up` gets: the final labels of every target.
+    let mut series: Vec<BTreeMap<String, String>> = Vec::new();
+    for job in config["scrape_configs"].as_array().into_iter().flatten() {
+        let job_name = job["job_name"].as_str().unwrap_or("?");
+        match crate::relabel::scrape_targets(job, &pods) {
+            Ok(targets) => {
+                for t in targets {
+                    // A pod the project does not own is reported below, as scraped.
+                    if let Some(w) = owner(&t) {
+                        for (label, value) in [("namespace", &c.namespace), ("pod", &String::new()), ("workload", &w), ("project", project)]
+                        {
+                            let ok = match label {
+                                "pod" => t.get("pod").is_some_and(|p| pods.iter().any(|q| &q.name == p)),
+                                _ => t.get(label) == Some(value),
+                            };
+                            if !ok {
+                                out.push(format!("job {job_name}: target {} of {w} has {label}={:?}", t["instance"], t.get(label)));
+                            }
+                        }
+                    }
+                    series.push(t);
+                }
+            }
+            Err(e) => out.push(format!("job {job_name}: {e}")),
+        }
+    }
+    // What must be scraped: the metrics port of every running pod of a service with
+    // metrics, in the environment's namespace; and nothing else.
+    let mut expected: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for pod in pods.iter().filter(|p| p.namespace == c.namespace && p.phase == "Running") {
+        if pod.labels.get("app.kubernetes.io/instance") != Some(project) {
+            continue;
+        }
+        let Some(w) = pod.labels.get("app.kubernetes.io/name").and_then(|n| c.view.workloads.get(n)) else { continue };
+        let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) else { continue };
+        let port = pod.containers.iter().filter(|k| !k.init).flat_map(|k| &k.ports).find(|p| p.0 == m.port.value);
+        if let Some(port) = port {
+            expected.insert((w.name.value.clone(), pod.name.clone(), format!("{}:{}", pod.ip, port.1)));
+        }
+    }
+    let mut scraped: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for t in &series {
+        let pod = t.get("pod").or(t.get("instance")).cloned().unwrap_or_default();
+        let key = (owner(t).unwrap_or_else(|| "a pod the project does not own".to_owned()), pod, t["instance"].clone());
+        *scraped.entry(key).or_default() += 1;
+    }
+    for key in expected.iter().filter(|k| !scraped.contains_key(*k)) {
+        out.push(format!("no job scrapes {} on its metrics port (pod {}, {})", key.0, key.1, key.2));
+    }
+    for (key, n) in &scraped {
+        if !expected.contains(key) {
+            out.push(format!("{} is scraped: pod {}, {}", key.0, key.1, key.2));
+        } else if *n > 1 {
+            out.push(format!("{} is scraped {n} times: pod {}, {}", key.0, key.1, key.2));
+        }
+    }
+    // The alerts.
+    let rules_text = c.prometheus.get("rules.yml").map_or("", String::as_str);
+    let rules: Value = serde_saphyr::from_str(rules_text).unwrap_or(Value::Null);
+    let rules: Vec<&Value> =
+        rules["groups"].as_array().into_iter().flatten().flat_map(|g| g["rules"].as_array().into_iter().flatten()).collect();
+    for w in c.view.workloads.values() {
+        if !rules.iter().any(|r| r["labels"]["workload"] == w.name.value.as_str()) {
+            out.push(format!("{} has no alert in rules.yml", w.name.value));
+        }
+    }
+    for r in &rules {
+        let alert = r["alert"].as_str().unwrap_or("?");
+        let expr = r["expr"].as_str().unwrap_or("");
+        if r["annotations"]["description"].as_str().unwrap_or("").is_empty() {
+            out.push(format!("alert {alert} says nothing about what to do"));
+        }
+        if !expr.contains(&format!("namespace=\"{}\"", c.namespace)) {
+            out.push(format!("alert {alert} does not select namespace {}", c.namespace));
+        }
+        // An alert on `up` selects exactly its workload's targets.
+        let ups = up_selectors(expr);
+        for matchers in &ups {
+            let selected: BTreeSet<Option<String>> =
+                series.iter().filter(|t| matchers.iter().all(|(k, v)| t.get(k) == Some(v))).map(owner).collect();
+            let workload = r["labels"]["workload"].as_str().map(str::to_owned);
+            if selected != BTreeSet::from([workload.clone()]) {
+                out.push(format!("alert {alert} of {workload:?} selects the targets of {selected:?}"));
+            }
+        }
+        // The labels its text may use: its series' and its own.
+        let mut known: BTreeSet<String> = r["labels"].as_object().into_iter().flatten().map(|(k, _)| k.clone()).collect();
+        let metric = expr.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).find(|t| t.starts_with("kube_") || *t == "up");
+        if expr.starts_with("sum(") || expr.starts_with("absent(") {
+            // An aggregate without `by` keeps no label; `absent` keeps its equality matchers.
+            known.extend(ups.iter().flatten().map(|(k, _)| k.clone()));
+        } else if metric == Some("up") {
+            let workload = r["labels"]["workload"].as_str().map(str::to_owned);
+            let mut mine = series.iter().filter(|t| owner(t) == workload);
+            if let Some(first) = mine.next() {
+                let mut common: BTreeSet<String> = first.keys().cloned().collect();
+                for t in mine {
+                    common.retain(|k| t.contains_key(k));
+                }
+                known.extend(common);
+            }
+        } else if let Some((_, labels)) = KSM_LABELS.iter().find(|(m, _)| Some(*m) == metric) {
+            known.extend(labels.iter().chain(&["job", "instance"]).map(|l| (*l).to_owned()));
+        } else {
+            out.push(format!("alert {alert} reads {metric:?}, whose labels this rule does not know"));
+        }
+        let text =
+            format!("{} {}", r["annotations"]["summary"].as_str().unwrap_or(""), r["annotations"]["description"].as_str().unwrap_or(""));
+        for used in text.split("$labels.").skip(1) {
+            let label: String = used.chars().take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_').collect();
+            if !known.contains(&label) {
+                out.push(format!("alert {alert} uses the label {label}, which its series do not have"));
+            }
+        }
+    }
+    out
+}
+
+/// The equality matchers of every `up{…}` selector of a PromQL expression.
+fn up_selectors(expr: &str) -> Vec<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("up{") {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + 3..];
+        if before.is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+            continue;
+        }
+        let body = &rest[..rest.find('}').unwrap_or(rest.len())];
+        out.push(
+            body.split(", ")
+                .filter_map(|m| m.split_once("=\""))
+                .map(|(k, v)| (k.trim().to_owned(), v.trim_end_matches('"').to_owned()))
+                .collect(),
+        );
     }
     out
 }

@@ -47,14 +47,30 @@ pub struct AlertValues {
     pub description: String,
 }
 
-/// The alerts of one workload of a project.
+/// Who scrapes the metrics ports, which the alerts' texts tell the reader to check.
+#[derive(Clone, Copy, Debug)]
+pub enum Scraper<'a> {
+    /// prometheus-operator, through the workload's PodMonitor.
+    Operator,
+    /// A Prometheus configured by `prometheus/<env>/prometheus.yml`, through this job (for
+    /// a workload with metrics).
+    Config { job: Option<&'a str> },
+}
+
+/// The alerts of one workload of a project, for the PrometheusRule of the manifests.
 pub fn alerts(project: &str, w: &Workload) -> Vec<AlertValues> {
-    Ctx { project, namespace: NAMESPACE }.rules(w)
+    alerts_for(project, w, Scraper::Operator)
+}
+
+/// The alerts of one workload of a project, scraped as `scraper` says.
+pub fn alerts_for(project: &str, w: &Workload, scraper: Scraper) -> Vec<AlertValues> {
+    Ctx { project, namespace: NAMESPACE, scraper }.rules(w)
 }
 
 struct Ctx<'a> {
     project: &'a str,
     namespace: &'a str,
+    scraper: Scraper<'a>,
 }
 
 impl Ctx<'_> {
@@ -100,6 +116,16 @@ impl Ctx<'_> {
                             m.path()
                         ),
                     ));
+                    let discovery = match self.scraper {
+                        Scraper::Operator => {
+                            format!("that the PodMonitor {name} exists in namespace {} and the Prometheus selects it", self.namespace)
+                        }
+                        Scraper::Config { job } => format!(
+                            "that the Prometheus runs the scrape job {} and may list pods in namespace {} (RBAC)",
+                            job.unwrap_or(name),
+                            self.namespace
+                        ),
+                    };
                     out.push(self.rule(
                         "WorkloadDown",
                         format!("sum({up}) == 0 or absent({up})"),
@@ -108,9 +134,8 @@ impl Ctx<'_> {
                         format!("{who}: no pod answers scrapes"),
                         format!(
                             "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
-                             (`{kubectl} get pods -l app.kubernetes.io/name={name}`), that the PodMonitor {name} exists in \
-                             namespace {} and the Prometheus selects it, and that the NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}.",
-                            self.namespace
+                             (`{kubectl} get pods -l app.kubernetes.io/name={name}`), {discovery}, and that the \
+                             NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}."
                         ),
                     ));
                 }

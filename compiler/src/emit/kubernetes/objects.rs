@@ -115,9 +115,6 @@ pub struct RemoteRef {
 pub struct ServiceSpec {
     #[serde(rename = "type")]
     pub type_: &'static str,
-    /// `None` for the headless metrics Service.
-    #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
-    pub cluster_ip: Option<&'static str>,
     pub selector: BTreeMap<String, String>,
     pub ports: Vec<ServicePort>,
 }
@@ -721,30 +718,12 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             body: Spec {
                 spec: ServiceSpec {
                     type_: "ClusterIP",
-                    cluster_ip: None,
                     selector: selector_labels(chart, name),
                     ports: w
                         .ports
                         .iter()
                         .map(|p| ServicePort { name: p.name.clone(), port: p.port, target_port: p.name.clone(), protocol: p.protocol })
                         .collect(),
-                },
-            },
-        }));
-    }
-    if let Some(m) = w.metrics_port.as_ref().filter(|_| w.kind == "Deployment") {
-        // Headless: its SRV record lists the metrics port of every ready pod, which is how
-        // the Prometheus configs find them (see emit/prometheus.rs).
-        out.push(Object::Service(Obj {
-            api_version: "v1",
-            kind: "Service",
-            metadata: meta(&crate::emit::prometheus::metrics_service(name)),
-            body: Spec {
-                spec: ServiceSpec {
-                    type_: "ClusterIP",
-                    cluster_ip: Some("None"),
-                    selector: selector_labels(chart, name),
-                    ports: vec![ServicePort { name: m.name.clone(), port: m.port, target_port: m.name.clone(), protocol: m.protocol }],
                 },
             },
         }));
