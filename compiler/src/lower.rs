@@ -602,6 +602,10 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
             Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
             _ => None,
         }),
+        job_wait_image: c.child("job-wait-image").and_then(|i| match i.arg(0) {
+            Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
+            _ => None,
+        }),
     }
 }
 

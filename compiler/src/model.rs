@@ -39,6 +39,9 @@ pub struct Project {
     pub span: Span,
     /// `wait-image`: the image of Kubernetes' wait-for-dependency init containers.
     pub wait_image: Option<Spanned<String>>,
+    /// `job-wait-image`: the image of Kubernetes' init containers that wait for a run-once
+    /// job to complete.
+    pub job_wait_image: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

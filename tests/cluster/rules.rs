@@ -20,6 +20,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("argv", argv),
     ("references", references),
     ("jobs-bounded", jobs_bounded),
+    ("job-order", job_order),
     ("availability", availability),
     ("monitoring", monitoring),
     ("scrape-config", scrape_config),
@@ -547,11 +548,133 @@ fn jobs_bounded(c: &Cluster) -> Vec<String> {
     for pod in pods(c) {
         for init in pod.spec()["initContainers"].as_array().into_iter().flatten() {
             let command: Vec<&str> = init["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            let script = command.get(2).copied().unwrap_or("");
-            let bound = command.get(5).and_then(|s| s.parse::<u64>().ok()).filter(|n| *n > 0);
-            let gives_up = script.contains("$2") && script.contains("exit 1");
-            if command.first() != Some(&"sh") || bound.is_none() || !gives_up {
+            let bounded = match command.first() {
+                // `sh -c SCRIPT HOST PORT SECONDS`: the script gives up after SECONDS.
+                Some(&"sh") => {
+                    let script = command.get(2).copied().unwrap_or("");
+                    let bound = command.get(5).and_then(|s| s.parse::<u64>().ok()).filter(|n| *n > 0);
+                    bound.is_some() && script.contains("$2") && script.contains("exit 1")
+                }
+                // `kubectl wait … --timeout=Ns`: kubectl gives up after N seconds (0 would
+                // check once; a negative timeout waits a week).
+                Some(&"/bin/kubectl") => {
+                    command.get(1) == Some(&"wait")
+                        && command
+                            .iter()
+                            .filter_map(|a| a.strip_prefix("--timeout=")?.strip_suffix('s')?.parse::<u64>().ok())
+                            .any(|n| n > 0)
+                }
+                _ => false,
+            };
+            if !bounded {
                 out.push(format!("{}: init container {} may wait for ever: {command:?}", pod.workload, init["name"]));
+            }
+        }
+    }
+    out
+}
+
+/// A workload that depends on a run-once job does not start before the job completed: an
+/// init container of its pods waits (bounded) until the API server says that very Job of
+/// the environment is complete; the pod's ServiceAccount may read that Job, with the token
+/// mounted in that container only, and its NetworkPolicy lets it reach the API server. The
+/// Job is not deleted after it completes (the pods check it whenever they start), and no
+/// Role grants more than reading the Jobs others wait for.
+fn job_order(c: &Cluster) -> Vec<String> {
+    let api_path = hawser::emit::kubernetes::objects::API_ACCESS_PATH;
+    let mut out = Vec::new();
+    let jobs: BTreeMap<&str, &Value> =
+        of_kind(c, "Job").filter_map(|j| Some((j["metadata"]["labels"]["app.kubernetes.io/name"].as_str()?, j))).collect();
+    let waited: BTreeSet<&str> = jobs.values().map(|j| name(j)).collect();
+    for role in of_kind(c, "Role") {
+        for rule in role["rules"].as_array().into_iter().flatten() {
+            let strings = |k: &str| -> Vec<&str> { rule[k].as_array().into_iter().flatten().filter_map(Value::as_str).collect() };
+            let reads_jobs = strings("apiGroups") == ["batch"]
+                && strings("resources") == ["jobs"]
+                && strings("verbs").iter().all(|v| ["get", "list", "watch"].contains(v))
+                && !strings("resourceNames").is_empty()
+                && strings("resourceNames").iter().all(|n| waited.contains(n));
+            if !reads_jobs {
+                out.push(format!("Role {} grants more than reading the Jobs of the environment: {rule}", name(role)));
+            }
+        }
+    }
+    for pod in pods(c) {
+        let Some(w) = c.view.workloads.get(&pod.workload) else { continue };
+        let account = pod.spec()["serviceAccountName"].as_str().unwrap_or("default");
+        let volumes: Vec<&Value> = pod.spec()["volumes"].as_array().into_iter().flatten().collect();
+        let token_volumes: BTreeSet<&str> = volumes
+            .iter()
+            .filter(|v| v["projected"]["sources"].as_array().into_iter().flatten().any(|s| !s["serviceAccountToken"].is_null()))
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        let mounts_token = |container: &Value| {
+            container["volumeMounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["mountPath"] == api_path && m["name"].as_str().is_some_and(|n| token_volumes.contains(n)))
+        };
+        if let Some(main) = pod.main_container().filter(|m| mounts_token(m) && !w.kubernetes.service_account_token) {
+            out.push(format!("{}: the container {} holds a ServiceAccount token it was not given", pod.workload, main["name"]));
+        }
+        for dep in
+            w.depends_on.iter().filter(|d| c.view.workloads.get(&d.value).is_some_and(|j| j.job().is_some_and(|j| j.schedule.is_none())))
+        {
+            let Some(job) = jobs.get(dep.value.as_str()) else {
+                out.push(format!("{} depends on the job {}, which has no Job in the environment", pod.workload, dep.value));
+                continue;
+            };
+            let job_name = name(job);
+            if !job["spec"]["ttlSecondsAfterFinished"].is_null() {
+                out.push(format!(
+                    "Job {job_name} is deleted after it completes, but the pods of {} check it whenever they start",
+                    pod.workload
+                ));
+            }
+            let waits = pod.spec()["initContainers"].as_array().into_iter().flatten().find(|i| {
+                let command: Vec<&str> = i["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                command.contains(&"wait")
+                    && command.contains(&"--for=condition=complete")
+                    && command.contains(&format!("job/{job_name}").as_str())
+            });
+            let Some(waits) = waits else {
+                out.push(format!("the pods of {} may start before Job {job_name} completes: nothing waits for it", pod.workload));
+                continue;
+            };
+            if !mounts_token(waits) {
+                out.push(format!("{}: {} has no ServiceAccount token to ask the API server with", pod.workload, waits["name"]));
+            }
+            let may_read = of_kind(c, "RoleBinding")
+                .filter(|b| {
+                    b["subjects"].as_array().into_iter().flatten().any(|s| {
+                        s["kind"] == "ServiceAccount" && s["name"] == account && s["namespace"].as_str().is_none_or(|n| n == c.namespace)
+                    })
+                })
+                .filter(|b| b["roleRef"]["kind"] == "Role")
+                .filter_map(|b| of_kind(c, "Role").find(|r| name(r) == b["roleRef"]["name"].as_str().unwrap_or("")))
+                .flat_map(|r| r["rules"].as_array().into_iter().flatten())
+                .any(|rule| {
+                    let has = |k: &str, v: &str| rule[k].as_array().into_iter().flatten().any(|x| x == v);
+                    has("apiGroups", "batch")
+                        && has("resources", "jobs")
+                        && has("resourceNames", job_name)
+                        && ["get", "list", "watch"].iter().all(|v| has("verbs", v))
+                });
+            if !may_read {
+                out.push(format!("{}: ServiceAccount {account} may not read Job {job_name}", pod.workload));
+            }
+            let labels = pod.labels();
+            let to_api = |port: u64| {
+                of_kind(c, "NetworkPolicy").filter(|p| selects(&p["spec"]["podSelector"], &labels)).any(|p| {
+                    p["spec"]["egress"].as_array().into_iter().flatten().any(|rule| {
+                        ports_match(&rule["ports"], &(String::new(), port, "TCP".to_owned()))
+                            && rule["to"].as_array().into_iter().flatten().any(|peer| peer["ipBlock"]["cidr"] == "0.0.0.0/0")
+                    })
+                })
+            };
+            if !to_api(443) || !to_api(6443) {
+                out.push(format!("{}: the NetworkPolicy does not let its pods reach the API server (TCP 443 and 6443)", pod.workload));
             }
         }
     }

@@ -145,7 +145,7 @@ impl Ctx<'_> {
                     "JobFailed",
                     format!(
                         "kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0",
-                        promql_string(&format!("{}-[0-9a-f]{{10}}", regex_escape(name)))
+                        promql_string(&format!("{}-[0-9a-f]{{10}}", regex_escape(&job_base(name))))
                     ),
                     "0m",
                     true,
@@ -215,4 +215,11 @@ impl Ctx<'_> {
         ));
         out
     }
+}
+
+/// The part of a run-once Job's name before its digest (`kubernetes/objects.rs`,
+/// `job_object_name`).
+fn job_base(name: &str) -> String {
+    let cut: String = name.chars().take(52).collect();
+    cut.trim_end_matches('-').to_owned()
 }

@@ -21,6 +21,15 @@ pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
 pub const WAIT_IMAGE: &str = "docker.io/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
 /// How long a wait-for-dependency init container tries before it fails the pod, in seconds.
 pub const WAIT_SECONDS: u64 = 300;
+/// The image of the init containers that wait for a run-once job to complete: the
+/// Kubernetes project's kubectl, pinned by the digest of its multi-platform index.
+pub const JOB_WAIT_IMAGE: &str = "registry.k8s.io/kubectl:v1.31.2@sha256:d31de5468fb5c0943358671e3dcf8e4d8281108027efd1f211262d09aedd5519";
+/// Where the pods that wait for a job reach the API server: any address (a NetworkPolicy
+/// cannot name the API server, whose address depends on the cluster), on the ports API
+/// servers listen on (443 behind the `kubernetes` Service of managed clusters, 6443 on
+/// kubeadm's control-plane nodes; policies see the address after the Service's translation).
+pub const API_SERVER_CIDR: &str = "0.0.0.0/0";
+pub const API_SERVER_PORTS: [u16; 2] = [443, 6443];
 /// A job's deadline when the spec sets no `timeout`: the same hour systemd gives a oneshot.
 pub const JOB_DEADLINE_SECONDS: u64 = 3600;
 /// How late a CronJob run may still start: a controller outage or a slow previous run
@@ -50,10 +59,20 @@ pub struct ChartValues {
     pub prometheus_namespace: String,
     pub wait_image: String,
     pub wait_seconds: u64,
+    pub job_wait_image: String,
+    pub api_server: ApiServerValues,
     pub secret_store: String,
     /// Keyed by the name of the Secret they sync.
     pub external_secrets: BTreeMap<String, ExternalSecretValues>,
     pub workloads: BTreeMap<String, WorkloadValues>,
+}
+
+/// Where pods reach the Kubernetes API server (the job waits need it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServerValues {
+    pub cidr: String,
+    pub ports: Vec<u16>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -110,6 +129,9 @@ pub struct WorkloadValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_stop_sleep_seconds: Option<u64>,
     pub wait_for: Vec<WaitFor>,
+    /// The run-once jobs whose completion the pods wait for, by workload name, in name order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wait_for_jobs: Vec<String>,
     pub network_policy: NetworkPolicyValues,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<JobValues>,
@@ -297,6 +319,8 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
         wait_seconds: WAIT_SECONDS,
+        job_wait_image: view.project.job_wait_image.as_ref().map_or(JOB_WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
+        api_server: ApiServerValues { cidr: API_SERVER_CIDR.to_owned(), ports: API_SERVER_PORTS.to_vec() },
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
         workloads,
@@ -553,7 +577,8 @@ fn workload(
         backoff_limit: j.retries.as_ref().map_or(if j.schedule.is_some() { 0 } else { 2 }, |r| r.value),
         active_deadline_seconds: j.timeout.as_ref().map_or(JOB_DEADLINE_SECONDS, |t| t.seconds()),
         starting_deadline_seconds: j.schedule.as_ref().map(|_| STARTING_DEADLINE_SECONDS),
-        ttl_seconds_after_finished: j.schedule.is_none().then_some(JOB_TTL_SECONDS),
+        // A job others wait for stays: their pods check it whenever they start.
+        ttl_seconds_after_finished: (j.schedule.is_none() && !hooks.contains_key(&w.name.value)).then_some(JOB_TTL_SECONDS),
         hook: hooks.contains_key(&w.name.value),
         hook_weight: hooks.get(&w.name.value).copied().unwrap_or(0),
     });
@@ -589,6 +614,17 @@ fn workload(
         termination_grace_period_seconds: w.shutdown.grace_seconds(),
         pre_stop_sleep_seconds: w.is_service().then(|| w.shutdown.drain_seconds()).filter(|s| *s > 0),
         wait_for,
+        wait_for_jobs: {
+            let mut jobs: Vec<String> = w
+                .depends_on
+                .iter()
+                .filter(|d| view.workloads.get(&d.value).is_some_and(|dw| dw.job().is_some_and(|j| j.schedule.is_none())))
+                .map(|d| d.value.clone())
+                .collect();
+            jobs.sort();
+            jobs.dedup();
+            jobs
+        },
         network_policy,
         job,
     }

@@ -26,7 +26,7 @@ app.kubernetes.io/name: {{ .name | quote }}
 {{- /* A hook job's objects run before the release's other objects: its ServiceAccount,
 ConfigMap, ExternalSecrets and NetworkPolicy at weight -10, the job at its own weight. */ -}}
 {{- define "hawser.hook" -}}
-{{- if (get .w "job") }}{{ if .w.job.hook }}
+{{- if and (get .w "job") (not (get . "noHook")) }}{{ if .w.job.hook }}
 annotations:
   helm.sh/hook: pre-install,pre-upgrade
   helm.sh/hook-weight: {{ get . "weight" | default "-10" | quote }}
@@ -109,9 +109,10 @@ spec:
     fsGroup: 65532
     seccompProfile:
       type: RuntimeDefault
-  {{- with $w.waitFor }}
+  {{- $jobs := get $w "waitForJobs" | default list }}
+  {{- if or $w.waitFor $jobs }}
   initContainers:
-  {{- range . }}
+  {{- range $w.waitFor }}
   - name: {{ printf "wait-%s" .name | quote }}
     image: {{ $.root.Values.waitImage | quote }}
     imagePullPolicy: IfNotPresent
@@ -134,6 +135,35 @@ spec:
     volumeMounts:
     - name: tmp
       mountPath: /tmp
+  {{- end }}
+  {{- range $jobs }}
+  - name: {{ printf "wait-%s" . | quote }}
+    image: {{ $.root.Values.jobWaitImage | quote }}
+    imagePullPolicy: IfNotPresent
+    command:
+    - /bin/kubectl
+    - wait
+    - --for=condition=complete
+    - {{ printf "--timeout=%ds" (add (int (index $.root.Values.workloads .).job.activeDeadlineSeconds) (int $.root.Values.waitSeconds)) | quote }}
+    - {{ printf "job/%s" (include "hawser.jobName" (dict "root" $.root "name" .)) | quote }}
+    env:
+    - name: HOME
+      value: /tmp
+    resources:
+      requests:
+        cpu: 100m
+        memory: 64Mi
+      limits:
+        cpu: 100m
+        memory: 64Mi
+    securityContext:
+      {{- include "hawser.securityContext" (dict "lowPort" false) | nindent 6 }}
+    volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    - name: kube-api-access
+      mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+      readOnly: true
   {{- end }}
   {{- end }}
   containers:
@@ -204,6 +234,26 @@ spec:
       - key: {{ .key | quote }}
         path: {{ .fileName | quote }}
   {{- end }}
+  {{- if $jobs }}
+  - name: kube-api-access
+    projected:
+      defaultMode: 288
+      sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: 3600
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+          - key: ca.crt
+            path: ca.crt
+      - downwardAPI:
+          items:
+          - path: namespace
+            fieldRef:
+              apiVersion: v1
+              fieldPath: metadata.namespace
+  {{- end }}
 {{- end }}
 
 {{- /* What is derived from the resources is derived here, from the values in force, so a
@@ -246,6 +296,20 @@ them or are left out, BestEffort with nothing set, else Burstable. */ -}}
 {{- /* The wait-for-dependency script: `sh -c SCRIPT host port seconds` (objects.rs, WAIT_SCRIPT). */ -}}
 {{- define "hawser.waitScript" -}}
 end=$(($(date +%s) + $2)); until nc -z -w 2 "$0" "$1"; do if [ "$(date +%s)" -ge "$end" ]; then echo "$0:$1 did not accept a connection within $2 s; is it running, and does a NetworkPolicy allow it?" >&2; exit 1; fi; echo "waiting for $0:$1"; sleep 2; done
+{{- end }}
+
+{{- /* A run-once Job's name: `<name>-<digest>`, the digest being the first 10 hex digits of
+the sha256 of the version, the workload's values as JSON and the digests of the jobs its pods
+wait for (objects.rs, job_digest), the name cut to 52 characters. Takes root and name. */ -}}
+{{- define "hawser.jobDigest" -}}
+{{- $w := index .root.Values.workloads .name -}}
+{{- $text := printf "%s\n%s" .root.Values.version (toJson $w) -}}
+{{- range (get $w "waitForJobs" | default list) }}{{ $text = printf "%s\n%s" $text (include "hawser.jobDigest" (dict "root" $.root "name" .)) }}{{ end -}}
+{{- $text | sha256sum | trunc 10 -}}
+{{- end }}
+
+{{- define "hawser.jobName" -}}
+{{- printf "%s-%s" (regexReplaceAll "-+$" (trunc 52 .name) "") (include "hawser.jobDigest" .) -}}
 {{- end }}
 
 {{- define "hawser.jobSpec" -}}
