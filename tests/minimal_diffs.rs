@@ -202,16 +202,25 @@ proptest! {
 }
 
 /// Renames a workload everywhere the spec names it: its declaration, `depends-on`,
-/// `workloads` lists and overlays.
+/// `workloads` lists, overlays, and the addresses of it in environment values.
 fn rename(text: &str, from: &str, to: &str) -> String {
     let mut spans = Vec::new();
     fn visit(nodes: &[Node], from: &str, to: &str, top: bool, in_env: bool, spans: &mut Vec<(usize, usize, String)>) {
+        visit_in(nodes, from, to, top, in_env, false, spans)
+    }
+    fn visit_in(nodes: &[Node], from: &str, to: &str, top: bool, in_env: bool, values: bool, spans: &mut Vec<(usize, usize, String)>) {
         for n in nodes {
             let name = n.name.value.as_str();
             let declares = (top || in_env) && matches!(name, "service" | "job");
             let lists = matches!(name, "depends-on" | "workloads");
             for (i, a) in n.args.iter().enumerate() {
                 let span = (a.span.start as usize, a.span.end as usize);
+                // `CART_ADDR "cart:9000"` in an `env` block.
+                if let (true, Value::String(s)) = (values, &a.value)
+                    && let Some(found) = hawser::values::address(s).filter(|f| &s[f.host.clone()] == from)
+                {
+                    spans.push((span.0, span.1, format!("{:?}", format!("{}{to}{}", &s[..found.host.start], &s[found.host.end..]))));
+                }
                 if matches!(&a.value, Value::String(s) if s == from) && ((declares && i == 0) || lists) {
                     spans.push((span.0, span.1, format!("\"{to}\"")));
                 }
@@ -221,7 +230,7 @@ fn rename(text: &str, from: &str, to: &str) -> String {
                     spans.push((span.0, span.1, format!("\"/{to}\"")));
                 }
             }
-            visit(n.children(), from, to, false, top && name == "environment", spans);
+            visit_in(n.children(), from, to, false, top && name == "environment", name == "env", spans);
         }
     }
     visit(&doc(text), from, to, true, false, &mut spans);
@@ -259,8 +268,14 @@ fn renaming_a_workload_changes_only_its_files_and_references() {
                 // Prometheus config) keep their maps sorted by name, so a renamed workload's
                 // block moves: there the other lines must be the same lines, in any order.
                 let shared = path.starts_with("helm/") || path.starts_with("prometheus/");
+                // A ConfigMap that holds the workload's address changes with it, and so does
+                // its checksum on the pods.
                 let keep = |s: &str| {
-                    let mut lines = s.lines().filter(|l| !l.contains(workload.as_str())).map(str::to_owned).collect::<Vec<_>>();
+                    let mut lines = s
+                        .lines()
+                        .filter(|l| !l.contains(workload.as_str()) && !l.contains("hawser.dev/config-checksum:"))
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>();
                     if shared {
                         lines.sort();
                     }

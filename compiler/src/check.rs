@@ -75,6 +75,7 @@ pub fn check(text: &str) -> Analysis {
             span: settings.span,
             kubernetes_version: settings.kubernetes_version.clone(),
             prometheus_operator: settings.prometheus_operator,
+            api_server: settings.api_server.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
@@ -473,7 +474,8 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         let reach = reaches(view, w);
         for var in w.env.values() {
             let EnvValue::Literal(value) = &var.value else { continue };
-            let Some((host, port)) = address(&value.value) else { continue };
+            let Some(found) = crate::values::address(&value.value) else { continue };
+            let (host, port) = (&value.value[found.host.clone()], found.port);
             // `cart.<namespace>`, `cart.<namespace>.svc[.cluster.local]` name the Service too.
             let host = match (env.and_then(crate::emit::kubernetes::namespace), host.split_once('.')) {
                 (Some(ns), Some((first, rest)))
@@ -526,34 +528,6 @@ fn reaches<'a>(view: &'a View, w: &'a Workload) -> BTreeSet<&'a str> {
         }
     }
     out
-}
-
-/// The host and port an environment value names, when it is an address: a URL
-/// (`http://cart:8080/x`, the scheme's port when it has none and the scheme is HTTP) or
-/// `host:port`. Listening addresses (`:8080`) and other values are not addresses.
-fn address(value: &str) -> Option<(&str, Option<u16>)> {
-    let is_host = |h: &str| {
-        !h.is_empty()
-            && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && h.starts_with(|c: char| c.is_ascii_alphanumeric())
-    };
-    if let Some((scheme, rest)) = value.split_once("://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
-            None => (authority, None),
-        };
-        let port = port.or(match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => Some(80),
-            "https" | "wss" => Some(443),
-            _ => None,
-        });
-        return is_host(host).then_some((host, port));
-    }
-    let (host, port) = value.rsplit_once(':')?;
-    let port = port.parse::<u16>().ok()?;
-    (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some((host, Some(port)))
 }
 
 /// An environment that names an older Kubernetes than the output needs: every object

@@ -457,6 +457,8 @@ pub struct Environment {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether the manifests hold prometheus-operator's objects.
     pub prometheus_operator: bool,
+    /// Kubernetes: `api-server=`, the CIDR block of the API server's addresses.
+    pub api_server: Option<Spanned<String>>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

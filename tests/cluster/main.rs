@@ -20,6 +20,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod relabel;
+mod releases;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ pub struct Cluster<'a> {
     pub operator: bool,
     /// `prometheus/<env>/` files (`prometheus.yml`, `rules.yml`), by file name.
     pub prometheus: BTreeMap<String, String>,
+    /// Where the API server is (`api-server=`, or any address).
+    pub api_server: String,
 }
 
 /// The files a spec generates, by path.
@@ -84,6 +87,7 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
             prometheus,
+            api_server: environment.api_server.as_ref().map_or("0.0.0.0/0", |a| a.value.as_str()).to_owned(),
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));
@@ -246,5 +250,115 @@ fn scrape_config_rule_sees_each_mistake() {
         eprintln!("{edits:?}:\n  {}", found.join("\n  "));
         assert!(!found.is_empty(), "{edits:?} breaks nothing the rules see");
         assert!(found.iter().all(|f| f.starts_with("scrape-config: ")), "{found:?}");
+    }
+}
+
+/// Two releases of the chart in one namespace — the documented one, named like the project,
+/// and `<project>-canary` beside it — collide nowhere and cross nowhere (`releases.rs`), for
+/// every Kubernetes environment of every example and spec; and the check fails on releases
+/// that share names, read each other's configuration or ServiceAccount, or whose selectors
+/// or NetworkPolicies reach the other release's pods.
+#[test]
+fn two_releases_share_a_namespace_without_crossing() {
+    if !Path::new(releases::RENDER).exists() {
+        // CI installs the validators and must run this; elsewhere it is skipped, loudly.
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{} is not installed in CI", releases::RENDER);
+        eprintln!("WARNING: skipped: {} is not installed (../shared/validators/install.sh)", releases::RENDER);
+        return;
+    }
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("releases");
+    let mut checked = 0;
+    let mut broken_input = None;
+    for path in spec_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (spec, files) = generate(&text);
+        let dir = tmp.join(path.parent().and_then(|p| p.file_name()).unwrap()).join(path.file_stem().unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+        for (file, contents) in files.iter().filter(|(p, _)| p.starts_with("helm/")) {
+            std::fs::create_dir_all(dir.join(file).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(file), contents).unwrap();
+        }
+        let project = spec.base.project.name.value.clone();
+        let chart = dir.join("helm").join(&project);
+        for (env_name, env) in &spec.environments {
+            let Some(namespace) = hawser::emit::kubernetes::namespace(env) else { continue };
+            let canary = format!("{project}-canary");
+            let first = releases::render(&chart, &project, namespace, env_name, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let second = releases::render(&chart, &canary, namespace, env_name, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let both = [(project.clone(), first), (canary.clone(), second)];
+            let found = releases::findings(&env.view, namespace, &both);
+            assert!(found.is_empty(), "{} {env_name}: {} findings:\n{}", path.display(), found.len(), found.join("\n"));
+            checked += 1;
+            if project == "shop" && env_name == "prod" {
+                broken_input = Some((chart.clone(), env.view.clone(), both));
+            }
+        }
+    }
+    assert!(checked > 0, "no Kubernetes environment was checked");
+
+    // The check fails on charts that get it wrong.
+    let (chart, view, both) = broken_input.expect("the shop example's prod environment");
+    let (first, second) = (&both[0], &both[1]);
+    // An edit of the second release's objects, or of both (a chart bug is in both).
+    let edit_releases = |change: &dyn Fn(&mut Value), both: bool| -> Vec<String> {
+        let mut a = first.1.clone();
+        let mut b = second.1.clone();
+        b.iter_mut().for_each(change);
+        if both {
+            a.iter_mut().for_each(change);
+        }
+        releases::findings(&view, "shop", &[(first.0.clone(), a), (second.0.clone(), b)])
+    };
+    let edit = |change: &dyn Fn(&mut Value)| edit_releases(change, false);
+    let unprefixed = releases::render(&chart, &second.0, "shop", "prod", &["namePrefix="]).expect("renders");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("names without the release's prefix", releases::findings(&view, "shop", &[first.clone(), (second.0.clone(), unprefixed)])),
+        (
+            "an address of the other release's Service",
+            edit(&|o| {
+                if o["kind"] == "ConfigMap" && o["metadata"]["name"] == "shop-canary-storefront" {
+                    o["data"]["CART_ADDR"] = "cart:9000".into();
+                }
+            }),
+        ),
+        (
+            "NetworkPolicies that select their peers by the workload's name alone",
+            edit_releases(
+                &|o| {
+                    if o["kind"] == "NetworkPolicy" {
+                        for (rules, peers) in [("ingress", "from"), ("egress", "to")] {
+                            for rule in o["spec"][rules].as_array_mut().into_iter().flatten() {
+                                for peer in rule[peers].as_array_mut().into_iter().flatten() {
+                                    if let Some(labels) = peer["podSelector"]["matchLabels"].as_object_mut() {
+                                        labels.remove("app.kubernetes.io/instance");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+                true,
+            ),
+        ),
+        (
+            "a Service that selects the pods of the release named like the project",
+            edit(&|o| {
+                if o["kind"] == "Service" && o["metadata"]["name"] == "shop-canary-cart" {
+                    o["spec"]["selector"]["app.kubernetes.io/instance"] = "shop".into();
+                }
+            }),
+        ),
+        (
+            "a Deployment that runs as the other release's ServiceAccount",
+            edit(&|o| {
+                if o["kind"] == "Deployment" && o["metadata"]["name"] == "shop-canary-catalog" {
+                    o["spec"]["template"]["spec"]["serviceAccountName"] = "catalog".into();
+                }
+            }),
+        ),
+    ];
+    for (case, found) in cases {
+        eprintln!("{case}:\n  {}", found.iter().take(4).cloned().collect::<Vec<_>>().join("\n  "));
+        assert!(!found.is_empty(), "the check accepts two releases with {case}");
     }
 }

@@ -29,21 +29,27 @@ pub const RULES: &[(&str, Rule)] = &[
 // ------------------------------------------------------------------ reading objects
 
 /// A workload's pod template, with the workload it belongs to.
-struct Pod<'a> {
-    workload: String,
-    kind: String,
-    template: &'a Value,
+pub(crate) struct Pod<'a> {
+    pub(crate) workload: String,
+    pub(crate) kind: String,
+    pub(crate) template: &'a Value,
 }
 
 impl Pod<'_> {
-    fn labels(&self) -> BTreeMap<String, String> {
+    pub(crate) fn labels(&self) -> BTreeMap<String, String> {
         string_map(&self.template["metadata"]["labels"])
     }
-    fn spec(&self) -> &Value {
+    pub(crate) fn spec(&self) -> &Value {
         &self.template["spec"]
     }
+    /// The workload's container: named after it (in a release of the chart, after its
+    /// objects), the only one of the pod.
     fn main_container(&self) -> Option<&Value> {
-        self.spec()["containers"].as_array()?.iter().find(|c| c["name"] == self.workload.as_str())
+        let containers = self.spec()["containers"].as_array()?;
+        containers.iter().find(|c| c["name"] == self.workload.as_str()).or(match containers.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        })
     }
     fn containers(&self) -> Vec<&Value> {
         let spec = self.spec();
@@ -53,7 +59,7 @@ impl Pod<'_> {
         out
     }
     /// The main container's ports: (name, number, protocol).
-    fn ports(&self) -> Vec<(String, u64, String)> {
+    pub(crate) fn ports(&self) -> Vec<(String, u64, String)> {
         self.main_container()
             .and_then(|c| c["ports"].as_array())
             .map(|ports| {
@@ -72,11 +78,11 @@ impl Pod<'_> {
     }
 }
 
-fn string_map(v: &Value) -> BTreeMap<String, String> {
+pub(crate) fn string_map(v: &Value) -> BTreeMap<String, String> {
     v.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect()).unwrap_or_default()
 }
 
-fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
+pub(crate) fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
     c.objects
         .iter()
         .filter_map(|o| {
@@ -91,17 +97,17 @@ fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
         .collect()
 }
 
-fn of_kind<'a>(c: &'a Cluster<'_>, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+pub(crate) fn of_kind<'a>(c: &'a Cluster<'_>, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
     c.objects.iter().filter(move |o| o["kind"] == kind)
 }
 
-fn name(o: &Value) -> &str {
+pub(crate) fn name(o: &Value) -> &str {
     o["metadata"]["name"].as_str().unwrap_or("")
 }
 
 /// A label selector (`matchLabels`, and `matchExpressions` with In, NotIn, Exists and
 /// DoesNotExist) against a set of labels; the empty selector selects everything.
-fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
     let labels_match = string_map(&selector["matchLabels"]).iter().all(|(k, v)| labels.get(k) == Some(v));
     let expressions_match = selector["matchExpressions"].as_array().is_none_or(|exprs| {
         exprs.iter().all(|e| {
@@ -121,7 +127,7 @@ fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
 
 /// The ports of a workload its dependents use: all but the metrics port, or every port
 /// when the metrics port is its only one.
-fn service_ports(w: &Workload) -> BTreeSet<String> {
+pub(crate) fn service_ports(w: &Workload) -> BTreeSet<String> {
     let metrics = w.metrics.as_ref().map(|m| m.port.value.clone());
     let ports: BTreeSet<String> = w.ports.iter().map(|p| p.name.value.clone()).filter(|p| Some(p) != metrics.as_ref()).collect();
     if ports.is_empty() { w.ports.iter().map(|p| p.name.value.clone()).collect() } else { ports }
@@ -129,7 +135,7 @@ fn service_ports(w: &Workload) -> BTreeSet<String> {
 
 /// What a workload connects to: its dependencies, and through a run-once or scheduled job
 /// it depends on, that job's dependencies (its pods wait for them before it starts).
-fn reaches(c: &Cluster, w: &Workload) -> BTreeSet<String> {
+pub(crate) fn reaches(c: &Cluster, w: &Workload) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut stack: Vec<&str> = w.depends_on.iter().map(|d| d.value.as_str()).collect();
     let mut seen = BTreeSet::new();
@@ -239,10 +245,10 @@ fn probes(c: &Cluster) -> Vec<String> {
 
 /// One end of a connection, as NetworkPolicies see it.
 #[derive(Clone, Debug)]
-struct Endpoint {
-    what: String,
-    namespace: String,
-    labels: BTreeMap<String, String>,
+pub(crate) struct Endpoint {
+    pub(crate) what: String,
+    pub(crate) namespace: String,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 fn namespace_labels(ns: &str) -> BTreeMap<String, String> {
@@ -294,7 +300,7 @@ fn policy_types(policy: &Value) -> Vec<String> {
 /// Whether the policies of the namespace let `from` open `port` on `to`: the egress side
 /// of the source and the ingress side of the destination must both allow it; a pod that
 /// no policy of a direction selects is open in that direction.
-fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(String, u64, String)) -> bool {
+pub(crate) fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(String, u64, String)) -> bool {
     let policies: Vec<&Value> = of_kind(c, "NetworkPolicy").collect();
     let side = |pod: &Endpoint, direction: &str, rules_key: &str, peers_key: &str, other: &Endpoint| -> bool {
         if pod.namespace != c.namespace {
@@ -577,7 +583,8 @@ fn jobs_bounded(c: &Cluster) -> Vec<String> {
 /// A workload that depends on a run-once job does not start before the job completed: an
 /// init container of its pods waits (bounded) until the API server says that very Job of
 /// the environment is complete; the pod's ServiceAccount may read that Job, with the token
-/// mounted in that container only, and its NetworkPolicy lets it reach the API server. The
+/// mounted in that container only, and its NetworkPolicy lets it reach the API server (at
+/// the environment's `api-server=`, or any address). The
 /// Job is not deleted after it completes (the pods check it whenever they start), and no
 /// Role grants more than reading the Jobs others wait for.
 fn job_order(c: &Cluster) -> Vec<String> {
@@ -669,7 +676,7 @@ fn job_order(c: &Cluster) -> Vec<String> {
                 of_kind(c, "NetworkPolicy").filter(|p| selects(&p["spec"]["podSelector"], &labels)).any(|p| {
                     p["spec"]["egress"].as_array().into_iter().flatten().any(|rule| {
                         ports_match(&rule["ports"], &(String::new(), port, "TCP".to_owned()))
-                            && rule["to"].as_array().into_iter().flatten().any(|peer| peer["ipBlock"]["cidr"] == "0.0.0.0/0")
+                            && rule["to"].as_array().into_iter().flatten().any(|peer| peer["ipBlock"]["cidr"] == c.api_server.as_str())
                     })
                 })
             };

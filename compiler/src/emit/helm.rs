@@ -10,7 +10,10 @@
 //! `helm template <project> -n <ns> -f values.yaml -f values-<env>.yaml` renders the objects
 //! of `kubernetes/<env>/`. The chart adds only Helm's hook annotations (`helm.sh/hook*`) on
 //! run-once jobs that others depend on, and the objects those jobs need; it sets no
-//! `helm.sh/chart` label and keeps `app.kubernetes.io/managed-by: hawser`.
+//! `helm.sh/chart` label and keeps `app.kubernetes.io/managed-by: hawser`. Names are
+//! release-scoped: a release not named like the project prefixes every object name, and its
+//! pods' `app.kubernetes.io/instance` label, which every selector uses, is the release's
+//! name, so two releases can share a namespace (docs/policy.md).
 
 use serde_json::{Map, Value, json};
 
@@ -355,6 +358,21 @@ pub fn schema() -> Value {
             "resources": resources,
             "probes": probes,
             "config": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } },
+            "addresses": {
+                "type": "object",
+                "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["before", "workload", "after"],
+                    "properties": {
+                        "before": string,
+                        "workload": dns_label,
+                        "namespaceSuffix": { "enum": ["", ".svc", ".svc.cluster.local"] },
+                        "after": string
+                    }
+                }
+            },
             "env": env,
             "secretFiles": secret_files,
             "terminationGracePeriodSeconds": { "type": "integer", "minimum": 0 },
@@ -378,6 +396,9 @@ pub fn schema() -> Value {
             // Helm passes a parent chart's `global` values to every subchart: a chart
             // that rejected them could not be used as a dependency.
             "global": { "type": "object" },
+            // Set, it replaces the release's prefix of every object name (`""`: the
+            // manifests' names whatever the release is called).
+            "namePrefix": { "type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?-)?$" },
             "project": dns_label,
             "environment": { "type": "string" },
             "production": { "type": "boolean" },

@@ -116,10 +116,10 @@ pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Res
 /// An alert of a workload on Kubernetes (`emit/monitoring.rs`) as a rule of the file: the
 /// namespace put in, and the labels the PrometheusRule's rules carry.
 fn kubernetes_rule(ctx: &Context, namespace: &str, workload: &str, a: super::monitoring::AlertValues) -> Rule {
-    let ns = super::monitoring::NAMESPACE;
+    let fill = |text: &str| super::monitoring::fill(text, namespace, workload, ctx.project);
     Rule {
         alert: a.alert,
-        expr: a.expr.replace(ns, namespace),
+        expr: fill(&a.expr),
         for_: Some(a.for_),
         labels: BTreeMap::from([
             ("environment", ctx.environment.to_owned()),
@@ -127,7 +127,7 @@ fn kubernetes_rule(ctx: &Context, namespace: &str, workload: &str, a: super::mon
             ("severity", if a.critical && ctx.production { "critical" } else { "warning" }.to_owned()),
             ("workload", workload.to_owned()),
         ]),
-        annotations: annotations(a.summary.replace(ns, namespace), a.description.replace(ns, namespace)),
+        annotations: annotations(fill(&a.summary), fill(&a.description)),
     }
 }
 

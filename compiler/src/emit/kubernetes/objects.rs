@@ -679,6 +679,14 @@ pub fn labels(chart: &ChartValues, name: &str, w: &WorkloadValues) -> BTreeMap<S
     out
 }
 
+/// The ConfigMap's data: the plain values and the workloads' addresses, with the Services'
+/// names as the manifests have them (the chart puts the release's in).
+pub fn config_data(w: &WorkloadValues, namespace: &str) -> BTreeMap<String, String> {
+    let mut data = w.config.clone();
+    data.extend(w.addresses.iter().map(|(k, a)| (k.clone(), a.render("", namespace))));
+    data
+}
+
 /// The sha256 of a ConfigMap's data as Helm's `toJson | sha256sum` computes it: Go's
 /// `encoding/json`, keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped.
 pub fn config_checksum(data: &BTreeMap<String, String>) -> String {
@@ -821,12 +829,13 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    if !w.config.is_empty() {
+    let config = config_data(w, namespace);
+    if !config.is_empty() {
         out.push(Object::ConfigMap(Obj {
             api_version: "v1",
             kind: "ConfigMap",
             metadata: meta(name),
-            body: ConfigMapBody { data: w.config.clone() },
+            body: ConfigMapBody { data: config },
         }));
     }
     if w.kind == "Deployment" && !w.ports.is_empty() {
@@ -885,7 +894,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    let template = pod_template(chart, name, w, &labels);
+    let template = pod_template(chart, name, w, &labels, namespace);
     match (w.kind, &w.job) {
         ("CronJob", Some(j)) => out.push(Object::CronJob(Obj {
             api_version: "batch/v1",
@@ -997,13 +1006,13 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         }));
     }
     if chart.prometheus_operator && !w.alerts.is_empty() {
-        let ns = crate::emit::monitoring::NAMESPACE;
+        let fill = |text: &str| crate::emit::monitoring::fill(text, namespace, name, &chart.project);
         let rules = w
             .alerts
             .iter()
             .map(|a| AlertRule {
                 alert: a.alert,
-                expr: a.expr.replace(ns, namespace),
+                expr: fill(&a.expr),
                 for_: a.for_.clone(),
                 labels: BTreeMap::from([
                     ("severity", if a.critical && chart.production { "critical" } else { "warning" }.to_owned()),
@@ -1011,10 +1020,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
                     ("environment", chart.environment.clone()),
                     ("workload", name.to_owned()),
                 ]),
-                annotations: BTreeMap::from([
-                    ("summary", a.summary.replace(ns, namespace)),
-                    ("description", a.description.replace(ns, namespace)),
-                ]),
+                annotations: BTreeMap::from([("summary", fill(&a.summary)), ("description", fill(&a.description))]),
             })
             .collect();
         out.push(Object::PrometheusRule(Obj {
@@ -1234,10 +1240,11 @@ pub fn spreads(w: &WorkloadValues) -> bool {
     w.kind == "Deployment" && (w.autoscale.is_some() || w.replicas.unwrap_or(1) > 1)
 }
 
-fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>) -> PodTemplate {
+fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>, namespace: &str) -> PodTemplate {
     let mut annotations = w.pod_annotations.clone();
-    if !w.config.is_empty() {
-        annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&w.config));
+    let config = config_data(w, namespace);
+    if !config.is_empty() {
+        annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&config));
     }
     annotations.insert("hawser.dev/qos-class".to_owned(), super::values::qos_class(&w.resources).to_owned());
     let tmp_mount = VolumeMount { name: "tmp".to_owned(), mount_path: "/tmp".to_owned(), read_only: false };
@@ -1333,7 +1340,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         command: Vec::new(),
         args: w.args.clone(),
         ports: w.ports.iter().map(|p| ContainerPort { name: p.name.clone(), container_port: p.port, protocol: p.protocol }).collect(),
-        env_from: if w.config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
+        env_from: if config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
         env: container_env(w),
         resources: w.resources.clone(),
         probes: w.probes.clone(),

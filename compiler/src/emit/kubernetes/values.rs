@@ -117,8 +117,13 @@ pub struct WorkloadValues {
     /// file cannot leave it stale.
     pub resources: ResourceRequirements,
     pub probes: Probes,
-    /// Non-secret environment: the ConfigMap's data.
+    /// Non-secret environment: the ConfigMap's data, but for the addresses below.
     pub config: BTreeMap<String, String>,
+    /// Variables of the ConfigMap that hold the address of a workload of the project
+    /// (`http://catalog:9000`): written with the name the workload's Service has in the
+    /// release, so that two releases in one namespace each talk to their own.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub addresses: BTreeMap<String, AddressValues>,
     /// Environment set on the container itself (secrets), in name order; in the chart's
     /// values a map by name, so a values file adds or changes one variable without
     /// repeating the others.
@@ -135,6 +140,55 @@ pub struct WorkloadValues {
     pub network_policy: NetworkPolicyValues,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<JobValues>,
+}
+
+/// An environment value that is an address of a workload: `<before><workload><after>`, or
+/// `<before><workload>.<namespace><namespaceSuffix><after>` when it names the namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressValues {
+    pub before: String,
+    pub workload: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_suffix: Option<String>,
+    pub after: String,
+}
+
+impl AddressValues {
+    /// The value, with the workload's Service named `<prefix><workload>` in `namespace`.
+    pub fn render(&self, prefix: &str, namespace: &str) -> String {
+        let host = match &self.namespace_suffix {
+            Some(suffix) => format!("{prefix}{}.{namespace}{suffix}", self.workload),
+            None => format!("{prefix}{}", self.workload),
+        };
+        format!("{}{host}{}", self.before, self.after)
+    }
+}
+
+/// The address of a workload of the view that an environment value holds, if it is one:
+/// a URL or `host:port` whose host is the workload's name, or its name in the
+/// environment's namespace (`catalog.shop`, `catalog.shop.svc`,
+/// `catalog.shop.svc.cluster.local`).
+fn workload_address(view: &View, value: &str, namespace: Option<&str>) -> Option<AddressValues> {
+    let found = crate::values::address(value)?;
+    let host = &value[found.host.clone()];
+    let (workload, namespace_suffix) = match host.split_once('.') {
+        None => (host, None),
+        Some((first, rest)) => {
+            let ns = namespace?;
+            let suffix = rest.strip_prefix(ns)?;
+            if !["", ".svc", ".svc.cluster.local"].contains(&suffix) {
+                return None;
+            }
+            (first, Some(suffix.to_owned()))
+        }
+    };
+    view.workloads.contains_key(workload).then(|| AddressValues {
+        before: value[..found.host.start].to_owned(),
+        workload: workload.to_owned(),
+        namespace_suffix,
+        after: value[found.host.end..].to_owned(),
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -282,7 +336,8 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks, copies, from));
+        let ctx = Ctx { view, project: &project, version: &version, hooks: &hooks, namespace: environment.and_then(super::namespace) };
+        workloads.insert(w.name.value.clone(), workload(&ctx, w, copies, from));
     }
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
@@ -320,7 +375,10 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
         wait_seconds: WAIT_SECONDS,
         job_wait_image: view.project.job_wait_image.as_ref().map_or(JOB_WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
-        api_server: ApiServerValues { cidr: API_SERVER_CIDR.to_owned(), ports: API_SERVER_PORTS.to_vec() },
+        api_server: ApiServerValues {
+            cidr: environment.and_then(|e| e.api_server.as_ref()).map_or(API_SERVER_CIDR, |a| a.value.as_str()).to_owned(),
+            ports: API_SERVER_PORTS.to_vec(),
+        },
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
         workloads,
@@ -420,15 +478,19 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
     out
 }
 
-fn workload(
-    view: &View,
-    w: &Workload,
-    project: &str,
-    version: &str,
-    hooks: &BTreeMap<String, u32>,
-    hook_copies: Option<&BTreeMap<String, String>>,
-    dependents: &[&str],
-) -> WorkloadValues {
+/// What every workload's values are computed from.
+struct Ctx<'a> {
+    view: &'a View,
+    project: &'a str,
+    version: &'a str,
+    /// The run-once jobs others depend on, with their hook weights.
+    hooks: &'a BTreeMap<String, u32>,
+    /// The environment's namespace (`None` for the base values).
+    namespace: Option<&'a str>,
+}
+
+fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, String>>, dependents: &[&str]) -> WorkloadValues {
+    let Ctx { view, project, version, hooks, namespace } = *ctx;
     let kind = match &w.kind {
         WorkloadKind::Service => "Deployment",
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
@@ -492,13 +554,19 @@ fn workload(
     };
 
     let mut config = BTreeMap::new();
+    let mut addresses = BTreeMap::new();
     let mut env: Vec<EnvVar> = Vec::new();
     let mut secret_files: Vec<SecretFile> = Vec::new();
     for v in w.env.values() {
         match &v.value {
-            EnvValue::Literal(l) => {
-                config.insert(v.key.value.clone(), l.value.clone());
-            }
+            EnvValue::Literal(l) => match workload_address(view, &l.value, namespace) {
+                Some(a) => {
+                    addresses.insert(v.key.value.clone(), a);
+                }
+                None => {
+                    config.insert(v.key.value.clone(), l.value.clone());
+                }
+            },
             EnvValue::Secret(s) => {
                 let Some(secret) = view.secrets.get(&s.value) else { continue };
                 let (secret_name, key) = match &secret.source {
@@ -609,6 +677,7 @@ fn workload(
         resources,
         probes,
         config,
+        addresses,
         env,
         secret_files,
         termination_grace_period_seconds: w.shutdown.grace_seconds(),

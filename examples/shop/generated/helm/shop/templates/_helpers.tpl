@@ -6,15 +6,56 @@ The mapping from values to objects is the same as hawser's Rust code
 (compiler/src/emit/kubernetes/objects.rs); the chart's equality test holds them to it.
 */ -}}
 
+{{- /* Names are release-scoped: every object of the release is named as in the plain
+manifests, prefixed with `<release>-` unless the release is named like the project (then the
+names are exactly the manifests'), or with the value `namePrefix` when it is set (`""` for none).
+Two releases of the chart in one namespace so never share an object, a selector or a Service
+name. Takes the root context. */ -}}
+{{- define "hawser.prefix" -}}
+{{- if hasKey .Values "namePrefix" }}{{ .Values.namePrefix }}{{ else if ne .Release.Name .Values.project }}{{ .Release.Name }}-{{ end -}}
+{{- end }}
+
+{{- /* A workload's objects' name in the release. Takes root and name. */ -}}
+{{- define "hawser.fullname" -}}
+{{- printf "%s%s" (include "hawser.prefix" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{- /* The Secret a workload reads: the release's own when this chart syncs it (an
+ExternalSecret of the release), else the name as given (a Secret the operator creates, or an
+existing one). Takes root and name. */ -}}
+{{- define "hawser.secretName" -}}
+{{- if hasKey .root.Values.externalSecrets .name }}{{ include "hawser.prefix" .root }}{{ end }}{{ .name -}}
+{{- end }}
+
+{{- /* An alert's text with the release's names in place of the placeholders of the values
+(emit/monitoring.rs, fill). Takes root, name and text. */ -}}
+{{- define "hawser.alertText" -}}
+{{- $name := include "hawser.fullname" . -}}
+{{- .text | replace "__JOB__" (regexReplaceAll "-+$" (trunc 52 $name) "") | replace "__NAME__" $name | replace "__INSTANCE__" .root.Release.Name | replace "__NAMESPACE__" .root.Release.Namespace -}}
+{{- end }}
+
+{{- /* The ConfigMap's data, as JSON: the plain values, and the addresses of the release's
+workloads (objects.rs, config_data). Takes root and w. */ -}}
+{{- define "hawser.config" -}}
+{{- $data := dict -}}
+{{- range $k, $v := .w.config }}{{ $_ := set $data $k $v }}{{ end -}}
+{{- range $k, $a := (get .w "addresses" | default dict) }}
+{{- $host := include "hawser.fullname" (dict "root" $.root "name" $a.workload) -}}
+{{- if hasKey $a "namespaceSuffix" }}{{ $host = printf "%s.%s%s" $host $.root.Release.Namespace $a.namespaceSuffix }}{{ end -}}
+{{- $_ := set $data $k (printf "%s%s%s" $a.before $host $a.after) -}}
+{{- end -}}
+{{- toJson $data -}}
+{{- end }}
+
 {{- define "hawser.selectorLabels" -}}
-app.kubernetes.io/instance: {{ .root.Values.project | quote }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
 app.kubernetes.io/name: {{ .name | quote }}
 {{- end }}
 
 {{- define "hawser.labels" -}}
 {{- $labels := dict -}}
 {{- range $k, $v := .w.labels }}{{ $_ := set $labels $k $v }}{{ end -}}
-{{- $_ := set $labels "app.kubernetes.io/instance" .root.Values.project -}}
+{{- $_ := set $labels "app.kubernetes.io/instance" .root.Release.Name -}}
 {{- $_ := set $labels "app.kubernetes.io/name" .name -}}
 {{- $_ := set $labels "app.kubernetes.io/component" .name -}}
 {{- $_ := set $labels "app.kubernetes.io/part-of" .root.Values.project -}}
@@ -36,7 +77,7 @@ annotations:
 {{- end }}
 
 {{- define "hawser.metadata" -}}
-name: {{ get . "objectName" | default .name | quote }}
+name: {{ get . "objectName" | default (include "hawser.fullname" .) | quote }}
 namespace: {{ .root.Release.Namespace | quote }}
 labels:
   {{- include "hawser.labels" . | nindent 2 }}
@@ -63,9 +104,11 @@ seccompProfile:
 
 {{- define "hawser.podTemplate" -}}
 {{- $w := .w -}}
+{{- $fullname := include "hawser.fullname" . -}}
+{{- $config := include "hawser.config" . | fromJson -}}
 {{- $annotations := dict -}}
 {{- range $k, $v := $w.podAnnotations }}{{ $_ := set $annotations $k $v }}{{ end -}}
-{{- if $w.config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($w.config | toJson | sha256sum) }}{{ end -}}
+{{- if $config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($config | toJson | sha256sum) }}{{ end -}}
 {{- $_ := set $annotations "hawser.dev/qos-class" (include "hawser.qosClass" $w.resources) -}}
 {{- $lowPort := false -}}
 {{- range $w.ports }}{{ if lt (int .port) 1024 }}{{ $lowPort = true }}{{ end }}{{ end -}}
@@ -75,7 +118,7 @@ metadata:
   annotations:
     {{- toYaml $annotations | nindent 4 }}
 spec:
-  serviceAccountName: {{ .name | quote }}
+  serviceAccountName: {{ $fullname | quote }}
   automountServiceAccountToken: {{ $w.serviceAccountToken }}
   enableServiceLinks: false
   {{- with get $w "priorityClassName" }}
@@ -120,7 +163,7 @@ spec:
     - sh
     - -c
     - {{ include "hawser.waitScript" . | quote }}
-    - {{ .host | quote }}
+    - {{ if hasKey $.root.Values.workloads .name }}{{ include "hawser.fullname" (dict "root" $.root "name" .name) | quote }}{{ else }}{{ .host | quote }}{{ end }}
     - {{ int .port | toString | quote }}
     - {{ int $.root.Values.waitSeconds | toString | quote }}
     resources:
@@ -167,7 +210,7 @@ spec:
   {{- end }}
   {{- end }}
   containers:
-  - name: {{ .name | quote }}
+  - name: {{ $fullname | quote }}
     image: {{ $w.image | quote }}
     imagePullPolicy: IfNotPresent
     {{- with get $w "args" }}
@@ -184,13 +227,20 @@ spec:
       protocol: {{ .protocol }}
     {{- end }}
     {{- end }}
-    {{- if $w.config }}
+    {{- if $config }}
     envFrom:
     - configMapRef:
-        name: {{ .name | quote }}
+        name: {{ $fullname | quote }}
     {{- end }}
     {{- $env := dict }}
-    {{- range $k, $v := $w.env }}{{ $_ := set $env $k $v }}{{ end }}
+    {{- range $k, $v := $w.env }}
+    {{- if and (hasKey $v "valueFrom") $v.valueFrom.secretKeyRef }}
+    {{- $ref := $v.valueFrom.secretKeyRef }}
+    {{- $_ := set $env $k (dict "valueFrom" (dict "secretKeyRef" (dict "name" (include "hawser.secretName" (dict "root" $.root "name" $ref.name)) "key" $ref.key))) }}
+    {{- else }}
+    {{- $_ := set $env $k $v }}
+    {{- end }}
+    {{- end }}
     {{- with include "hawser.gomaxprocs" $w.resources }}{{ $_ := set $env "GOMAXPROCS" (dict "value" .) }}{{ end }}
     {{- with include "hawser.gomemlimit" $w.resources }}{{ $_ := set $env "GOMEMLIMIT" (dict "value" .) }}{{ end }}
     {{- with $env }}
@@ -228,7 +278,7 @@ spec:
   {{- range $w.secretFiles }}
   - name: {{ .volume | quote }}
     secret:
-      secretName: {{ .secretName | quote }}
+      secretName: {{ include "hawser.secretName" (dict "root" $.root "name" .secretName) | quote }}
       defaultMode: 288
       items:
       - key: {{ .key | quote }}
@@ -309,7 +359,7 @@ wait for (objects.rs, job_digest), the name cut to 52 characters. Takes root and
 {{- end }}
 
 {{- define "hawser.jobName" -}}
-{{- printf "%s-%s" (regexReplaceAll "-+$" (trunc 52 .name) "") (include "hawser.jobDigest" .) -}}
+{{- printf "%s-%s" (regexReplaceAll "-+$" (trunc 52 (include "hawser.fullname" .)) "") (include "hawser.jobDigest" .) -}}
 {{- end }}
 
 {{- define "hawser.jobSpec" -}}
