@@ -217,7 +217,7 @@ fn rename(text: &str, from: &str, to: &str) -> String {
                 let span = (a.span.start as usize, a.span.end as usize);
                 // `CART_ADDR "cart:9000"` in an `env` block.
                 if let (true, Value::String(s)) = (values, &a.value)
-                    && let Some(found) = hawser::values::address(s).filter(|f| &s[f.host.clone()] == from)
+                    && let Some(found) = hawser::check::values::address(s).filter(|f| &s[f.host.clone()] == from)
                 {
                     spans.push((span.0, span.1, format!("{:?}", format!("{}{to}{}", &s[..found.host.start], &s[found.host.end..]))));
                 }

@@ -44,7 +44,7 @@ fn release_of(o: &Value) -> &str {
 }
 
 /// Everything that crosses between the releases, or collides.
-pub fn findings(view: &hawser::model::View, namespace: &str, releases: &[(String, Vec<Value>)]) -> Vec<String> {
+pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[(String, Vec<Value>)]) -> Vec<String> {
     let mut out = Vec::new();
     let mut objects: Vec<Value> = Vec::new();
     let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -60,6 +60,7 @@ pub fn findings(view: &hawser::model::View, namespace: &str, releases: &[(String
             objects.push(o.clone());
         }
     }
+    let inputs = hawser::check::inputs::Inputs::new();
     let cluster = Cluster {
         env: String::new(),
         namespace: namespace.to_owned(),
@@ -69,6 +70,7 @@ pub fn findings(view: &hawser::model::View, namespace: &str, releases: &[(String
         operator: true,
         prometheus: BTreeMap::new(),
         api_server: String::new(),
+        inputs: &inputs,
     };
     let c = &cluster;
     let all_pods = pods(c);
@@ -145,7 +147,7 @@ pub fn findings(view: &hawser::model::View, namespace: &str, releases: &[(String
             "ConfigMap" => {
                 // An address in the environment names a Service of the release.
                 for value in o["data"].as_object().into_iter().flat_map(|m| m.values()).filter_map(Value::as_str) {
-                    let Some(found) = hawser::values::address(value) else { continue };
+                    let Some(found) = hawser::check::values::address(value) else { continue };
                     let host = &value[found.host];
                     let service = host.strip_suffix(&format!(".{namespace}.svc.cluster.local")).unwrap_or(host);
                     let service = service.strip_suffix(&format!(".{namespace}.svc")).unwrap_or(service);

@@ -10,31 +10,33 @@
 //! * **PodMonitor, not ServiceMonitor.** It selects the workload's pods by their selector
 //!   labels and scrapes the container port named like the spec's metrics port, in the
 //!   namespace it is applied in. Every pod is a target, Ready or not, so a pod that does not
-//!   answer is seen (the DNS discovery of the plain config sees only Ready pods). The
+//!   answer is seen (as with the plain configuration's pod discovery). The
 //!   operator's discovery sets `namespace`, `pod`, `container`, `endpoint` and `job`
 //!   (`<namespace>/<podmonitor>`); relabelling adds `project`, `environment` and `workload`,
 //!   which the alerts select on.
 //! * **Alerts for every workload**, from kube-state-metrics for what Kubernetes knows and from
 //!   `up` for what only a scrape can tell, each with a `description` that says what to look
-//!   at and what to do: `DeploymentUnavailable`, `TargetDown`/`WorkloadDown` (workloads with
+//!   at and what to do: `DeploymentUnavailable` (`StatefulSetUnavailable` for a service with
+//!   a persistent volume), `TargetDown`/`WorkloadDown` (workloads with
 //!   metrics), `JobFailed` (run-once jobs), `CronJobNotScheduled` and `CronJobRunFailed`,
 //!   `ContainerOOMKilled` and `ContainerRestarting` for every container named after a
 //!   workload. kube-state-metrics labels its series with `namespace` and the object's name
 //!   (`deployment`, `job_name`, `cronjob`, `container`); containers are named after their
-//!   workload, so `container="<workload>"` selects exactly one workload's.
+//!   workload's objects, so `container="<name>"` selects exactly one workload's. What depends
+//!   on the release (the namespace, the objects' names) is written as placeholders that the
+//!   manifests and the chart fill in ([`fill`]).
 
 use serde::Serialize;
 
-use super::kubernetes::values::PROMETHEUS_NAMESPACE;
 use super::prometheus::promql_string;
-use crate::model::{Workload, WorkloadKind};
+use crate::check::model::{Workload, WorkloadKind};
 
 /// Stands for the namespace in the alerts' values: the objects, and the chart's templates,
 /// put the namespace they are applied in (`.Release.Namespace` for the chart) in its place.
 pub const NAMESPACE: &str = "__NAMESPACE__";
-/// Stands for the name of the workload's objects (its Deployment, CronJob, container, and
-/// the `workload` label of its series): the workload's own in the manifests, the
-/// release-scoped one in the chart (`<release>-<workload>`).
+/// Stands for the name of the workload's objects (its Deployment, StatefulSet, CronJob,
+/// container, and the `workload` label of its series): the workload's own in the manifests,
+/// the release-scoped one in the chart (`<release>-<workload>`).
 pub const NAME: &str = "__NAME__";
 /// Stands for the part of a run-once Job's name before its digest: [`NAME`] cut to 52
 /// characters (`kubernetes/objects.rs`, `job_object_name`).
@@ -56,6 +58,9 @@ pub fn fill(text: &str, namespace: &str, name: &str, instance: &str) -> String {
 fn shown_path(path: &str) -> String {
     if path.contains("__") { path.replace('_', "%5F") } else { path.to_owned() }
 }
+
+/// The namespace Prometheus runs in; its pods may scrape every metrics port.
+pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
 
 /// One alert of a workload, as a chart value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -102,6 +107,54 @@ impl Ctx<'_> {
         AlertValues { alert, expr, for_: for_.to_owned(), critical, summary, description }
     }
 
+    /// The alerts only a scrape can tell: a pod that does not answer, none that does.
+    fn scrape_rules(&self, w: &Workload, out: &mut Vec<AlertValues>) {
+        let name = w.name.value.as_str();
+        let ns = promql_string(self.namespace);
+        let who = format!("{} {name}", self.project);
+        let kubectl = format!("kubectl -n {}", self.namespace);
+        let pods = format!("-l app.kubernetes.io/name={name},app.kubernetes.io/instance={INSTANCE}");
+        if let Some(m) = &w.metrics {
+            let up = format!("up{{namespace={ns}, workload={}}}", promql_string(NAME));
+            out.push(self.rule(
+                "TargetDown",
+                format!("{up} == 0"),
+                "5m",
+                false,
+                format!("{who}: pod {{{{ $labels.pod }}}} does not answer scrapes"),
+                format!(
+                    "Prometheus cannot scrape pod {{{{ $labels.pod }}}} on port `{}` (path {}). A pod that stays unscrapable \
+                     is hung or overloaded: check `{kubectl} describe pod {{{{ $labels.pod }}}}` and its logs, and delete \
+                     it if it does not recover.",
+                    m.port.value,
+                    shown_path(m.path())
+                ),
+            ));
+            let discovery = match self.scraper {
+                Scraper::Operator => {
+                    format!("that the PodMonitor {NAME} exists in namespace {} and the Prometheus selects it", self.namespace)
+                }
+                Scraper::Config { job } => format!(
+                    "that the Prometheus runs the scrape job {} and may list pods in namespace {} (RBAC)",
+                    job.unwrap_or(name),
+                    self.namespace
+                ),
+            };
+            out.push(self.rule(
+                "WorkloadDown",
+                format!("sum({up}) == 0 or absent({up})"),
+                "5m",
+                true,
+                format!("{who}: no pod answers scrapes"),
+                format!(
+                    "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
+                     (`{kubectl} get pods {pods}`), {discovery}, and that the NetworkPolicy admits namespace \
+                     {PROMETHEUS_NAMESPACE}."
+                ),
+            ));
+        }
+    }
+
     /// The alerts of one workload.
     fn rules(&self, w: &Workload) -> Vec<AlertValues> {
         let name = w.name.value.as_str();
@@ -111,6 +164,26 @@ impl Ctx<'_> {
         let pods = format!("-l app.kubernetes.io/name={name},app.kubernetes.io/instance={INSTANCE}");
         let mut out = Vec::new();
         match &w.kind {
+            WorkloadKind::Service if w.is_stateful() => {
+                out.push(self.rule(
+                    "StatefulSetUnavailable",
+                    format!(
+                        "kube_statefulset_status_replicas{{namespace={ns}, statefulset={name_q}}} - kube_statefulset_status_replicas_ready{{namespace={ns}, statefulset={name_q}}} > 0",
+                        name_q = promql_string(NAME)
+                    ),
+                    "10m",
+                    true,
+                    format!("{who}: {{{{ $value }}}} replica(s) unavailable for 10 minutes"),
+                    format!(
+                        "Pods of StatefulSet {NAME} are not Ready. Look at `{kubectl} get pods {pods}` and \
+                         `{kubectl} describe pod` for the reason (a claim that does not bind: `{kubectl} get pvc`, image pull, \
+                         scheduling in the zone of its volume, a failing readiness check, a dependency an init container waits for), \
+                         then `{kubectl} logs` of a failing pod; roll back with `{kubectl} rollout undo statefulset/{NAME}` when a \
+                         release caused it. The pods of a StatefulSet start one at a time: one stuck pod holds the others."
+                    ),
+                ));
+                self.scrape_rules(w, &mut out);
+            }
             WorkloadKind::Service => {
                 out.push(self.rule(
                     "DeploymentUnavailable",
@@ -125,45 +198,7 @@ impl Ctx<'_> {
                          `{kubectl} rollout undo deployment/{NAME}` when a release caused it."
                     ),
                 ));
-                if let Some(m) = &w.metrics {
-                    let up = format!("up{{namespace={ns}, workload={}}}", promql_string(NAME));
-                    out.push(self.rule(
-                        "TargetDown",
-                        format!("{up} == 0"),
-                        "5m",
-                        false,
-                        format!("{who}: pod {{{{ $labels.pod }}}} does not answer scrapes"),
-                        format!(
-                            "Prometheus cannot scrape pod {{{{ $labels.pod }}}} on port `{}` (path {}). A pod that stays unscrapable \
-                             is hung or overloaded: check `{kubectl} describe pod {{{{ $labels.pod }}}}` and its logs, and delete \
-                             it if it does not recover.",
-                            m.port.value,
-                            shown_path(m.path())
-                        ),
-                    ));
-                    let discovery = match self.scraper {
-                        Scraper::Operator => {
-                            format!("that the PodMonitor {NAME} exists in namespace {} and the Prometheus selects it", self.namespace)
-                        }
-                        Scraper::Config { job } => format!(
-                            "that the Prometheus runs the scrape job {} and may list pods in namespace {} (RBAC)",
-                            job.unwrap_or(name),
-                            self.namespace
-                        ),
-                    };
-                    out.push(self.rule(
-                        "WorkloadDown",
-                        format!("sum({up}) == 0 or absent({up})"),
-                        "5m",
-                        true,
-                        format!("{who}: no pod answers scrapes"),
-                        format!(
-                            "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
-                             (`{kubectl} get pods {pods}`), {discovery}, and that the \
-                             NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}."
-                        ),
-                    ));
-                }
+                self.scrape_rules(w, &mut out);
             }
             WorkloadKind::Job(j) if j.schedule.is_none() => {
                 out.push(self.rule(

@@ -47,8 +47,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Artifacts;
-use crate::model::{Environment, Metrics, Platform, Workload};
-use crate::values::Duration;
+use crate::check::model::{Environment, Metrics, Platform, Workload};
+use crate::check::values::Duration;
 
 /// The scrape configuration's file name in `prometheus/<env>/`.
 pub const CONFIG_FILE: &str = "prometheus.yml";
@@ -254,8 +254,7 @@ struct Rule {
 fn yaml(header: &str, value: &impl Serialize) -> Result<String, String> {
     // Long strings (PromQL, descriptions) stay on one line: a reviewer's diff then shows
     // the whole expression that changed.
-    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
-    let body = serde_saphyr::to_string_with_options(value, options).map_err(|e| format!("prometheus: cannot write YAML: {e}"))?;
+    let body = super::yaml::to_string(value).map_err(|e| format!("prometheus: cannot write YAML: {e}"))?;
     let mut text = format!("# {header}\n{body}");
     if !text.ends_with('\n') {
         text.push('\n');
@@ -505,7 +504,7 @@ mod tests {
     use super::*;
     use crate::emit::{Options, generate};
 
-    fn spec(text: &str) -> crate::model::Spec {
+    fn spec(text: &str) -> crate::check::model::Spec {
         let analysis = crate::check(text);
         let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.code.id.starts_with('E')).collect();
         assert!(errors.is_empty(), "{errors:?}");

@@ -10,12 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
+use crate::check::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
+use crate::emit::monitoring::PROMETHEUS_NAMESPACE;
 use crate::emit::{Options, deploy_version};
-use crate::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
 
-/// The namespace Prometheus runs in; its pods may scrape every metrics port.
-pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
 /// The image of the init containers that wait for dependencies: small, with `nc`, pinned
 /// by the digest of its multi-platform index so a moved tag cannot change what runs.
 pub const WAIT_IMAGE: &str = "docker.io/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
@@ -84,14 +82,26 @@ pub struct ExternalSecretValues {
     pub property: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadValues {
-    /// `Deployment`, `Job` or `CronJob`.
+    /// `Deployment`, `StatefulSet` (a service with a persistent volume), `Job` or `CronJob`.
     pub kind: &'static str,
     pub image: String,
+    /// The container's `command`, replacing the image's entrypoint (escaped like `args`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Capabilities the spec adds to the container (`NET_RAW`), sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    /// Volumes by name: emptyDirs, and a StatefulSet's claim templates.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, super::storage::VolumeValues>,
+    /// Configuration files by key in the `<workload>-files` ConfigMap.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, super::storage::FileValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,7 +180,7 @@ impl AddressValues {
 /// environment's namespace (`catalog.shop`, `catalog.shop.svc`,
 /// `catalog.shop.svc.cluster.local`).
 fn workload_address(view: &View, value: &str, namespace: Option<&str>) -> Option<AddressValues> {
-    let found = crate::values::address(value)?;
+    let found = crate::check::values::address(value)?;
     let host = &value[found.host.clone()];
     let (workload, namespace_suffix) = match host.split_once('.') {
         None => (host, None),
@@ -191,7 +201,7 @@ fn workload_address(view: &View, value: &str, namespace: Option<&str>) -> Option
     })
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoscaleValues {
     pub min_replicas: u32,
@@ -218,7 +228,7 @@ pub struct PortValues {
     pub protocol: &'static str,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probes {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,7 +239,7 @@ pub struct Probes {
     pub startup_probe: Option<Probe>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretFile {
     pub volume: String,
@@ -239,7 +249,7 @@ pub struct SecretFile {
     pub file_name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitFor {
     pub name: String,
@@ -247,7 +257,7 @@ pub struct WaitFor {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicyValues {
     /// Ports any source may connect to (`public` in the spec).
@@ -259,14 +269,14 @@ pub struct NetworkPolicyValues {
     pub egress_externals: Vec<EgressExternal>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressWorkload {
     pub name: String,
     pub ports: Vec<PortValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressExternal {
     pub name: String,
@@ -276,7 +286,7 @@ pub struct EgressExternal {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobValues {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,11 +324,11 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
 }
 
 /// The values of an environment: its view, its name and whether it is production.
-pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::model::Environment) -> ChartValues {
+pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::check::model::Environment) -> ChartValues {
     chart_for(spec, opts, &environment.view, Some(environment))
 }
 
-fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::model::Environment>) -> ChartValues {
+fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::check::model::Environment>) -> ChartValues {
     let project = view.project.name.value.clone();
     let version = deploy_version(spec, opts).0;
     let hooks = hook_weights(view);
@@ -337,7 +347,14 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
         let ctx = Ctx { view, project: &project, version: &version, hooks: &hooks, namespace: environment.and_then(super::namespace) };
-        workloads.insert(w.name.value.clone(), workload(&ctx, w, copies, from));
+        let mut values = workload(&ctx, w, copies, from);
+        // What a workload keeps and reads (emit/kubernetes/storage.rs).
+        values.kind = super::storage::kind(w, values.kind);
+        values.command = super::storage::command(w);
+        values.capabilities = super::storage::capabilities(w);
+        values.volumes = super::storage::volumes(w);
+        values.files = super::storage::files(w, &opts.inputs);
+        workloads.insert(w.name.value.clone(), values);
     }
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
@@ -420,7 +437,7 @@ fn protocol(p: Protocol) -> &'static str {
     }
 }
 
-fn port_values(p: &crate::model::Port) -> PortValues {
+fn port_values(p: &crate::check::model::Port) -> PortValues {
     PortValues { name: p.name.value.clone(), port: p.number.value, protocol: protocol(p.protocol) }
 }
 
@@ -524,13 +541,13 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
         resources.limits.insert("memory".to_owned(), l.text.clone());
     }
 
-    let port_of = |name: Option<&str>| -> Option<&crate::model::Port> {
+    let port_of = |name: Option<&str>| -> Option<&crate::check::model::Port> {
         match name {
             Some(n) => w.port(n),
             None => w.ports.first(),
         }
     };
-    let probe = |p: &crate::model::Probe| -> Probe {
+    let probe = |p: &crate::check::model::Probe| -> Probe {
         let port = port_of(p.port.as_ref().map(|s| s.value.as_str()));
         let port_name = port.map_or_else(String::new, |p| p.name.value.clone());
         let action = match &p.check {
@@ -654,6 +671,10 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
     WorkloadValues {
         kind,
         image,
+        command: Vec::new(),
+        capabilities: Vec::new(),
+        volumes: BTreeMap::new(),
+        files: BTreeMap::new(),
         // The kubelet expands `$(NAME)` in arguments; escaped, the program receives what
         // the spec says, as it does under systemd.
         args: w.args.iter().map(|a| crate::emit::inert::kubernetes_expansion(&a.value)).collect(),
@@ -670,7 +691,7 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
             path: m.path().to_owned(),
             interval: crate::emit::prometheus::duration(m.interval_millis()),
             scrape_timeout: crate::emit::prometheus::duration(
-                crate::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
+                crate::check::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
             ),
         }),
         alerts: crate::emit::monitoring::alerts(project, w),
@@ -712,5 +733,82 @@ pub fn qos_class(r: &ResourceRequirements) -> &'static str {
         "BestEffort"
     } else {
         "Burstable"
+    }
+}
+
+// The Kubernetes API fields the values carry as they are: the objects put them in place.
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
+}
+
+impl EnvVar {
+    pub fn value(name: String, value: String) -> EnvVar {
+        EnvVar { name, value: Some(value), value_from: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    pub secret_key_ref: SecretKeySelector,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretKeySelector {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceRequirements {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(flatten)]
+    pub action: ProbeAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<u64>,
+    pub period_seconds: u64,
+    pub timeout_seconds: u64,
+    pub failure_threshold: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ProbeAction {
+    #[serde(rename = "httpGet")]
+    HttpGet { path: String, port: String },
+    #[serde(rename = "tcpSocket")]
+    TcpSocket { port: String },
+    #[serde(rename = "grpc")]
+    Grpc { port: u16 },
+    #[serde(rename = "exec")]
+    Exec { command: Vec<String> },
+}
+
+impl ProbeAction {
+    pub fn http(path: &str, port: &str) -> ProbeAction {
+        ProbeAction::HttpGet { path: path.to_owned(), port: port.to_owned() }
+    }
+    pub fn tcp(port: &str) -> ProbeAction {
+        ProbeAction::TcpSocket { port: port.to_owned() }
+    }
+    pub fn grpc(port: u16) -> ProbeAction {
+        ProbeAction::Grpc { port }
+    }
+    pub fn exec(command: Vec<String>) -> ProbeAction {
+        ProbeAction::Exec { command }
     }
 }

@@ -1,0 +1,1082 @@
+//! Lowering: a syntax tree, checked against the schema, becomes the typed model.
+//!
+//! Two steps. [`validate`] walks a node with its schema: unknown nodes and properties,
+//! arity, duplicates, required members and every value's type, each reported with the
+//! value's own span; what is valid comes out as a [`Checked`] tree of typed values. Then
+//! the `lower_*` functions read that tree into model structs, which never fails: whatever
+//! was invalid has been reported and is simply absent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::check::model::*;
+use crate::check::schema::{NodeSchema, Schema, Ty};
+use crate::check::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
+use crate::diagnostics::{self as diag, Diagnostic};
+use crate::span::{Span, Spanned};
+use crate::syntax::{Document, Entry, Node, Value};
+
+/// A value that passed its type check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Typed {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Cpu(Cpu),
+    Bytes(Bytes),
+    Duration(Duration),
+    Image(ImageRef),
+    /// `(secret)"name"` in an env map.
+    Secret(String),
+    /// `#null` in a map: the key is removed.
+    Null,
+}
+
+/// A node that was checked against its schema, with the values that passed.
+#[derive(Debug)]
+pub struct Checked<'a> {
+    pub node: &'a Node,
+    pub args: Vec<Option<Spanned<Typed>>>,
+    pub props: BTreeMap<String, Spanned<Typed>>,
+    pub children: Vec<Checked<'a>>,
+}
+
+impl<'a> Checked<'a> {
+    fn name(&self) -> &'a str {
+        &self.node.name.value
+    }
+
+    fn child(&self, name: &str) -> Option<&Checked<'a>> {
+        self.children.iter().find(|c| c.name() == name)
+    }
+
+    fn children_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Checked<'a>> + 's {
+        self.children.iter().filter(move |c| c.name() == name)
+    }
+
+    fn arg(&self, i: usize) -> Option<&Spanned<Typed>> {
+        self.args.get(i).and_then(Option::as_ref)
+    }
+
+    fn arg_str(&self, i: usize) -> Option<Spanned<String>> {
+        self.arg(i).and_then(as_str)
+    }
+
+    fn prop(&self, key: &str) -> Option<&Spanned<Typed>> {
+        self.props.get(key)
+    }
+
+    fn prop_str(&self, key: &str) -> Option<Spanned<String>> {
+        self.prop(key).and_then(as_str)
+    }
+
+    fn prop_u32(&self, key: &str) -> Option<Spanned<u32>> {
+        self.prop(key).and_then(as_u32)
+    }
+
+    fn prop_duration(&self, key: &str) -> Option<Spanned<Duration>> {
+        match self.prop(key) {
+            Some(Spanned { value: Typed::Duration(d), span }) => Some(Spanned::new(d.clone(), *span)),
+            _ => None,
+        }
+    }
+
+    /// A child's first argument, for nodes like `replicas 3`.
+    fn child_arg(&self, name: &str) -> Option<&Spanned<Typed>> {
+        self.child(name).and_then(|c| c.arg(0))
+    }
+}
+
+fn as_str(t: &Spanned<Typed>) -> Option<Spanned<String>> {
+    match &t.value {
+        Typed::Str(s) => Some(Spanned::new(s.clone(), t.span)),
+        _ => None,
+    }
+}
+
+fn as_u32(t: &Spanned<Typed>) -> Option<Spanned<u32>> {
+    match t.value {
+        Typed::Int(i) => u32::try_from(i).ok().map(|v| Spanned::new(v, t.span)),
+        _ => None,
+    }
+}
+
+fn as_bool(t: &Spanned<Typed>) -> Option<bool> {
+    match t.value {
+        Typed::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// How strictly to validate: an overlay need not repeat what the base already says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    Overlay,
+}
+
+/// Validates a list of nodes as the children of `parent`.
+pub fn validate_children<'a>(
+    nodes: &'a [Node],
+    parent: &NodeSchema,
+    parent_span: Span,
+    mode: Mode,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Checked<'a>> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut keys: BTreeMap<(&str, String), Span> = BTreeMap::new();
+    if let Some((key_ty, value_ty)) = &parent.map {
+        for child in nodes {
+            out.push(validate_map_entry(child, key_ty, value_ty, mode, &mut seen, diags));
+        }
+        return out;
+    }
+    for child in nodes {
+        let name = child.name.value.as_str();
+        let Some(schema) = parent.child(name) else {
+            let known: Vec<&str> = parent.children.iter().map(|c| c.name.as_str()).collect();
+            diags.push(diag::unknown_node(name, child.name.span, &parent.name, &known));
+            continue;
+        };
+        if !schema.repeat {
+            if let Some(first) = seen.get(name) {
+                diags.push(diag::duplicate_node(name, child.name.span, *first));
+                continue;
+            }
+            seen.insert(name, child.name.span);
+        }
+        if schema.keyed
+            && name != "port"
+            && let Some(Entry { value: Value::String(key), span, .. }) = child.args.first()
+        {
+            // Services and jobs share one namespace (dependencies name either), and so
+            // do externals: a name means one thing.
+            let space = match name {
+                "service" | "job" | "external" if parent.name.is_empty() => "workload",
+                other => other,
+            };
+            if let Some(first) = keys.get(&(space, key.clone())) {
+                let first_kind = nodes
+                    .iter()
+                    .find(|n| n.name.span == *first || n.args.first().is_some_and(|a| a.span == *first))
+                    .map_or(name, |n| n.name.value.as_str());
+                diags.push(diag::duplicate_name(name, key, *span, *first, first_kind));
+                continue;
+            }
+            keys.insert((space, key.clone()), *span);
+        }
+        let child_mode = if schema.overlay.is_some() { Mode::Overlay } else { mode };
+        out.push(validate(child, schema, child_mode, diags));
+    }
+    if mode == Mode::Full {
+        for schema in parent.children.iter().filter(|c| c.required) {
+            if !nodes.iter().any(|n| n.name.value == schema.name) {
+                diags.push(diag::missing_node(&parent.name, &schema.name, parent_span, &schema.doc));
+            }
+        }
+    }
+    out
+}
+
+fn validate_map_entry<'a>(
+    child: &'a Node,
+    key_ty: &Ty,
+    value_ty: &Ty,
+    mode: Mode,
+    seen: &mut BTreeMap<&'a str, Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> Checked<'a> {
+    let key = child.name.value.as_str();
+    if let Err(e) = check_string(key, key_ty) {
+        diags.push(diag::bad_value(e.code, e.message, child.name.span, "here".to_owned(), e.help));
+    }
+    if let Some(first) = seen.insert(key, child.name.span) {
+        diags.push(diag::duplicate_node(key, child.name.span, first));
+    }
+    if let Some(ty) = &child.ty {
+        diags.push(diag::type_annotation(&ty.value, ty.span, false));
+    }
+    let mut args = Vec::new();
+    match child.args.as_slice() {
+        [] => diags.push(diag::missing_arg(key, "value", "a string", child.name.span)),
+        [value, rest @ ..] => {
+            args.push(typed(value, value_ty, mode, diags));
+            if let Some(extra) = rest.first() {
+                diags.push(diag::too_many_args(key, 1, extra.entry_span));
+            }
+        }
+    }
+    for p in &child.props {
+        diags.push(diag::unknown_property(&p.key.value, p.key.span, key, &[]));
+    }
+    if child.children.is_some() {
+        diags.push(diag::no_children(key, child.name.span));
+    }
+    Checked { node: child, args, props: BTreeMap::new(), children: Vec::new() }
+}
+
+/// Validates one node against its schema.
+pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut Vec<Diagnostic>) -> Checked<'a> {
+    let name = node.name.value.as_str();
+    if let Some(ty) = &node.ty {
+        diags.push(diag::type_annotation(&ty.value, ty.span, false));
+    }
+    // Arguments, positional then the rest.
+    let mut args = Vec::with_capacity(node.args.len());
+    for (i, entry) in node.args.iter().enumerate() {
+        let ty = match schema.args.get(i).map(|a| &a.ty).or(schema.rest.as_ref().map(|r| &r.ty)) {
+            Some(ty) => ty,
+            None => {
+                diags.push(diag::too_many_args(name, schema.args.len(), entry.entry_span));
+                break;
+            }
+        };
+        args.push(typed(entry, ty, mode, diags));
+    }
+    for (i, a) in schema.args.iter().enumerate().skip(node.args.len()) {
+        // In an overlay only a keyed node's key is required; the rest may come from the base.
+        let required = !a.optional
+            && match mode {
+                Mode::Full => true,
+                Mode::Overlay => schema.keyed && i == 0,
+            };
+        if required {
+            diags.push(diag::missing_arg(name, &a.name, &a.ty.name, node.head_span()));
+        }
+    }
+    if let Some(rest) = &schema.rest {
+        let given = node.args.len().saturating_sub(schema.args.len());
+        if given < rest.min && mode == Mode::Full {
+            diags.push(diag::missing_arg(name, &rest.name, &rest.ty.name, node.head_span()));
+        }
+    }
+    // Properties.
+    let mut props = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for p in &node.props {
+        let key = p.key.value.as_str();
+        if let Some(first) = first_seen.insert(key, p.key.span) {
+            diags.push(diag::duplicate_property(key, p.key.span, first));
+            continue;
+        }
+        let ty = match (schema.prop(key), &schema.free_props) {
+            (Some(ps), _) => ps.ty.clone(),
+            (None, Some((key_ty, value_ty))) => {
+                if let Err(e) = check_string(key, key_ty) {
+                    diags.push(diag::bad_value(e.code, e.message, p.key.span, "here".to_owned(), e.help));
+                    continue;
+                }
+                if p.value.value == Value::Null {
+                    if mode == Mode::Full {
+                        diags.push(diag::null_in_base(p.value.span));
+                    }
+                    continue;
+                }
+                value_ty.clone()
+            }
+            (None, None) => {
+                let known: Vec<&str> = schema.props.iter().map(|p| p.name.as_str()).collect();
+                diags.push(diag::unknown_property(key, p.key.span, name, &known));
+                continue;
+            }
+        };
+        if let Some(t) = typed(&p.value, &ty, mode, diags) {
+            props.insert(key.to_owned(), t);
+        }
+    }
+    if mode == Mode::Full {
+        for ps in schema.props.iter().filter(|ps| ps.required) {
+            if node.prop(&ps.name).is_none() {
+                diags.push(diag::missing_prop(name, &ps.name, node.head_span(), example(&ps.ty)));
+            }
+        }
+    }
+    // Children.
+    let children = match &node.children {
+        Some(_) if !schema.has_children() => {
+            diags.push(diag::no_children(name, node.name.span));
+            Vec::new()
+        }
+        Some(nodes) => validate_children(nodes, schema, node.head_span(), mode, diags),
+        None if schema.children.iter().any(|c| c.required) && mode == Mode::Full => {
+            validate_children(&[], schema, node.head_span(), mode, diags)
+        }
+        None => Vec::new(),
+    };
+    Checked { node, args, props, children }
+}
+
+fn example(ty: &Ty) -> &'static str {
+    match ty.name.as_str() {
+        "port" | "int" | "percent" => "…",
+        "bool" => "#true",
+        _ => "\"…\"",
+    }
+}
+
+/// Type-checks one value. Reports and returns `None` when it does not fit.
+fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Option<Spanned<Typed>> {
+    let span = entry.span;
+    let secret_annotation = match &entry.ty {
+        Some(a) if a.value == "secret" && ty.name == "env-value" => true,
+        Some(a) if a.value == "plain" && ty.name == "env-value" => false,
+        Some(a) => {
+            diags.push(diag::type_annotation(&a.value, a.span, ty.name == "env-value"));
+            return None;
+        }
+        None => false,
+    };
+    let wrong = |diags: &mut Vec<Diagnostic>, expected: &str| {
+        diags.push(diag::wrong_type(expected, entry.value.kind(), span, wrong_type_help(&entry.value, expected)));
+        None
+    };
+    let fail = |diags: &mut Vec<Diagnostic>, e: Invalid| {
+        diags.push(diag::bad_value(e.code, e.message, span, "here".to_owned(), e.help));
+        None
+    };
+    if entry.value == Value::Null {
+        if ty.name == "env-value" && mode == Mode::Overlay {
+            return Some(Spanned::new(Typed::Null, span));
+        }
+        diags.push(if ty.name == "env-value" { diag::null_in_base(span) } else { diag::null_outside_map(span) });
+        return None;
+    }
+    let t = match (ty.name.as_str(), &entry.value) {
+        ("env-value", Value::String(s)) if secret_annotation => match values::dns_label(s) {
+            Ok(()) => Typed::Secret(s.clone()),
+            Err(e) => return fail(diags, e),
+        },
+        ("env-value", _) if secret_annotation => return wrong(diags, "a secret name (a string)"),
+        ("env-value", Value::String(s)) => match values::passable(s, false) {
+            Ok(()) => Typed::Str(s.clone()),
+            Err(e) => return fail(diags, e),
+        },
+        ("env-value", Value::Int(i)) => Typed::Str(i.to_string()),
+        ("env-value", Value::Bool(b)) => Typed::Str(b.to_string()),
+        ("env-value", Value::Float(f)) => Typed::Str(f.to_string()),
+        ("int" | "percent", Value::Int(i)) => {
+            let (min, max) = if ty.name == "percent" { (Some(1), Some(100)) } else { (ty.min, ty.max) };
+            if min.is_some_and(|m| *i < i128::from(m)) || max.is_some_and(|m| *i > i128::from(m)) {
+                diags.push(diag::out_of_range(*i, min, max, span));
+                return None;
+            }
+            Typed::Int(*i as i64)
+        }
+        ("int" | "percent", _) => return wrong(diags, "an integer"),
+        ("port", Value::Int(i)) => {
+            if !(1..=65535).contains(i) {
+                diags.push(diag::bad_value(
+                    diag::code::BAD_PORT,
+                    format!("port {i} is out of range"),
+                    span,
+                    "not a port".to_owned(),
+                    Some("ports are numbered from 1 to 65535".to_owned()),
+                ));
+                return None;
+            }
+            Typed::Int(*i as i64)
+        }
+        ("port", _) => return wrong(diags, "a port number"),
+        ("bool", Value::Bool(b)) => Typed::Bool(*b),
+        ("bool", _) => return wrong(diags, "a boolean"),
+        ("cpu", Value::String(s)) => match Cpu::parse(s) {
+            Ok(c) => Typed::Cpu(c),
+            Err(e) => return fail(diags, e),
+        },
+        ("cpu", Value::Int(i)) => match Cpu::parse(&i.to_string()) {
+            Ok(c) => Typed::Cpu(c),
+            Err(e) => return fail(diags, e),
+        },
+        ("cpu", Value::Float(f)) => match Cpu::parse(&f.to_string()) {
+            Ok(c) => Typed::Cpu(c),
+            Err(e) => return fail(diags, e),
+        },
+        ("bytes", Value::String(s)) => match Bytes::parse(s) {
+            Ok(b) => Typed::Bytes(b),
+            Err(e) => return fail(diags, e),
+        },
+        ("bytes", Value::Int(i)) => return fail(diags, Bytes::parse(&i.to_string()).err()?),
+        ("duration", Value::String(s)) => match Duration::parse(s) {
+            Ok(d) => Typed::Duration(d),
+            Err(e) => return fail(diags, e),
+        },
+        ("duration", Value::Int(i)) => return fail(diags, Duration::parse(&i.to_string()).err()?),
+        ("image", Value::String(s)) => match ImageRef::parse(s) {
+            Ok(i) => Typed::Image(i),
+            Err(e) => return fail(diags, e),
+        },
+        ("enum", Value::String(s)) => {
+            if !ty.values.iter().any(|v| v == s) {
+                diags.push(diag::bad_enum(s, &ty.values, span));
+                return None;
+            }
+            Typed::Str(s.clone())
+        }
+        ("code", Value::String(s)) => match diag::lookup(s) {
+            Some(c) if c.severity() == diag::Severity::Warning => Typed::Str(c.id.to_owned()),
+            Some(_) => {
+                diags.push(diag::unknown_code(s, span, true));
+                return None;
+            }
+            None => {
+                diags.push(diag::unknown_code(s, span, false));
+                return None;
+            }
+        },
+        ("probe", Value::String(s)) => {
+            if !(s.starts_with('/') || matches!(s.as_str(), "tcp" | "grpc" | "exec")) {
+                diags.push(diag::probe_shape(
+                    format!("`{s}` is not a kind of health check"),
+                    span,
+                    "give an HTTP path (`\"/readyz\"`), `tcp`, `grpc`, or `exec` and a command",
+                ));
+                return None;
+            }
+            if s.starts_with('/')
+                && let Err(e) = values::http_path(s)
+            {
+                return fail(diags, e);
+            }
+            Typed::Str(s.clone())
+        }
+        ("port-ref", Value::Int(i)) => {
+            diags.push(diag::port_by_number(&i.to_string(), span));
+            return None;
+        }
+        ("port-ref", Value::String(s)) if s.parse::<u32>().is_ok() => {
+            diags.push(diag::port_by_number(s, span));
+            return None;
+        }
+        (_, Value::String(s)) => match check_string(s, ty) {
+            Ok(()) => Typed::Str(s.clone()),
+            Err(e) => return fail(diags, e),
+        },
+        (name, _) => return wrong(diags, expected_kind(name)),
+    };
+    Some(Spanned::new(t, span))
+}
+
+fn expected_kind(ty: &str) -> &'static str {
+    match ty {
+        "cpu" => "a CPU quantity",
+        "bytes" => "a byte size",
+        "duration" => "a duration",
+        _ => "a string",
+    }
+}
+
+fn wrong_type_help(found: &Value, expected: &str) -> Option<String> {
+    match found {
+        Value::String(s) if expected.contains("integer") || expected.contains("port") => {
+            s.trim().parse::<i64>().ok().map(|n| format!("write the number without quotes: `{n}`"))
+        }
+        Value::String(s) if expected.contains("boolean") => match s.as_str() {
+            "true" | "yes" | "on" => Some("write `#true`".to_owned()),
+            "false" | "no" | "off" => Some("write `#false`".to_owned()),
+            _ => Some("write `#true` or `#false`".to_owned()),
+        },
+        Value::Int(i) if expected.contains("string") => Some(format!("quote it: `\"{i}\"`")),
+        Value::Float(f) if expected.contains("string") => Some(format!("quote it: `\"{f}\"`")),
+        Value::Bool(b) if expected.contains("string") => Some(format!("quote it: `\"{b}\"`")),
+        _ => None,
+    }
+}
+
+/// Checks a string against a string-valued type.
+fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
+    match ty.name.as_str() {
+        "string" => values::passable(s, true),
+        "text" if s.trim().is_empty() => {
+            Err(Invalid { code: diag::code::BAD_FORMAT, message: "this must not be empty".to_owned(), help: None })
+        }
+        "text" => Ok(()),
+        "dns-label" | "workload-ref" | "dependency-ref" | "secret-ref" => values::dns_label(s),
+        "port-ref" => values::dns_label(s),
+        "env-name" => values::env_name(s),
+        "user-name" => values::user_name(s),
+        "label-key" => values::label_key(s),
+        "label-value" => values::label_value(s),
+        "http-path" => values::http_path(s),
+        "source-path" => values::source_path(s),
+        "abs-path" => values::abs_path(s),
+        "host" => values::host(s),
+        "cron" => values::cron(s),
+        "platform" => values::platform(s),
+        "go-version" => values::go_version(s),
+        "go-symbol" => values::go_symbol(s),
+        "url" => values::url(s),
+        "vault-ref" => values::vault_ref(s),
+        "k8s-secret-ref" => values::k8s_secret_ref(s),
+        "registry" => values::registry(s),
+        "version" => values::version(s),
+        "go-package" => values::go_package(s),
+        _ => Ok(()),
+    }
+}
+
+// ------------------------------------------------------------------------ lowering
+
+/// The top-level nodes of a document, validated and lowered into a view. Environment
+/// nodes are validated here too; [`lower_environment`] reads them.
+pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagnostic>) -> (View, Vec<Checked<'a>>) {
+    let checked = validate_children(&doc.nodes, &schema.root, Span::new(0, 0), Mode::Full, diags);
+    let mut view = View::default();
+    let mut envs = Vec::new();
+    for c in checked {
+        match c.name() {
+            "project" => view.project = lower_project(&c, diags),
+            "secret" => match lower_secret(&c, diags) {
+                Some(s) => {
+                    view.secrets.insert(s.name.value.clone(), s);
+                }
+                None => poison(&mut view, c.node),
+            },
+            "external" => match lower_external(&c) {
+                Some(e) => {
+                    view.externals.insert(e.name.value.clone(), e);
+                }
+                None => poison(&mut view, c.node),
+            },
+            "service" | "job" => match lower_workload(&c, diags) {
+                Some(w) => {
+                    view.workloads.insert(w.name.value.clone(), std::sync::Arc::new(w));
+                }
+                None => poison(&mut view, c.node),
+            },
+            "environment" => envs.push(c),
+            _ => {}
+        }
+    }
+    (view, envs)
+}
+
+/// Reports every item of a list (`depends-on`, `platforms`, `workloads`) given again.
+pub fn duplicate_items(what: &str, items: &[Spanned<String>], diags: &mut Vec<Diagnostic>) {
+    for (i, item) in items.iter().enumerate() {
+        if let Some(first) = items[..i].iter().find(|f| f.value == item.value) {
+            diags.push(diag::duplicate_item(what, &item.value, item.span, first.span));
+        }
+    }
+}
+
+/// Remembers the name of a declaration that could not be lowered.
+fn poison(view: &mut View, node: &Node) {
+    if let Some(Entry { value: Value::String(name), .. }) = node.args.first() {
+        view.poisoned.insert(name.clone());
+    }
+}
+
+fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
+    if let Some(v) = c.child("version") {
+        match (v.node.args.is_empty(), v.node.prop("from").is_none()) {
+            (true, true) => diags.push(diag::version_shape(v.node.head_span(), false)),
+            (false, false) => diags.push(diag::version_shape(v.node.head_span(), true)),
+            _ => {}
+        }
+    }
+    if let Some(p) = c.child("platforms") {
+        let items: Vec<Spanned<String>> = p.args.iter().flatten().filter_map(as_str).collect();
+        duplicate_items("platforms", &items, diags);
+    }
+    let version = match c.child("version") {
+        Some(v) => match v.arg_str(0) {
+            Some(lit) => Version::Literal(lit),
+            None => Version::Git,
+        },
+        None => Version::Git,
+    };
+    let stamp = c.child("stamp");
+    Project {
+        name: c.arg_str(0).unwrap_or_else(|| Spanned::new(String::new(), c.node.name.span)),
+        registry: c.child_arg("registry").and_then(as_str),
+        version,
+        version_span: c.child("version").map_or(c.node.head_span(), |v| v.node.span),
+        go: c.child_arg("go").and_then(as_str),
+        platforms: c.child("platforms").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        stamp_version: stamp.and_then(|s| s.prop_str("version")),
+        stamp_commit: stamp.and_then(|s| s.prop_str("commit")),
+        source: c.child_arg("source").and_then(as_str),
+        allows: lower_allows(c),
+        span: c.node.head_span(),
+        wait_image: c.child("wait-image").and_then(|i| match i.arg(0) {
+            Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
+            _ => None,
+        }),
+        job_wait_image: c.child("job-wait-image").and_then(|i| match i.arg(0) {
+            Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
+            _ => None,
+        }),
+    }
+}
+
+fn lower_allows(c: &Checked) -> Vec<Allow> {
+    c.children_named("allow")
+        .filter_map(|a| {
+            Some(Allow { code: a.arg_str(0)?, reason: a.prop_str("reason").map(|r| r.value).unwrap_or_default(), span: a.node.span })
+        })
+        .collect()
+}
+
+fn lower_secret(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Secret> {
+    let name = c.arg_str(0)?;
+    let given: Vec<&str> = ["vault", "env", "file", "kubernetes"].into_iter().filter(|k| c.node.prop(k).is_some()).collect();
+    if given.len() != 1 {
+        diags.push(diag::secret_source(&name.value, c.node.head_span(), given.len()));
+    }
+    let source = match given.as_slice() {
+        [one] => c.prop_str(one).map(|v| {
+            let v = v.value;
+            match *one {
+                "vault" => {
+                    let (path, key) = v.split_once('#').unwrap_or((&v, ""));
+                    SecretSource::Vault { path: path.to_owned(), key: key.to_owned() }
+                }
+                "env" => SecretSource::Env(v),
+                "file" => SecretSource::File(v),
+                _ => {
+                    let (n, k) = v.split_once('/').unwrap_or((&v, ""));
+                    SecretSource::Kubernetes { name: n.to_owned(), key: k.to_owned() }
+                }
+            }
+        }),
+        _ => None,
+    };
+    let delivery = match c.prop_str("as").as_deref().map(String::as_str) {
+        Some("file") => Delivery::File,
+        Some("env") => Delivery::Env,
+        _ => Delivery::Auto,
+    };
+    Some(Secret { name, source, delivery, span: c.node.head_span() })
+}
+
+fn lower_external(c: &Checked) -> Option<External> {
+    let port = c.prop("port").and_then(as_u32).and_then(|p| u16::try_from(p.value).ok().map(|v| Spanned::new(v, p.span)))?;
+    Some(External { name: c.arg_str(0)?, host: c.prop_str("host")?, port, span: c.node.head_span() })
+}
+
+fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> {
+    let name = c.arg_str(0)?;
+    let kind = if c.name() == "service" {
+        WorkloadKind::Service
+    } else {
+        WorkloadKind::Job(JobOptions {
+            schedule: c.prop_str("schedule"),
+            timeout: c.child_arg("timeout").and_then(duration),
+            retries: c.child_arg("retries").and_then(as_u32),
+            concurrency: c.child_arg("concurrency").and_then(as_str),
+        })
+    };
+    let build = c.child("build").and_then(|b| {
+        Some(Source::Build {
+            language: b.arg_str(0)?.value,
+            main: b.prop_str("main")?,
+            binary: b.prop_str("binary").map(|s| s.value),
+            span: b.node.head_span(),
+        })
+    });
+    let image = c.child("image").and_then(|i| match i.arg(0) {
+        Some(Spanned { value: Typed::Image(img), span }) => {
+            Some(Source::Image { reference: Spanned::new(node_string(i.node), *span), image: img.clone(), span: i.node.head_span() })
+        }
+        _ => None,
+    });
+    let source = match (build, image, c.child("build"), c.child("image")) {
+        (_, _, Some(b), Some(i)) => {
+            diags.push(diag::two_sources(&name.value, b.node.head_span(), i.node.head_span()));
+            None
+        }
+        (Some(b), None, _, _) => Some(b),
+        (None, Some(i), _, _) => Some(i),
+        (None, None, None, None) => {
+            diags.push(diag::no_source(c.name(), &name.value, c.node.head_span()));
+            None
+        }
+        _ => None,
+    };
+    let mut poisoned = BTreeSet::new();
+    for p in c.node.children().iter().filter(|n| n.name.value == "port") {
+        if let Some(Entry { value: Value::String(pname), .. }) = p.args.first() {
+            poisoned.insert(format!("port:{pname}"));
+        }
+    }
+    if c.node.children().iter().any(|n| n.name.value == "memory" && n.prop("limit").is_some()) {
+        poisoned.insert("memory.limit".to_owned());
+    }
+    if c.node.children().iter().any(|n| n.name.value == "health" && n.children().iter().any(|r| r.name.value == "ready")) {
+        poisoned.insert("health.ready".to_owned());
+    }
+    let ports: Vec<Port> = c
+        .children_named("port")
+        .filter_map(|p| {
+            let pname = p.arg_str(0)?;
+            if let Err(e) = values::port_name(&pname.value) {
+                diags.push(diag::bad_value(e.code, e.message, pname.span, "here".to_owned(), e.help));
+                return None;
+            }
+            let number = p.arg(1).and_then(as_u32).and_then(|n| u16::try_from(n.value).ok().map(|v| Spanned::new(v, n.span)))?;
+            let protocol = if p.prop_str("protocol").is_some_and(|s| s.value == "udp") { Protocol::Udp } else { Protocol::Tcp };
+            Some(Port { name: pname, number, protocol, span: p.node.head_span() })
+        })
+        .collect();
+    let health = c
+        .child("health")
+        .map(|h| Health {
+            ready: lower_probe(h.child("ready"), diags),
+            live: lower_probe(h.child("live"), diags),
+            startup: lower_probe(h.child("startup"), diags),
+        })
+        .unwrap_or_default();
+    let env = c
+        .child("env")
+        .map(|e| {
+            e.children
+                .iter()
+                .filter_map(|kv| {
+                    let key = kv.node.name.clone();
+                    let value = match &kv.arg(0)?.value {
+                        Typed::Str(s) => EnvValue::Literal(Spanned::new(s.clone(), kv.arg(0)?.span)),
+                        Typed::Secret(s) => EnvValue::Secret(Spanned::new(s.clone(), kv.arg(0)?.span)),
+                        _ => return None,
+                    };
+                    let plain = kv.node.args.first().and_then(|a| a.ty.as_ref()).is_some_and(|t| t.value == "plain");
+                    Some((key.value.clone(), EnvVar { key, value, plain }))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let labels = c.child("labels").map(|l| l.props.iter().filter_map(|(k, v)| Some((k.clone(), as_str(v)?))).collect()).unwrap_or_default();
+    let metrics = c.child("metrics").and_then(|m| {
+        Some(Metrics {
+            port: m.prop_str("port")?,
+            path: m.prop_str("path"),
+            interval: m.prop_duration("interval"),
+            timeout: m.prop_duration("timeout"),
+            span: m.node.head_span(),
+        })
+    });
+    let shutdown =
+        c.child("shutdown").map(|s| Shutdown { grace: s.prop_duration("grace"), drain: s.prop_duration("drain") }).unwrap_or_default();
+    let autoscale = c.child("autoscale").and_then(|a| {
+        Some(Autoscale {
+            min: a.prop_u32("min")?,
+            max: a.prop_u32("max")?,
+            cpu_percent: a.prop_u32("cpu-percent"),
+            memory_percent: a.prop_u32("memory-percent"),
+            span: a.node.head_span(),
+        })
+    });
+    let kubernetes = c
+        .child("kubernetes")
+        .map(|k| KubernetesOptions {
+            service_account_token: k.child_arg("service-account-token").and_then(as_bool).unwrap_or(false),
+            priority_class: k.child_arg("priority-class").and_then(as_str).map(|s| s.value),
+            node_selector: string_props(k.child("node-selector")),
+            annotations: string_props(k.child("annotations")),
+        })
+        .unwrap_or_default();
+    let systemd = c
+        .child("systemd")
+        .map(|s| SystemdOptions {
+            notify: s.child_arg("notify").and_then(as_bool).unwrap_or(false),
+            user: s.child_arg("user").and_then(as_str).map(|s| s.value),
+            socket: s.child_arg("socket").and_then(as_str),
+            restart_sec: s.child_arg("restart-sec").and_then(duration),
+            sandbox: s
+                .child("sandbox")
+                .map(|b| Sandbox {
+                    writable: b.children_named("writable").filter_map(|w| w.arg_str(0)).collect(),
+                    address_families: b
+                        .child("address-families")
+                        .map(|a| a.args.iter().flatten().filter_map(as_str).map(|f| f.value).collect())
+                        .unwrap_or_default(),
+                    limit_nofile: b.child("limit-nofile").and_then(|l| l.arg(0)).and_then(as_u32).map(|n| n.value),
+                })
+                .unwrap_or_default(),
+            group: s.child_arg("group").and_then(as_str).map(|g| g.value),
+            reload_signal: s.child_arg("reload-signal").and_then(as_str).map(|g| g.value),
+        })
+        .unwrap_or_default();
+    let docker = c
+        .child("docker")
+        .map(|d| DockerOptions { runtime: d.child("runtime").and_then(|r| r.arg_str(0)).map(|s| s.value) })
+        .unwrap_or_default();
+    // What lowered fine is not poisoned.
+    for p in &ports {
+        poisoned.remove(&format!("port:{}", p.name.value));
+    }
+    let memory =
+        c.child("memory").map(|r| Resources { request: bytes(r.prop("request")), limit: bytes(r.prop("limit")) }).unwrap_or_default();
+    if memory.limit.is_some() {
+        poisoned.remove("memory.limit");
+    }
+    if health.ready.is_some() {
+        poisoned.remove("health.ready");
+    }
+    if c.node
+        .children()
+        .iter()
+        .any(|n| n.name.value == "autoscale" && (n.prop("cpu-percent").is_some() || n.prop("memory-percent").is_some()))
+    {
+        poisoned.insert("autoscale.target".to_owned());
+    }
+    Some(Workload {
+        name,
+        kind,
+        source,
+        args: c.child("args").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        ports,
+        replicas: c.child_arg("replicas").and_then(as_u32),
+        public: c.child("public").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        cpu: c.child("cpu").map(|r| Resources { request: cpu(r.prop("request")), limit: cpu(r.prop("limit")) }).unwrap_or_default(),
+        memory,
+        health,
+        env,
+        labels,
+        depends_on: c.child("depends-on").map(|d| d.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        metrics,
+        shutdown,
+        autoscale,
+        allows: lower_allows(c),
+        kubernetes,
+        systemd,
+        docker,
+        volumes: lower_volumes(c),
+        files: lower_files(c),
+        command: c.child("command").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        capabilities: c.child("capabilities").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        poisoned,
+        span: c.node.head_span(),
+    })
+}
+
+/// `volume` nodes whose path and size are valid; the rest was reported.
+fn lower_volumes(c: &Checked) -> Vec<Volume> {
+    c.children_named("volume")
+        .filter_map(|v| {
+            let persistent = v.prop("persistent");
+            Some(Volume {
+                name: v.arg_str(0)?,
+                path: v.prop_str("path")?,
+                size: bytes(v.prop("size"))?,
+                persistent: persistent.and_then(as_bool).unwrap_or(false),
+                persistent_span: persistent.map(|p| p.span),
+                storage_class: v.prop_str("storage-class"),
+                access: v.prop_str("access"),
+                span: v.node.head_span(),
+            })
+        })
+        .collect()
+}
+
+/// `file` nodes whose path and source are valid; the rest was reported.
+fn lower_files(c: &Checked) -> Vec<ConfigFile> {
+    c.children_named("file")
+        .filter_map(|f| Some(ConfigFile { path: f.arg_str(0)?, source: f.prop_str("source")?, span: f.node.head_span() }))
+        .collect()
+}
+
+fn node_string(n: &Node) -> String {
+    match n.args.first() {
+        Some(Entry { value: Value::String(s), .. }) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn string_props(c: Option<&Checked>) -> BTreeMap<String, String> {
+    c.map(|c| c.props.iter().filter_map(|(k, v)| Some((k.clone(), as_str(v)?.value))).collect()).unwrap_or_default()
+}
+
+fn duration(t: &Spanned<Typed>) -> Option<Spanned<Duration>> {
+    match &t.value {
+        Typed::Duration(d) => Some(Spanned::new(d.clone(), t.span)),
+        _ => None,
+    }
+}
+
+fn cpu(t: Option<&Spanned<Typed>>) -> Option<Spanned<Cpu>> {
+    match t {
+        Some(Spanned { value: Typed::Cpu(c), span }) => Some(Spanned::new(c.clone(), *span)),
+        _ => None,
+    }
+}
+
+fn bytes(t: Option<&Spanned<Typed>>) -> Option<Spanned<Bytes>> {
+    match t {
+        Some(Spanned { value: Typed::Bytes(b), span }) => Some(Spanned::new(b.clone(), *span)),
+        _ => None,
+    }
+}
+
+fn lower_probe(c: Option<&Checked>, diags: &mut Vec<Diagnostic>) -> Option<Probe> {
+    let c = c?;
+    let first = c.arg_str(0)?;
+    let rest: Vec<Spanned<String>> = c.args.iter().skip(1).flatten().filter_map(as_str).collect();
+    let port = c.prop_str("port");
+    let name = c.name();
+    let check = match first.value.as_str() {
+        "exec" => {
+            if rest.is_empty() {
+                diags.push(diag::probe_shape(
+                    format!("`{name} exec` needs the command to run"),
+                    c.node.head_span(),
+                    "give the command and its arguments: `exec \"/app/check\" \"--ready\"`",
+                ));
+                return None;
+            }
+            if let Some(p) = &port {
+                diags.push(diag::probe_shape("an `exec` check runs a command and checks no port".to_owned(), p.span, "remove `port=`"));
+            }
+            ProbeCheck::Exec(rest)
+        }
+        kind => {
+            if let Some(extra) = rest.first() {
+                diags.push(diag::probe_shape(
+                    format!("only `exec` checks take a command; this `{name}` check has extra arguments"),
+                    extra.span,
+                    "remove the extra arguments, or write `exec` before the command",
+                ));
+            }
+            if port.is_none() && c.node.prop("port").is_some() {
+                // Given but invalid: already reported.
+                return None;
+            }
+            if port.is_none() {
+                let example =
+                    if kind.starts_with('/') { format!("{name} \"{kind}\" port=\"http\"") } else { format!("{name} {kind} port=\"http\"") };
+                diags.push(diag::probe_shape(
+                    format!("this `{name}` check does not say which port it checks"),
+                    c.node.head_span(),
+                    &format!("name a declared port: `{example}`"),
+                ));
+                return None;
+            }
+            match kind {
+                "tcp" => ProbeCheck::Tcp,
+                "grpc" => ProbeCheck::Grpc,
+                _ => ProbeCheck::Http(first),
+            }
+        }
+    };
+    Some(Probe {
+        check,
+        port,
+        period: c.prop_duration("period"),
+        timeout: c.prop_duration("timeout"),
+        failures: c.prop_u32("failures"),
+        delay: c.prop_duration("delay"),
+        span: c.node.head_span(),
+    })
+}
+
+/// An environment's own settings: platform, production flag, and which workloads run.
+pub struct EnvSettings {
+    pub name: Spanned<String>,
+    pub production: bool,
+    pub platform: Option<Platform>,
+    pub workloads: Option<Vec<Spanned<String>>>,
+    pub span: Span,
+    /// Kubernetes: `kubernetes-version=`, the oldest version its clusters run, as
+    /// (major, minor); `None` when not given or not on Kubernetes.
+    pub kubernetes_version: Option<Spanned<(u32, u32)>>,
+    /// Kubernetes: whether prometheus-operator's objects are written (`monitoring=`).
+    pub prometheus_operator: bool,
+    /// Kubernetes: `api-server=`, the API server's addresses as a CIDR block.
+    pub api_server: Option<Spanned<String>>,
+}
+
+pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
+    let name = c.arg_str(0)?;
+    let platform = c.child("runs-on").and_then(|r| {
+        let kind = r.arg_str(0)?;
+        let namespace = r.prop_str("namespace");
+        let hosts: Vec<Spanned<String>> = r.children_named("host").filter_map(|h| h.arg_str(0)).collect();
+        match kind.value.as_str() {
+            "kubernetes" => {
+                if let Some(v) = r.prop("min-version") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on Kubernetes, where a systemd version means nothing", name.value),
+                        v.span,
+                        "remove `min-version=`, or run the environment on systemd",
+                    ));
+                }
+                if let Some(a) = r.prop_str("api-server").filter(|a| !values::is_cidr(&a.value)) {
+                    diags.push(diag::bad_value(
+                        diag::code::BAD_FORMAT,
+                        format!("`{}` is not a CIDR block", a.value),
+                        a.span,
+                        "not ADDRESS/BITS".to_owned(),
+                        Some("write the API server's addresses as a block: `api-server=\"10.0.0.10/32\"`".to_owned()),
+                    ));
+                }
+                if let Some(h) = r.child("host") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on Kubernetes, where `host` means nothing", name.value),
+                        h.node.span,
+                        "Kubernetes schedules pods itself: remove the hosts, or run the environment on systemd",
+                    ));
+                }
+                match namespace {
+                    Some(ns) => Some(Platform::Kubernetes { namespace: ns }),
+                    None => {
+                        diags.push(diag::platform_setting(
+                            format!("environment `{}` runs on Kubernetes but names no namespace", name.value),
+                            r.node.head_span(),
+                            "add the namespace: `runs-on \"kubernetes\" namespace=\"payments\"`",
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => {
+                if let Some(ns) = r.prop("namespace") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on systemd, where a namespace means nothing", name.value),
+                        ns.span,
+                        "remove `namespace=`, or run the environment on Kubernetes",
+                    ));
+                }
+                if let Some(a) = r.prop("api-server") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on systemd, where a Kubernetes API server means nothing", name.value),
+                        a.span,
+                        "remove `api-server=`, or run the environment on Kubernetes",
+                    ));
+                }
+                if r.node.children().iter().all(|n| n.name.value != "host") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on systemd but lists no host", name.value),
+                        r.node.head_span(),
+                        "list the hosts that run its workloads: `runs-on \"systemd\" { host \"app-1.internal\" }`",
+                    ));
+                    return None;
+                }
+                Some(Platform::Systemd { hosts, min_version: r.prop_u32("min-version") })
+            }
+        }
+    });
+    Some(EnvSettings {
+        name,
+        production: c.prop("production").and_then(as_bool).unwrap_or(false),
+        platform,
+        workloads: c.child("workloads").map(|w| w.args.iter().flatten().filter_map(as_str).collect()),
+        span: c.node.head_span(),
+        prometheus_operator: c.child("runs-on").and_then(|r| r.prop_str("monitoring")).is_none_or(|m| m.value == "operator"),
+        api_server: c.child("runs-on").and_then(|r| r.prop_str("api-server")).filter(|a| values::is_cidr(&a.value)),
+        kubernetes_version: c.child("runs-on").and_then(|r| r.prop_str("kubernetes-version")).and_then(|v| {
+            let parsed = v.value.split_once('.').and_then(|(major, minor)| {
+                let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
+                Some((number(major)?, number(minor)?))
+            });
+            if parsed.is_none() {
+                diags.push(diag::bad_value(
+                    diag::code::BAD_FORMAT,
+                    format!("`{}` is not a Kubernetes version", v.value),
+                    v.span,
+                    "not MAJOR.MINOR".to_owned(),
+                    Some("write the oldest version the clusters run as major.minor: `kubernetes-version=\"1.30\"`".to_owned()),
+                ));
+            }
+            parsed.map(|p| Spanned::new(p, v.span))
+        }),
+    })
+}

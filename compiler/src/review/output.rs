@@ -1,0 +1,1118 @@
+//! The output directory: the one place hawser writes files. This is the edge: only the CLI
+//! calls it.
+//!
+//! `hawser.lock` lists every file hawser owns, with its sha256. Everything below the output
+//! directory comes from the repository, which hawser does not trust: every file is opened
+//! through [`confined::Dir`], relative to the output directory and never through a
+//! symlink, and the lock may name only plain relative paths and a plain spec file name.
+//!
+//! One writer at a time: a run holds an advisory lock (`flock`) on the directory that holds
+//! the output directory, exclusive to write, shared to read; a second run waits, saying so.
+//!
+//! A run builds the complete new tree in a directory beside the output
+//! (`.NAME.hawser-new`), then swaps the two in one atomic `rename` (`RENAME_EXCHANGE`) and
+//! removes the previous tree, now under the new tree's old name. A kill at any instant
+//! leaves the old tree or the new one in place, and the next run removes what is left
+//! beside it. An output directory that is a mount point cannot be renamed: there the new
+//! tree is built inside it (`.hawser-new`) and each top-level directory is swapped in
+//! turn, under a lock that lists the files of both trees, so that whatever a kill leaves
+//! is owned, reported by `--check` and finished by the next run.
+//!
+//! Files hawser does not own are carried into the new tree as hard links (same inode, same
+//! contents), directories it does not own keep their mode, owner and emptiness, and a
+//! foreign file where hawser would write is an error, never an overwrite. Nothing is
+//! written outside the output directory and its sibling `.NAME.hawser-new`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Component, Path};
+
+use sha2::{Digest, Sha256};
+
+use crate::emit::Artifacts;
+use crate::review::confined::{Dir, Entry, Kind, Owner};
+
+pub const LOCK_FILE: &str = "hawser.lock";
+
+/// hawser's cache of this machine inside an output directory: the stamps of what the last
+/// `generate` wrote (see [`up_to_date`]). Ignored by git through a `.gitignore` of its own,
+/// never listed in the lock, never compared, carried or reported.
+pub const CACHE_DIR: &str = ".hawser-cache";
+const CACHE_FILE: &str = "stamps";
+const CACHE_IGNORE: &str = "# hawser's cache of this machine: stamps of the files it wrote, never committed\n*\n";
+
+/// The staging directory's name inside an output directory that is a mount point.
+const STAGING: &str = ".hawser-new";
+
+/// The new lock's name until it replaces the lock, inside a mount point.
+const LOCK_STAGING: &str = ".hawser.lock.new";
+
+/// What a write did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub written: usize,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub kept_foreign: usize,
+    /// Files of environments the run did not generate, left as they were (`--env`).
+    pub kept_other_environments: usize,
+    /// The lock had merge-conflict markers and was rebuilt.
+    pub lock_conflict: bool,
+    /// What went wrong after the new output was in place, and did not undo it.
+    pub warnings: Vec<String>,
+}
+
+/// The owned files of an output directory, from its lock.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Lock {
+    pub spec_sha256: String,
+    /// The spec's file name, as the lock records it.
+    pub spec_name: String,
+    pub files: BTreeMap<String, String>,
+    /// The configuration files the spec names, by their path relative to the spec's
+    /// directory, with their sha256: inputs of the artifacts as the spec is.
+    pub inputs: BTreeMap<String, String>,
+    /// The text had merge-conflict markers; `files` is the union of every side.
+    pub conflicted: bool,
+}
+
+/// What the output directory holds, as far as a comparison needs it.
+#[derive(Debug, Default)]
+pub struct OnDisk {
+    /// The lock's text, when there is one.
+    pub lock_text: Option<String>,
+    /// The lock, parsed.
+    pub lock: Option<Lock>,
+    /// The files a comparison looks at: every file hawser produces or the lock lists that
+    /// exists, by relative path.
+    pub files: BTreeMap<String, DiskFile>,
+    /// Files that are not in the lock (foreign to hawser), relative paths.
+    pub foreign: BTreeSet<String>,
+}
+
+/// One file on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskFile {
+    pub contents: Vec<u8>,
+    pub executable: bool,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The lock file's text: comment lines, then `sha256  path` lines as `sha256sum` writes
+/// them, so `sha256sum -c hawser.lock` verifies the tree.
+pub fn render_lock(spec_name: &str, spec_text: &str, artifacts: &Artifacts) -> String {
+    render_lock_entries(spec_name, &sha256_hex(spec_text.as_bytes()), &BTreeMap::new(), &lock_entries(artifacts))
+}
+
+/// The lock's entries of `artifacts`: path to sha256. Thousands of files are hashed on two
+/// threads, half each.
+pub fn lock_entries(artifacts: &Artifacts) -> BTreeMap<String, String> {
+    let files: Vec<(&String, &crate::emit::Artifact)> = artifacts.files.iter().collect();
+    let hash = |part: &[(&String, &crate::emit::Artifact)]| -> Vec<(String, String)> {
+        part.iter().map(|(path, a)| ((*path).clone(), sha256_hex(a.contents.as_bytes()))).collect()
+    };
+    if files.len() < 256 {
+        return hash(&files).into_iter().collect();
+    }
+    let (first, second) = files.split_at(files.len() / 2);
+    let (mut mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(|| hash(second));
+        let mine = hash(first);
+        (mine, other.join())
+    });
+    // A thread that panicked: hash its half here instead.
+    mine.extend(theirs.unwrap_or_else(|_| hash(second)));
+    mine.into_iter().collect()
+}
+
+/// The lock file's text for these entries. The spec's hash, and each input file's (paths
+/// relative to the spec's directory), are comment lines: `sha256sum -c` checks the output.
+pub fn render_lock_entries(
+    spec_name: &str,
+    spec_sha256: &str,
+    inputs: &BTreeMap<String, String>,
+    entries: &BTreeMap<String, String>,
+) -> String {
+    let mut s = format!(
+        "# generated by hawser from {spec_name}, do not edit\n# The files hawser owns in this directory; `sha256sum -c {LOCK_FILE}` verifies them.\n# spec {spec_sha256}  {spec_name}\n"
+    );
+    for (path, sha) in inputs {
+        let _ = writeln!(s, "# input {sha}  {path}");
+    }
+    for (path, sha) in entries {
+        let _ = writeln!(s, "{sha}  {path}");
+    }
+    s
+}
+
+pub fn parse_lock(text: &str) -> Option<Lock> {
+    read_lock(text).ok()
+}
+
+/// Parses a lock, saying what is wrong with one hawser cannot use. A lock with
+/// merge-conflict markers (`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`) is read as the union
+/// of its sides: every path either side lists is hawser's.
+pub fn read_lock(text: &str) -> Result<Lock, String> {
+    let mut lock = Lock::default();
+    let mut saw_header = false;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if ["<<<<<<<", "|||||||", "=======", ">>>>>>>"].iter().any(|m| line.starts_with(m)) {
+            lock.conflicted = true;
+        } else if let Some(rest) = line.strip_prefix("# spec ") {
+            let (sha, name) = rest.split_once("  ").ok_or_else(|| format!("line {n}: `# spec` is not `SHA256  NAME`"))?;
+            if !safe_file_name(name) {
+                return Err(format!("line {n} names the spec `{}`, which is not a plain file name", name.escape_debug()));
+            }
+            if !saw_header {
+                lock.spec_sha256 = sha.to_owned();
+                lock.spec_name = name.to_owned();
+            }
+            saw_header = true;
+        } else if let Some(rest) = line.strip_prefix("# input ") {
+            let (sha, path) = rest.split_once("  ").ok_or_else(|| format!("line {n}: `# input` is not `SHA256  PATH`"))?;
+            if !safe_relative(path) {
+                return Err(format!("line {n} names the input `{}`, which is not a plain relative path", path.escape_debug()));
+            }
+            lock.inputs.insert(path.to_owned(), sha.to_owned());
+        } else if line.starts_with('#') || line.is_empty() {
+            continue;
+        } else {
+            let (hash, path) = line.split_once("  ").ok_or_else(|| format!("line {n} is not `SHA256  PATH`"))?;
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("line {n} has no sha256"));
+            }
+            if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
+                return Err(format!("line {n} names `{}`, which is not a plain path inside the output directory", path.escape_debug()));
+            }
+            lock.files.insert(path.to_owned(), hash.to_owned());
+        }
+    }
+    if saw_header { Ok(lock) } else { Err("it has no `# spec` line".to_owned()) }
+}
+
+/// A relative path of plain components only: no `..`, no root, nothing empty, no control
+/// characters.
+pub fn safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
+        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+/// A file name: one plain component.
+pub fn safe_file_name(name: &str) -> bool {
+    safe_relative(name) && !name.contains('/')
+}
+
+/// The environment a generated file belongs to, if any: `<kind>/<env>/…` for systemd,
+/// Kubernetes and Prometheus files, a chart's `values-<env>.<ext>`. Build files, Dockerfiles
+/// and the rest of the chart are shared.
+pub fn environment_of(path: &str) -> Option<&str> {
+    let mut parts = path.split('/');
+    let kind = parts.next()?;
+    if ["systemd", "kubernetes", "prometheus"].contains(&kind) {
+        let env = parts.next()?;
+        return parts.next().is_some().then_some(env);
+    }
+    let file = path.rsplit('/').next()?;
+    let (stem, _) = file.split_once('.')?;
+    (kind == "helm").then(|| stem.strip_prefix("values-")).flatten()
+}
+
+/// What a run of `generate` asks for: every artifact the spec produces, the spec it comes
+/// from, and the environments to write (all when empty).
+pub struct Request<'a> {
+    pub artifacts: &'a Artifacts,
+    /// The spec's file name, recorded in the lock.
+    pub spec_name: &'a str,
+    pub spec_sha256: String,
+    /// The configuration files' sha256, by path relative to the spec's directory.
+    pub inputs_sha256: BTreeMap<String, String>,
+    /// `--env`: only these environments' files (and the shared ones) are written.
+    pub environments: &'a [String],
+    /// What the run was (see [`up_to_date`]): when given, the stamps of the tree written
+    /// are kept under it in the cache.
+    pub cache_key: Option<String>,
+}
+
+/// What `generate` writes given the lock on disk: the artifacts, the lock's text, and the
+/// files of other environments it keeps as they are.
+pub struct Planned<'a> {
+    pub artifacts: std::borrow::Cow<'a, Artifacts>,
+    pub lock_text: String,
+    pub kept: BTreeSet<String>,
+    /// The sha256 of each artifact written, computed once for the lock.
+    pub hashes: BTreeMap<String, String>,
+}
+
+/// With `--env E…`, of every artifact the spec produces, the shared ones and those of the
+/// environments selected; files of other environments that the lock lists are kept as they
+/// are, with their hashes, and never removed.
+pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
+    if request.environments.is_empty() {
+        let hashes = lock_entries(request.artifacts);
+        let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, &hashes);
+        return Planned { artifacts: std::borrow::Cow::Borrowed(request.artifacts), lock_text, kept: BTreeSet::new(), hashes };
+    }
+    let chosen = |path: &str| environment_of(path).is_none_or(|e| request.environments.iter().any(|s| s == e));
+    let mut write = Artifacts::default();
+    let mut entries = BTreeMap::new();
+    for (path, a) in &request.artifacts.files {
+        if chosen(path) {
+            entries.insert(path.clone(), sha256_hex(a.contents.as_bytes()));
+            write.files.insert(path.clone(), a.clone());
+        }
+    }
+    let mut kept = BTreeSet::new();
+    for (path, sha) in previous.iter().flat_map(|l| &l.files) {
+        if !chosen(path) {
+            entries.insert(path.clone(), sha.clone());
+            kept.insert(path.clone());
+        }
+    }
+    let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, &entries);
+    let hashes = write.files.keys().filter_map(|p| Some((p.clone(), entries.get(p)?.clone()))).collect();
+    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept, hashes }
+}
+
+/// An error of the output directory: the message names the path and says what to do.
+#[derive(Debug)]
+pub struct Error {
+    pub message: String,
+    /// The output directory was partly changed before the error (only on a mount point,
+    /// during the swap); otherwise nothing changed.
+    pub partly_changed: bool,
+}
+
+impl Error {
+    fn new(message: String) -> Error {
+        Error { message, partly_changed: false }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn io_err(what: &str, path: &Path, e: io::Error) -> Error {
+    let reason = match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        io::ErrorKind::NotADirectory => "a file is where a directory should be".to_owned(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
+        _ => e.to_string(),
+    };
+    Error::new(format!("cannot {what} {}: {reason}", path.display()))
+}
+
+/// The output directory's parent, opened and locked, and the output's name in it.
+pub struct Place {
+    parent: Dir,
+    name: String,
+    out: std::path::PathBuf,
+}
+
+/// How a run holds the output directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Opens the directory holding `out` and takes the output lock: exclusive to write, shared to
+/// read. When another run holds it, says so on stderr and waits: a CI job that starts two
+/// runs on one checkout gets both done, one after the other, instead of a spurious failure.
+fn place(out: &Path, access: Access) -> Result<Option<Place>, Error> {
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| safe_file_name(n))
+        .ok_or_else(|| Error::new(format!("{} is not a directory name hawser can use", out.display())))?
+        .to_owned();
+    let parent_path = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if access == Access::Write {
+        std::fs::create_dir_all(&parent_path).map_err(|e| io_err("create", &parent_path, e))?;
+    }
+    // The path to the parent is the user's (the command line), so it may pass symlinks.
+    let parent = match Dir::open_following(&parent_path) {
+        Ok(p) => p,
+        // Nothing to read: there is no output directory.
+        Err(e) if access == Access::Read && e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("open", &parent_path, e)),
+    };
+    lock_place(&parent, out, access)?;
+    Ok(Some(Place { parent, name, out: out.to_path_buf() }))
+}
+
+fn lock_place(parent: &Dir, out: &Path, access: Access) -> Result<(), Error> {
+    use rustix::fs::FlockOperation as Op;
+    let (try_op, wait_op) = match access {
+        Access::Write => (Op::NonBlockingLockExclusive, Op::LockExclusive),
+        Access::Read => (Op::NonBlockingLockShared, Op::LockShared),
+    };
+    match rustix::fs::flock(parent.fd(), try_op) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            eprintln!("waiting for another hawser run on {} to finish…", out.display());
+            rustix::fs::flock(parent.fd(), wait_op).map_err(|e| io_err("lock", out, e.into()))
+        }
+        Err(e) => Err(io_err("lock", out, e.into())),
+    }
+}
+
+impl Place {
+    fn staging_name(&self) -> String {
+        format!(".{}.hawser-new", self.name)
+    }
+
+    /// Removes what an interrupted run left beside (or, on a mount point, inside) the
+    /// output directory. An earlier hawser swapped with two renames: a kill between them
+    /// left the previous tree as `.NAME.hawser-old` and no output, which is put back.
+    fn recover(&self) -> Result<(), Error> {
+        let staging = self.staging_name();
+        self.parent.remove_all(&staging).map_err(|e| io_err("remove the leftover", &self.sibling(&staging), e))?;
+        let old = format!(".{}.hawser-old", self.name);
+        if self.parent.exists(&old).map_err(|e| io_err("read", &self.sibling(&old), e))? {
+            if self.parent.exists(&self.name).map_err(|e| io_err("read", &self.out, e))? {
+                self.parent.remove_all(&old).map_err(|e| io_err("remove the leftover", &self.sibling(&old), e))?;
+            } else {
+                self.parent.rename(&old, &self.parent, &self.name, false).map_err(|e| io_err("restore", &self.sibling(&old), e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn sibling(&self, name: &str) -> std::path::PathBuf {
+        self.out.with_file_name(name)
+    }
+
+    /// Opens the output directory itself: `None` when there is none.
+    fn open_out(&self) -> Result<Option<Dir>, Error> {
+        match self.parent.open_dir(&self.name) {
+            Ok(d) => Ok(Some(d)),
+            Err(e) => match rustix::io::Errno::from_io_error(&e) {
+                Some(rustix::io::Errno::NOENT) => Ok(None),
+                Some(rustix::io::Errno::LOOP) => Err(Error::new(format!(
+                    "{} is a symlink; hawser writes only into a real directory it owns (give its target as --out)",
+                    self.out.display()
+                ))),
+                Some(rustix::io::Errno::NOTDIR) => {
+                    Err(Error::new(format!("{} is a file, not a directory; remove it or choose another --out", self.out.display())))
+                }
+                _ => Err(io_err("read", &self.out, e)),
+            },
+        }
+    }
+}
+
+/// The state of an existing output directory.
+#[derive(Default)]
+pub struct Existing {
+    pub lock: Option<Lock>,
+    /// The lock's text, as read.
+    pub lock_text: Option<String>,
+    /// Files (and symlinks) hawser does not own, relative paths.
+    pub foreign: BTreeSet<String>,
+    /// Directories, relative paths, with their owner and mode.
+    pub dirs: BTreeMap<String, Owner>,
+    /// Symlinks, relative paths.
+    pub symlinks: BTreeSet<String>,
+    /// The output directory's own owner and mode.
+    pub root: Option<Owner>,
+}
+
+/// Reads an existing output directory: its lock and what else is in it.
+fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
+    let mut existing = Existing { root: Some(out.owner().map_err(|e| io_err("read", out_path, e))?), ..Existing::default() };
+    let lock_path = out_path.join(LOCK_FILE);
+    match out.read(LOCK_FILE).map_err(|e| io_err("read", &lock_path, e))? {
+        Entry::File { contents, .. } => {
+            let text = String::from_utf8(contents).map_err(|_| Error::new(format!("{} is not UTF-8 text", lock_path.display())))?;
+            let lock = read_lock(&text).map_err(|why| {
+                Error::new(format!("{} is not a hawser lock file ({why}); hawser does not own this directory", lock_path.display()))
+            })?;
+            existing.lock = Some(lock);
+            existing.lock_text = Some(text);
+        }
+        Entry::Missing => {}
+        Entry::TooLarge(size) => {
+            return Err(Error::new(format!(
+                "{} is {size} bytes, larger than any lock hawser writes; hawser does not own this directory",
+                lock_path.display()
+            )));
+        }
+        _ => {
+            return Err(Error::new(format!(
+                "{} is not a regular file (a symlink, a directory or a device); hawser does not own this directory",
+                lock_path.display()
+            )));
+        }
+    }
+    let owned: BTreeSet<&str> = existing.lock.iter().flat_map(|l| l.files.keys().map(String::as_str)).collect();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let entries = out.list(&rel).map_err(|e| io_err("read", &out_path.join(&rel), e))?;
+        for (name, kind) in entries {
+            if rel.is_empty() && name == CACHE_DIR {
+                continue;
+            }
+            let rel_str = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            match kind {
+                Kind::Symlink => {
+                    let target = out.read_link(&rel_str).map_err(|e| io_err("read", &out_path.join(&rel_str), e))?;
+                    if !stays_inside(Path::new(&rel_str), &target) {
+                        return Err(Error::new(format!(
+                            "{} is a symlink to {}, outside the output directory; hawser will not write through it: remove it",
+                            out_path.join(&rel_str).display(),
+                            target.display()
+                        )));
+                    }
+                    existing.symlinks.insert(rel_str.clone());
+                    existing.foreign.insert(rel_str);
+                }
+                Kind::Dir => {
+                    let owner = out.open_dir(&rel_str).and_then(|d| d.owner()).map_err(|e| io_err("read", &out_path.join(&rel_str), e))?;
+                    existing.dirs.insert(rel_str.clone(), owner);
+                    stack.push(rel_str);
+                }
+                Kind::File | Kind::Special => {
+                    if rel_str != LOCK_FILE && !owned.contains(rel_str.as_str()) {
+                        existing.foreign.insert(rel_str);
+                    }
+                }
+            }
+        }
+    }
+    if existing.lock.is_none() && (!existing.foreign.is_empty() || !existing.dirs.is_empty()) {
+        return Err(Error::new(format!(
+            "{} is not empty and has no {LOCK_FILE}: hawser does not own it; choose an empty or new directory with --out",
+            out_path.display()
+        )));
+    }
+    Ok(existing)
+}
+
+/// Reads an existing output directory: its lock and what else is in it. `Ok(None)` when
+/// there is none.
+pub fn scan(out: &Path) -> Result<Option<Existing>, Error> {
+    let Some(place) = place(out, Access::Read)? else { return Ok(None) };
+    match place.open_out()? {
+        Some(dir) => scan_dir(&dir, out).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads an output directory for a comparison with `expected` (`generate --check`,
+/// `hawser diff`): its lock, the files it does not own, and the contents of every file
+/// hawser produces or the lock lists. Writes nothing, follows no symlink: a symlink where a
+/// file is expected reads as a placeholder text, never as its target. `Ok(None)` when
+/// there is no output directory.
+pub fn read_on_disk(out: &Path, expected: &Artifacts) -> Result<Option<OnDisk>, Error> {
+    let Some(place) = place(out, Access::Read)? else { return Ok(None) };
+    let Some(dir) = place.open_out()? else { return Ok(None) };
+    let existing = scan_dir(&dir, out)?;
+    let mut wanted: BTreeSet<&str> = expected.files.keys().map(String::as_str).collect();
+    if let Some(lock) = &existing.lock {
+        wanted.extend(lock.files.keys().map(String::as_str));
+    }
+    // Symlinks are foreign and never followed.
+    let wanted: Vec<&str> = wanted.into_iter().filter(|p| !existing.symlinks.contains(*p)).collect();
+    // Reading thousands of small files is system calls more than bytes: two threads halve it.
+    let half = wanted.len().div_ceil(2);
+    let (first, second) = wanted.split_at(half);
+    let (mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(|| read_files(&dir, out, second));
+        let mine = read_files(&dir, out, first);
+        (mine, other.join().unwrap_or_else(|_| Err(Error::new("a reader thread failed".to_owned()))))
+    });
+    let mut files = mine?;
+    files.append(&mut theirs?);
+    Ok(Some(OnDisk { lock_text: existing.lock_text, lock: existing.lock, files, foreign: existing.foreign }))
+}
+
+fn read_files(dir: &Dir, out: &Path, paths: &[&str]) -> Result<BTreeMap<String, DiskFile>, Error> {
+    let mut files = BTreeMap::new();
+    // Each directory is opened once (its path walked without following symlinks), not once
+    // per file in it.
+    let mut parents: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
+    for path in paths {
+        let placeholder = |text: String| DiskFile { contents: text.into_bytes(), executable: false };
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let opened = parents.entry(parent).or_insert_with(|| dir.open_dir(parent).ok());
+        let entry = match opened {
+            Some(p) => p.read_here(name),
+            // A symlink or a file on the way: `read` says which.
+            None => dir.read(path),
+        };
+        let file = match entry.map_err(|e| io_err("read", &out.join(path), e))? {
+            Entry::Missing => continue,
+            Entry::File { contents, mode } => DiskFile { contents, executable: mode & 0o111 != 0 },
+            // What is there differs, and has no contents hawser reads.
+            Entry::Dir => placeholder("(a directory)\n".to_owned()),
+            Entry::Symlink => placeholder("(a symlink, on the way to this path or at it; hawser does not follow it)\n".to_owned()),
+            Entry::Special => placeholder("(not a regular file)\n".to_owned()),
+            Entry::TooLarge(size) => placeholder(format!("(a file of {size} bytes, more than hawser reads)\n")),
+        };
+        files.insert((*path).to_owned(), file);
+    }
+    Ok(files)
+}
+
+/// Whether a relative symlink at `link` (relative to the output directory) pointing to
+/// `target` stays inside the output directory.
+fn stays_inside(link: &Path, target: &Path) -> bool {
+    if target.is_absolute() {
+        return false;
+    }
+    let mut depth: i64 = link.components().count() as i64 - 1;
+    for c in target.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            _ => return false,
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// Writes what `request` asks for into `out`, atomically (see the module's documentation).
+pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
+    for path in request.artifacts.files.keys() {
+        if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
+            return Err(Error::new(format!("refusing to write `{path}`: not a plain path inside the output directory")));
+        }
+    }
+    let place = place(out, Access::Write)?.ok_or_else(|| Error::new(format!("cannot open the directory of {}", out.display())))?;
+    place.recover()?;
+    let out_dir = place.open_out()?;
+    // Checked by hawser itself, before anything is touched: root passes the kernel's check.
+    if let Some(root) = out_dir.as_ref().and_then(|d| d.owner().ok())
+        && root.mode & 0o200 == 0
+    {
+        return Err(Error::new(format!(
+            "{} is read-only (mode {:o}): someone made it so, and hawser leaves it alone; make it writable (`chmod u+w`) to generate into it",
+            out.display(),
+            root.mode & 0o7777
+        )));
+    }
+    let existing = match &out_dir {
+        Some(dir) => {
+            for leftover in [STAGING, LOCK_STAGING] {
+                dir.remove_all(leftover).map_err(|e| io_err("remove the leftover", &out.join(leftover), e))?;
+            }
+            scan_dir(dir, out)?
+        }
+        None => Existing::default(),
+    };
+    let planned = plan(request, existing.lock.as_ref());
+    let plan = &planned;
+    let artifacts = &*plan.artifacts;
+    // A foreign file where hawser would write, or on the way to it, is in the way.
+    for path in artifacts.files.keys() {
+        let mut prefix = String::new();
+        for (i, seg) in path.split('/').enumerate() {
+            if i > 0 {
+                prefix.push('/');
+            }
+            prefix.push_str(seg);
+            if existing.foreign.contains(&prefix) {
+                return Err(Error::new(format!(
+                    "{} exists and hawser does not own it (it is not in {LOCK_FILE}); move it away, hawser will not overwrite it",
+                    out.join(&prefix).display()
+                )));
+            }
+        }
+        if existing.dirs.contains_key(path) {
+            return Err(Error::new(format!("{} is a directory where hawser writes a file; move it away", out.join(path).display())));
+        }
+    }
+    let mut summary = summarise(plan, &existing);
+    match &out_dir {
+        None => {
+            let staging = place.staging_name();
+            let new = place.parent.create_dir(&staging, 0o700).map_err(|e| io_err("create", &place.sibling(&staging), e))?;
+            let built = build_tree(None, &new, plan, &existing, false).and_then(|()| {
+                new.set_owner(Owner { mode: 0o755, ..new.owner().map_err(|e| io_err("read", out, e))? })
+                    .map_err(|e| io_err("set permissions of", out, e))?;
+                place.parent.rename(&staging, &place.parent, &place.name, false).map_err(|e| io_err("move into place", out, e))
+            });
+            if let Err(e) = built {
+                let _ = place.parent.remove_all(&staging);
+                return Err(e);
+            }
+        }
+        Some(dir) => {
+            let mount_point = dir.device().ok() != place.parent.device().ok();
+            let swapped = if mount_point { Err(Swap::MountPoint) } else { swap_beside(&place, dir, plan, &existing) };
+            match swapped {
+                Ok(warnings) => summary.warnings = warnings,
+                Err(Swap::Failed(e)) => return Err(e),
+                Err(Swap::MountPoint) => summary.warnings = swap_inside(dir, out, plan, &existing)?,
+            }
+        }
+    }
+    if let Some(key) = &request.cache_key {
+        // Only a shortcut for the next run: without it, that run does the whole work.
+        let _ = write_cache(&place, key, &plan.lock_text);
+    }
+    Ok(summary)
+}
+
+/// What [`up_to_date`] found: the output directory is what the run wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpToDate {
+    /// The files the lock lists.
+    pub files: usize,
+    /// The files and symlinks in it that hawser does not own.
+    pub foreign: usize,
+    /// The configuration files the run read, with their sha256, as its lock records them:
+    /// they are not below the output directory, so the caller must see that they did not
+    /// change either.
+    pub inputs: BTreeMap<String, String>,
+}
+
+/// Whether `out` holds exactly what the `generate` run that `key` names wrote there, as
+/// the cache's stamps prove without reading a file: the lock and every file and directory
+/// of the tree have the device, inode, mode, size, mtime and ctime they had when that run
+/// finished. Any write, rename, `chmod`, new or removed entry moves a ctime, which no
+/// program can set back; a fresh clone or copy has new inodes and ctimes. So a cache
+/// written elsewhere, or crafted, never matches: then `None`, and the caller does the
+/// whole work. Reads only the cache and the lock, through [`Dir`], following no symlink.
+pub fn up_to_date(out: &Path, key: &str) -> Option<UpToDate> {
+    let place = place(out, Access::Read).ok()??;
+    // What an interrupted run left beside the output is for a whole run to clean up.
+    let old = format!(".{}.hawser-old", place.name);
+    if [place.staging_name(), old].iter().any(|n| place.parent.exists(n).unwrap_or(true)) {
+        return None;
+    }
+    let dir = place.open_out().ok()??;
+    let Entry::File { contents, .. } = dir.read(&format!("{CACHE_DIR}/{CACHE_FILE}")).ok()? else { return None };
+    let cache = parse_cache(std::str::from_utf8(&contents).ok()?)?;
+    if cache.key != key {
+        return None;
+    }
+    let Entry::File { contents, .. } = dir.read(LOCK_FILE).ok()? else { return None };
+    let lock = read_lock(std::str::from_utf8(&contents).ok()?).ok()?;
+    if lock.conflicted {
+        return None;
+    }
+    // The stamps must cover the whole tree hawser owns: the root, the lock, every file it
+    // lists and every directory on the way.
+    let covered = |p: &str| cache.stamps.contains_key(p);
+    if !covered(".") || !covered(LOCK_FILE) || !lock.files.keys().all(|p| covered(p) && ancestors(p).iter().all(|a| covered(a))) {
+        return None;
+    }
+    let mut parents: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
+    for (path, stamp) in &cache.stamps {
+        let now = if path == "." {
+            dir.stamp().ok()
+        } else {
+            let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+            match parents.entry(parent).or_insert_with(|| dir.open_dir(parent).ok()) {
+                Some(p) => p.stamp_here(name).ok().flatten(),
+                None => None,
+            }
+        };
+        if now != Some(*stamp) {
+            return None;
+        }
+    }
+    Some(UpToDate { files: lock.files.len(), foreign: cache.foreign, inputs: lock.inputs })
+}
+
+struct Cache {
+    key: String,
+    foreign: usize,
+    stamps: BTreeMap<String, crate::review::confined::Stamp>,
+}
+
+fn is_cache(path: &str) -> bool {
+    path == CACHE_DIR || path.starts_with(&format!("{CACHE_DIR}/"))
+}
+
+/// The cache's text: a comment, `key KEY`, `foreign N`, then one line per stamped entry,
+/// `DEV INO MODE SIZE MTIME.NS CTIME.NS PATH` (`.` for the output directory itself).
+fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, crate::review::confined::Stamp>) -> String {
+    let mut s =
+        format!("# stamps of what hawser last wrote here, machine-specific: see `hawser generate --help`\nkey {key}\nforeign {foreign}\n");
+    for (path, t) in stamps {
+        let _ = writeln!(s, "{} {} {:o} {} {}.{} {}.{} {path}", t.dev, t.ino, t.mode, t.size, t.mtime.0, t.mtime.1, t.ctime.0, t.ctime.1);
+    }
+    s
+}
+
+/// Reads a cache; `None` for anything that is not one hawser wrote (it is then ignored).
+fn parse_cache(text: &str) -> Option<Cache> {
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let key = lines.next()?.strip_prefix("key ")?.to_owned();
+    let foreign = lines.next()?.strip_prefix("foreign ")?.parse().ok()?;
+    let mut stamps = BTreeMap::new();
+    for line in lines {
+        let mut f = line.splitn(7, ' ');
+        let mut next = || f.next();
+        let number = |s: Option<&str>| s?.parse::<u64>().ok();
+        let time = |s: Option<&str>| -> Option<(i64, i64)> {
+            let (a, b) = s?.split_once('.')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        };
+        let dev = number(next())?;
+        let ino = number(next())?;
+        let mode = u32::from_str_radix(next()?, 8).ok()?;
+        let size = number(next())?;
+        let mtime = time(next())?;
+        let ctime = time(next())?;
+        let path = next()?;
+        if path != "." && (!safe_relative(path) || is_cache(path)) {
+            return None;
+        }
+        stamps.insert(path.to_owned(), crate::review::confined::Stamp { dev, ino, mode, size, mtime, ctime });
+    }
+    Some(Cache { key, foreign, stamps })
+}
+
+/// After a write: stamps every directory of the new tree, the lock and every file it lists,
+/// and keeps them under `key` in the cache, with a `.gitignore` that keeps the cache out of
+/// commits. Taken after the tree is complete, under the run's exclusive lock.
+fn write_cache(place: &Place, key: &str, lock_text: &str) -> io::Result<()> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let dir = place.open_out().map_err(|e| invalid(&e.message))?.ok_or_else(|| invalid("no output directory"))?;
+    let lock = read_lock(lock_text).map_err(|e| invalid(&e))?;
+    dir.remove_all(CACHE_DIR)?;
+    let cache = dir.create_dir(CACHE_DIR, 0o755)?;
+    cache.write_new(".gitignore", CACHE_IGNORE.as_bytes(), 0o644)?;
+    let mut stamps = BTreeMap::new();
+    let mut foreign = 0;
+    // Every directory, hawser's or not, so that a file added anywhere shows.
+    stamps.insert(".".to_owned(), dir.stamp()?);
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let here = dir.open_dir(&rel)?;
+        for (name, kind) in dir.list(&rel)? {
+            if rel.is_empty() && name == CACHE_DIR {
+                continue;
+            }
+            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            match kind {
+                Kind::Dir => {
+                    stamps.insert(path.clone(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
+                    stack.push(path);
+                }
+                _ if path == LOCK_FILE || lock.files.contains_key(&path) => {
+                    stamps.insert(path, here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
+                }
+                _ => foreign += 1,
+            }
+        }
+    }
+    cache.write_new("stamps.new", render_cache(key, foreign, &stamps).as_bytes(), 0o644)?;
+    cache.replace("stamps.new", CACHE_FILE)
+}
+
+enum Swap {
+    /// Nothing changed.
+    Failed(Error),
+    /// The output directory cannot be renamed (a mount point): nothing changed yet.
+    MountPoint,
+}
+
+/// The new tree built beside the output and swapped with it in one atomic rename.
+fn swap_beside(place: &Place, out_dir: &Dir, plan: &Planned<'_>, existing: &Existing) -> Result<Vec<String>, Swap> {
+    let staging = place.staging_name();
+    let new = place.parent.create_dir(&staging, 0o700).map_err(|e| Swap::Failed(io_err("create", &place.sibling(&staging), e)))?;
+    let built = build_tree(Some(out_dir), &new, plan, existing, false).and_then(|()| match existing.root {
+        Some(root) => new.set_owner(root).map_err(|e| io_err("keep the owner and mode of", &place.out, e)),
+        None => Ok(()),
+    });
+    if let Err(e) = built {
+        let _ = place.parent.remove_all(&staging);
+        return Err(Swap::Failed(e));
+    }
+    if let Err(e) = place.parent.rename(&staging, &place.parent, &place.name, true) {
+        match rustix::io::Errno::from_io_error(&e) {
+            // A file system without RENAME_EXCHANGE: two renames, and a kill between them is
+            // undone by the next run (`recover`).
+            Some(rustix::io::Errno::INVAL) => return swap_in_two_renames(place, &staging),
+            Some(rustix::io::Errno::BUSY | rustix::io::Errno::XDEV) => {
+                let _ = place.parent.remove_all(&staging);
+                return Err(Swap::MountPoint);
+            }
+            _ => {
+                let _ = place.parent.remove_all(&staging);
+                return Err(Swap::Failed(io_err("move into place", &place.out, e)));
+            }
+        }
+    }
+    // The previous tree is now under the staging name; the new one is in place.
+    match place.parent.remove_all(&staging) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) => Ok(vec![format!(
+            "{} (the previous output) could not be removed: {e}; the next run removes it",
+            place.sibling(&staging).display()
+        )]),
+    }
+}
+
+fn swap_in_two_renames(place: &Place, staging: &str) -> Result<Vec<String>, Swap> {
+    let old = format!(".{}.hawser-old", place.name);
+    if let Err(e) = place.parent.rename(&place.name, &place.parent, &old, false) {
+        let _ = place.parent.remove_all(staging);
+        return Err(Swap::Failed(io_err("move aside", &place.out, e)));
+    }
+    if let Err(e) = place.parent.rename(staging, &place.parent, &place.name, false) {
+        let _ = place.parent.rename(&old, &place.parent, &place.name, false);
+        let _ = place.parent.remove_all(staging);
+        return Err(Swap::Failed(io_err("move into place", &place.out, e)));
+    }
+    match place.parent.remove_all(&old) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) => {
+            Ok(vec![format!("{} (the previous output) could not be removed: {e}; the next run removes it", place.sibling(&old).display())])
+        }
+    }
+}
+
+/// On a mount point: the new tree is built in `.hawser-new` inside the output, then each
+/// top-level entry hawser owns is swapped in turn. A lock listing both trees' files is
+/// written first, so whatever a kill leaves is hawser's, `--check` names it, and the next
+/// run finishes it; the final lock is written last.
+fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existing) -> Result<Vec<String>, Error> {
+    let new = out_dir.create_dir(STAGING, 0o700).map_err(|e| io_err("create", &out.join(STAGING), e))?;
+    if let Err(e) = build_tree(Some(out_dir), &new, plan, existing, true) {
+        let _ = out_dir.remove_all(STAGING);
+        return Err(e);
+    }
+    let mut union = existing.lock.as_ref().map(|l| l.files.clone()).unwrap_or_default();
+    if let Ok(new_lock) = read_lock(&plan.lock_text) {
+        union.extend(new_lock.files);
+    }
+    let both = match read_lock(&plan.lock_text) {
+        Ok(l) => render_lock_entries(&l.spec_name, &l.spec_sha256, &l.inputs, &union),
+        Err(e) => return Err(Error::new(format!("internal error: the lock hawser writes does not read back: {e}"))),
+    };
+    let replace_lock = |text: &str| -> Result<(), Error> {
+        let tmp = LOCK_STAGING;
+        out_dir.remove_all(tmp).map_err(|e| io_err("write", &out.join(tmp), e))?;
+        out_dir.write_new(tmp, text.as_bytes(), 0o644).map_err(|e| io_err("write", &out.join(tmp), e))?;
+        out_dir.replace(tmp, LOCK_FILE).map_err(|e| io_err("write", &out.join(LOCK_FILE), e))
+    };
+    replace_lock(&both).map_err(partly)?;
+    let owned_tops: BTreeSet<String> = existing
+        .lock
+        .iter()
+        .flat_map(|l| l.files.keys())
+        .chain(plan.artifacts.files.keys())
+        .filter_map(|p| p.split_once('/').map(|(top, _)| top.to_owned()))
+        .collect();
+    for top in &owned_tops {
+        let in_new = new.exists(top).map_err(|e| io_err("read", &out.join(STAGING).join(top), e))?;
+        let in_old = out_dir.exists(top).map_err(|e| io_err("read", &out.join(top), e))?;
+        let moved = match (in_new, in_old) {
+            (true, true) => new.rename(top, out_dir, top, true),
+            (true, false) => new.rename(top, out_dir, top, false),
+            (false, true) => out_dir.rename(top, &new, top, false),
+            (false, false) => Ok(()),
+        };
+        moved.map_err(|e| partly(io_err("move into place", &out.join(top), e)))?;
+    }
+    let mut warnings = Vec::new();
+    replace_lock(&plan.lock_text).map_err(partly)?;
+    if let Some(root) = existing.root {
+        let _ = out_dir.set_owner(root);
+    }
+    if let Err(e) = out_dir.remove_all(STAGING) {
+        warnings.push(format!("{} (the previous output) could not be removed: {e}; the next run removes it", out.join(STAGING).display()));
+    }
+    Ok(warnings)
+}
+
+/// An error after part of the output was replaced (on a mount point): said as it is.
+fn partly(e: Error) -> Error {
+    Error {
+        message: format!(
+            "{e}; the output is partly replaced (its lock lists the files of both trees): run `hawser generate` again to finish"
+        ),
+        partly_changed: true,
+    }
+}
+
+fn summarise(plan: &Planned<'_>, existing: &Existing) -> Summary {
+    let artifacts = &*plan.artifacts;
+    let previous = existing.lock.as_ref().map(|l| &l.files);
+    let mut summary = Summary {
+        written: artifacts.files.len(),
+        kept_foreign: existing.foreign.len(),
+        kept_other_environments: plan.kept.len(),
+        lock_conflict: existing.lock.as_ref().is_some_and(|l| l.conflicted),
+        ..Summary::default()
+    };
+    for (path, a) in &artifacts.files {
+        let sha = plan.hashes.get(path).cloned().unwrap_or_else(|| sha256_hex(a.contents.as_bytes()));
+        if previous.and_then(|p| p.get(path)) != Some(&sha) {
+            summary.changed.push(path.clone());
+        }
+    }
+    if let Some(prev) = previous {
+        summary.removed = prev.keys().filter(|p| !artifacts.files.contains_key(*p) && !plan.kept.contains(*p)).cloned().collect();
+    }
+    summary
+}
+
+/// Builds the new tree in `new`: foreign files and kept files linked from `old`, user
+/// directories recreated (empty ones too), generated files written, the lock, then every
+/// directory given back its owner and mode, deepest first. With `inside`, the new tree is
+/// inside the old one (a mount point): entries at the top level that hawser does not own
+/// stay where they are.
+fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Existing, inside: bool) -> Result<(), Error> {
+    let mut tree = Tree { root: new, dirs: BTreeMap::new() };
+    let hawser_dirs: BTreeSet<String> = existing.lock.iter().flat_map(|l| l.files.keys()).flat_map(|p| ancestors(p)).collect();
+    let top_level_owned: BTreeSet<&str> = existing
+        .lock
+        .iter()
+        .flat_map(|l| l.files.keys())
+        .chain(plan.artifacts.files.keys())
+        .filter_map(|p| p.split_once('/').map(|(top, _)| top))
+        .collect();
+    let stays = |rel: &str| inside && !top_level_owned.contains(rel.split('/').next().unwrap_or(rel));
+    // Directories hawser does not own come along, empty or not.
+    for rel in existing.dirs.keys() {
+        if !hawser_dirs.contains(rel) && !stays(rel) {
+            tree.dir(rel)?;
+        }
+    }
+    if let Some(old) = old {
+        let carried = existing.foreign.iter().chain(plan.kept.iter());
+        for rel in carried {
+            if stays(rel) || rel == STAGING {
+                continue;
+            }
+            let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            let from = old.open_dir(parent).map_err(|e| io_err("read", Path::new(rel), e))?;
+            if !from.exists(name).map_err(|e| io_err("read", Path::new(rel), e))? {
+                continue;
+            }
+            tree.dir(parent)?.link_from(&from, name).map_err(|e| io_err("keep", Path::new(rel), e))?;
+        }
+    }
+    let owned = existing.lock.as_ref().map(|l| &l.files);
+    let mut old_dirs: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
+    for (path, a) in &plan.artifacts.files {
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let mode = if a.executable { 0o755 } else { 0o644 };
+        let to = tree.dir(parent)?;
+        // A file hawser owns whose bytes and mode are already right is linked into the new
+        // tree rather than written again: no new inode, no new data, the same result.
+        if let Some(old) = old
+            && owned.is_some_and(|o| o.contains_key(path))
+            && let Some(from) = old_dirs.entry(parent).or_insert_with(|| old.open_dir(parent).ok())
+            && let Ok(Entry::File { contents, mode: m }) = from.read_here(name)
+            && contents == a.contents.as_bytes()
+            && m & 0o7777 == mode
+        {
+            to.link_from(from, name).map_err(|e| io_err("keep", Path::new(path), e))?;
+            continue;
+        }
+        to.write_new(name, a.contents.as_bytes(), mode).map_err(|e| io_err("write", Path::new(path), e))?;
+    }
+    new.write_new(LOCK_FILE, plan.lock_text.as_bytes(), 0o644).map_err(|e| io_err("write", Path::new(LOCK_FILE), e))?;
+    // Deepest first, so that a read-only directory is made so after its contents.
+    let mut made: Vec<(&String, &Dir)> = tree.dirs.iter().collect();
+    made.sort_by_key(|(rel, _)| std::cmp::Reverse(rel.matches('/').count()));
+    for (rel, dir) in made {
+        let owner = existing.dirs.get(rel.as_str()).copied();
+        let owner = match owner {
+            Some(o) => o,
+            None => Owner { mode: 0o755, ..dir.owner().map_err(|e| io_err("read", Path::new(rel), e))? },
+        };
+        dir.set_owner(owner).map_err(|e| io_err("keep the owner and mode of", Path::new(rel), e))?;
+    }
+    Ok(())
+}
+
+/// The directories of the new tree, created on demand and kept open.
+struct Tree<'a> {
+    root: &'a Dir,
+    dirs: BTreeMap<String, Dir>,
+}
+
+impl Tree<'_> {
+    fn dir(&mut self, rel: &str) -> Result<&Dir, Error> {
+        if rel.is_empty() {
+            return Ok(self.root);
+        }
+        if !self.dirs.contains_key(rel) {
+            let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            let made = self.dir(parent)?.create_dir(name, 0o700).map_err(|e| io_err("create", Path::new(rel), e))?;
+            self.dirs.insert(rel.to_owned(), made);
+        }
+        Ok(&self.dirs[rel])
+    }
+}
+
+/// The directories above a relative path: `a/b/c` gives `a`, `a/b`.
+fn ancestors(path: &str) -> Vec<String> {
+    path.match_indices('/').map(|(i, _)| path[..i].to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_stay_inside() {
+        assert!(safe_relative("systemd/dev/x.service"));
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b"] {
+            assert!(!safe_relative(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn symlinks_that_leave_are_recognised() {
+        assert!(stays_inside(Path::new("a/link"), Path::new("../b")));
+        assert!(!stays_inside(Path::new("a/link"), Path::new("../../b")));
+        assert!(!stays_inside(Path::new("link"), Path::new("/etc")));
+    }
+
+    #[test]
+    fn lock_round_trips() {
+        let mut a = Artifacts::default();
+        a.files.insert("build/build.sh".into(), crate::emit::Artifact { contents: "x".into(), executable: true });
+        let text = render_lock("hawser.kdl", "spec", &a);
+        let lock = parse_lock(&text).unwrap();
+        assert_eq!(lock.files.len(), 1);
+        assert_eq!(lock.spec_sha256, sha256_hex(b"spec"));
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    /// The configuration files' hashes are comment lines (`sha256sum -c` checks only the
+    /// output) that read back; one naming a path out of the spec's directory is refused.
+    #[test]
+    fn lock_records_input_files() {
+        let inputs = BTreeMap::from([("config/api.yaml".to_owned(), sha256_hex(b"listen: 8080"))]);
+        let entries = BTreeMap::from([("build/build.sh".to_owned(), sha256_hex(b"x"))]);
+        let text = render_lock_entries("hawser.kdl", &sha256_hex(b"spec"), &inputs, &entries);
+        assert!(text.contains(&format!("# input {}  config/api.yaml\n", sha256_hex(b"listen: 8080"))), "{text}");
+        let lock = read_lock(&text).unwrap();
+        assert_eq!((lock.inputs, lock.files), (inputs, entries));
+        let bad = text.replace("  config/api.yaml", "  ../outside.yaml");
+        assert!(read_lock(&bad).unwrap_err().contains("not a plain relative path"));
+    }
+}
