@@ -531,7 +531,12 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
         let mut specs: Vec<std::path::PathBuf> =
             ["payments", "shop", "edge-agent"].iter().map(|e| root.join("examples").join(e).join("hawser.kdl")).collect();
-        specs.extend(std::fs::read_dir(root.join("tests/specs")).expect("listed").map(|e| e.expect("entry").path()));
+        specs.extend(
+            std::fs::read_dir(root.join("tests/specs"))
+                .expect("listed")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "kdl")),
+        );
         // An environment that leaves a workload out, and one that changes another.
         let inline = r#"
 project "p" {
@@ -574,7 +579,10 @@ environment "big" {
             let analysis = crate::check(&text);
             assert!(!analysis.has_errors(), "{path}: {:?}", analysis.diagnostics);
             let spec = analysis.spec.expect("a model");
-            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+            // The configuration files the spec names, read from beside it as `generate` does.
+            let dir = std::path::Path::new(&path).parent().filter(|_| path != "inline");
+            let inputs = dir.map(|d| crate::review::inputs::read(d, &spec).0).unwrap_or_default();
+            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), inputs, ..Default::default() };
             let out = crate::emit::generate(&spec, &opts).expect("generates");
             let base = serde_json::to_value(super::values::chart(&spec, &opts, &spec.base)).unwrap();
             for e in spec.environments.values().filter(|e| super::kubernetes::namespace(e).is_some()) {
