@@ -104,13 +104,23 @@ fn the_real_server_loads_every_config() {
 /// relabelling to the pods of the manifests.
 #[test]
 fn kubernetes_environments_get_a_configuration_only_without_the_operator() {
-    let specs = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs"))
-        .expect("tests/specs")
-        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("spec"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut paths: Vec<PathBuf> =
+        common::examples().into_iter().map(|(name, _)| root.join("examples").join(name).join("hawser.kdl")).collect();
+    paths.extend(
+        std::fs::read_dir(root.join("tests/specs"))
+            .expect("tests/specs")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "kdl")),
+    );
     let (mut operated, mut configured) = (0, 0);
-    for text in common::examples().into_iter().map(|(_, t)| t).chain(specs) {
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("spec");
         let spec = hawser::check(&text).spec.expect("checks");
-        let opts = hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), ..Default::default() };
+        // The configuration files the spec names, read from beside it as `generate` does.
+        let inputs = hawser::review::inputs::read(path.parent().expect("a directory"), &spec).0;
+        let opts =
+            hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), inputs, ..Default::default() };
         let files = hawser::emit::generate(&spec, &opts).expect("generates").files;
         for (env_name, env) in &spec.environments {
             let Some(Platform::Kubernetes { namespace }) = &env.platform else { continue };

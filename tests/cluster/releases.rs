@@ -90,7 +90,7 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
     let selector_of = |o: &Value| -> Option<Value> {
         match o["kind"].as_str()? {
             "Service" => Some(serde_json::json!({ "matchLabels": o["spec"]["selector"] })),
-            "Deployment" | "PodDisruptionBudget" | "PodMonitor" => Some(o["spec"]["selector"].clone()),
+            "Deployment" | "StatefulSet" | "PodDisruptionBudget" | "PodMonitor" => Some(o["spec"]["selector"].clone()),
             "NetworkPolicy" => Some(o["spec"]["podSelector"].clone()),
             _ => None,
         }
@@ -125,6 +125,12 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
         }
         let containers = spec["initContainers"].as_array().into_iter().flatten().chain(spec["containers"].as_array().into_iter().flatten());
         for container in containers {
+            for mount in container["volumeMounts"].as_array().into_iter().flatten() {
+                let volume = spec["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == mount["name"]);
+                if let Some(cm) = volume.and_then(|v| v["configMap"]["name"].as_str()) {
+                    uses(&who, &release, "ConfigMap", cm, &config_maps);
+                }
+            }
             for from in container["envFrom"].as_array().into_iter().flatten() {
                 uses(&who, &release, "ConfigMap", from["configMapRef"]["name"].as_str().unwrap_or(""), &config_maps);
             }
@@ -156,8 +162,11 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
                 }
             }
             "HorizontalPodAutoscaler" => {
-                let deployments = by_name("Deployment");
-                uses(&who, &release, "Deployment", o["spec"]["scaleTargetRef"]["name"].as_str().unwrap_or(""), &deployments);
+                let kind = o["spec"]["scaleTargetRef"]["kind"].as_str().unwrap_or("Deployment");
+                uses(&who, &release, kind, o["spec"]["scaleTargetRef"]["name"].as_str().unwrap_or(""), &by_name(kind));
+            }
+            "StatefulSet" => {
+                uses(&who, &release, "Service", o["spec"]["serviceName"].as_str().unwrap_or(""), &services);
             }
             "RoleBinding" => {
                 for s in o["subjects"].as_array().into_iter().flatten() {

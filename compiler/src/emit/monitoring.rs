@@ -28,7 +28,6 @@
 
 use serde::Serialize;
 
-use super::prometheus::promql_string;
 use crate::check::model::{Workload, WorkloadKind};
 
 /// Stands for the namespace in the alerts' values: the objects, and the chart's templates,
@@ -51,6 +50,11 @@ pub const INSTANCE: &str = "__INSTANCE__";
 pub fn fill(text: &str, namespace: &str, name: &str, instance: &str) -> String {
     let job: String = name.chars().take(52).collect();
     text.replace(JOB, job.trim_end_matches('-')).replace(NAME, name).replace(INSTANCE, instance).replace(NAMESPACE, namespace)
+}
+
+/// A PromQL string literal: double quotes, with `\` and `"` escaped.
+pub fn promql_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', r"\\").replace('"', "\\\""))
 }
 
 /// A spec's path as alert texts show it: a `_` is written `%5F` (the same path to an HTTP

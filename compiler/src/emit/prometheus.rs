@@ -47,6 +47,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Artifacts;
+use super::monitoring::promql_string;
 use crate::check::model::{Environment, Metrics, Platform, Workload};
 use crate::check::values::Duration;
 
@@ -162,11 +163,6 @@ pub fn regex_escape(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// A PromQL string literal: double quotes, with `\` and `"` escaped.
-pub fn promql_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', r"\\").replace('"', "\\\""))
 }
 
 // ---------------------------------------------------------------------- the files
