@@ -497,7 +497,12 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
         let mut specs: Vec<std::path::PathBuf> =
             ["payments", "shop", "edge-agent"].iter().map(|e| root.join("examples").join(e).join("hawser.kdl")).collect();
-        specs.extend(std::fs::read_dir(root.join("tests/specs")).expect("listed").map(|e| e.expect("entry").path()));
+        specs.extend(
+            std::fs::read_dir(root.join("tests/specs"))
+                .expect("listed")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "kdl")),
+        );
         // An environment that leaves a workload out, and one that changes another.
         let inline = r#"
 project "p" {
