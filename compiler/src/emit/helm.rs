@@ -536,16 +536,19 @@ environment "big" {
     }
 }
 "#;
-        let mut texts: Vec<(String, String)> = vec![("inline".to_owned(), inline.to_owned())];
+        let mut texts: Vec<(String, String, std::path::PathBuf)> = vec![("inline".to_owned(), inline.to_owned(), root.to_path_buf())];
         for path in specs {
-            texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable")));
+            let dir = path.parent().expect("a directory").to_path_buf();
+            texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable"), dir));
         }
         let mut compared = 0;
-        for (path, text) in texts {
+        for (path, text, dir) in texts {
             let analysis = crate::check(&text);
             assert!(!analysis.has_errors(), "{path}: {:?}", analysis.diagnostics);
             let spec = analysis.spec.expect("a model");
-            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+            // The configuration files the spec names, read beside it as `generate` does.
+            let inputs = crate::review::inputs::read(&dir, &spec).0;
+            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), inputs, ..Default::default() };
             let out = crate::emit::generate(&spec, &opts).expect("generates");
             let base = serde_json::to_value(super::values::chart(&spec, &opts, &spec.base)).unwrap();
             for e in spec.environments.values().filter(|e| super::kubernetes::namespace(e).is_some()) {
