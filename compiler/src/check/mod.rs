@@ -21,6 +21,7 @@ use crate::check::model::*;
 use crate::diagnostics::{self as diag, Diagnostic, Severity};
 use crate::span::Span;
 use crate::syntax;
+use crate::syntax::tree::Document;
 use graph::Graph;
 use lower::EnvSettings;
 
@@ -48,9 +49,16 @@ impl Analysis {
 
 /// Checks a spec's text.
 pub fn check(text: &str) -> Analysis {
+    check_keeping_tree(text).0
+}
+
+/// [`check`], giving back the syntax tree too (none when the text does not parse): for a
+/// caller that needs it afterwards, such as the language server, which also chooses when
+/// to free it.
+pub fn check_keeping_tree(text: &str) -> (Analysis, Option<Document>) {
     let (doc, mut diagnostics) = syntax::parse(text);
     let Some(doc) = doc else {
-        return Analysis { spec: None, graph: None, diagnostics };
+        return (Analysis { spec: None, graph: None, diagnostics }, None);
     };
     let schema = schema::schema();
     let mut sink = Sink::default();
@@ -118,7 +126,7 @@ pub fn check(text: &str) -> Analysis {
     }
     diagnostics.sort_by(|a, b| (a.primary_span(), a.code.id, &a.message).cmp(&(b.primary_span(), b.code.id, &b.message)));
     diagnostics.dedup_by(|a, b| a.code == b.code && a.primary_span() == b.primary_span() && a.message == b.message);
-    Analysis { spec: Some(spec), graph: Some(base_graph), diagnostics }
+    (Analysis { spec: Some(spec), graph: Some(base_graph), diagnostics }, Some(doc))
 }
 
 /// Collects diagnostics, and which `allow`s acknowledged a warning.

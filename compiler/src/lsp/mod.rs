@@ -31,7 +31,7 @@ use crate::check::{self, Analysis};
 use crate::cli::session;
 use crate::emit::{Artifacts, Options};
 use crate::review;
-use crate::syntax::{self, Document};
+use crate::syntax::Document;
 use position::{Encoding, LineIndex};
 use proto::Text;
 
@@ -67,8 +67,18 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
         "serverInfo": { "name": "hawser", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result).map_err(|e| e.to_string())?;
-    let mut server = Server { connection, encoding, config, docs: BTreeMap::new(), queue: VecDeque::new() };
-    server.run()
+    // Freeing a large spec's trees takes as long as a tenth of checking it: done on a thread
+    // of its own, it is not in the way of the next change's diagnostics.
+    let (retire, retired) = std::sync::mpsc::channel::<Retired>();
+    let freer = std::thread::Builder::new().name("hawser-lsp-free".to_owned()).spawn(move || retired.iter().for_each(drop));
+    let retire = freer.is_ok().then_some(retire);
+    let mut server = Server { connection, encoding, config, docs: BTreeMap::new(), queue: VecDeque::new(), retire };
+    let outcome = server.run();
+    drop(server);
+    if let Ok(freer) = freer {
+        let _ = freer.join();
+    }
+    outcome
 }
 
 fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
@@ -116,18 +126,16 @@ struct Doc {
     published: bool,
 }
 
-/// A checked text: its analysis and, parsed when a request first needs it, its syntax
-/// tree (none on a syntax error). Publishing diagnostics needs no tree, so a change costs
-/// one check and nothing more.
+/// A checked text: its analysis and the syntax tree the check read (none on a syntax
+/// error), kept for the requests that need it.
 struct Analyzed {
-    text: String,
-    tree: std::cell::OnceCell<Option<Document>>,
+    tree: Option<Document>,
     analysis: Analysis,
 }
 
 impl Analyzed {
     fn tree(&self) -> Option<&Document> {
-        self.tree.get_or_init(|| if self.analysis.spec.is_some() { syntax::parse(&self.text).0 } else { None }).as_ref()
+        self.tree.as_ref()
     }
 }
 
@@ -140,8 +148,8 @@ impl Doc {
         if let Some(a) = &self.analyzed {
             return a.clone();
         }
-        let analysis = check::check(&self.text);
-        let a = Rc::new(Analyzed { text: self.text.clone(), tree: std::cell::OnceCell::new(), analysis });
+        let (analysis, tree) = check::check_keeping_tree(&self.text);
+        let a = Rc::new(Analyzed { tree, analysis });
         self.analyzed = Some(a.clone());
         a
     }
@@ -154,7 +162,12 @@ struct Server<'c> {
     docs: BTreeMap<String, Doc>,
     /// Messages read ahead while deciding whether a publish is superseded.
     queue: VecDeque<Message>,
+    /// Where analyses no longer needed go to be freed (none if that thread could not start).
+    retire: Option<std::sync::mpsc::Sender<Retired>>,
 }
+
+/// What an analysis held, on its way to be freed.
+type Retired = (Option<Document>, Analysis);
 
 /// A request's failure: an LSP error code and a message.
 type Failure = (ErrorCode, String);
@@ -193,6 +206,14 @@ impl Server<'_> {
                 Message::Notification(n) => self.notification(n)?,
                 Message::Response(_) => {}
             }
+        }
+    }
+
+    /// Frees an analysis on the freeing thread when nothing else holds it.
+    fn retire_analysis(&self, old: Option<Rc<Analyzed>>) {
+        let Some(old) = old.and_then(|a| Rc::try_unwrap(a).ok()) else { return };
+        if let Some(retire) = &self.retire {
+            let _ = retire.send((old.tree, old.analysis));
         }
     }
 
@@ -257,8 +278,9 @@ impl Server<'_> {
                     doc.index = LineIndex::new(&doc.text, self.encoding);
                 }
                 doc.version = p.text_document.version;
-                doc.analyzed = None;
                 doc.published = false;
+                let old = doc.analyzed.take();
+                self.retire_analysis(old);
             }
             "textDocument/didClose" => {
                 let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params) else { return Ok(()) };
