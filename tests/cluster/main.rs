@@ -174,6 +174,7 @@ fn every_rule_can_fail() {
         assert!(edits > 0, "{}: no edit", path.display());
         let after = findings(&g);
         assert!(!after.is_empty(), "{}: the edit breaks nothing the rules see", path.display());
+        eprintln!("{stem}: {}", after[0]);
         let others: Vec<&String> = after.iter().filter(|f| !f.starts_with(&format!("{rule}: "))).collect();
         assert!(others.is_empty(), "{}: other rules fail too:\n{others:?}", path.display());
         covered.push(rule);
