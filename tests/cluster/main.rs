@@ -24,7 +24,7 @@ mod relabel;
 mod releases;
 mod rules;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -58,6 +58,11 @@ struct Generated {
 
 /// Generates the spec at `path`, reading the configuration files it names beside it.
 fn generate(path: &Path) -> Generated {
+    generate_version(path, "1.0.0")
+}
+
+/// Generates the spec at `path` as the deploy version `version`.
+fn generate_version(path: &Path, version: &str) -> Generated {
     let text = std::fs::read_to_string(path).unwrap();
     let analysis = hawser::check(&text);
     let spec = analysis.spec.expect("model");
@@ -72,7 +77,7 @@ fn generate(path: &Path) -> Generated {
     assert!(errors.is_empty(), "the spec has errors: {errors:?}");
     let opts = hawser::emit::Options {
         spec_name: "hawser.kdl".to_owned(),
-        version: Some("1.0.0".to_owned()),
+        version: Some(version.to_owned()),
         inputs: inputs.clone(),
         ..Default::default()
     };
@@ -93,12 +98,7 @@ fn findings(g: &Generated) -> Vec<String> {
     for environment in spec.environments.values() {
         let Some(namespace) = hawser::emit::kubernetes::namespace(environment) else { continue };
         let env = environment.name.value.clone();
-        let prefix = format!("kubernetes/{env}/");
-        let mut objects = Vec::new();
-        for (path, text) in files.iter().filter(|(p, _)| p.starts_with(&prefix)) {
-            let docs: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{path}: {e}"));
-            objects.extend(docs.into_iter().filter(|d| !d.is_null()));
-        }
+        let objects = manifests(g, &env);
         let prometheus = files
             .iter()
             .filter_map(|(path, text)| Some((path.strip_prefix(&format!("prometheus/{env}/"))?.to_owned(), text.clone())))
@@ -174,6 +174,7 @@ fn every_rule_can_fail() {
         assert!(edits > 0, "{}: no edit", path.display());
         let after = findings(&g);
         assert!(!after.is_empty(), "{}: the edit breaks nothing the rules see", path.display());
+        eprintln!("{stem}: {}", after[0]);
         let others: Vec<&String> = after.iter().filter(|f| !f.starts_with(&format!("{rule}: "))).collect();
         assert!(others.is_empty(), "{}: other rules fail too:\n{others:?}", path.display());
         covered.push(rule);
@@ -388,5 +389,152 @@ fn two_releases_share_a_namespace_without_crossing() {
     for (case, found) in cases {
         eprintln!("{case}:\n  {}", found.iter().take(4).cloned().collect::<Vec<_>>().join("\n  "));
         assert!(!found.is_empty(), "the check accepts two releases with {case}");
+    }
+}
+
+/// The Jobs of an environment's manifests (or of a rendered release), by name.
+fn jobs_by_name(objects: &[Value]) -> BTreeMap<String, Value> {
+    objects.iter().filter(|o| o["kind"] == "Job").map(|o| (rules::name(o).to_owned(), o.clone())).collect()
+}
+
+/// The objects of `kubernetes/<env>/`.
+fn manifests(g: &Generated, env: &str) -> Vec<Value> {
+    let prefix = format!("kubernetes/{env}/");
+    let mut objects = Vec::new();
+    for (path, text) in g.files.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+        let docs: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        objects.extend(docs.into_iter().filter(|d| !d.is_null()));
+    }
+    objects
+}
+
+/// What goes wrong with run-once Jobs when the objects `after` are applied over `before`
+/// (the next release, by `kubectl apply` or `helm upgrade`): a Job's spec is immutable once
+/// created, so a Job of both with the same name must have the same spec, or the apply fails
+/// with "field is immutable"; and a Job nothing waits for is deleted a while after it
+/// finished (`ttlSecondsAfterFinished`), or every release leaves one more behind. (A Job
+/// others wait for is kept: the `job-order` rule.) `waited` names the Jobs others wait for,
+/// by workload.
+fn upgrade_findings(before: &[Value], after: &[Value], waited: &BTreeSet<String>) -> Vec<String> {
+    let (old, new) = (jobs_by_name(before), jobs_by_name(after));
+    let mut out = Vec::new();
+    for (name, job) in &new {
+        if old.get(name).is_some_and(|o| o["spec"] != job["spec"]) {
+            out.push(format!("Job {name} keeps its name but its spec changes: the apply fails, field is immutable"));
+        }
+        let workload = job["metadata"]["labels"]["app.kubernetes.io/component"].as_str().unwrap_or("");
+        if !waited.contains(workload) && job["spec"]["ttlSecondsAfterFinished"].as_u64().is_none() {
+            out.push(format!("Job {name}, which nothing waits for, is never deleted: every release leaves one more"));
+        }
+    }
+    out
+}
+
+/// The run-once jobs that a workload of the environment depends on.
+fn waited_jobs(view: &hawser::check::model::View) -> BTreeSet<String> {
+    view.workloads
+        .values()
+        .flat_map(|w| w.depends_on.iter().map(|d| d.value.clone()))
+        .filter(|d| view.workloads.get(d).is_some_and(|j| j.job().is_some_and(|j| j.schedule.is_none())))
+        .collect()
+}
+
+/// Run-once Jobs survive upgrades. For every example and spec, the manifests of the deploy
+/// versions 1.0.0 and 1.0.1 of each Kubernetes environment, applied one over the other: no
+/// Job keeps its name with another spec (each is named by a digest of what it runs), and
+/// the Jobs nothing waits for are deleted after they finished. The chart renders the same
+/// objects as the manifests of its version (`tests/helm.rs`); here it is also upgraded with
+/// a values change (a job's new image, as `helm upgrade --set` gives it), which must give
+/// that job a new name. The check fails on Jobs with static names and on a Job nothing
+/// waits for that is never deleted.
+#[test]
+fn run_once_jobs_survive_upgrades() {
+    let mut compared = 0;
+    let mut renamed = 0;
+    let mut charts = 0;
+    let mut broken_input = None;
+    let render = Path::new(releases::RENDER).exists();
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("upgrades");
+    for path in spec_files() {
+        let (first, next) = (generate_version(&path, "1.0.0"), generate_version(&path, "1.0.1"));
+        for (env_name, env) in &first.spec.environments {
+            let Some(namespace) = hawser::emit::kubernetes::namespace(env) else { continue };
+            let waited = waited_jobs(&env.view);
+            let (before, after) = (manifests(&first, env_name), manifests(&next, env_name));
+            let found = upgrade_findings(&before, &after, &waited);
+            assert!(found.is_empty(), "{} {env_name}: {}", path.display(), found.join("\n"));
+            compared += jobs_by_name(&after).len();
+            renamed += jobs_by_name(&after).keys().filter(|n| !jobs_by_name(&before).contains_key(*n)).count();
+            if path.ends_with("job-chain.kdl") {
+                broken_input = Some((before.clone(), after.clone(), waited.clone()));
+            }
+            if !render || jobs_by_name(&before).is_empty() {
+                continue;
+            }
+            // The chart, upgraded with a new image for each run-once job.
+            let dir = tmp.join(path.parent().and_then(|p| p.file_name()).unwrap()).join(path.file_stem().unwrap());
+            let _ = std::fs::remove_dir_all(&dir);
+            for (file, contents) in first.files.iter().filter(|(p, _)| p.starts_with("helm/")) {
+                std::fs::create_dir_all(dir.join(file).parent().unwrap()).unwrap();
+                std::fs::write(dir.join(file), contents).unwrap();
+            }
+            let project = first.spec.base.project.name.value.clone();
+            let chart = dir.join("helm").join(&project);
+            let installed =
+                releases::render(&chart, &project, namespace, env_name, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let sets: Vec<String> = env
+                .view
+                .workloads
+                .values()
+                .filter(|w| w.job().is_some_and(|j| j.schedule.is_none()))
+                .map(|w| format!("workloads.{}.image=mirror.example/{}:1.0.1", w.name.value, w.name.value))
+                .collect();
+            let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+            let upgraded =
+                releases::render(&chart, &project, namespace, env_name, &sets).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let found = upgrade_findings(&installed, &upgraded, &waited);
+            assert!(found.is_empty(), "{} {env_name} (chart): {}", path.display(), found.join("\n"));
+            let (old, new) = (jobs_by_name(&installed), jobs_by_name(&upgraded));
+            assert!(
+                new.keys().all(|n| !old.contains_key(n)),
+                "{} {env_name} (chart): a job with a new image keeps its Job's name: {:?}",
+                path.display(),
+                new.keys().collect::<Vec<_>>()
+            );
+            charts += 1;
+        }
+    }
+    eprintln!("{compared} Jobs compared, {renamed} renamed by the new version; {charts} charts upgraded with new job images");
+    assert!(compared > 0 && renamed == compared, "{renamed} of {compared} Jobs have a new name in the new version");
+    if !render {
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{} is not installed in CI", releases::RENDER);
+        eprintln!("WARNING: the chart's part skipped: {} is not installed (../shared/validators/install.sh)", releases::RENDER);
+    }
+
+    // The check fails on Jobs named without their digest, and on a Job nothing waits for
+    // that is kept for ever.
+    let (before, after, waited) = broken_input.expect("tests/specs/job-chain.kdl");
+    let static_names = |objects: &[Value]| -> Vec<Value> {
+        let mut objects = objects.to_vec();
+        for o in objects.iter_mut().filter(|o| o["kind"] == "Job") {
+            o["metadata"]["name"] = o["metadata"]["labels"]["app.kubernetes.io/component"].clone();
+        }
+        objects
+    };
+    let kept = |objects: &[Value]| -> Vec<Value> {
+        let mut objects = objects.to_vec();
+        for o in objects.iter_mut().filter(|o| o["kind"] == "Job") {
+            if let Some(spec) = o["spec"].as_object_mut() {
+                spec.remove("ttlSecondsAfterFinished");
+            }
+        }
+        objects
+    };
+    for (case, found) in [
+        ("static names", upgrade_findings(&static_names(&before), &static_names(&after), &waited)),
+        ("a Job nothing waits for without a TTL", upgrade_findings(&kept(&before), &kept(&after), &waited)),
+    ] {
+        eprintln!("{case}:\n  {}", found.join("\n  "));
+        assert!(!found.is_empty(), "the check accepts {case}");
     }
 }

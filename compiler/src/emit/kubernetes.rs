@@ -198,17 +198,18 @@ mod tests {
         }
     }
 
-    /// The wait-for-dependency init containers run the default image, pinned by digest, or
-    /// the project's `wait-image`; the chart's values carry the same.
+    /// The wait-for-dependency init containers run the default images, pinned by digest, or
+    /// the project's `wait-image` (a TCP dependency) and `job-wait-image` (a run-once job);
+    /// the chart's values carry the same.
     #[test]
-    fn wait_image_is_pinned_and_configurable() {
-        let spec_text = |wait: &str| {
+    fn wait_images_are_pinned_and_configurable() {
+        let spec_text = |images: &str| {
             format!(
                 r#"
 project "p" {{
     registry "r.example"
     version "1.2.3"
-    {wait}
+    {images}
 }}
 external "db" host="10.0.0.1" port=5432
 service "api" {{
@@ -217,6 +218,11 @@ service "api" {{
     public "http"
     memory request="64Mi" limit="64Mi"
     health {{ ready "/readyz" port="http" }}
+    depends-on "db" "migrate"
+}}
+job "migrate" {{
+    build "go" main="./cmd/migrate"
+    memory request="64Mi" limit="64Mi"
     depends-on "db"
 }}
 environment "k8s" {{
@@ -225,21 +231,31 @@ environment "k8s" {{
 "#
             )
         };
-        for (wait, image) in [
-            ("", super::values::WAIT_IMAGE),
-            (
-                r#"wait-image "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef""#,
-                "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            ),
+        let mirror = "mirror.example/tools/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let kubectl = "mirror.example/tools/kubectl@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+        for (images, wait, job_wait) in [
+            (String::new(), super::values::WAIT_IMAGE, super::values::JOB_WAIT_IMAGE),
+            (format!("wait-image \"{mirror}\"\n    job-wait-image \"{kubectl}\""), mirror, kubectl),
         ] {
-            let analysis = crate::check(&spec_text(wait));
+            let analysis = crate::check(&spec_text(&images));
             assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
             let spec = analysis.spec.expect("model");
             let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
             let out = super::super::generate(&spec, &opts).unwrap();
-            assert!(image.contains("@sha256:"), "{image}");
-            assert!(out.files["kubernetes/k8s/api.yaml"].contents.contains(&format!("image: {image}\n")), "{image}");
-            assert!(out.files["helm/p/values.yaml"].contents.contains(&format!("waitImage: {image}\n")), "{image}");
+            let (api, migrate, values) = (
+                &out.files["kubernetes/k8s/api.yaml"].contents,
+                &out.files["kubernetes/k8s/migrate.yaml"].contents,
+                &out.files["helm/p/values.yaml"].contents,
+            );
+            for (image, what) in [(wait, "waitImage"), (job_wait, "jobWaitImage")] {
+                assert!(image.contains("@sha256:"), "{image}");
+                assert!(values.contains(&format!("{what}: {image}\n")), "{what}: {values}");
+            }
+            // api waits for the database (TCP) and for the migration (kubectl); the
+            // migration waits for the database.
+            assert!(api.contains(&format!("- name: wait-db\n        image: {wait}\n")), "{api}");
+            assert!(api.contains(&format!("- name: wait-migrate\n        image: {job_wait}\n")), "{api}");
+            assert!(migrate.contains(&format!("- name: wait-db\n        image: {wait}\n")), "{migrate}");
         }
     }
 
