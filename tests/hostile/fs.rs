@@ -27,9 +27,11 @@
 //! - `hold-lock "DIR" ms=N`: another process holds the output lock on DIR (the directory
 //!   holding the output directory) for N ms, as a concurrent run would;
 //! - `killed "ARG"… after-ms=N`: starts hawser and kills it (SIGKILL) after N ms;
-//! - `race "ARG"… times=N`: N times, two runs at once, one with `--version 1.0.0` and one
-//!   with `--version 2.0.0` appended; after each, `generate --check` passes for one of the
-//!   two versions and every snapshot is still untouched;
+//! - `race "ARG"… times=N`: N times, two runs at once, one with `--version 1.I.0` and one
+//!   with `--version 2.I.0` appended (I the race's number: neither finds its tree already
+//!   written, which the output cache would let it skip, so both write); after each,
+//!   `generate --check` passes for one of the two versions and every snapshot is still
+//!   untouched; at least one run must have found the other holding the output lock;
 //! - `interrupted "OLD" "NEW" swap="beside|beside-two-renames|inside|inside-two-renames"`:
 //!   the output holds version OLD; for every step k of a swap, a write towards the other
 //!   version is stopped right after step k, as a kill there would stop it (a library hook:
@@ -216,25 +218,32 @@ impl Case {
 
     fn race(&self, step: &Node, args: &[String]) {
         let times: usize = prop(step, "times").map_or(100, |t| t.parse().unwrap());
+        // How often one run found the lock taken: the runs did meet.
+        let mut waited = 0;
         for i in 0..times {
             let with = |v: &str| {
                 let mut a = args.to_vec();
                 a.extend(["--version".to_owned(), v.to_owned()]);
                 self.hawser(&a).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
             };
-            let (first, second) = (with("1.0.0"), with("2.0.0"));
+            let (v1, v2) = (format!("1.{i}.0"), format!("2.{i}.0"));
+            let (first, second) = (with(&v1), with(&v2));
             for child in [first, second] {
                 let out = child.wait_with_output().unwrap();
-                assert_eq!(out.status.code(), Some(0), "{}: race {i}: {}", self.name, String::from_utf8_lossy(&out.stderr));
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(0), "{}: race {i}: {stderr}", self.name);
+                waited += usize::from(stderr.contains("waiting for another hawser run"));
             }
             let passes = |v: &str| {
                 self.hawser(&["generate".into(), "--check".into(), "--version".into(), v.into()]).output().unwrap().status.success()
             };
-            assert!(passes("1.0.0") || passes("2.0.0"), "{}: race {i}: the output is neither run's", self.name);
+            assert!(passes(&v1) || passes(&v2), "{}: race {i}: the output is neither run's", self.name);
             for rel in self.snapshots.keys() {
                 self.assert_untouched(rel);
             }
         }
+        assert!(waited > 0, "{}: in {times} races the two runs never met, so the race proves nothing", self.name);
+        eprintln!("{}: {times} races of two runs, one waited for the other in {waited}; every output one run's whole tree", self.name);
     }
 
     fn killed(&self, step: &Node, args: &[String]) {

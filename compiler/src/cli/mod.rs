@@ -26,9 +26,18 @@ use crate::syntax::limits::MAX_SPEC_BYTES;
 /// that never ends (`/dev/zero`, `yes |`) cannot make hawser read forever or fill memory.
 /// A spec cut at the limit is still returned, so that the checker reports the limit as a
 /// diagnostic like any other. The error says what went wrong, naming the path.
+///
+/// The spec is opened without waiting (`O_NONBLOCK`), so a FIFO no one writes reads as
+/// empty instead of blocking, and a spec that is a symlink must stay inside its directory
+/// (see [`spec_link_inside`]).
 pub fn read_spec(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let fail = |e: std::io::Error| format!("cannot read {}: {}", path.display(), io_reason(&e));
-    let file = std::fs::File::open(path).map_err(fail)?;
+    spec_link_inside(path)?;
+    let nonblocking = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(nonblocking).open(path).map_err(fail)?;
+    // Opened; reads may wait for a writer that is there (a pipe on stdin).
+    rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty()).map_err(|e| fail(e.into()))?;
     let mut bytes = Vec::new();
     file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
     let over = bytes.len() > MAX_SPEC_BYTES;
@@ -45,6 +54,32 @@ pub fn read_spec(path: &Path) -> Result<String, String> {
         }
         Err(e) => Err(fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e))),
     }
+}
+
+/// A spec that is itself a symlink is followed only to a file below the directory that
+/// holds the link. The spec's name is the repository's, and a pull request can commit a
+/// symlink under it: `hawser.kdl -> /proc/self/environ` would otherwise have every command
+/// print the CI machine's environment in its syntax errors. (The directories on the way
+/// are the operator's, as the path on the command line is; and a path that names a
+/// descriptor, `/dev/stdin` or `/dev/fd/N`, is the operator's choice, not a file of the
+/// repository.)
+pub fn spec_link_inside(path: &Path) -> Result<(), String> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let descriptor = path == Path::new("/dev/stdin") || path.starts_with("/dev/fd") || path.starts_with("/proc/self/fd");
+    if !is_link || descriptor {
+        return Ok(());
+    }
+    let fail = |e: std::io::Error| format!("cannot read {}: {}", path.display(), io_reason(&e));
+    let target = std::fs::canonicalize(path).map_err(fail)?;
+    let dir = std::fs::canonicalize(spec_dir(path)).map_err(fail)?;
+    if target.starts_with(&dir) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is a symlink that leads out of its directory, to {}: hawser follows a spec's symlink only to a file below the directory that holds it (a repository can hold a symlink to anywhere); give the file's own path",
+        path.display(),
+        target.display()
+    ))
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -319,6 +319,14 @@ impl Dir {
             Ok(()) => return Ok(()),
             Err(rustix::io::Errno::ISDIR) | Err(rustix::io::Errno::PERM) => {}
             Err(rustix::io::Errno::NOENT) => return Ok(()),
+            // A read-only file system refuses the unlink before it looks the name up: a
+            // name that is not there is still nothing to remove.
+            Err(e @ rustix::io::Errno::ROFS) => {
+                return match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                    Err(rustix::io::Errno::NOENT) => Ok(()),
+                    _ => Err(e.into()),
+                };
+            }
             Err(e) => return Err(e.into()),
         }
         let dir = self.open_dir(name)?;
