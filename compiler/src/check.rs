@@ -5,6 +5,8 @@
 //! base is reported once; a problem found only in some environments is reported once,
 //! naming them.
 
+mod expose;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{self as diag, Diagnostic, Severity};
@@ -75,6 +77,7 @@ pub fn check(text: &str) -> Analysis {
             span: settings.span,
             kubernetes_version: settings.kubernetes_version.clone(),
             prometheus_operator: settings.prometheus_operator,
+            exposure: settings.exposure.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
@@ -279,6 +282,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     }
     check_reachability(view, env, sink);
     check_kubernetes_version(view, env, sink);
+    expose::check(view, env, sink);
 }
 
 /// Every host of a systemd environment runs every workload: no two of them may bind the
@@ -460,7 +464,7 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         }
         let metrics = w.metrics.as_ref().map(|m| m.port.value.as_str());
         let callable: Vec<&str> = w.ports.iter().map(|p| p.name.value.as_str()).filter(|p| Some(*p) != metrics).collect();
-        if w.is_service() && !callable.is_empty() && w.public.is_empty() && !depended.contains(name) {
+        if w.is_service() && !callable.is_empty() && w.public.is_empty() && w.expose.is_empty() && !depended.contains(name) {
             sink.warn(view, Some(w), diag::unreachable_service(name, w.span, &callable.join(", ")));
         }
         let reach = reaches(view, w);
@@ -477,10 +481,11 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 }
                 _ => host,
             };
+            // Through the Service: its port, which `service-port=` may set apart from the program's.
             let served =
-                |t: &Workload| t.ports.iter().map(|p| format!("{} {}", p.name.value, p.number.value)).collect::<Vec<_>>().join(", ");
+                |t: &Workload| t.ports.iter().map(|p| format!("{} {}", p.name.value, p.service_number())).collect::<Vec<_>>().join(", ");
             let (problem, ports) = if let Some(target) = view.workloads.get(host) {
-                if port.is_some_and(|n| !target.ports.iter().any(|p| p.number.value == n)) {
+                if port.is_some_and(|n| !target.ports.iter().any(|p| p.service_number() == n)) {
                     (Some(diag::AddressProblem::Port("")), served(target))
                 } else if !reach.contains(host) {
                     (Some(diag::AddressProblem::NotADependency), String::new())

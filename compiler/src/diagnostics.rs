@@ -161,6 +161,14 @@ pub mod code {
         SCHEDULED_DEPENDENCY "E0703" "dependency on a scheduled job";
         HOST_PORT "E0801" "two workloads bind one port on a host";
         SYSTEMD_FLOOR "E0802" "setting the systemd floor cannot do";
+        EXPOSURE_CONFLICT "E0901" "host and path exposed twice";
+        TLS_SOURCE "E0902" "TLS without exactly one certificate source";
+        TLS_PLATFORM "E0903" "TLS certificate source not available on the platform";
+        EXPOSURE_SETTING "E0904" "exposure setting that does not fit the platform";
+        HOST_TLS "E0905" "one host name with different TLS";
+        NGINX_PORT "E0906" "workload binds a port nginx needs on the hosts";
+        SERVICE_PORT_CLASH "E0907" "two ports of a Service on one number";
+        NO_SERVICE "E0908" "Service setting on a workload without a Service";
         NO_READINESS "W0101" "service without a readiness check";
         NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
         LATEST_TAG "W0103" "image without a pinned tag";
@@ -173,6 +181,7 @@ pub mod code {
         DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
         UNREACHABLE_SERVICE "W0111" "service that nothing may connect to";
         UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
+        CLOSED_LOAD_BALANCER "W0901" "NodePort or LoadBalancer port the NetworkPolicy closes";
     }
 }
 
@@ -874,6 +883,99 @@ pub fn systemd_floor(what: &str, needs: u32, floor: u32, span: Span, env: &str, 
         format!("needs systemd >= {needs}"),
     )
     .help(format!("{fix}, or raise the floor when every host runs systemd {needs} or newer: `runs-on \"systemd\" min-version={needs}`"))
+}
+
+// ---------------------------------------------------------------- exposure
+
+pub fn exposure_conflict(route: &str, span: Span, target: &str, first: Span, first_target: &str) -> Diagnostic {
+    let message = if target == first_target {
+        format!("`{route}` is exposed twice, both times to {target}")
+    } else {
+        format!("`{route}` is exposed to {target} and to {first_target}")
+    };
+    Diagnostic::new(code::EXPOSURE_CONFLICT, message, span, "exposed again here".to_owned())
+        .label(first, "first exposed here")
+        .help("a host name and path prefix route to one port: give one of them another host or path, or remove it")
+}
+
+pub fn tls_source(span: Span, given: &[&str]) -> Diagnostic {
+    let message = match given {
+        [] => "`tls` names no certificate".to_owned(),
+        ["certificate"] => "`tls` names a certificate file but not its key".to_owned(),
+        ["key"] => "`tls` names a key file but not its certificate".to_owned(),
+        ["issuer-kind"] => "`tls` says what kind of issuer, but names none".to_owned(),
+        many => format!("`tls` names {} certificate sources: {}", many.len(), list(many)),
+    };
+    Diagnostic::new(code::TLS_SOURCE, message, span, "tls".to_owned()).help(
+        "give exactly one source: `issuer=\"letsencrypt\"` (cert-manager issues it), `secret=\"api-tls\"` (an existing Kubernetes Secret), or `certificate=\"/etc/…/fullchain.pem\" key=\"/etc/…/privkey.pem\"` (files on systemd hosts); an overlay of an environment can give it another",
+    )
+}
+
+pub fn tls_platform(source: &str, span: Span, env: &str, platform: &str) -> Diagnostic {
+    let (what, help) = if platform == "systemd" {
+        (
+            format!("environment `{env}` runs on systemd, where {source} cannot give nginx a certificate"),
+            format!(
+                "give the certificate's files on the hosts in an overlay of `{env}`: `tls certificate=\"/etc/…/fullchain.pem\" key=\"/etc/…/privkey.pem\"`"
+            ),
+        )
+    } else {
+        (
+            format!("environment `{env}` runs on Kubernetes, where {source} cannot be read"),
+            format!(
+                "give a cert-manager issuer (`tls issuer=\"…\"`) or an existing TLS Secret (`tls secret=\"…\"`) in an overlay of `{env}`"
+            ),
+        )
+    };
+    Diagnostic::new(code::TLS_PLATFORM, what, span, "this certificate".to_owned()).help(help)
+}
+
+pub fn exposure_setting(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::EXPOSURE_SETTING, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn host_tls(host: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(code::HOST_TLS, format!("host `{host}` is exposed with different TLS"), span, "this TLS".to_owned())
+        .label(first, "differs from this")
+        .help("one host name has one certificate (or none) wherever it is exposed: give every `expose` of the host the same `tls`")
+}
+
+pub fn nginx_port(port: u16, span: Span, workload: &str, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::NGINX_PORT,
+        format!("`{workload}` binds port {port}, which nginx needs on every host of environment `{env}` to serve the exposed ports"),
+        span,
+        "bound here".to_owned(),
+    )
+    .help("only one process can bind a port: give the workload another port (nginx proxies to it), or expose nothing in this environment")
+}
+
+pub fn service_port_clash(number: u16, span: Span, first: Span, workload: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::SERVICE_PORT_CLASH,
+        format!("two ports of `{workload}`'s Service are both on port {number}"),
+        span,
+        "this Service port".to_owned(),
+    )
+    .label(first, "the other")
+    .help("a Service listens on each port number once (per protocol): give one of them another `service-port=`")
+}
+
+pub fn no_service(workload: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::NO_SERVICE, format!("`{workload}` has no Service for this to apply to: {why}"), span, "no Service".to_owned())
+        .help("only a service with ports gets a Kubernetes Service; remove the setting")
+}
+
+pub fn closed_load_balancer(workload: &str, kind: &str, ports: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::CLOSED_LOAD_BALANCER,
+        format!("`{workload}`'s {kind} Service forwards clients outside the cluster to {ports}, which its NetworkPolicy admits only from within"),
+        span,
+        kind.to_owned(),
+    )
+    .help(format!(
+        "clients of the {kind} would time out: add `public \"<port>\"` for the ports they call, or `allow \"W0901\" reason=\"…\"` when the ports are meant for the cluster alone"
+    ))
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! the `lower_*` functions read that tree into model structs, which never fails: whatever
 //! was invalid has been reported and is simply absent.
 
+mod expose;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{self as diag, Diagnostic};
@@ -510,6 +512,9 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         "registry" => values::registry(s),
         "version" => values::version(s),
         "go-package" => values::go_package(s),
+        "dns-name" => values::dns_name(s),
+        "route-path" => values::route_path(s),
+        "object-name" => values::object_name(s),
         _ => Ok(()),
     }
 }
@@ -711,7 +716,9 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             }
             let number = p.arg(1).and_then(as_u32).and_then(|n| u16::try_from(n.value).ok().map(|v| Spanned::new(v, n.span)))?;
             let protocol = if p.prop_str("protocol").is_some_and(|s| s.value == "udp") { Protocol::Udp } else { Protocol::Tcp };
-            Some(Port { name: pname, number, protocol, span: p.node.head_span() })
+            let service_port =
+                p.prop("service-port").and_then(as_u32).and_then(|n| u16::try_from(n.value).ok().map(|v| Spanned::new(v, n.span)));
+            Some(Port { name: pname, number, protocol, service_port, span: p.node.head_span() })
         })
         .collect();
     let health = c
@@ -768,6 +775,9 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             priority_class: k.child_arg("priority-class").and_then(as_str).map(|s| s.value),
             node_selector: string_props(k.child("node-selector")),
             annotations: string_props(k.child("annotations")),
+            service_type: k.child_arg("service-type").and_then(as_str),
+            service_annotations: string_props(k.child("service-annotations")),
+            service_span: k.children.iter().find(|n| matches!(n.name(), "service-type" | "service-annotations")).map(|n| n.node.span),
         })
         .unwrap_or_default();
     let systemd = c
@@ -822,6 +832,7 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         ports,
         replicas: c.child_arg("replicas").and_then(as_u32),
         public: c.child("public").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        expose: expose::lower_expose(c, diags),
         cpu: c.child("cpu").map(|r| Resources { request: cpu(r.prop("request")), limit: cpu(r.prop("limit")) }).unwrap_or_default(),
         memory,
         health,
@@ -945,6 +956,8 @@ pub struct EnvSettings {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether prometheus-operator's objects are written (`monitoring=`).
     pub prometheus_operator: bool,
+    /// How exposed ports are reached (`exposure`, or the platform's default).
+    pub exposure: Option<Exposure>,
 }
 
 pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
@@ -1001,7 +1014,9 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
             }
         }
     });
+    let exposure = expose::lower_exposure(c, platform.as_ref(), &name.value, diags);
     Some(EnvSettings {
+        exposure,
         name,
         production: c.prop("production").and_then(as_bool).unwrap_or(false),
         platform,

@@ -146,6 +146,8 @@ pub struct Workload {
     /// `public "http"`: ports that accept traffic from outside the project, not only from
     /// the workloads that depend on this one.
     pub public: Vec<Spanned<String>>,
+    /// `expose "http" { … }`: ports reachable from outside under host names, in port order.
+    pub expose: Vec<Expose>,
     pub cpu: Resources<Cpu>,
     pub memory: Resources<Bytes>,
     pub health: Health,
@@ -243,7 +245,16 @@ pub struct Port {
     pub name: Spanned<String>,
     pub number: Spanned<u16>,
     pub protocol: Protocol,
+    /// `service-port=`: the Service's port on Kubernetes, when it differs from `number`.
+    pub service_port: Option<Spanned<u16>>,
     pub span: Span,
+}
+
+impl Port {
+    /// The port a Kubernetes Service listens on for this port, which dependents address.
+    pub fn service_number(&self) -> u16 {
+        self.service_port.as_ref().map_or(self.number.value, |p| p.value)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -381,6 +392,12 @@ pub struct KubernetesOptions {
     pub priority_class: Option<String>,
     pub node_selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// `service-type`: `ClusterIP` when `None`.
+    pub service_type: Option<Spanned<String>>,
+    pub service_annotations: BTreeMap<String, String>,
+    /// `service-type` or `service-annotations` given: for the check that the workload has a
+    /// Service.
+    pub service_span: Option<Span>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -454,6 +471,8 @@ pub struct Environment {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether the manifests hold prometheus-operator's objects.
     pub prometheus_operator: bool,
+    /// How exposed ports are reached; `None` when the platform is missing or invalid.
+    pub exposure: Option<Exposure>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.
@@ -461,4 +480,98 @@ pub struct Environment {
 pub struct Spec {
     pub base: View,
     pub environments: BTreeMap<String, Environment>,
+}
+
+// ------------------------------------------------------------------ exposure
+
+/// `expose "http" { hosts …; paths …; tls … }`: a port reachable from outside.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expose {
+    pub port: Spanned<String>,
+    pub hosts: Vec<Spanned<String>>,
+    /// The path prefixes as given; see [`Expose::paths`].
+    pub paths: Vec<Spanned<String>>,
+    pub tls: Option<Tls>,
+    pub span: Span,
+}
+
+impl Expose {
+    /// The path prefixes routed to the port: the spec's, or `/`.
+    pub fn paths(&self) -> Vec<&str> {
+        if self.paths.is_empty() { vec!["/"] } else { self.paths.iter().map(|p| p.value.as_str()).collect() }
+    }
+}
+
+/// `tls …`: where the certificate comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tls {
+    /// `None` when the spec gives no source or several (already reported).
+    pub source: Option<TlsSource>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsSource {
+    /// cert-manager issues it: `issuer=` and `issuer-kind=` (`ClusterIssuer` by default).
+    Issuer { name: String, kind: String },
+    /// An existing Kubernetes TLS Secret.
+    Secret(String),
+    /// Files on the hosts.
+    Files { certificate: String, key: String },
+}
+
+impl TlsSource {
+    /// The platform the source works on.
+    pub fn platform(&self) -> &'static str {
+        match self {
+            TlsSource::Issuer { .. } | TlsSource::Secret(_) => "kubernetes",
+            TlsSource::Files { .. } => "systemd",
+        }
+    }
+}
+
+/// How an environment's exposed ports are reached (`exposure`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Exposure {
+    /// Kubernetes: an Ingress per exposed port, for the controller of `class`.
+    Ingress { class: String, admit: Admit },
+    /// Kubernetes: a Gateway API HTTPRoute per exposed port, attached to a Gateway.
+    Gateway { name: String, namespace: String, admit: Admit },
+    /// systemd: an nginx site on every host.
+    Nginx,
+}
+
+impl Exposure {
+    /// The IngressClass an Ingress names when the spec names none.
+    pub const DEFAULT_CLASS: &str = "nginx";
+    /// The namespace the ingress controller runs in when the spec names none: where the
+    /// ingress-nginx controller, whose class is `nginx`, installs itself.
+    pub const DEFAULT_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
+
+    /// Who the NetworkPolicy admits to exposed ports; `None` on systemd.
+    pub fn admit(&self) -> Option<&Admit> {
+        match self {
+            Exposure::Ingress { admit, .. } | Exposure::Gateway { admit, .. } => Some(admit),
+            Exposure::Nginx => None,
+        }
+    }
+}
+
+/// The namespace of the ingress controller's or gateway's proxies, admitted to exposed
+/// ports: selected by its name, or by the labels the spec gives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Admit {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Admit {
+    /// The NetworkPolicy's `namespaceSelector.matchLabels`.
+    pub fn selector(&self) -> BTreeMap<String, String> {
+        if self.labels.is_empty() {
+            BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), self.namespace.clone())])
+        } else {
+            self.labels.clone()
+        }
+    }
 }

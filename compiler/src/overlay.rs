@@ -92,6 +92,21 @@ fn first_string(n: &Node) -> Option<String> {
     }
 }
 
+/// The certificate sources of an `expose`'s `tls`, in groups: a `tls` has one source, so an
+/// overlay that gives a property of one group replaces the base's other groups.
+const TLS_SOURCES: [&[&str]; 3] = [&["issuer", "issuer-kind"], &["secret"], &["certificate", "key"]];
+
+fn replace_tls_source(base: &mut Node, ov: &Node, schema: &NodeSchema) {
+    if schema.name != "tls" || schema.prop("issuer").is_none() {
+        return;
+    }
+    for group in TLS_SOURCES {
+        if ov.props.iter().any(|p| group.contains(&p.key.value.as_str())) {
+            base.props.retain(|p| group.contains(&p.key.value.as_str()) || !TLS_SOURCES.iter().any(|g| g.contains(&p.key.value.as_str())));
+        }
+    }
+}
+
 /// Merges `ov` into `base`, both nodes of the kind `schema` describes.
 fn merge(base: &mut Node, ov: &Node, schema: &NodeSchema) {
     // A health check that says what it checks is a new check, not a change to the old one.
@@ -108,6 +123,7 @@ fn merge(base: &mut Node, ov: &Node, schema: &NodeSchema) {
     } else if !ov.args.is_empty() {
         base.args = ov.args.clone();
     }
+    replace_tls_source(base, ov, schema);
     for p in &ov.props {
         let existing = base.props.iter().position(|b| b.key.value == p.key.value);
         let removes = p.value.value == Value::Null && schema.free_props.is_some();
