@@ -33,6 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates/networkpolicy.yaml", include_str!("../../../stdlib/templates/helm/templates/networkpolicy.yaml")),
     ("templates/podmonitor.yaml", include_str!("../../../stdlib/templates/helm/templates/podmonitor.yaml")),
     ("templates/prometheusrule.yaml", include_str!("../../../stdlib/templates/helm/templates/prometheusrule.yaml")),
+    ("templates/certificate.yaml", include_str!("../../../stdlib/templates/helm/templates/certificate.yaml")),
+    ("templates/referencegrant.yaml", include_str!("../../../stdlib/templates/helm/templates/referencegrant.yaml")),
+    ("templates/ingress.yaml", include_str!("../../../stdlib/templates/helm/templates/ingress.yaml")),
+    ("templates/httproute.yaml", include_str!("../../../stdlib/templates/helm/templates/httproute.yaml")),
     (".helmignore", include_str!("../../../stdlib/templates/helm/helmignore")),
 ];
 
@@ -176,7 +180,8 @@ pub fn schema() -> Value {
         "properties": {
             "name": { "type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$" },
             "port": port_number,
-            "protocol": { "enum": ["TCP", "UDP"] }
+            "protocol": { "enum": ["TCP", "UDP"] },
+            "servicePort": port_number
         }
     });
     let quantities = json!({
@@ -255,6 +260,7 @@ pub fn schema() -> Value {
             "ingressFrom": { "type": "array", "items": dns_label },
             "ingressPorts": { "type": "array", "items": port },
             "publicPorts": { "type": "array", "items": port },
+            "exposedPorts": { "type": "array", "items": port },
             "egressWorkloads": {
                 "type": "array",
                 "items": {
@@ -333,6 +339,57 @@ pub fn schema() -> Value {
             }
         }
     });
+    // Exposure: host names and path prefixes in the grammars hawser checks them against.
+    let host_name =
+        json!({ "type": "string", "pattern": "^(\\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$" });
+    let expose = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["port", "servicePort", "hosts", "paths"],
+            "properties": {
+                "port": { "type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$" },
+                "servicePort": port_number,
+                "hosts": { "type": "array", "minItems": 1, "items": host_name },
+                "paths": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$" } },
+                "tls": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["secretName"],
+                    "properties": {
+                        "secretName": { "type": "string", "pattern": "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" },
+                        "issuer": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["name", "kind"],
+                            "properties": { "name": dns_label, "kind": { "enum": ["ClusterIssuer", "Issuer"] } }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let exposure = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["via", "admit"],
+        "properties": {
+            "via": { "enum": ["ingress", "gateway"] },
+            "className": dns_label,
+            "gateway": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "namespace"],
+                "properties": { "name": dns_label, "namespace": dns_label }
+            },
+            "admit": { "type": "object", "minProperties": 1, "additionalProperties": { "type": "string" } }
+        },
+        "oneOf": [
+            { "properties": { "via": { "const": "ingress" } }, "required": ["className"] },
+            { "properties": { "via": { "const": "gateway" } }, "required": ["gateway"] }
+        ]
+    });
     let workload = json!({
         "type": "object",
         "additionalProperties": false,
@@ -350,6 +407,9 @@ pub fn schema() -> Value {
             "nodeSelector": string_map,
             "serviceAccountToken": { "type": "boolean" },
             "ports": { "type": "array", "items": port },
+            "serviceType": { "enum": ["NodePort", "LoadBalancer"] },
+            "serviceAnnotations": string_map,
+            "expose": expose,
             "metricsPort": port,
             "resources": resources,
             "probes": probes,
@@ -393,7 +453,8 @@ pub fn schema() -> Value {
                     "properties": { "workload": dns_label, "remoteKey": { "type": "string", "minLength": 1 }, "property": { "type": "string", "minLength": 1 } }
                 }
             },
-            "workloads": { "type": "object", "additionalProperties": workload, "propertyNames": dns_label }
+            "workloads": { "type": "object", "additionalProperties": workload, "propertyNames": dns_label },
+            "exposure": exposure
         }
     })
 }

@@ -18,6 +18,7 @@
 //! - NetworkPolicies allow exactly the graph's edges, DNS, and Prometheus scrapes from the
 //!   `monitoring` namespace.
 
+pub mod expose;
 pub mod objects;
 pub mod values;
 

@@ -38,6 +38,10 @@ pub enum Object {
     NetworkPolicy(Obj<Spec<NetworkPolicySpec>>),
     PodMonitor(Obj<Spec<PodMonitorSpec>>),
     PrometheusRule(Obj<Spec<RuleSpec>>),
+    Certificate(Obj<Spec<super::expose::CertificateSpec>>),
+    ReferenceGrant(Obj<Spec<super::expose::ReferenceGrantSpec>>),
+    Ingress(Obj<Spec<super::expose::IngressSpec>>),
+    HttpRoute(Obj<Spec<super::expose::HttpRouteSpec>>),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -717,16 +721,22 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         out.push(Object::Service(Obj {
             api_version: "v1",
             kind: "Service",
-            metadata: meta(name),
+            metadata: Metadata { annotations: w.service_annotations.clone(), ..meta(name) },
             body: Spec {
                 spec: ServiceSpec {
-                    type_: "ClusterIP",
+                    type_: service_type(w),
                     cluster_ip: None,
                     selector: selector_labels(chart, name),
+                    // The Service's port (`service-port=`) forwards to the container's, by name.
                     ports: w
                         .ports
                         .iter()
-                        .map(|p| ServicePort { name: p.name.clone(), port: p.port, target_port: p.name.clone(), protocol: p.protocol })
+                        .map(|p| ServicePort {
+                            name: p.name.clone(),
+                            port: p.service_number(),
+                            target_port: p.name.clone(),
+                            protocol: p.protocol,
+                        })
                         .collect(),
                 },
             },
@@ -834,6 +844,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         metadata: meta(name),
         body: Spec { spec: network_policy(chart, name, w) },
     }));
+    out.extend(super::expose::objects(chart, name, w, namespace, &meta));
     // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
     // namespace the PodMonitor is in, and the alerts select that namespace.
     if let (Some(port), Some(scrape), true) = (&w.metrics_port, &w.scrape, chart.prometheus_operator) {
@@ -891,6 +902,15 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
     out
 }
 
+/// The Service's type: the spec's, or `ClusterIP`.
+fn service_type(w: &WorkloadValues) -> &'static str {
+    match w.service_type.as_deref() {
+        Some("NodePort") => "NodePort",
+        Some("LoadBalancer") => "LoadBalancer",
+        _ => "ClusterIP",
+    }
+}
+
 fn np_ports(ports: &[PortValues]) -> Vec<NetworkPolicyPort> {
     ports.iter().map(|p| NetworkPolicyPort { protocol: p.protocol, port: p.port }).collect()
 }
@@ -920,6 +940,18 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
             ),
             to: None,
             ports: np_ports(&np.ingress_ports),
+        });
+    }
+    if let (Some(exposure), false) = (&chart.exposure, np.exposed_ports.is_empty()) {
+        // Exposed ports: the ingress controller's or the gateway's namespace.
+        ingress.push(NetworkPolicyRule {
+            from: Some(vec![NetworkPolicyPeer {
+                namespace_selector: Some(LabelSelector { match_labels: exposure.admit.clone() }),
+                pod_selector: None,
+                ip_block: None,
+            }]),
+            to: None,
+            ports: np_ports(&np.exposed_ports),
         });
     }
     if let Some(m) = &w.metrics_port {

@@ -54,6 +54,9 @@ pub struct ChartValues {
     /// Keyed by the name of the Secret they sync.
     pub external_secrets: BTreeMap<String, ExternalSecretValues>,
     pub workloads: BTreeMap<String, WorkloadValues>,
+    /// How exposed ports are reached; only when a workload exposes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<super::expose::ExposureValues>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +88,14 @@ pub struct WorkloadValues {
     pub node_selector: BTreeMap<String, String>,
     pub service_account_token: bool,
     pub ports: Vec<PortValues>,
+    /// The Service's type when it is not `ClusterIP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_annotations: BTreeMap<String, String>,
+    /// Ports reachable from outside, through an Ingress or an HTTPRoute.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<super::expose::ExposeValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_port: Option<PortValues>,
     /// How prometheus-operator scrapes the metrics port (a PodMonitor), for services with one.
@@ -140,6 +151,22 @@ pub struct PortValues {
     pub name: String,
     pub port: u16,
     pub protocol: &'static str,
+    /// The Service's port, when it differs from the container's (`service-port=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_port: Option<u16>,
+}
+
+impl PortValues {
+    /// The port as a NetworkPolicy sees it: the pod's, whatever the Service listens on.
+    fn pod_port(mut self) -> PortValues {
+        self.service_port = None;
+        self
+    }
+
+    /// The port dependents connect to, through the Service.
+    pub fn service_number(&self) -> u16 {
+        self.service_port.unwrap_or(self.port)
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -176,6 +203,9 @@ pub struct WaitFor {
 pub struct NetworkPolicyValues {
     /// Ports any source may connect to (`public` in the spec).
     pub public_ports: Vec<PortValues>,
+    /// Exposed ports, which the ingress controller's or gateway's namespace may connect to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exposed_ports: Vec<PortValues>,
     /// Workloads that may connect, on `ingressPorts`.
     pub ingress_from: Vec<String>,
     pub ingress_ports: Vec<PortValues>,
@@ -299,6 +329,11 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         wait_seconds: WAIT_SECONDS,
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
+        exposure: view
+            .workloads
+            .values()
+            .any(|w| !w.expose.is_empty())
+            .then(|| super::expose::exposure_values(environment.and_then(|e| e.exposure.as_ref()))),
         workloads,
     }
 }
@@ -339,7 +374,12 @@ fn protocol(p: Protocol) -> &'static str {
 }
 
 fn port_values(p: &crate::model::Port) -> PortValues {
-    PortValues { name: p.name.value.clone(), port: p.number.value, protocol: protocol(p.protocol) }
+    PortValues {
+        name: p.name.value.clone(),
+        port: p.number.value,
+        protocol: protocol(p.protocol),
+        service_port: Some(p.service_number()).filter(|n| *n != p.number.value),
+    }
 }
 
 /// The ports other workloads use: every port but the metrics port, or every port when the
@@ -517,10 +557,11 @@ fn workload(
     for d in &deps {
         if let Some(dw) = view.workloads.get(*d) {
             let ports = service_ports(dw);
+            // Through the Service, on its port.
             if let Some(p) = ports.first().filter(|p| p.protocol == "TCP") {
-                wait_for.push(WaitFor { name: (*d).to_owned(), host: (*d).to_owned(), port: p.port });
+                wait_for.push(WaitFor { name: (*d).to_owned(), host: (*d).to_owned(), port: p.service_number() });
             }
-            egress_workloads.push(EgressWorkload { name: (*d).to_owned(), ports });
+            egress_workloads.push(EgressWorkload { name: (*d).to_owned(), ports: ports.into_iter().map(PortValues::pod_port).collect() });
         } else if let Some(e) = view.externals.get(*d) {
             wait_for.push(WaitFor { name: (*d).to_owned(), host: e.host.value.clone(), port: e.port.value });
             let cidr = match e.host.value.parse::<std::net::IpAddr>() {
@@ -534,10 +575,21 @@ fn workload(
     egress_workloads.sort_by(|a, b| a.name.cmp(&b.name));
     egress_externals.sort_by(|a, b| a.name.cmp(&b.name));
     let ingress_from: Vec<String> = dependents.iter().map(|d| (*d).to_owned()).collect();
-    let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(port_values);
+    let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(|p| port_values(p).pod_port());
     let network_policy = NetworkPolicyValues {
-        public_ports: w.ports.iter().filter(|p| w.public.iter().any(|q| q.value == p.name.value)).map(port_values).collect(),
-        ingress_ports: if ingress_from.is_empty() { Vec::new() } else { service_ports(w) },
+        public_ports: w
+            .ports
+            .iter()
+            .filter(|p| w.public.iter().any(|q| q.value == p.name.value))
+            .map(|p| port_values(p).pod_port())
+            .collect(),
+        exposed_ports: w
+            .ports
+            .iter()
+            .filter(|p| w.expose.iter().any(|e| e.port.value == p.name.value))
+            .map(|p| port_values(p).pod_port())
+            .collect(),
+        ingress_ports: if ingress_from.is_empty() { Vec::new() } else { service_ports(w).into_iter().map(PortValues::pod_port).collect() },
         ingress_from,
         egress_workloads,
         egress_externals,
@@ -572,6 +624,9 @@ fn workload(
         node_selector: w.kubernetes.node_selector.clone(),
         service_account_token: w.kubernetes.service_account_token,
         ports: w.ports.iter().map(port_values).collect(),
+        service_type: w.kubernetes.service_type.as_ref().map(|t| t.value.clone()).filter(|t| t != "ClusterIP"),
+        service_annotations: w.kubernetes.service_annotations.clone(),
+        expose: super::expose::expose_values(w),
         metrics_port,
         scrape: w.metrics.as_ref().filter(|_| w.is_service()).map(|m| ScrapeValues {
             path: m.path().to_owned(),
