@@ -7,7 +7,8 @@
 //! input under `tests/cluster/broken/<rule>.kdl`: a spec that passes every rule as
 //! generated, and an edit of its output (given in the spec's leading comments) that
 //! reproduces a generator bug; the test requires that rule, and only it, to fail on the
-//! edited output. Edits are comment lines of three forms:
+//! edited output. A rule may have several broken inputs, `<rule>.<case>.kdl`. Edits are
+//! comment lines of three forms:
 //!
 //! ```text
 //! // set FILE KIND/NAME POINTER JSON      set a field (a JSON pointer) of one object
@@ -37,6 +38,8 @@ pub struct Cluster<'a> {
     pub dockerfiles: BTreeMap<String, String>,
     /// Whether the environment's Prometheus is run by prometheus-operator (`monitoring=`).
     pub operator: bool,
+    /// How exposed ports are reached from outside the cluster.
+    pub exposure: Option<&'a hawser::model::Exposure>,
 }
 
 /// The files a spec generates, by path.
@@ -76,6 +79,7 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             objects,
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
+            exposure: environment.exposure.as_ref(),
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));
@@ -122,7 +126,8 @@ fn every_rule_can_fail() {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir).expect("broken dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
     cases.sort();
     for path in cases {
-        let rule = path.file_stem().and_then(|s| s.to_str()).expect("name").to_owned();
+        let stem = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let rule = stem.split_once('.').map_or(stem, |(rule, _)| rule).to_owned();
         assert!(rules::RULES.iter().any(|(r, _)| *r == rule), "{}: no rule named {rule}", path.display());
         let text = std::fs::read_to_string(&path).unwrap();
         let (spec, mut files) = generate(&text);
