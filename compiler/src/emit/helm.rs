@@ -40,6 +40,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     (".helmignore", include_str!("../../../stdlib/templates/helm/helmignore")),
 ];
 
+/// The templates of exposed ports' objects: part of the chart when the spec exposes a port
+/// in any environment (whichever `--env` selects), so a chart that routes nothing holds none.
+const EXPOSURE_TEMPLATES: &[&str] =
+    &["templates/certificate.yaml", "templates/referencegrant.yaml", "templates/ingress.yaml", "templates/httproute.yaml"];
+
 pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let environments: Vec<_> = spec
         .environments
@@ -85,7 +90,13 @@ pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> R
     }
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
     out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"));
+    let exposes = std::iter::once(&spec.base)
+        .chain(spec.environments.values().map(|e| &e.view))
+        .any(|v| v.workloads.values().any(|w| !w.expose.is_empty()));
     for (path, text) in TEMPLATES {
+        if !exposes && EXPOSURE_TEMPLATES.contains(path) {
+            continue;
+        }
         let contents = if path.ends_with(".tpl") || path.ends_with(".txt") {
             format!("{{{{- /* {} */ -}}}}\n{text}", super::inert::helm_comment(header))
         } else {
