@@ -155,3 +155,63 @@ fn load_balancers(view: &View, sink: &mut Sink) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Diagnostic;
+
+    const SPEC: &str = r#"project "p" { version "1.0.0"; }
+service "web" {
+    build "go" main="./cmd/web"
+    port "http" 8080
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http"; }
+    EXPOSE
+}
+environment "prod" { runs-on "kubernetes" namespace="p"; }
+environment "edge" {
+    runs-on "systemd" { host "edge-1.example.com"; }
+    OVERLAY
+}
+"#;
+
+    fn codes(expose: &str, overlay: &str) -> Vec<(&'static str, Vec<String>)> {
+        let analysis = crate::check(&SPEC.replace("EXPOSE", expose).replace("OVERLAY", overlay));
+        analysis.diagnostics.iter().map(|d: &Diagnostic| (d.code.id, d.environments.clone())).collect()
+    }
+
+    /// An exposed service is reachable: W0111 is for a service nothing may connect to.
+    #[test]
+    fn an_exposed_service_is_not_unreachable() {
+        assert_eq!(codes("", ""), [("W0111", vec!["prod".to_owned()])]);
+        assert_eq!(codes(r#"expose "http" { hosts "shop.example.com"; }"#, ""), []);
+    }
+
+    /// The overlay's certificate source replaces the base's: files on the hosts of `edge`,
+    /// cert-manager in `prod`; without the overlay, `edge` cannot use the issuer.
+    #[test]
+    fn an_overlay_replaces_the_tls_source() {
+        let expose = r#"expose "http" { hosts "shop.example.com"; tls issuer="letsencrypt"; }"#;
+        assert_eq!(codes(expose, ""), [("E0903", vec!["edge".to_owned()])]);
+        let files = r#"service "web" { expose "http" { tls certificate="/etc/tls/a.pem" key="/etc/tls/a.key"; }; }"#;
+        assert_eq!(codes(expose, files), []);
+        // Half of the files' pair is a source of its own, which leaves the key missing.
+        let half = r#"service "web" { expose "http" { tls certificate="/etc/tls/a.pem"; }; }"#;
+        assert_eq!(codes(expose, half), [("E0902", vec!["edge".to_owned()])]);
+    }
+
+    /// nginx on the hosts of an environment that exposes a port needs 80 and 443.
+    #[test]
+    fn nginx_ports_are_taken_only_where_something_is_exposed() {
+        let other = r#"}
+service "legacy" {
+    build "go" main="./cmd/legacy"
+    port "http" 443
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http"; }
+    public "http""#;
+        assert!(codes(other, "").iter().all(|(c, _)| *c != "E0906"));
+        let exposed = format!(r#"expose "http" {{ hosts "shop.example.com"; }}{other}"#);
+        assert_eq!(codes(&exposed, "").iter().filter(|(c, _)| *c == "E0906").count(), 1);
+    }
+}
