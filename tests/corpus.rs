@@ -2,7 +2,7 @@
 //! mistake, named after the code it must produce (`E0103-….kdl`). Each is checked, its
 //! rendered diagnostics snapshotted, and the code in its name must be among them.
 
-use hawser::render;
+use hawser::cli::render;
 
 #[test]
 fn corpus() {

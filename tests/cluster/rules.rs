@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::Cluster;
-use hawser::model::{Exposure, SecretSource, TlsSource, Workload};
+use hawser::check::model::{Exposure, SecretSource, TlsSource, Workload};
 
 type Rule = fn(&Cluster) -> Vec<String>;
 
@@ -342,7 +342,7 @@ fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(String, u64, Str
 /// environment's `exposure` selects, and only on that port.
 fn network_policy(c: &Cluster) -> Vec<String> {
     let pods = pods(c);
-    let prometheus_ns = hawser::emit::kubernetes::values::PROMETHEUS_NAMESPACE;
+    let prometheus_ns = hawser::emit::monitoring::PROMETHEUS_NAMESPACE;
     let mut sources: Vec<(Option<&Workload>, Endpoint)> = pods
         .iter()
         .map(|p| {

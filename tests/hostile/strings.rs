@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hawser::model::EnvValue;
+use hawser::check::model::EnvValue;
 
 /// The time any case may take, in a debug build on a busy machine.
 const TIME_LIMIT: Duration = Duration::from_secs(120);

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::Sink;
+use crate::check::model::{Environment, Platform, Protocol, TlsSource, View, Workload};
 use crate::diagnostics as diag;
-use crate::model::{Environment, Platform, Protocol, TlsSource, View, Workload};
 use crate::span::Span;
 
 /// The ports nginx binds on the hosts of a systemd environment that exposes anything.

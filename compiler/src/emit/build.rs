@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, Options};
-use crate::model::{Source, Spec, Version};
+use crate::check::model::{Spec, Version};
 
 #[derive(Serialize)]
 struct Context<'a> {
@@ -29,13 +29,7 @@ struct Binary<'a> {
     main: &'a str,
 }
 
-/// The binary a workload built from source produces, and its main package.
-pub fn binary(w: &crate::model::Workload) -> Option<(&str, &str)> {
-    match &w.source {
-        Some(Source::Build { main, binary, .. }) => Some((binary.as_deref().unwrap_or(&w.name.value), &main.value)),
-        _ => None,
-    }
-}
+pub use crate::check::targets::build::binary;
 
 pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let p = &spec.base.project;

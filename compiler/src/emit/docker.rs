@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, Options, build::binary, deploy_version};
-use crate::model::{Protocol, Spec};
+use crate::check::model::{Protocol, Spec};
 
 #[derive(Serialize)]
 struct Context<'a> {

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::Artifacts;
 use super::templates::render;
-use crate::model::{Environment as Env, Platform, TlsSource};
+use crate::check::model::{Environment as Env, Platform, TlsSource};
 
 /// The site's file name in the output directory (beside the units).
 pub fn file_name(project: &str) -> String {

@@ -6,10 +6,10 @@
 use std::fmt::Write;
 
 use crate::check::Analysis;
+use crate::check::overlay;
+use crate::check::schema::{self, NodeSchema, Ty};
+use crate::cli::session;
 use crate::diagnostics::{self, Diagnostic};
-use crate::overlay;
-use crate::schema::{self, NodeSchema, Ty};
-use crate::session;
 use crate::span::Span;
 use crate::syntax::{Document, Node};
 
@@ -164,7 +164,7 @@ fn type_doc(ty: &Ty) -> String {
     s
 }
 
-fn derived(spec: &crate::model::Spec, workload: &str) -> String {
+fn derived(spec: &crate::check::model::Spec, workload: &str) -> String {
     let rows = session::derived(spec, workload);
     if rows.is_empty() {
         return format!("`{workload}` runs in no environment.");

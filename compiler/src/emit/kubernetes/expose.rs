@@ -1,19 +1,17 @@
 //! Exposure on Kubernetes: the values of a workload's exposed ports and of the
-//! environment's exposure setting, and the objects they become — an Ingress or a Gateway
-//! API HTTPRoute per exposed port, a cert-manager Certificate when an issuer signs its
-//! certificate, and a ReferenceGrant that lets a Gateway of another namespace read the
-//! certificate's Secret. The NetworkPolicy's rule that admits the controller's namespace is
-//! written with the other rules (`objects::network_policy`). The chart's templates
-//! (`ingress.yaml`, `httproute.yaml`, `certificate.yaml`, `referencegrant.yaml`) do the same
-//! mapping.
+//! environment's exposure setting, and the types of the objects they become — an Ingress
+//! or a Gateway API HTTPRoute per exposed port, a cert-manager Certificate when an issuer
+//! signs its certificate, and a ReferenceGrant that lets a Gateway of another namespace read
+//! the certificate's Secret. `objects::exposure` maps the values to them, and writes the
+//! NetworkPolicy's rule that admits the controller's namespace with the other rules; the
+//! chart's templates (`ingress.yaml`, `httproute.yaml`, `certificate.yaml`,
+//! `referencegrant.yaml`) do the same mapping.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::objects::{Metadata, Obj, Spec};
-use super::values::{ChartValues, WorkloadValues};
-use crate::model::{Exposure, TlsSource, Workload};
+use crate::check::model::{Exposure, TlsSource, Workload};
 
 // ------------------------------------------------------------------ values
 
@@ -250,116 +248,4 @@ pub struct GrantTo {
     pub group: &'static str,
     pub kind: &'static str,
     pub name: String,
-}
-
-/// The route, certificate and grant objects of a workload's exposed ports.
-pub fn objects(
-    chart: &ChartValues,
-    name: &str,
-    w: &WorkloadValues,
-    namespace: &str,
-    meta: &dyn Fn(&str) -> Metadata,
-) -> Vec<super::objects::Object> {
-    use super::objects::Object;
-    let Some(exposure) = &chart.exposure else { return Vec::new() };
-    let mut out = Vec::new();
-    for e in &w.expose {
-        let object = object_name(name, &e.port);
-        if let Some(tls) = &e.tls {
-            if let Some(issuer) = &tls.issuer {
-                out.push(Object::Certificate(Obj {
-                    api_version: "cert-manager.io/v1",
-                    kind: "Certificate",
-                    metadata: meta(&object),
-                    body: Spec {
-                        spec: CertificateSpec {
-                            secret_name: tls.secret_name.clone(),
-                            dns_names: e.hosts.clone(),
-                            issuer_ref: IssuerRef { group: "cert-manager.io", kind: issuer.kind.clone(), name: issuer.name.clone() },
-                        },
-                    },
-                }));
-            }
-            // A Gateway terminates TLS with a Secret it reads; one of another namespace
-            // needs this namespace's leave.
-            if let Some(gateway) = exposure.gateway.as_ref().filter(|g| g.namespace != namespace) {
-                out.push(Object::ReferenceGrant(Obj {
-                    api_version: "gateway.networking.k8s.io/v1beta1",
-                    kind: "ReferenceGrant",
-                    metadata: meta(&object),
-                    body: Spec {
-                        spec: ReferenceGrantSpec {
-                            from: vec![GrantFrom {
-                                group: "gateway.networking.k8s.io",
-                                kind: "Gateway",
-                                namespace: gateway.namespace.clone(),
-                            }],
-                            to: vec![GrantTo { group: "", kind: "Secret", name: tls.secret_name.clone() }],
-                        },
-                    },
-                }));
-            }
-        }
-        match &exposure.gateway {
-            Some(gateway) => out.push(Object::HttpRoute(Obj {
-                api_version: "gateway.networking.k8s.io/v1",
-                kind: "HTTPRoute",
-                metadata: meta(&object),
-                body: Spec {
-                    spec: HttpRouteSpec {
-                        parent_refs: vec![ParentRef {
-                            group: "gateway.networking.k8s.io",
-                            kind: "Gateway",
-                            name: gateway.name.clone(),
-                            namespace: gateway.namespace.clone(),
-                        }],
-                        hostnames: e.hosts.clone(),
-                        rules: vec![HttpRouteRule {
-                            matches: e
-                                .paths
-                                .iter()
-                                .map(|p| HttpRouteMatch { path: PathMatch { type_: "PathPrefix", value: p.clone() } })
-                                .collect(),
-                            backend_refs: vec![BackendRef { group: "", kind: "Service", name: name.to_owned(), port: e.service_port }],
-                        }],
-                    },
-                },
-            })),
-            None => out.push(Object::Ingress(Obj {
-                api_version: "networking.k8s.io/v1",
-                kind: "Ingress",
-                metadata: meta(&object),
-                body: Spec {
-                    spec: IngressSpec {
-                        ingress_class_name: exposure.class_name.clone().unwrap_or_else(|| Exposure::DEFAULT_CLASS.to_owned()),
-                        tls: e.tls.iter().map(|t| IngressTls { hosts: e.hosts.clone(), secret_name: t.secret_name.clone() }).collect(),
-                        rules: e
-                            .hosts
-                            .iter()
-                            .map(|host| IngressRule {
-                                host: host.clone(),
-                                http: IngressHttp {
-                                    paths: e
-                                        .paths
-                                        .iter()
-                                        .map(|p| IngressPath {
-                                            path: p.clone(),
-                                            path_type: "Prefix",
-                                            backend: IngressBackend {
-                                                service: IngressServiceBackend {
-                                                    name: name.to_owned(),
-                                                    port: NamedPort { name: e.port.clone() },
-                                                },
-                                            },
-                                        })
-                                        .collect(),
-                                },
-                            })
-                            .collect(),
-                    },
-                },
-            })),
-        }
-    }
-    out
 }

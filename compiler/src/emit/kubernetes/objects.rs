@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::values::{ChartValues, PortValues, WorkloadValues};
+use super::values::{ChartValues, EnvVar, PortValues, ResourceRequirements, WorkloadValues};
 
 /// The uid and gid every container runs as: distroless' `nonroot`.
 pub const RUN_AS: u64 = 65532;
@@ -279,81 +279,6 @@ pub struct EnvFromSource {
 #[derive(Clone, Debug, Serialize)]
 pub struct NameRef {
     pub name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvVar {
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<EnvVarSource>,
-}
-
-impl EnvVar {
-    pub fn value(name: String, value: String) -> EnvVar {
-        EnvVar { name, value: Some(value), value_from: None }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvVarSource {
-    pub secret_key_ref: SecretKeySelector,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SecretKeySelector {
-    pub name: String,
-    pub key: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ResourceRequirements {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub requests: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub limits: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Probe {
-    #[serde(flatten)]
-    pub action: ProbeAction,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initial_delay_seconds: Option<u64>,
-    pub period_seconds: u64,
-    pub timeout_seconds: u64,
-    pub failure_threshold: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum ProbeAction {
-    #[serde(rename = "httpGet")]
-    HttpGet { path: String, port: String },
-    #[serde(rename = "tcpSocket")]
-    TcpSocket { port: String },
-    #[serde(rename = "grpc")]
-    Grpc { port: u16 },
-    #[serde(rename = "exec")]
-    Exec { command: Vec<String> },
-}
-
-impl ProbeAction {
-    pub fn http(path: &str, port: &str) -> ProbeAction {
-        ProbeAction::HttpGet { path: path.to_owned(), port: port.to_owned() }
-    }
-    pub fn tcp(port: &str) -> ProbeAction {
-        ProbeAction::TcpSocket { port: port.to_owned() }
-    }
-    pub fn grpc(port: u16) -> ProbeAction {
-        ProbeAction::Grpc { port }
-    }
-    pub fn exec(command: Vec<String>) -> ProbeAction {
-        ProbeAction::Exec { command }
-    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -844,7 +769,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         metadata: meta(name),
         body: Spec { spec: network_policy(chart, name, w) },
     }));
-    out.extend(super::expose::objects(chart, name, w, namespace, &meta));
+    out.extend(exposure(chart, name, w, namespace, &meta));
     // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
     // namespace the PodMonitor is in, and the alerts select that namespace.
     if let (Some(port), Some(scrape), true) = (&w.metrics_port, &w.scrape, chart.prometheus_operator) {
@@ -1023,10 +948,10 @@ fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
 fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
     let mut env = w.env.clone();
     let limit = |k: &str| w.resources.limits.get(k);
-    if let Some(millis) = limit("cpu").and_then(|c| crate::values::Cpu::parse(c).ok()).map(|c| c.millis) {
+    if let Some(millis) = limit("cpu").and_then(|c| crate::check::values::Cpu::parse(c).ok()).map(|c| c.millis) {
         env.push(EnvVar::value("GOMAXPROCS".to_owned(), millis.div_ceil(1000).max(1).to_string()));
     }
-    if let Some(bytes) = limit("memory").and_then(|m| crate::values::Bytes::parse(m).ok()).map(|b| b.bytes) {
+    if let Some(bytes) = limit("memory").and_then(|m| crate::check::values::Bytes::parse(m).ok()).map(|b| b.bytes) {
         let mib = bytes * crate::emit::runtime::GOMEMLIMIT_PERCENT / 100 / (1 << 20);
         env.push(EnvVar::value("GOMEMLIMIT".to_owned(), format!("{}MiB", mib.max(1))));
     }
@@ -1148,4 +1073,115 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             volumes,
         },
     }
+}
+
+/// The route, certificate and grant objects of a workload's exposed ports.
+fn exposure(chart: &ChartValues, name: &str, w: &WorkloadValues, namespace: &str, meta: &dyn Fn(&str) -> Metadata) -> Vec<Object> {
+    use super::expose::{
+        BackendRef, CertificateSpec, GrantFrom, GrantTo, HttpRouteMatch, HttpRouteRule, HttpRouteSpec, IngressBackend, IngressHttp,
+        IngressPath, IngressRule, IngressServiceBackend, IngressSpec, IngressTls, IssuerRef, NamedPort, ParentRef, PathMatch,
+        ReferenceGrantSpec, object_name,
+    };
+    use crate::check::model::Exposure;
+    let Some(exposure) = &chart.exposure else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in &w.expose {
+        let object = object_name(name, &e.port);
+        if let Some(tls) = &e.tls {
+            if let Some(issuer) = &tls.issuer {
+                out.push(Object::Certificate(Obj {
+                    api_version: "cert-manager.io/v1",
+                    kind: "Certificate",
+                    metadata: meta(&object),
+                    body: Spec {
+                        spec: CertificateSpec {
+                            secret_name: tls.secret_name.clone(),
+                            dns_names: e.hosts.clone(),
+                            issuer_ref: IssuerRef { group: "cert-manager.io", kind: issuer.kind.clone(), name: issuer.name.clone() },
+                        },
+                    },
+                }));
+            }
+            // A Gateway terminates TLS with a Secret it reads; one of another namespace
+            // needs this namespace's leave.
+            if let Some(gateway) = exposure.gateway.as_ref().filter(|g| g.namespace != namespace) {
+                out.push(Object::ReferenceGrant(Obj {
+                    api_version: "gateway.networking.k8s.io/v1beta1",
+                    kind: "ReferenceGrant",
+                    metadata: meta(&object),
+                    body: Spec {
+                        spec: ReferenceGrantSpec {
+                            from: vec![GrantFrom {
+                                group: "gateway.networking.k8s.io",
+                                kind: "Gateway",
+                                namespace: gateway.namespace.clone(),
+                            }],
+                            to: vec![GrantTo { group: "", kind: "Secret", name: tls.secret_name.clone() }],
+                        },
+                    },
+                }));
+            }
+        }
+        match &exposure.gateway {
+            Some(gateway) => out.push(Object::HttpRoute(Obj {
+                api_version: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: meta(&object),
+                body: Spec {
+                    spec: HttpRouteSpec {
+                        parent_refs: vec![ParentRef {
+                            group: "gateway.networking.k8s.io",
+                            kind: "Gateway",
+                            name: gateway.name.clone(),
+                            namespace: gateway.namespace.clone(),
+                        }],
+                        hostnames: e.hosts.clone(),
+                        rules: vec![HttpRouteRule {
+                            matches: e
+                                .paths
+                                .iter()
+                                .map(|p| HttpRouteMatch { path: PathMatch { type_: "PathPrefix", value: p.clone() } })
+                                .collect(),
+                            backend_refs: vec![BackendRef { group: "", kind: "Service", name: name.to_owned(), port: e.service_port }],
+                        }],
+                    },
+                },
+            })),
+            None => out.push(Object::Ingress(Obj {
+                api_version: "networking.k8s.io/v1",
+                kind: "Ingress",
+                metadata: meta(&object),
+                body: Spec {
+                    spec: IngressSpec {
+                        ingress_class_name: exposure.class_name.clone().unwrap_or_else(|| Exposure::DEFAULT_CLASS.to_owned()),
+                        tls: e.tls.iter().map(|t| IngressTls { hosts: e.hosts.clone(), secret_name: t.secret_name.clone() }).collect(),
+                        rules: e
+                            .hosts
+                            .iter()
+                            .map(|host| IngressRule {
+                                host: host.clone(),
+                                http: IngressHttp {
+                                    paths: e
+                                        .paths
+                                        .iter()
+                                        .map(|p| IngressPath {
+                                            path: p.clone(),
+                                            path_type: "Prefix",
+                                            backend: IngressBackend {
+                                                service: IngressServiceBackend {
+                                                    name: name.to_owned(),
+                                                    port: NamedPort { name: e.port.clone() },
+                                                },
+                                            },
+                                        })
+                                        .collect(),
+                                },
+                            })
+                            .collect(),
+                    },
+                },
+            })),
+        }
+    }
+    out
 }

@@ -10,12 +10,12 @@ mod expose;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::check::model::*;
+use crate::check::schema::{NodeSchema, Schema, Ty};
+use crate::check::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::*;
-use crate::schema::{NodeSchema, Schema, Ty};
 use crate::span::{Span, Spanned};
 use crate::syntax::{Document, Entry, Node, Value};
-use crate::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
 
 /// A value that passed its type check.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,8 +7,8 @@
 //! key; lists (arguments such as `depends-on`) replace; keyed nodes (`port "http" …`)
 //! merge by key; single nodes (`health`, `cpu`) merge recursively, property by property.
 
+use crate::check::schema::{NodeSchema, Schema};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::schema::{NodeSchema, Schema};
 use crate::syntax::{Document, Entry, Node, Value};
 
 const OVERLAYABLE: [&str; 4] = ["service", "job", "external", "secret"];

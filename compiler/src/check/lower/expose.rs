@@ -2,8 +2,8 @@
 //! setting with the default its platform implies.
 
 use super::{Checked, as_str};
+use crate::check::model::{Admit, Expose, Exposure, Platform, Tls, TlsSource};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::{Admit, Expose, Exposure, Platform, Tls, TlsSource};
 use crate::span::Spanned;
 
 /// A service's `expose` nodes, in port order (they are keyed by port: the order they are
