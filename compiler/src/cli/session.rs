@@ -1,4 +1,4 @@
-//! What an editor asks of a spec beyond checking it, as plain data and without I/O:
+//! What the commands and an editor ask of a spec beyond checking it, as plain data without I/O:
 //! generating in memory, the files one workload produces in one environment, and the
 //! values hawser derives for a workload in each environment.
 

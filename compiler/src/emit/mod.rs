@@ -15,6 +15,7 @@ pub mod prometheus;
 pub mod runtime;
 pub mod systemd;
 pub mod templates;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 
@@ -125,6 +126,9 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
     let header = header(&opts.spec_name);
     build::emit(spec, opts, &env, &header, &mut out)?;
     docker::emit(spec, opts, &env, &header, &mut out)?;
+    // The values of each Kubernetes environment, computed once: its manifests are built
+    // from them, and the chart's values files hold them.
+    let mut charts = Vec::new();
     for (name, environment) in &spec.environments {
         if !opts.environments.is_empty() && !opts.environments.contains(name) {
             continue;
@@ -132,9 +136,13 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
         systemd::emit(environment, &env, &header, &mut out)?;
         nginx::emit(environment, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
-        kubernetes::emit(spec, opts, environment, &header, &mut out)?;
+        if let Some(ns) = kubernetes::namespace(environment) {
+            let chart = kubernetes::values::environment_chart(spec, opts, environment);
+            kubernetes::emit(&chart, ns, environment, &header, &mut out)?;
+            charts.push((environment, chart));
+        }
     }
-    helm::emit(spec, opts, &header, &mut out)?;
+    helm::emit(spec, opts, charts, &header, &mut out)?;
     Ok(out)
 }
 

@@ -459,7 +459,7 @@ impl Server<'_> {
         // The spec as the editor has it, when it is open; else as it is on disk.
         let text = match self.docs.get(spec_uri.as_str()) {
             Some(doc) => doc.text.clone(),
-            None => std::fs::read_to_string(&file.spec).map_err(|e| (ErrorCode::RequestFailed, format!("cannot read the spec: {e}")))?,
+            None => origin::spec_text(&file).map_err(|e| (ErrorCode::RequestFailed, format!("cannot read the spec: {e}")))?,
         };
         let spans = origin::origins(&file, &text, line)
             .ok_or_else(|| (ErrorCode::RequestFailed, "the spec has errors: fix them first".to_owned()))?;

@@ -35,6 +35,13 @@ use crate::review::confined::{Dir, Entry, Kind, Owner};
 
 pub const LOCK_FILE: &str = "hawser.lock";
 
+/// hawser's cache of this machine inside an output directory: the stamps of what the last
+/// `generate` wrote (see [`up_to_date`]). Ignored by git through a `.gitignore` of its own,
+/// never listed in the lock, never compared, carried or reported.
+pub const CACHE_DIR: &str = ".hawser-cache";
+const CACHE_FILE: &str = "stamps";
+const CACHE_IGNORE: &str = "# hawser's cache of this machine: stamps of the files it wrote, never committed\n*\n";
+
 /// The staging directory's name inside an output directory that is a mount point.
 const STAGING: &str = ".hawser-new";
 
@@ -103,9 +110,25 @@ pub fn render_lock(spec_name: &str, spec_text: &str, artifacts: &Artifacts) -> S
     render_lock_entries(spec_name, &sha256_hex(spec_text.as_bytes()), &lock_entries(artifacts))
 }
 
-/// The lock's entries of `artifacts`: path to sha256.
+/// The lock's entries of `artifacts`: path to sha256. Thousands of files are hashed on two
+/// threads, half each.
 pub fn lock_entries(artifacts: &Artifacts) -> BTreeMap<String, String> {
-    artifacts.files.iter().map(|(path, a)| (path.clone(), sha256_hex(a.contents.as_bytes()))).collect()
+    let files: Vec<(&String, &crate::emit::Artifact)> = artifacts.files.iter().collect();
+    let hash = |part: &[(&String, &crate::emit::Artifact)]| -> Vec<(String, String)> {
+        part.iter().map(|(path, a)| ((*path).clone(), sha256_hex(a.contents.as_bytes()))).collect()
+    };
+    if files.len() < 256 {
+        return hash(&files).into_iter().collect();
+    }
+    let (first, second) = files.split_at(files.len() / 2);
+    let (mut mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(|| hash(second));
+        let mine = hash(first);
+        (mine, other.join())
+    });
+    // A thread that panicked: hash its half here instead.
+    mine.extend(theirs.unwrap_or_else(|_| hash(second)));
+    mine.into_iter().collect()
 }
 
 /// The lock file's text for these entries.
@@ -150,7 +173,7 @@ pub fn read_lock(text: &str) -> Result<Lock, String> {
             if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("line {n} has no sha256"));
             }
-            if !safe_relative(path) || path == LOCK_FILE {
+            if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
                 return Err(format!("line {n} names `{}`, which is not a plain path inside the output directory", path.escape_debug()));
             }
             lock.files.insert(path.to_owned(), hash.to_owned());
@@ -198,6 +221,9 @@ pub struct Request<'a> {
     pub spec_sha256: String,
     /// `--env`: only these environments' files (and the shared ones) are written.
     pub environments: &'a [String],
+    /// What the run was (see [`up_to_date`]): when given, the stamps of the tree written
+    /// are kept under it in the cache.
+    pub cache_key: Option<String>,
 }
 
 /// What `generate` writes given the lock on disk: the artifacts, the lock's text, and the
@@ -206,6 +232,8 @@ pub struct Planned<'a> {
     pub artifacts: std::borrow::Cow<'a, Artifacts>,
     pub lock_text: String,
     pub kept: BTreeSet<String>,
+    /// The sha256 of each artifact written, computed once for the lock.
+    pub hashes: BTreeMap<String, String>,
 }
 
 /// With `--env E…`, of every artifact the spec produces, the shared ones and those of the
@@ -213,8 +241,9 @@ pub struct Planned<'a> {
 /// are, with their hashes, and never removed.
 pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
     if request.environments.is_empty() {
-        let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &lock_entries(request.artifacts));
-        return Planned { artifacts: std::borrow::Cow::Borrowed(request.artifacts), lock_text, kept: BTreeSet::new() };
+        let hashes = lock_entries(request.artifacts);
+        let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &hashes);
+        return Planned { artifacts: std::borrow::Cow::Borrowed(request.artifacts), lock_text, kept: BTreeSet::new(), hashes };
     }
     let chosen = |path: &str| environment_of(path).is_none_or(|e| request.environments.iter().any(|s| s == e));
     let mut write = Artifacts::default();
@@ -233,7 +262,8 @@ pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
         }
     }
     let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &entries);
-    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept }
+    let hashes = write.files.keys().filter_map(|p| Some((p.clone(), entries.get(p)?.clone()))).collect();
+    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept, hashes }
 }
 
 /// An error of the output directory: the message names the path and says what to do.
@@ -418,6 +448,9 @@ fn scan_dir(out: &Dir, out_path: &Path) -> Result<Existing, Error> {
     while let Some(rel) = stack.pop() {
         let entries = out.list(&rel).map_err(|e| io_err("read", &out_path.join(&rel), e))?;
         for (name, kind) in entries {
+            if rel.is_empty() && name == CACHE_DIR {
+                continue;
+            }
             let rel_str = if rel.is_empty() { name } else { format!("{rel}/{name}") };
             match kind {
                 Kind::Symlink => {
@@ -544,7 +577,7 @@ fn stays_inside(link: &Path, target: &Path) -> bool {
 /// Writes what `request` asks for into `out`, atomically (see the module's documentation).
 pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     for path in request.artifacts.files.keys() {
-        if !safe_relative(path) || path == LOCK_FILE {
+        if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
             return Err(Error::new(format!("refusing to write `{path}`: not a plain path inside the output directory")));
         }
     }
@@ -617,7 +650,157 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
             }
         }
     }
+    if let Some(key) = &request.cache_key {
+        // Only a shortcut for the next run: without it, that run does the whole work.
+        let _ = write_cache(&place, key, &plan.lock_text);
+    }
     Ok(summary)
+}
+
+/// What [`up_to_date`] found: the output directory is what the run wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpToDate {
+    /// The files the lock lists.
+    pub files: usize,
+    /// The files and symlinks in it that hawser does not own.
+    pub foreign: usize,
+}
+
+/// Whether `out` holds exactly what the `generate` run that `key` names wrote there, as
+/// the cache's stamps prove without reading a file: the lock and every file and directory
+/// of the tree have the device, inode, mode, size, mtime and ctime they had when that run
+/// finished. Any write, rename, `chmod`, new or removed entry moves a ctime, which no
+/// program can set back; a fresh clone or copy has new inodes and ctimes. So a cache
+/// written elsewhere, or crafted, never matches: then `None`, and the caller does the
+/// whole work. Reads only the cache and the lock, through [`Dir`], following no symlink.
+pub fn up_to_date(out: &Path, key: &str) -> Option<UpToDate> {
+    let place = place(out, Access::Read).ok()??;
+    // What an interrupted run left beside the output is for a whole run to clean up.
+    let old = format!(".{}.hawser-old", place.name);
+    if [place.staging_name(), old].iter().any(|n| place.parent.exists(n).unwrap_or(true)) {
+        return None;
+    }
+    let dir = place.open_out().ok()??;
+    let Entry::File { contents, .. } = dir.read(&format!("{CACHE_DIR}/{CACHE_FILE}")).ok()? else { return None };
+    let cache = parse_cache(std::str::from_utf8(&contents).ok()?)?;
+    if cache.key != key {
+        return None;
+    }
+    let Entry::File { contents, .. } = dir.read(LOCK_FILE).ok()? else { return None };
+    let lock = read_lock(std::str::from_utf8(&contents).ok()?).ok()?;
+    if lock.conflicted {
+        return None;
+    }
+    // The stamps must cover the whole tree hawser owns: the root, the lock, every file it
+    // lists and every directory on the way.
+    let covered = |p: &str| cache.stamps.contains_key(p);
+    if !covered(".") || !covered(LOCK_FILE) || !lock.files.keys().all(|p| covered(p) && ancestors(p).iter().all(|a| covered(a))) {
+        return None;
+    }
+    let mut parents: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
+    for (path, stamp) in &cache.stamps {
+        let now = if path == "." {
+            dir.stamp().ok()
+        } else {
+            let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+            match parents.entry(parent).or_insert_with(|| dir.open_dir(parent).ok()) {
+                Some(p) => p.stamp_here(name).ok().flatten(),
+                None => None,
+            }
+        };
+        if now != Some(*stamp) {
+            return None;
+        }
+    }
+    Some(UpToDate { files: lock.files.len(), foreign: cache.foreign })
+}
+
+struct Cache {
+    key: String,
+    foreign: usize,
+    stamps: BTreeMap<String, crate::review::confined::Stamp>,
+}
+
+fn is_cache(path: &str) -> bool {
+    path == CACHE_DIR || path.starts_with(&format!("{CACHE_DIR}/"))
+}
+
+/// The cache's text: a comment, `key KEY`, `foreign N`, then one line per stamped entry,
+/// `DEV INO MODE SIZE MTIME.NS CTIME.NS PATH` (`.` for the output directory itself).
+fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, crate::review::confined::Stamp>) -> String {
+    let mut s =
+        format!("# stamps of what hawser last wrote here, machine-specific: see `hawser generate --help`\nkey {key}\nforeign {foreign}\n");
+    for (path, t) in stamps {
+        let _ = writeln!(s, "{} {} {:o} {} {}.{} {}.{} {path}", t.dev, t.ino, t.mode, t.size, t.mtime.0, t.mtime.1, t.ctime.0, t.ctime.1);
+    }
+    s
+}
+
+/// Reads a cache; `None` for anything that is not one hawser wrote (it is then ignored).
+fn parse_cache(text: &str) -> Option<Cache> {
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let key = lines.next()?.strip_prefix("key ")?.to_owned();
+    let foreign = lines.next()?.strip_prefix("foreign ")?.parse().ok()?;
+    let mut stamps = BTreeMap::new();
+    for line in lines {
+        let mut f = line.splitn(7, ' ');
+        let mut next = || f.next();
+        let number = |s: Option<&str>| s?.parse::<u64>().ok();
+        let time = |s: Option<&str>| -> Option<(i64, i64)> {
+            let (a, b) = s?.split_once('.')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        };
+        let dev = number(next())?;
+        let ino = number(next())?;
+        let mode = u32::from_str_radix(next()?, 8).ok()?;
+        let size = number(next())?;
+        let mtime = time(next())?;
+        let ctime = time(next())?;
+        let path = next()?;
+        if path != "." && (!safe_relative(path) || is_cache(path)) {
+            return None;
+        }
+        stamps.insert(path.to_owned(), crate::review::confined::Stamp { dev, ino, mode, size, mtime, ctime });
+    }
+    Some(Cache { key, foreign, stamps })
+}
+
+/// After a write: stamps every directory of the new tree, the lock and every file it lists,
+/// and keeps them under `key` in the cache, with a `.gitignore` that keeps the cache out of
+/// commits. Taken after the tree is complete, under the run's exclusive lock.
+fn write_cache(place: &Place, key: &str, lock_text: &str) -> io::Result<()> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let dir = place.open_out().map_err(|e| invalid(&e.message))?.ok_or_else(|| invalid("no output directory"))?;
+    let lock = read_lock(lock_text).map_err(|e| invalid(&e))?;
+    dir.remove_all(CACHE_DIR)?;
+    let cache = dir.create_dir(CACHE_DIR, 0o755)?;
+    cache.write_new(".gitignore", CACHE_IGNORE.as_bytes(), 0o644)?;
+    let mut stamps = BTreeMap::new();
+    let mut foreign = 0;
+    // Every directory, hawser's or not, so that a file added anywhere shows.
+    stamps.insert(".".to_owned(), dir.stamp()?);
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let here = dir.open_dir(&rel)?;
+        for (name, kind) in dir.list(&rel)? {
+            if rel.is_empty() && name == CACHE_DIR {
+                continue;
+            }
+            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            match kind {
+                Kind::Dir => {
+                    stamps.insert(path.clone(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
+                    stack.push(path);
+                }
+                _ if path == LOCK_FILE || lock.files.contains_key(&path) => {
+                    stamps.insert(path, here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
+                }
+                _ => foreign += 1,
+            }
+        }
+    }
+    cache.write_new("stamps.new", render_cache(key, foreign, &stamps).as_bytes(), 0o644)?;
+    cache.replace("stamps.new", CACHE_FILE)
 }
 
 enum Swap {
@@ -758,7 +941,8 @@ fn summarise(plan: &Planned<'_>, existing: &Existing) -> Summary {
         ..Summary::default()
     };
     for (path, a) in &artifacts.files {
-        if previous.and_then(|p| p.get(path)) != Some(&sha256_hex(a.contents.as_bytes())) {
+        let sha = plan.hashes.get(path).cloned().unwrap_or_else(|| sha256_hex(a.contents.as_bytes()));
+        if previous.and_then(|p| p.get(path)) != Some(&sha) {
             summary.changed.push(path.clone());
         }
     }

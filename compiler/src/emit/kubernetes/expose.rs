@@ -17,7 +17,7 @@ use crate::check::model::{Exposure, TlsSource, Workload};
 
 /// The environment's exposure, in the chart's values: how routes are written and whom the
 /// NetworkPolicies admit to exposed ports.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExposureValues {
     /// `ingress` or `gateway`.
@@ -30,14 +30,14 @@ pub struct ExposureValues {
     pub admit: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GatewayValues {
     pub name: String,
     pub namespace: String,
 }
 
 /// One exposed port of a workload.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExposeValues {
     /// The port's name, the same on the container and the Service.
@@ -50,7 +50,7 @@ pub struct ExposeValues {
     pub tls: Option<TlsValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsValues {
     /// The Secret holding the certificate: the spec's, or the one the Certificate writes.
@@ -60,7 +60,7 @@ pub struct TlsValues {
     pub issuer: Option<IssuerValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IssuerValues {
     pub name: String,
     pub kind: String,
@@ -121,7 +121,7 @@ pub fn object_name(workload: &str, port: &str) -> String {
 
 // ------------------------------------------------------------------ objects
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressSpec {
     pub ingress_class_name: String,
@@ -130,25 +130,25 @@ pub struct IngressSpec {
     pub rules: Vec<IngressRule>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressTls {
     pub hosts: Vec<String>,
     pub secret_name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IngressRule {
     pub host: String,
     pub http: IngressHttp,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IngressHttp {
     pub paths: Vec<IngressPath>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressPath {
     pub path: String,
@@ -156,23 +156,23 @@ pub struct IngressPath {
     pub backend: IngressBackend,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IngressBackend {
     pub service: IngressServiceBackend,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IngressServiceBackend {
     pub name: String,
     pub port: NamedPort,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NamedPort {
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteSpec {
     pub parent_refs: Vec<ParentRef>,
@@ -180,7 +180,7 @@ pub struct HttpRouteSpec {
     pub rules: Vec<HttpRouteRule>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ParentRef {
     pub group: &'static str,
     pub kind: &'static str,
@@ -188,26 +188,26 @@ pub struct ParentRef {
     pub namespace: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteRule {
     pub matches: Vec<HttpRouteMatch>,
     pub backend_refs: Vec<BackendRef>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HttpRouteMatch {
     pub path: PathMatch,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PathMatch {
     #[serde(rename = "type")]
     pub type_: &'static str,
     pub value: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BackendRef {
     pub group: &'static str,
     pub kind: &'static str,
@@ -215,7 +215,7 @@ pub struct BackendRef {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSpec {
     pub secret_name: String,
@@ -223,27 +223,27 @@ pub struct CertificateSpec {
     pub issuer_ref: IssuerRef,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IssuerRef {
     pub group: &'static str,
     pub kind: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReferenceGrantSpec {
     pub from: Vec<GrantFrom>,
     pub to: Vec<GrantTo>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GrantFrom {
     pub group: &'static str,
     pub kind: &'static str,
     pub namespace: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GrantTo {
     pub group: &'static str,
     pub kind: &'static str,

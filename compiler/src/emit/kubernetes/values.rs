@@ -66,7 +66,7 @@ pub struct ExternalSecretValues {
     pub property: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadValues {
     /// `Deployment`, `Job` or `CronJob`.
@@ -124,7 +124,7 @@ pub struct WorkloadValues {
     pub job: Option<JobValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoscaleValues {
     pub min_replicas: u32,
@@ -167,7 +167,7 @@ impl PortValues {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probes {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,7 +178,7 @@ pub struct Probes {
     pub startup_probe: Option<Probe>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretFile {
     pub volume: String,
@@ -188,7 +188,7 @@ pub struct SecretFile {
     pub file_name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitFor {
     pub name: String,
@@ -196,7 +196,7 @@ pub struct WaitFor {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicyValues {
     /// Ports any source may connect to (`public` in the spec).
@@ -211,14 +211,14 @@ pub struct NetworkPolicyValues {
     pub egress_externals: Vec<EgressExternal>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressWorkload {
     pub name: String,
     pub ports: Vec<PortValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressExternal {
     pub name: String,
@@ -228,7 +228,7 @@ pub struct EgressExternal {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobValues {
     #[serde(skip_serializing_if = "Option::is_none")]
