@@ -100,7 +100,7 @@ mod target {
         let edge = environment(&spec, "edge");
         bencher.bench(|| {
             let mut out = Artifacts::default();
-            emit::systemd::emit(edge, &env, "h", &mut out).expect("emits");
+            emit::systemd::emit(edge, &Default::default(), &env, "h", &mut out).expect("emits");
             out
         });
     }
@@ -175,6 +175,7 @@ mod output {
                 artifacts: &self.artifacts,
                 spec_name: "hawser.kdl",
                 spec_sha256: hawser::review::output::sha256_hex(self.text.as_bytes()),
+                inputs_sha256: Default::default(),
                 environments: &[],
                 cache_key: cache.then(|| "bench".to_owned()),
             }

@@ -251,7 +251,12 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let analysis = hawser::check(&text);
+    let mut analysis = hawser::check(&text);
+    if let Some(spec) = &analysis.spec {
+        // The configuration files the spec names are checked too: a missing one is an error
+        // `check` should find before `generate` does.
+        analysis.diagnostics.extend(hawser::review::inputs::read(&cli::spec_dir(path), spec).1);
+    }
     let name = path.display().to_string();
     match format {
         Format::Human => {

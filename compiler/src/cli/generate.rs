@@ -39,6 +39,8 @@ pub struct Generated {
     pub environments: Vec<String>,
     /// The check the artifacts come from.
     pub analysis: Analysis,
+    /// The configuration files' sha256, by path relative to the spec's directory.
+    pub inputs_sha256: std::collections::BTreeMap<String, String>,
     /// What names this run in the output directory's cache ([`cache_key`]), when the run
     /// may leave its stamps there: a clean run (no diagnostics) of every environment.
     pub cache_key: Option<String>,
@@ -60,6 +62,7 @@ impl Generated {
             artifacts: &self.artifacts,
             spec_name: &self.spec_name,
             spec_sha256: output::sha256_hex(self.text.as_bytes()),
+            inputs_sha256: self.inputs_sha256.clone(),
             environments: &self.environments,
             cache_key: self.cache_key.clone(),
         }
@@ -114,6 +117,11 @@ pub fn up_to_date(path: &Path, request: &OutputRequest) -> Option<Current> {
     let (out, spec_name, output_dir) = placed(path, request);
     let key = cache_key(&text, &spec_name, request.version.as_deref(), output_dir.as_deref())?;
     let found = output::up_to_date(&out, &key)?;
+    // The configuration files the spec names (the same ones: the spec did not change) must
+    // hold what they held then: they are inputs of the output too.
+    if !review::inputs::unchanged(&spec_dir(path), &found.inputs) {
+        return None;
+    }
     Some(Current { name: path.display().to_string(), text, out, found })
 }
 
@@ -141,13 +149,23 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
     let Some(spec) = analysis.spec.as_ref().filter(|_| !analysis.has_errors()) else {
         return Err(Failed::SpecErrors { name, text, diagnostics: analysis.diagnostics });
     };
+    // The configuration files the spec names, read beside it: a file that cannot be used
+    // is a spec error like any other.
+    let (inputs, input_diagnostics) = review::inputs::read(&spec_dir(path), spec);
+    if input_diagnostics.iter().any(Diagnostic::is_error) {
+        let mut diagnostics = analysis.diagnostics.clone();
+        diagnostics.extend(input_diagnostics);
+        return Err(Failed::SpecErrors { name, text, diagnostics });
+    }
+    let inputs_sha256 = inputs.iter().map(|(k, v)| (k.clone(), output::sha256_hex(v.as_bytes()))).collect();
     let (out, spec_name, output_dir) = placed(path, &request);
     let environments = request.environments;
     // Every environment is generated: with `--env`, the shared files (the chart, build.sh)
     // still come from the whole spec, and only the selected environments' files are written.
-    let opts = Options { spec_name: spec_name.clone(), version: request.version, environments: Vec::new(), output_dir };
+    let opts = Options { spec_name: spec_name.clone(), version: request.version, environments: Vec::new(), output_dir, inputs };
     emit::check_options(spec, &Options { environments: environments.clone(), ..opts.clone() }).map_err(Failed::Error)?;
     let mut diagnostics = analysis.diagnostics.clone();
+    diagnostics.extend(input_diagnostics);
     diagnostics.extend(emit::run_diagnostics(spec, &opts));
     let artifacts = session::generate_checked(&analysis, &opts).map_err(|e| match e {
         NotGenerated::SpecErrors => {
@@ -163,7 +181,7 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
     } else {
         None
     };
-    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments, analysis, cache_key })
+    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments, analysis, cache_key, inputs_sha256 })
 }
 
 /// Reads the output directory for a comparison, and what `generate` would write there; a

@@ -46,10 +46,13 @@ pub fn workload_files<'a>(artifacts: &'a Artifacts, project: &str, workload: &st
             let mut parts = path.split('/');
             let (Some(kind), Some(second)) = (parts.next(), parts.next()) else { return false };
             let third = parts.next();
+            let fourth = parts.next();
             let stem = |file: &str| file.split('.').next().unwrap_or_default().to_owned();
             match (kind, third) {
                 ("docker", None) => stem(second) == workload,
                 ("kubernetes", Some(file)) => second == env && stem(file) == workload,
+                // A unit's configuration files: `systemd/<env>/files/<unit>/<name>`.
+                ("systemd", Some("files")) => second == env && fourth == Some(unit.as_str()),
                 ("systemd", Some(file)) => second == env && stem(file) == unit,
                 _ => false,
             }

@@ -103,10 +103,15 @@ pub fn spec_beside(out: &Path, spec_name: &str) -> Result<(PathBuf, String), Str
     }
 }
 
-/// The options the output directory `out` was generated with from the spec at `spec`.
-pub fn options(spec: &Path, out: &Path, version: Option<String>) -> Options {
+/// The options the output directory `out` was generated with from the spec at `spec`, whose
+/// text is `text`: the configuration files it names are read beside it.
+pub fn options(spec: &Path, out: &Path, version: Option<String>, text: &str) -> Options {
     let spec_name = spec.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
-    Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir(spec), out) }
+    let inputs = match check(text).spec {
+        Some(model) => crate::review::inputs::read(&spec_dir(spec), &model).0,
+        None => check::inputs::Inputs::new(),
+    };
+    Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir(spec), out), inputs }
 }
 
 /// `hawser why FILE:LINE`: the spec values that produce line `LINE` of `FILE`. The spec is
@@ -137,7 +142,7 @@ pub fn why(location: &str, spec: Option<&Path>, version: Option<String>) -> Resu
         }
         None => spec_beside(out, &located.lock.spec_name).map_err(fail)?,
     };
-    let opts = options(&spec_path, out, version);
+    let opts = options(&spec_path, out, version, &text);
     // Named relative to the current directory, as the user would type it.
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize).unwrap_or_default();
     let name = spec_path.strip_prefix(&cwd).unwrap_or(&spec_path).display().to_string();

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates/configmap.yaml", include_str!("../../../stdlib/templates/helm/templates/configmap.yaml")),
     ("templates/service.yaml", include_str!("../../../stdlib/templates/helm/templates/service.yaml")),
     ("templates/deployment.yaml", include_str!("../../../stdlib/templates/helm/templates/deployment.yaml")),
+    ("templates/statefulset.yaml", include_str!("../../../stdlib/templates/helm/templates/statefulset.yaml")),
     ("templates/job.yaml", include_str!("../../../stdlib/templates/helm/templates/job.yaml")),
     ("templates/cronjob.yaml", include_str!("../../../stdlib/templates/helm/templates/cronjob.yaml")),
     ("templates/hpa.yaml", include_str!("../../../stdlib/templates/helm/templates/hpa.yaml")),
@@ -424,6 +425,25 @@ pub fn schema() -> Value {
             }
         }
     });
+    let volumes = json!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$" },
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["mountPath", "size"],
+            "properties": {
+                "mountPath": { "type": "string", "pattern": "^/[^:]*$" },
+                "size": { "type": "string", "pattern": "^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)$" },
+                "claim": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["accessMode"],
+                    "properties": { "accessMode": { "enum": ["ReadWriteOnce", "ReadWriteOncePod"] }, "storageClassName": dns_label }
+                }
+            }
+        }
+    });
     let exposure = json!({
         "type": "object",
         "additionalProperties": false,
@@ -444,15 +464,29 @@ pub fn schema() -> Value {
             { "properties": { "via": { "const": "gateway" } }, "required": ["gateway"] }
         ]
     });
+    let files = json!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[-._a-zA-Z0-9]+$" },
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["path", "content"],
+            "properties": { "path": { "type": "string", "pattern": "^/[^:]*$" }, "content": string }
+        }
+    });
     let workload = json!({
         "type": "object",
         "additionalProperties": false,
         "required": ["kind", "image", "labels", "podAnnotations", "nodeSelector", "serviceAccountToken", "ports", "resources",
                      "probes", "config", "env", "secretFiles", "terminationGracePeriodSeconds", "waitFor", "networkPolicy", "alerts"],
         "properties": {
-            "kind": { "enum": ["Deployment", "Job", "CronJob"] },
+            "kind": { "enum": ["Deployment", "StatefulSet", "Job", "CronJob"] },
             "image": { "type": "string", "minLength": 1, "pattern": "^[^\\s]+$" },
+            "command": { "type": "array", "items": string, "minItems": 1 },
             "args": { "type": "array", "items": string },
+            "capabilities": { "type": "array", "items": { "enum": ["NET_RAW", "NET_ADMIN", "NET_BIND_SERVICE", "DAC_READ_SEARCH", "SYS_PTRACE", "IPC_LOCK"] } },
+            "volumes": volumes,
+            "files": files,
             "replicas": { "type": "integer", "minimum": 0 },
             "autoscale": autoscale,
             "labels": string_map,

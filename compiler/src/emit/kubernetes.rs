@@ -20,6 +20,7 @@
 
 pub mod expose;
 pub mod objects;
+pub mod storage;
 pub mod values;
 
 pub use crate::check::targets::kubernetes::{OLDEST_VERSION, PRE_STOP_SLEEP_VERSION, namespace};

@@ -34,6 +34,9 @@ pub struct Options {
     /// The output directory relative to the spec's directory, when it is inside it: the
     /// Docker build context leaves it out.
     pub output_dir: Option<String>,
+    /// The configuration files the spec names, by their path relative to the spec's
+    /// directory (`review::inputs::read` reads them).
+    pub inputs: crate::check::inputs::Inputs,
 }
 
 /// One generated file.
@@ -121,6 +124,9 @@ pub fn check_options(spec: &Spec, opts: &Options) -> Result<(), String> {
 
 /// Generates every artifact of a checked spec. The spec must have no errors.
 pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
+    if let Some(missing) = crate::check::inputs::namings(spec).into_iter().find(|n| !opts.inputs.contains_key(&n.key)) {
+        return Err(format!("the configuration file `{}` was not read (inputs::read reads what the spec names)", missing.source));
+    }
     let env = templates::environment();
     let mut out = Artifacts::default();
     let header = header(&opts.spec_name);
@@ -133,7 +139,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
         if !opts.environments.is_empty() && !opts.environments.contains(name) {
             continue;
         }
-        systemd::emit(environment, &env, &header, &mut out)?;
+        systemd::emit(environment, &opts.inputs, &env, &header, &mut out)?;
         nginx::emit(environment, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
         if let Some(ns) = kubernetes::namespace(environment) {

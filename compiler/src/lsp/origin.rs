@@ -41,7 +41,7 @@ pub fn spec_text(file: &GeneratedFile) -> Result<String, String> {
 /// The spec values that produce line `line` (from 0) of the generated file, given the
 /// spec's text; empty when the line is hawser's own, `None` when the spec has errors.
 pub fn origins(file: &GeneratedFile, spec_text: &str, line: usize) -> Option<Vec<Span>> {
-    let opts = why::options(&file.spec, &file.out, None);
+    let opts = why::options(&file.spec, &file.out, None, spec_text);
     crate::review::why::origins(spec_text, &opts, &file.rel, line + 1).map(|found| found.into_iter().map(|o| o.span).collect())
 }
 

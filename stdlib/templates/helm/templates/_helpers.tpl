@@ -52,9 +52,13 @@ runAsGroup: 65532
 capabilities:
   drop:
   - ALL
-  {{- if .lowPort }}
+  {{- $add := get . "add" | default list }}
+  {{- if .lowPort }}{{ $add = append $add "NET_BIND_SERVICE" }}{{ end }}
+  {{- with $add | uniq | sortAlpha }}
   add:
-  - NET_BIND_SERVICE
+  {{- range . }}
+  - {{ . }}
+  {{- end }}
   {{- end }}
 seccompProfile:
   type: RuntimeDefault
@@ -65,6 +69,11 @@ seccompProfile:
 {{- $annotations := dict -}}
 {{- range $k, $v := $w.podAnnotations }}{{ $_ := set $annotations $k $v }}{{ end -}}
 {{- if $w.config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($w.config | toJson | sha256sum) }}{{ end -}}
+{{- with get $w "files" }}
+{{- $data := dict }}
+{{- range $key, $f := . }}{{ $_ := set $data $key $f.content }}{{ end }}
+{{- $_ := set $annotations "hawser.dev/files-checksum" ($data | toJson | sha256sum) }}
+{{- end -}}
 {{- $_ := set $annotations "hawser.dev/qos-class" (include "hawser.qosClass" $w.resources) -}}
 {{- $lowPort := false -}}
 {{- range $w.ports }}{{ if lt (int .port) 1024 }}{{ $lowPort = true }}{{ end }}{{ end -}}
@@ -84,11 +93,11 @@ spec:
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if ne $w.kind "Deployment" }}
+  {{- if not (has $w.kind (list "Deployment" "StatefulSet")) }}
   restartPolicy: Never
   {{- end }}
   terminationGracePeriodSeconds: {{ int $w.terminationGracePeriodSeconds }}
-  {{- if and (eq $w.kind "Deployment") (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
+  {{- if and (has $w.kind (list "Deployment" "StatefulSet")) (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
   topologySpreadConstraints:
   {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
   - maxSkew: 1
@@ -97,8 +106,10 @@ spec:
     labelSelector:
       matchLabels:
         {{- include "hawser.selectorLabels" $ | nindent 8 }}
+    {{- if eq $w.kind "Deployment" }}
     matchLabelKeys:
     - pod-template-hash
+    {{- end }}
   {{- end }}
   {{- end }}
   securityContext:
@@ -139,6 +150,12 @@ spec:
   - name: {{ .name | quote }}
     image: {{ $w.image | quote }}
     imagePullPolicy: IfNotPresent
+    {{- with get $w "command" }}
+    command:
+    {{- range . }}
+    - {{ . | quote }}
+    {{- end }}
+    {{- end }}
     {{- with get $w "args" }}
     args:
     {{- range . }}
@@ -181,10 +198,20 @@ spec:
           seconds: {{ int . }}
     {{- end }}
     securityContext:
-      {{- include "hawser.securityContext" (dict "lowPort" $lowPort) | nindent 6 }}
+      {{- include "hawser.securityContext" (dict "lowPort" $lowPort "add" (get $w "capabilities")) | nindent 6 }}
     volumeMounts:
     - name: tmp
       mountPath: /tmp
+    {{- range $volume, $v := get $w "volumes" | default dict }}
+    - name: {{ $volume | quote }}
+      mountPath: {{ $v.mountPath | quote }}
+    {{- end }}
+    {{- range $key, $f := get $w "files" | default dict }}
+    - name: files
+      mountPath: {{ $f.path | quote }}
+      subPath: {{ $key | quote }}
+      readOnly: true
+    {{- end }}
     {{- range $w.secretFiles }}
     - name: {{ .volume | quote }}
       mountPath: {{ .mountPath | quote }}
@@ -194,6 +221,24 @@ spec:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  {{- range $volume, $v := get $w "volumes" | default dict }}
+  {{- if not (get $v "claim") }}
+  - name: {{ $volume | quote }}
+    emptyDir:
+      sizeLimit: {{ $v.size | quote }}
+  {{- end }}
+  {{- end }}
+  {{- with get $w "files" }}
+  - name: files
+    configMap:
+      name: {{ printf "%s-files" $.name | quote }}
+      defaultMode: 292
+      items:
+      {{- range $key, $f := . }}
+      - key: {{ $key | quote }}
+        path: {{ $key | quote }}
+      {{- end }}
+  {{- end }}
   {{- range $w.secretFiles }}
   - name: {{ .volume | quote }}
     secret:
