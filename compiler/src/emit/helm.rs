@@ -569,7 +569,12 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
         let mut specs: Vec<std::path::PathBuf> =
             ["payments", "shop", "edge-agent"].iter().map(|e| root.join("examples").join(e).join("hawser.kdl")).collect();
-        specs.extend(std::fs::read_dir(root.join("tests/specs")).expect("listed").map(|e| e.expect("entry").path()));
+        specs.extend(
+            std::fs::read_dir(root.join("tests/specs"))
+                .expect("listed")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "kdl")),
+        );
         // An environment that leaves a workload out, and one that changes another.
         let inline = r#"
 project "p" {
@@ -603,16 +608,22 @@ environment "big" {
     }
 }
 "#;
-        let mut texts: Vec<(String, String)> = vec![("inline".to_owned(), inline.to_owned())];
+        let mut texts: Vec<(String, String, Option<std::path::PathBuf>)> = vec![("inline".to_owned(), inline.to_owned(), None)];
         for path in specs {
-            texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable")));
+            texts.push((
+                path.display().to_string(),
+                std::fs::read_to_string(&path).expect("readable"),
+                path.parent().map(|d| d.to_owned()),
+            ));
         }
         let mut compared = 0;
-        for (path, text) in texts {
+        for (path, text, dir) in texts {
             let analysis = crate::check(&text);
             assert!(!analysis.has_errors(), "{path}: {:?}", analysis.diagnostics);
             let spec = analysis.spec.expect("a model");
-            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+            // The configuration files the spec names, read as `generate` reads them.
+            let inputs = dir.map(|d| crate::review::inputs::read(&d, &spec).0).unwrap_or_default();
+            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), inputs, ..Default::default() };
             let out = crate::emit::generate(&spec, &opts).expect("generates");
             let base = serde_json::to_value(super::values::chart(&spec, &opts, &spec.base)).unwrap();
             for e in spec.environments.values().filter(|e| super::kubernetes::namespace(e).is_some()) {

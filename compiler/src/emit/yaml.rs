@@ -934,10 +934,13 @@ pub(crate) mod tests {
             let text = std::fs::read_to_string(&path).expect("readable");
             let analysis = crate::check(&text);
             let spec = analysis.spec.unwrap_or_else(|| panic!("{}", path.display()));
+            // The configuration files the spec names, read as `generate` reads them.
+            let inputs = crate::review::inputs::read(path.parent().expect("a directory"), &spec).0;
             let opts = crate::emit::Options {
                 spec_name: "hawser.kdl".into(),
                 version: Some("1.0.0".into()),
                 output_dir: Some("generated".into()),
+                inputs,
                 ..Default::default()
             };
             let before = COMPARED.with(std::cell::Cell::get);
