@@ -573,7 +573,7 @@ mod tests {
             std::fs::read_dir(root.join("tests/specs"))
                 .expect("listed")
                 .map(|e| e.expect("entry").path())
-                .filter(|p| p.extension().is_some_and(|x| x == "kdl")),
+                .filter(|p| p.extension().is_some_and(|e| e == "kdl")),
         );
         // An environment that leaves a workload out, and one that changes another.
         let inline = r#"
@@ -608,21 +608,18 @@ environment "big" {
     }
 }
 "#;
-        let mut texts: Vec<(String, String, Option<std::path::PathBuf>)> = vec![("inline".to_owned(), inline.to_owned(), None)];
+        let mut texts: Vec<(String, String)> = vec![("inline".to_owned(), inline.to_owned())];
         for path in specs {
-            texts.push((
-                path.display().to_string(),
-                std::fs::read_to_string(&path).expect("readable"),
-                path.parent().map(|d| d.to_owned()),
-            ));
+            texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable")));
         }
         let mut compared = 0;
-        for (path, text, dir) in texts {
+        for (path, text) in texts {
             let analysis = crate::check(&text);
             assert!(!analysis.has_errors(), "{path}: {:?}", analysis.diagnostics);
             let spec = analysis.spec.expect("a model");
-            // The configuration files the spec names, read as `generate` reads them.
-            let inputs = dir.map(|d| crate::review::inputs::read(&d, &spec).0).unwrap_or_default();
+            // The configuration files the spec names, read from beside it as `generate` does.
+            let dir = std::path::Path::new(&path).parent().filter(|_| path != "inline");
+            let inputs = dir.map(|d| crate::review::inputs::read(d, &spec).0).unwrap_or_default();
             let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), inputs, ..Default::default() };
             let out = crate::emit::generate(&spec, &opts).expect("generates");
             let base = serde_json::to_value(super::values::chart(&spec, &opts, &spec.base)).unwrap();

@@ -934,8 +934,8 @@ pub(crate) mod tests {
             let text = std::fs::read_to_string(&path).expect("readable");
             let analysis = crate::check(&text);
             let spec = analysis.spec.unwrap_or_else(|| panic!("{}", path.display()));
-            // The configuration files the spec names, read as `generate` reads them.
-            let inputs = crate::review::inputs::read(path.parent().expect("a directory"), &spec).0;
+            // The configuration files the spec names, read from beside it as `generate` does.
+            let (inputs, _) = crate::review::inputs::read(path.parent().expect("the spec's directory"), &spec);
             let opts = crate::emit::Options {
                 spec_name: "hawser.kdl".into(),
                 version: Some("1.0.0".into()),
