@@ -190,7 +190,7 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
                 let base_limits = w.memory.limit == base.memory.limit && w.cpu.limit == base.cpu.limit;
                 let base_env = w.env == base.env;
                 match &env.platform {
-                    Some(Platform::Kubernetes { namespace }) => {
+                    Some(Platform::Kubernetes { .. }) => {
                         let file = &files[&format!("kubernetes/{env_name}/{name}.yaml")];
                         let (facts, container) = kubernetes_facts(file);
                         assert_eq!(facts, expected(&spec, &env.view, w, false), "{example}: kubernetes/{env_name}/{name}.yaml");
@@ -228,20 +228,27 @@ fn limits_secrets_ports_probes_and_metrics_agree_across_targets() {
                             assert_eq!(probe["periodSeconds"].as_u64(), Some(ready.period_seconds()));
                             assert_eq!(probe["failureThreshold"].as_u64(), Some(u64::from(ready.failures())));
                         }
-                        // Metrics: the Prometheus job discovers the declared metrics port, on the declared path.
+                        // Metrics: the declared metrics port, on the declared path, is scraped by the
+                        // PodMonitor (prometheus-operator) or by the job of prometheus.yml.
                         if let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) {
-                            let prom = &files[&format!("prometheus/{env_name}/prometheus.yml")];
-                            let srv = emit::prometheus::srv_name(name, &m.port.value, &namespace.value);
-                            let job = prom
-                                .split("- job_name: ")
-                                .find(|j| j.contains(&srv))
-                                .unwrap_or_else(|| panic!("{example}: no job finds {srv}"));
-                            assert!(job.contains(&format!("metrics_path: {}\n", m.path())), "{example}: {env_name}/{name} metrics path");
-                            let headless = yaml_docs(file)
-                                .into_iter()
-                                .find(|d| d["metadata"]["name"] == format!("{name}-metrics"))
-                                .expect("headless Service");
-                            assert_eq!(headless["spec"]["ports"][0]["name"].as_str(), Some(m.port.value.as_str()));
+                            if env.prometheus_operator {
+                                let monitor = yaml_docs(file).into_iter().find(|d| d["kind"] == "PodMonitor").expect("a PodMonitor");
+                                let endpoint = &monitor["spec"]["podMetricsEndpoints"][0];
+                                assert_eq!(endpoint["port"].as_str(), Some(m.port.value.as_str()), "{example}: {env_name}/{name}");
+                                assert_eq!(endpoint["path"].as_str(), Some(m.path()), "{example}: {env_name}/{name} metrics path");
+                            } else {
+                                let prom = &files[&format!("prometheus/{env_name}/prometheus.yml")];
+                                let job = prom
+                                    .split("- job_name: ")
+                                    .find(|j| j.starts_with(&format!("{project}-{env_name}-{name}\n")))
+                                    .unwrap_or_else(|| panic!("{example}: no job scrapes {name}"));
+                                assert!(
+                                    job.contains(&format!("metrics_path: {}\n", m.path())),
+                                    "{example}: {env_name}/{name} metrics path"
+                                );
+                                let keep = format!("regex: {project};{name};{name};{}\n", m.port.value);
+                                assert!(job.contains(&keep), "{example}: {env_name}/{name}: the job does not keep port {}", m.port.value);
+                            }
                         }
                         if base_env {
                             same_env

@@ -1,7 +1,6 @@
 //! The Prometheus files of every example: snapshotted, checked by `promtool check config`
-//! and `promtool check rules`, loaded into the real Prometheus server, and — for
-//! Kubernetes jobs — checked to discover exactly their workload's metrics port through
-//! the SRV record of its headless metrics Service.
+//! and `promtool check rules`, and loaded into the real Prometheus server; a Kubernetes
+//! environment has them only when prometheus-operator does not run its Prometheus.
 //!
 //! promtool and prometheus must be on PATH (CI installs them); without them the tests
 //! fail, unless `HAWSER_SKIP_PROMTOOL=1` says to skip those checks.
@@ -15,12 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hawser::check::model::{Platform, Spec};
+use hawser::check::model::Platform;
 use serde_json::{Value, json};
 
 struct Example {
     name: String,
-    spec: Spec,
     /// `prometheus/<env>/<file>` → contents.
     files: BTreeMap<String, String>,
 }
@@ -38,7 +36,7 @@ fn examples() -> Vec<Example> {
             };
             let out = hawser::emit::generate(&spec, &opts).expect("the example generates");
             let files = out.files.into_iter().filter(|(p, _)| p.starts_with("prometheus/")).map(|(p, a)| (p, a.contents)).collect();
-            Example { name, spec, files }
+            Example { name, files }
         })
         .collect()
 }
@@ -98,31 +96,53 @@ fn the_real_server_loads_every_config() {
     }
 }
 
-/// Each Kubernetes job discovers the SRV record of its workload's headless metrics Service
-/// on the metrics port, in the environment's namespace: exactly that port of that
-/// workload's pods.
+/// A Kubernetes environment's Prometheus is configured by what it reads: with
+/// prometheus-operator (the default) the manifests' PodMonitors and PrometheusRules and no
+/// file beside them; with `monitoring="config"` a `prometheus.yml` whose jobs discover the
+/// workload's pods through the Kubernetes API in the environment's namespace. What those
+/// jobs keep is checked by `tests/cluster` (rule `scrape-config`), which applies their
+/// relabelling to the pods of the manifests.
 #[test]
-fn kubernetes_jobs_discover_exactly_the_metrics_port() {
-    let mut seen = 0;
-    for ex in examples() {
-        for (env_name, env) in &ex.spec.environments {
+fn kubernetes_environments_get_a_configuration_only_without_the_operator() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut paths: Vec<PathBuf> =
+        common::examples().into_iter().map(|(name, _)| root.join("examples").join(name).join("hawser.kdl")).collect();
+    paths.extend(
+        std::fs::read_dir(root.join("tests/specs"))
+            .expect("tests/specs")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "kdl")),
+    );
+    let (mut operated, mut configured) = (0, 0);
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("spec");
+        let spec = hawser::check(&text).spec.expect("checks");
+        // The configuration files the spec names, read from beside it as `generate` does.
+        let inputs = hawser::review::inputs::read(path.parent().expect("a directory"), &spec).0;
+        let opts =
+            hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), inputs, ..Default::default() };
+        let files = hawser::emit::generate(&spec, &opts).expect("generates").files;
+        for (env_name, env) in &spec.environments {
             let Some(Platform::Kubernetes { namespace }) = &env.platform else { continue };
-            let Some(config) = ex.files.get(&format!("prometheus/{env_name}/prometheus.yml")) else { continue };
-            let config: Value = serde_saphyr::from_str(config).expect("the config parses");
-            for job in config["scrape_configs"].as_array().expect("scrape_configs") {
-                let workload = job["relabel_configs"]
-                    .as_array()
-                    .and_then(|r| r.iter().find(|r| r["target_label"] == "workload"))
-                    .and_then(|r| r["replacement"].as_str())
-                    .expect("a workload label");
-                let port = &env.view.workloads[workload].metrics.as_ref().expect("metrics").port.value;
-                let expected = format!("_{port}._tcp.{workload}-metrics.{}.svc.cluster.local", namespace.value);
-                assert_eq!(job["dns_sd_configs"], json!([{ "names": [expected], "type": "SRV" }]), "{}", job["job_name"]);
-                seen += 1;
+            let config = files.get(&format!("prometheus/{env_name}/prometheus.yml"));
+            if env.prometheus_operator {
+                assert!(config.is_none(), "{env_name}: a prometheus.yml beside prometheus-operator's objects");
+                operated += 1;
+                continue;
             }
+            let config: Value = serde_saphyr::from_str(&config.expect("a prometheus.yml").contents).expect("the config parses");
+            let jobs = config["scrape_configs"].as_array().expect("scrape_configs");
+            let scraped = env.view.workloads.values().filter(|w| w.is_service() && w.metrics.is_some()).count();
+            assert_eq!(jobs.len(), scraped, "{env_name}: one job per service with metrics");
+            for job in jobs {
+                assert_eq!(job["kubernetes_sd_configs"][0]["role"], "pod", "{}", job["job_name"]);
+                assert_eq!(job["kubernetes_sd_configs"][0]["namespaces"], json!({ "names": [namespace.value] }), "{}", job["job_name"]);
+                assert!(job.get("dns_sd_configs").is_none(), "{}", job["job_name"]);
+            }
+            configured += 1;
         }
     }
-    assert!(seen > 0, "no example has a Kubernetes environment with metrics");
+    assert!(operated > 0 && configured > 0, "{operated} operated and {configured} configured Kubernetes environments");
 }
 
 // ---------------------------------------------------------------------- helpers

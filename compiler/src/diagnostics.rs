@@ -113,6 +113,7 @@ pub mod code {
         NO_CHILDREN "E0009" "node takes no children";
         DUPLICATE_PROPERTY "E0010" "property given more than once";
         BEYOND_LIMITS "E0011" "spec beyond hawser's size or nesting limits";
+        MORE_SYNTAX_ERRORS "E0012" "more syntax errors than hawser shows";
         WRONG_TYPE "E0101" "value of the wrong type";
         BAD_CPU "E0102" "invalid CPU quantity";
         BAD_BYTES "E0103" "invalid byte size";
@@ -859,6 +860,23 @@ pub fn unreachable_address(
 pub fn too_deep(span: Span, max: usize) -> Diagnostic {
     Diagnostic::new(code::BEYOND_LIMITS, format!("the spec nests deeper than {max} levels"), span, format!("level {}", max + 1))
         .help("specs nest a few levels (environment, workload, setting); close the blocks left open, or flatten the nesting")
+}
+
+pub fn too_deep_slashdashed(span: Span, max: usize) -> Diagnostic {
+    Diagnostic::new(
+        code::BEYOND_LIMITS,
+        format!("slashdashed blocks nest deeper than {max} levels"),
+        span,
+        format!("slashdashed block {}", max + 1),
+    )
+    .help("a `/-` comments out a node with all its blocks, so the `/-` inside it are not needed; remove them, or delete the commented-out text")
+}
+
+/// The syntax errors beyond [`crate::limits::MAX_SYNTAX_ERRORS`], counted.
+pub fn more_syntax_errors(more: usize, first: Span) -> Diagnostic {
+    let s = if more == 1 { "" } else { "s" };
+    Diagnostic::new(code::MORE_SYNTAX_ERRORS, format!("{more} more syntax error{s} not shown"), first, "the next one is here".to_owned())
+        .help("fix the errors above first: later ones are often caused by an earlier one, such as a quote or brace left open")
 }
 
 pub fn too_large(bytes: usize, max: usize) -> Diagnostic {

@@ -40,7 +40,7 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
         /// Write nothing: exit 1 when the output on disk differs from what the spec produces,
-        /// naming each file.
+        /// naming each file. A swap that a killed run left half done is finished first.
         #[arg(long)]
         check: bool,
         /// Do the whole work even when the output directory's cache (`.hawser-cache/`, this

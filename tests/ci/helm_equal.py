@@ -15,7 +15,15 @@ import yaml
 
 VH = os.environ.get("VALIDATORS_HOME", "/opt/validators")
 RENDER = os.path.join(VH, "bin", "helm-render")
-LINT = os.path.join(VH, "bin", "helm-lint")
+# helm lint as validate.sh runs it: the validators' helm_lint.py (VALIDATORS_DIR, by default
+# ../shared/validators beside the repository) with the Helm library and renderer of
+# VALIDATORS_HOME; the installed wrapper bin/helm-lint when that script is not there.
+VALIDATORS_DIR = os.environ.get("VALIDATORS_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "validators"))
+if os.path.exists(os.path.join(VALIDATORS_DIR, "helm_lint.py")):
+    LINT = [sys.executable, os.path.join(VALIDATORS_DIR, "helm_lint.py"), "--lib", os.path.join(VH, "helm-sdkpy", "libhelm_sdkpy.so"),
+            "--renderer", RENDER]
+else:
+    LINT = [os.path.join(VH, "bin", "helm-lint")]
 K8S_VERSION = os.environ.get("K8S_VERSION", "1.30.0")
 
 
@@ -134,7 +142,7 @@ def main(out):
             merged = merge(copy.deepcopy(base_values), yaml.safe_load(open(env_values)) or {})
             with open(os.path.join(copy_dir, "values.yaml"), "w") as f:
                 yaml.safe_dump(merged, f)
-            lint = subprocess.run([LINT, copy_dir], capture_output=True, text=True)
+            lint = subprocess.run(LINT + [copy_dir], capture_output=True, text=True)
             if lint.returncode != 0:
                 print(f"FAIL {env}: helm lint with values-{env}.yaml:\n{lint.stdout}{lint.stderr}")
                 failures += 1

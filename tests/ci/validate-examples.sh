@@ -36,6 +36,29 @@ for spec in "$root"/examples/*/hawser.kdl "$root"/tests/specs/*.kdl; do
     fi
   done
   echo "   Kubernetes $k8s_version"
+  # Debian's promtool and prometheus (the validators') are built without the Kubernetes
+  # discovery and reject `kubernetes_sd_configs` as an unknown field. Such a configuration
+  # (`monitoring="config"`) is put through them as they can read it: each discovery replaced
+  # by an empty static one, so everything else (durations, relabel actions and regexes, the
+  # rule file it loads) is still judged by promtool and the real server. Its discovery and
+  # relabelling are checked by tests/cluster (rule `scrape-config`), which applies them to
+  # the pods of the manifests the way Prometheus would.
+  for config in "$out"/prometheus/*/prometheus.yml; do
+    if [[ -f "$config" ]] && grep -q '^  kubernetes_sd_configs:' "$config"; then
+      echo "   $(basename "$(dirname "$config")")/prometheus.yml: kubernetes_sd_configs replaced by an empty static_configs for promtool"
+      "$python" - "$config" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+text = open(path).read()
+config = yaml.safe_load(text)
+for job in config["scrape_configs"]:
+    if job.pop("kubernetes_sd_configs", None) is not None:
+        job["static_configs"] = [{"targets": []}]
+header = "".join(line for line in text.splitlines(True) if line.startswith("#"))
+open(path, "w").write(header + yaml.safe_dump(config, sort_keys=False))
+PY
+    fi
+  done
   if ! K8S_VERSION="$k8s_version" CHECKOV_SKIP="$skip" SYSTEMD_MAX_EXPOSURE="${exposure:-2.0}" VALIDATE_PROM_SERVER=1 "$validators/validate.sh" "$out"; then
     status=1
   fi

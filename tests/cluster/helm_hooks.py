@@ -6,7 +6,8 @@ checks how Helm would order and keep its objects:
   it completes before the release's other objects are applied; a hook Job that depends on
   another hook Job has a higher weight;
 - every object a hook Job needs (its ServiceAccount, ConfigMap, the ExternalSecrets that
-  produce the Secrets it reads) is a hook of a lower weight, so it exists when the Job runs;
+  produce the Secrets it reads, the Roles that let it read the Jobs it waits for) is a hook
+  of a lower weight, so it exists when the Job runs;
 - no object that an ordinary workload needs is a hook: Helm deletes and re-creates hooks on
   every upgrade (and an ExternalSecret's Secret with it), while those pods run.
 
@@ -70,6 +71,12 @@ def needs(o, objects):
     for (kind, name), es in objects.items():
         if kind == "ExternalSecret" and es["spec"]["target"].get("name", name) in secrets:
             out.append((kind, name))
+    # The RoleBindings (and their Roles) that let its job waits read the Jobs they wait for.
+    account = spec.get("serviceAccountName", "default")
+    for (kind, name), rb in objects.items():
+        if kind == "RoleBinding" and any(s.get("kind") == "ServiceAccount" and s.get("name") == account for s in rb.get("subjects") or []):
+            out.append((kind, name))
+            out.append((rb["roleRef"]["kind"], rb["roleRef"]["name"]))
     return [k for k in out if k in objects]
 
 

@@ -20,6 +20,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod relabel;
+mod releases;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -40,6 +42,10 @@ pub struct Cluster<'a> {
     pub operator: bool,
     /// How exposed ports are reached from outside the cluster.
     pub exposure: Option<&'a hawser::check::model::Exposure>,
+    /// `prometheus/<env>/` files (`prometheus.yml`, `rules.yml`), by file name.
+    pub prometheus: BTreeMap<String, String>,
+    /// Where the API server is (`api-server=`, or any address).
+    pub api_server: String,
     /// The configuration files the spec names, by path relative to the spec.
     pub inputs: &'a hawser::check::inputs::Inputs,
 }
@@ -95,6 +101,10 @@ fn findings(g: &Generated) -> Vec<String> {
             let docs: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{path}: {e}"));
             objects.extend(docs.into_iter().filter(|d| !d.is_null()));
         }
+        let prometheus = files
+            .iter()
+            .filter_map(|(path, text)| Some((path.strip_prefix(&format!("prometheus/{env}/"))?.to_owned(), text.clone())))
+            .collect();
         let cluster = Cluster {
             env: env.clone(),
             namespace: namespace.to_owned(),
@@ -103,6 +113,8 @@ fn findings(g: &Generated) -> Vec<String> {
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
             exposure: environment.exposure.as_ref(),
+            prometheus,
+            api_server: environment.api_server.as_ref().map_or("0.0.0.0/0", |a| a.value.as_str()).to_owned(),
             inputs: &g.inputs,
         };
         for (rule, check) in rules::RULES {
@@ -231,4 +243,185 @@ fn apply_edits(text: &str, files: &mut BTreeMap<String, String>) -> usize {
         count += 1;
     }
     count
+}
+
+/// The `scrape-config` rule sees each way a plain Prometheus configuration can go wrong,
+/// beside the edit its broken input makes: a job that watches every namespace, one that
+/// keeps pods of another project, one that no longer names the pod, one that drops the
+/// pods that are not Ready, and an alert on `up` that selects another workload's targets.
+#[test]
+fn scrape_config_rule_sees_each_mistake() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cluster/broken/scrape-config.kdl");
+    let g = generate(&path);
+    assert!(findings(&g).is_empty());
+    let selector = "    selectors:\n    - role: pod\n      label: app.kubernetes.io/instance=p,app.kubernetes.io/name=web\n";
+    let mistakes: &[&[(&str, &str, &str)]] = &[
+        &[("prometheus.yml", "    namespaces:\n      names:\n      - p\n", "    namespaces: {}\n")],
+        &[("prometheus.yml", selector, ""), ("prometheus.yml", "regex: p;web;web;metrics", "regex: .*;web;web;metrics")],
+        &[(
+            "prometheus.yml",
+            "    - __meta_kubernetes_pod_name\n    target_label: pod\n",
+            "    - __meta_kubernetes_pod_name\n    target_label: pod_name\n",
+        )],
+        &[(
+            "prometheus.yml",
+            "    - __meta_kubernetes_pod_phase\n    regex: Succeeded|Failed\n",
+            "    - __meta_kubernetes_pod_ready\n    regex: \"false\"\n",
+        )],
+        &[("rules.yml", "up{namespace=\"p\", workload=\"web\"} == 0", "up{namespace=\"p\"} == 0")],
+    ];
+    for edits in mistakes {
+        let mut edited = Generated { spec: g.spec.clone(), inputs: g.inputs.clone(), files: g.files.clone() };
+        for (file, old, new) in *edits {
+            let key = format!("prometheus/prod/{file}");
+            assert!(edited.files[&key].contains(old), "{key} has no {old:?}");
+            let contents = edited.files[&key].replacen(old, new, 1);
+            edited.files.insert(key, contents);
+        }
+        let found = findings(&edited);
+        eprintln!("{edits:?}:\n  {}", found.join("\n  "));
+        assert!(!found.is_empty(), "{edits:?} breaks nothing the rules see");
+        assert!(found.iter().all(|f| f.starts_with("scrape-config: ")), "{found:?}");
+    }
+}
+
+/// Two releases of the chart in one namespace — the documented one, named like the project,
+/// and `<project>-canary` beside it — collide nowhere and cross nowhere (`releases.rs`), for
+/// every Kubernetes environment of every example and spec; and the check fails on releases
+/// that share names, read each other's configuration or ServiceAccount, or whose selectors
+/// or NetworkPolicies reach the other release's pods.
+#[test]
+fn two_releases_share_a_namespace_without_crossing() {
+    if !Path::new(releases::RENDER).exists() {
+        // CI installs the validators and must run this; elsewhere it is skipped, loudly.
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{} is not installed in CI", releases::RENDER);
+        eprintln!("WARNING: skipped: {} is not installed (../shared/validators/install.sh)", releases::RENDER);
+        return;
+    }
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("releases");
+    let mut checked = 0;
+    let mut broken_input = None;
+    let mut exposed_input = None;
+    for path in spec_files() {
+        let Generated { spec, files, .. } = generate(&path);
+        let dir = tmp.join(path.parent().and_then(|p| p.file_name()).unwrap()).join(path.file_stem().unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+        for (file, contents) in files.iter().filter(|(p, _)| p.starts_with("helm/")) {
+            std::fs::create_dir_all(dir.join(file).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(file), contents).unwrap();
+        }
+        let project = spec.base.project.name.value.clone();
+        let chart = dir.join("helm").join(&project);
+        for (env_name, env) in &spec.environments {
+            let Some(namespace) = hawser::emit::kubernetes::namespace(env) else { continue };
+            let canary = format!("{project}-canary");
+            let first = releases::render(&chart, &project, namespace, env_name, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let second = releases::render(&chart, &canary, namespace, env_name, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let both = [(project.clone(), first), (canary.clone(), second)];
+            let found = releases::findings(&env.view, namespace, &both);
+            assert!(found.is_empty(), "{} {env_name}: {} findings:\n{}", path.display(), found.len(), found.join("\n"));
+            checked += 1;
+            if path.file_stem().is_some_and(|s| s == "expose-kubernetes") && env_name == "staging" {
+                exposed_input = Some((env.view.clone(), both.clone()));
+            }
+            if project == "shop" && env_name == "prod" {
+                broken_input = Some((chart.clone(), env.view.clone(), both));
+            }
+        }
+    }
+    assert!(checked > 0, "no Kubernetes environment was checked");
+
+    // The check fails on charts that get it wrong.
+    let (chart, view, both) = broken_input.expect("the shop example's prod environment");
+    let (first, second) = (&both[0], &both[1]);
+    // An edit of the second release's objects, or of both (a chart bug is in both).
+    let edit_releases = |change: &dyn Fn(&mut Value), both: bool| -> Vec<String> {
+        let mut a = first.1.clone();
+        let mut b = second.1.clone();
+        b.iter_mut().for_each(change);
+        if both {
+            a.iter_mut().for_each(change);
+        }
+        releases::findings(&view, "shop", &[(first.0.clone(), a), (second.0.clone(), b)])
+    };
+    let edit = |change: &dyn Fn(&mut Value)| edit_releases(change, false);
+    // The same for a spec whose ports are exposed through an ingress controller, with a
+    // certificate from cert-manager.
+    let (exposed_view, exposed) = exposed_input.expect("the expose-kubernetes spec's staging environment");
+    let edit_exposed = |change: &dyn Fn(&mut Value)| -> Vec<String> {
+        let mut b = exposed[1].1.clone();
+        b.iter_mut().for_each(change);
+        releases::findings(&exposed_view, "storefront-staging", &[exposed[0].clone(), (exposed[1].0.clone(), b)])
+    };
+    let unprefixed = releases::render(&chart, &second.0, "shop", "prod", &["namePrefix="]).expect("renders");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("names without the release's prefix", releases::findings(&view, "shop", &[first.clone(), (second.0.clone(), unprefixed)])),
+        (
+            "an address of the other release's Service",
+            edit(&|o| {
+                if o["kind"] == "ConfigMap" && o["metadata"]["name"] == "shop-canary-storefront" {
+                    o["data"]["CART_ADDR"] = "cart:9000".into();
+                }
+            }),
+        ),
+        (
+            "NetworkPolicies that select their peers by the workload's name alone",
+            edit_releases(
+                &|o| {
+                    if o["kind"] == "NetworkPolicy" {
+                        for (rules, peers) in [("ingress", "from"), ("egress", "to")] {
+                            for rule in o["spec"][rules].as_array_mut().into_iter().flatten() {
+                                for peer in rule[peers].as_array_mut().into_iter().flatten() {
+                                    if let Some(labels) = peer["podSelector"]["matchLabels"].as_object_mut() {
+                                        labels.remove("app.kubernetes.io/instance");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+                true,
+            ),
+        ),
+        (
+            "a Service that selects the pods of the release named like the project",
+            edit(&|o| {
+                if o["kind"] == "Service" && o["metadata"]["name"] == "shop-canary-cart" {
+                    o["spec"]["selector"]["app.kubernetes.io/instance"] = "shop".into();
+                }
+            }),
+        ),
+        (
+            "a Deployment that runs as the other release's ServiceAccount",
+            edit(&|o| {
+                if o["kind"] == "Deployment" && o["metadata"]["name"] == "shop-canary-catalog" {
+                    o["spec"]["template"]["spec"]["serviceAccountName"] = "catalog".into();
+                }
+            }),
+        ),
+        (
+            "an Ingress that routes to the other release's Service",
+            edit_exposed(&|o| {
+                if o["kind"] == "Ingress" && o["metadata"]["name"] == "storefront-canary-web-http" {
+                    for rule in o["spec"]["rules"].as_array_mut().into_iter().flatten() {
+                        for p in rule["http"]["paths"].as_array_mut().into_iter().flatten() {
+                            p["backend"]["service"]["name"] = "web".into();
+                        }
+                    }
+                }
+            }),
+        ),
+        (
+            "an Ingress served with the certificate the other release's Certificate writes",
+            edit_exposed(&|o| {
+                if o["kind"] == "Ingress" && o["metadata"]["name"] == "storefront-canary-web-http" {
+                    o["spec"]["tls"][0]["secretName"] = "web-http-tls".into();
+                }
+            }),
+        ),
+    ];
+    for (case, found) in cases {
+        eprintln!("{case}:\n  {}", found.iter().take(4).cloned().collect::<Vec<_>>().join("\n  "));
+        assert!(!found.is_empty(), "the check accepts two releases with {case}");
+    }
 }

@@ -20,8 +20,10 @@ pub const RULES: &[(&str, Rule)] = &[
     ("argv", argv),
     ("references", references),
     ("jobs-bounded", jobs_bounded),
+    ("job-order", job_order),
     ("availability", availability),
     ("monitoring", monitoring),
+    ("scrape-config", scrape_config),
     ("storage", storage),
     ("service-ports", service_ports_rule),
     ("exposure", exposure),
@@ -30,21 +32,27 @@ pub const RULES: &[(&str, Rule)] = &[
 // ------------------------------------------------------------------ reading objects
 
 /// A workload's pod template, with the workload it belongs to.
-struct Pod<'a> {
-    workload: String,
-    kind: String,
-    template: &'a Value,
+pub(crate) struct Pod<'a> {
+    pub(crate) workload: String,
+    pub(crate) kind: String,
+    pub(crate) template: &'a Value,
 }
 
 impl Pod<'_> {
-    fn labels(&self) -> BTreeMap<String, String> {
+    pub(crate) fn labels(&self) -> BTreeMap<String, String> {
         string_map(&self.template["metadata"]["labels"])
     }
-    fn spec(&self) -> &Value {
+    pub(crate) fn spec(&self) -> &Value {
         &self.template["spec"]
     }
+    /// The workload's container: named after it (in a release of the chart, after its
+    /// objects), the only one of the pod.
     fn main_container(&self) -> Option<&Value> {
-        self.spec()["containers"].as_array()?.iter().find(|c| c["name"] == self.workload.as_str())
+        let containers = self.spec()["containers"].as_array()?;
+        containers.iter().find(|c| c["name"] == self.workload.as_str()).or(match containers.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        })
     }
     fn containers(&self) -> Vec<&Value> {
         let spec = self.spec();
@@ -54,7 +62,7 @@ impl Pod<'_> {
         out
     }
     /// The main container's ports: (name, number, protocol).
-    fn ports(&self) -> Vec<(String, u64, String)> {
+    pub(crate) fn ports(&self) -> Vec<(String, u64, String)> {
         self.main_container()
             .and_then(|c| c["ports"].as_array())
             .map(|ports| {
@@ -73,11 +81,11 @@ impl Pod<'_> {
     }
 }
 
-fn string_map(v: &Value) -> BTreeMap<String, String> {
+pub(crate) fn string_map(v: &Value) -> BTreeMap<String, String> {
     v.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect()).unwrap_or_default()
 }
 
-fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
+pub(crate) fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
     c.objects
         .iter()
         .filter_map(|o| {
@@ -92,17 +100,17 @@ fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
         .collect()
 }
 
-fn of_kind<'a>(c: &'a Cluster<'_>, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+pub(crate) fn of_kind<'a>(c: &'a Cluster<'_>, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
     c.objects.iter().filter(move |o| o["kind"] == kind)
 }
 
-fn name(o: &Value) -> &str {
+pub(crate) fn name(o: &Value) -> &str {
     o["metadata"]["name"].as_str().unwrap_or("")
 }
 
 /// A label selector (`matchLabels`, and `matchExpressions` with In, NotIn, Exists and
 /// DoesNotExist) against a set of labels; the empty selector selects everything.
-fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
     let labels_match = string_map(&selector["matchLabels"]).iter().all(|(k, v)| labels.get(k) == Some(v));
     let expressions_match = selector["matchExpressions"].as_array().is_none_or(|exprs| {
         exprs.iter().all(|e| {
@@ -122,7 +130,7 @@ fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
 
 /// The ports of a workload its dependents use: all but the metrics port, or every port
 /// when the metrics port is its only one.
-fn service_ports(w: &Workload) -> BTreeSet<String> {
+pub(crate) fn service_ports(w: &Workload) -> BTreeSet<String> {
     let metrics = w.metrics.as_ref().map(|m| m.port.value.clone());
     let ports: BTreeSet<String> = w.ports.iter().map(|p| p.name.value.clone()).filter(|p| Some(p) != metrics.as_ref()).collect();
     if ports.is_empty() { w.ports.iter().map(|p| p.name.value.clone()).collect() } else { ports }
@@ -130,7 +138,7 @@ fn service_ports(w: &Workload) -> BTreeSet<String> {
 
 /// What a workload connects to: its dependencies, and through a run-once or scheduled job
 /// it depends on, that job's dependencies (its pods wait for them before it starts).
-fn reaches(c: &Cluster, w: &Workload) -> BTreeSet<String> {
+pub(crate) fn reaches(c: &Cluster, w: &Workload) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut stack: Vec<&str> = w.depends_on.iter().map(|d| d.value.as_str()).collect();
     let mut seen = BTreeSet::new();
@@ -251,15 +259,15 @@ fn probes(c: &Cluster) -> Vec<String> {
 
 /// One end of a connection, as NetworkPolicies see it.
 #[derive(Clone, Debug)]
-struct Endpoint {
-    what: String,
-    namespace: String,
+pub(crate) struct Endpoint {
+    pub(crate) what: String,
+    pub(crate) namespace: String,
     /// Its namespace's labels: the name label Kubernetes sets, and any others.
-    namespace_labels: BTreeMap<String, String>,
-    labels: BTreeMap<String, String>,
+    pub(crate) namespace_labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
-fn namespace_labels(ns: &str) -> BTreeMap<String, String> {
+pub(crate) fn namespace_labels(ns: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())])
 }
 
@@ -308,7 +316,7 @@ fn policy_types(policy: &Value) -> Vec<String> {
 /// Whether the policies of the namespace let `from` open `port` on `to`: the egress side
 /// of the source and the ingress side of the destination must both allow it; a pod that
 /// no policy of a direction selects is open in that direction.
-fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(String, u64, String)) -> bool {
+pub(crate) fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(String, u64, String)) -> bool {
     let policies: Vec<&Value> = of_kind(c, "NetworkPolicy").collect();
     let side = |pod: &Endpoint, direction: &str, rules_key: &str, peers_key: &str, other: &Endpoint| -> bool {
         if pod.namespace != c.namespace {
@@ -604,11 +612,134 @@ fn jobs_bounded(c: &Cluster) -> Vec<String> {
     for pod in pods(c) {
         for init in pod.spec()["initContainers"].as_array().into_iter().flatten() {
             let command: Vec<&str> = init["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            let script = command.get(2).copied().unwrap_or("");
-            let bound = command.get(5).and_then(|s| s.parse::<u64>().ok()).filter(|n| *n > 0);
-            let gives_up = script.contains("$2") && script.contains("exit 1");
-            if command.first() != Some(&"sh") || bound.is_none() || !gives_up {
+            let bounded = match command.first() {
+                // `sh -c SCRIPT HOST PORT SECONDS`: the script gives up after SECONDS.
+                Some(&"sh") => {
+                    let script = command.get(2).copied().unwrap_or("");
+                    let bound = command.get(5).and_then(|s| s.parse::<u64>().ok()).filter(|n| *n > 0);
+                    bound.is_some() && script.contains("$2") && script.contains("exit 1")
+                }
+                // `kubectl wait … --timeout=Ns`: kubectl gives up after N seconds (0 would
+                // check once; a negative timeout waits a week).
+                Some(&"/bin/kubectl") => {
+                    command.get(1) == Some(&"wait")
+                        && command
+                            .iter()
+                            .filter_map(|a| a.strip_prefix("--timeout=")?.strip_suffix('s')?.parse::<u64>().ok())
+                            .any(|n| n > 0)
+                }
+                _ => false,
+            };
+            if !bounded {
                 out.push(format!("{}: init container {} may wait for ever: {command:?}", pod.workload, init["name"]));
+            }
+        }
+    }
+    out
+}
+
+/// A workload that depends on a run-once job does not start before the job completed: an
+/// init container of its pods waits (bounded) until the API server says that very Job of
+/// the environment is complete; the pod's ServiceAccount may read that Job, with the token
+/// mounted in that container only, and its NetworkPolicy lets it reach the API server (at
+/// the environment's `api-server=`, or any address). The
+/// Job is not deleted after it completes (the pods check it whenever they start), and no
+/// Role grants more than reading the Jobs others wait for.
+fn job_order(c: &Cluster) -> Vec<String> {
+    let api_path = hawser::emit::kubernetes::objects::API_ACCESS_PATH;
+    let mut out = Vec::new();
+    let jobs: BTreeMap<&str, &Value> =
+        of_kind(c, "Job").filter_map(|j| Some((j["metadata"]["labels"]["app.kubernetes.io/name"].as_str()?, j))).collect();
+    let waited: BTreeSet<&str> = jobs.values().map(|j| name(j)).collect();
+    for role in of_kind(c, "Role") {
+        for rule in role["rules"].as_array().into_iter().flatten() {
+            let strings = |k: &str| -> Vec<&str> { rule[k].as_array().into_iter().flatten().filter_map(Value::as_str).collect() };
+            let reads_jobs = strings("apiGroups") == ["batch"]
+                && strings("resources") == ["jobs"]
+                && strings("verbs").iter().all(|v| ["get", "list", "watch"].contains(v))
+                && !strings("resourceNames").is_empty()
+                && strings("resourceNames").iter().all(|n| waited.contains(n));
+            if !reads_jobs {
+                out.push(format!("Role {} grants more than reading the Jobs of the environment: {rule}", name(role)));
+            }
+        }
+    }
+    for pod in pods(c) {
+        let Some(w) = c.view.workloads.get(&pod.workload) else { continue };
+        let account = pod.spec()["serviceAccountName"].as_str().unwrap_or("default");
+        let volumes: Vec<&Value> = pod.spec()["volumes"].as_array().into_iter().flatten().collect();
+        let token_volumes: BTreeSet<&str> = volumes
+            .iter()
+            .filter(|v| v["projected"]["sources"].as_array().into_iter().flatten().any(|s| !s["serviceAccountToken"].is_null()))
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        let mounts_token = |container: &Value| {
+            container["volumeMounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["mountPath"] == api_path && m["name"].as_str().is_some_and(|n| token_volumes.contains(n)))
+        };
+        if let Some(main) = pod.main_container().filter(|m| mounts_token(m) && !w.kubernetes.service_account_token) {
+            out.push(format!("{}: the container {} holds a ServiceAccount token it was not given", pod.workload, main["name"]));
+        }
+        for dep in
+            w.depends_on.iter().filter(|d| c.view.workloads.get(&d.value).is_some_and(|j| j.job().is_some_and(|j| j.schedule.is_none())))
+        {
+            let Some(job) = jobs.get(dep.value.as_str()) else {
+                out.push(format!("{} depends on the job {}, which has no Job in the environment", pod.workload, dep.value));
+                continue;
+            };
+            let job_name = name(job);
+            if !job["spec"]["ttlSecondsAfterFinished"].is_null() {
+                out.push(format!(
+                    "Job {job_name} is deleted after it completes, but the pods of {} check it whenever they start",
+                    pod.workload
+                ));
+            }
+            let waits = pod.spec()["initContainers"].as_array().into_iter().flatten().find(|i| {
+                let command: Vec<&str> = i["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                command.contains(&"wait")
+                    && command.contains(&"--for=condition=complete")
+                    && command.contains(&format!("job/{job_name}").as_str())
+            });
+            let Some(waits) = waits else {
+                out.push(format!("the pods of {} may start before Job {job_name} completes: nothing waits for it", pod.workload));
+                continue;
+            };
+            if !mounts_token(waits) {
+                out.push(format!("{}: {} has no ServiceAccount token to ask the API server with", pod.workload, waits["name"]));
+            }
+            let may_read = of_kind(c, "RoleBinding")
+                .filter(|b| {
+                    b["subjects"].as_array().into_iter().flatten().any(|s| {
+                        s["kind"] == "ServiceAccount" && s["name"] == account && s["namespace"].as_str().is_none_or(|n| n == c.namespace)
+                    })
+                })
+                .filter(|b| b["roleRef"]["kind"] == "Role")
+                .filter_map(|b| of_kind(c, "Role").find(|r| name(r) == b["roleRef"]["name"].as_str().unwrap_or("")))
+                .flat_map(|r| r["rules"].as_array().into_iter().flatten())
+                .any(|rule| {
+                    let has = |k: &str, v: &str| rule[k].as_array().into_iter().flatten().any(|x| x == v);
+                    has("apiGroups", "batch")
+                        && has("resources", "jobs")
+                        && has("resourceNames", job_name)
+                        && ["get", "list", "watch"].iter().all(|v| has("verbs", v))
+                });
+            if !may_read {
+                out.push(format!("{}: ServiceAccount {account} may not read Job {job_name}", pod.workload));
+            }
+            let labels = pod.labels();
+            let to_api = |port: u64| {
+                of_kind(c, "NetworkPolicy").filter(|p| selects(&p["spec"]["podSelector"], &labels)).any(|p| {
+                    p["spec"]["egress"].as_array().into_iter().flatten().any(|rule| {
+                        ports_match(&rule["ports"], &(String::new(), port, "TCP".to_owned()))
+                            && rule["to"].as_array().into_iter().flatten().any(|peer| peer["ipBlock"]["cidr"] == c.api_server.as_str())
+                    })
+                })
+            };
+            if !to_api(443) || !to_api(6443) {
+                out.push(format!("{}: the NetworkPolicy does not let its pods reach the API server (TCP 443 and 6443)", pod.workload));
             }
         }
     }
@@ -722,6 +853,230 @@ fn monitoring(c: &Cluster) -> Vec<String> {
         }
         if !r["expr"].as_str().unwrap_or("").contains(&format!("namespace=\"{}\"", c.namespace)) {
             out.push(format!("alert {alert} does not select namespace {}", c.namespace));
+        }
+    }
+    out
+}
+
+/// The labels kube-state-metrics puts on the series the alerts read (its `job` and
+/// `instance` too, from its own scrape).
+const KSM_LABELS: &[(&str, &[&str])] = &[
+    ("kube_deployment_status_replicas_unavailable", &["namespace", "deployment"]),
+    ("kube_statefulset_status_replicas", &["namespace", "statefulset"]),
+    ("kube_statefulset_status_replicas_ready", &["namespace", "statefulset"]),
+    ("kube_job_status_failed", &["namespace", "job_name", "reason"]),
+    ("kube_cronjob_next_schedule_time", &["namespace", "cronjob"]),
+    ("kube_pod_container_status_restarts_total", &["namespace", "pod", "container", "uid"]),
+    ("kube_pod_container_status_last_terminated_reason", &["namespace", "pod", "container", "reason", "uid"]),
+];
+
+/// The pods a cluster runs for the environment's objects, as its API lists them, and pods
+/// the project does not own: for each Deployment a Ready and a not-Ready pod, for a Job and
+/// a CronJob a finished pod and a running one; a pod of another project carrying a
+/// workload's name label, container and ports; a pod of another app of the namespace with
+/// a port named like a metrics port; and a copy of every pod in another namespace.
+fn cluster_pods(c: &Cluster) -> Vec<crate::relabel::Pod> {
+    use crate::relabel::{Container, Pod as ApiPod};
+    let containers = |pod: &Pod| -> Vec<Container> {
+        let list = |key: &str, init: bool| -> Vec<Container> {
+            pod.spec()[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| Container {
+                    name: c["name"].as_str().unwrap_or("").to_owned(),
+                    init,
+                    ports: c["ports"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            (
+                                p["name"].as_str().unwrap_or("").to_owned(),
+                                p["containerPort"].as_u64().unwrap_or(0),
+                                p["protocol"].as_str().unwrap_or("TCP").to_owned(),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        let mut out = list("initContainers", true);
+        out.extend(list("containers", false));
+        out
+    };
+    let mut out = Vec::new();
+    let mut ip = 10;
+    let mut add =
+        |namespace: &str, name: String, phase: &'static str, ready: bool, labels: BTreeMap<String, String>, cs: Vec<Container>| {
+            ip += 1;
+            out.push(ApiPod { namespace: namespace.to_owned(), name, ip: format!("10.1.0.{ip}"), phase, ready, labels, containers: cs });
+        };
+    let owned: Vec<&Value> =
+        c.objects.iter().filter(|o| ["Deployment", "Job", "CronJob"].contains(&o["kind"].as_str().unwrap_or(""))).collect();
+    for (o, pod) in owned.iter().zip(pods(c)) {
+        let object = name(o);
+        let (running, finished) = match pod.kind.as_str() {
+            "Deployment" => (vec![format!("{object}-7c9d5b8f4d-x2x4q"), format!("{object}-7c9d5b8f4d-k7m9z")], None),
+            "Job" => (vec![format!("{object}-r5t7w")], Some(format!("{object}-h3j8n"))),
+            _ => (vec![format!("{object}-29000140-r5t7w")], Some(format!("{object}-29000139-h3j8n"))),
+        };
+        for ns in [c.namespace.as_str(), "elsewhere"] {
+            for (i, n) in running.iter().enumerate() {
+                add(ns, n.clone(), "Running", i == 0, pod.labels(), containers(&pod));
+            }
+            if let Some(n) = &finished {
+                add(ns, n.clone(), "Succeeded", false, pod.labels(), containers(&pod));
+            }
+        }
+        let mut impostor = pod.labels();
+        impostor.insert("app.kubernetes.io/instance".to_owned(), "another-project".to_owned());
+        add(&c.namespace, format!("another-project-{object}-6f7b9c4d8-q2w3e"), "Running", true, impostor, containers(&pod));
+    }
+    let stranger = Container { name: "stranger".to_owned(), init: false, ports: vec![("metrics".to_owned(), 9090, "TCP".to_owned())] };
+    let labels = BTreeMap::from([("app.kubernetes.io/name".to_owned(), "stranger".to_owned())]);
+    add(&c.namespace, "stranger-5b6c7d8e9f-a1b2c".to_owned(), "Running", true, labels, vec![stranger]);
+    out
+}
+
+/// Where the environment's Prometheus is not run by prometheus-operator
+/// (`monitoring="config"`), its `prometheus.yml`, applied to the pods the cluster would run
+/// (and to pods the project does not own, in the namespace and in another), scrapes each
+/// service with metrics on its metrics port on every pod that runs, Ready or not, and
+/// nothing else; each target carries `namespace`, `pod` and `workload`. Every workload has
+/// an alert in `rules.yml`, an alert on `up` selects exactly its workload's targets, and
+/// alert texts use only labels their series have.
+fn scrape_config(c: &Cluster) -> Vec<String> {
+    if c.operator {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let project = &c.view.project.name.value;
+    let Some(text) = c.prometheus.get("prometheus.yml") else {
+        return vec!["no prometheus/<env>/prometheus.yml for a Prometheus the operator does not run".to_owned()];
+    };
+    let config: Value = match serde_saphyr::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("prometheus.yml: {e}")],
+    };
+    let pods = cluster_pods(c);
+    let owner = |labels: &BTreeMap<String, String>| -> Option<String> {
+        let pod = pods.iter().find(|p| Some(&p.name) == labels.get("pod") && Some(&p.namespace) == labels.get("namespace"))?;
+        (pod.labels.get("app.kubernetes.io/instance") == Some(project)).then(|| pod.labels.get("app.kubernetes.io/name").cloned())?
+    };
+    // Every series `up` gets: the final labels of every target.
+    let mut series: Vec<BTreeMap<String, String>> = Vec::new();
+    for job in config["scrape_configs"].as_array().into_iter().flatten() {
+        let job_name = job["job_name"].as_str().unwrap_or("?");
+        match crate::relabel::scrape_targets(job, &pods) {
+            Ok(targets) => {
+                for t in targets {
+                    // A pod the project does not own is reported below, as scraped.
+                    if let Some(w) = owner(&t) {
+                        for (label, value) in [("namespace", &c.namespace), ("pod", &String::new()), ("workload", &w), ("project", project)]
+                        {
+                            let ok = match label {
+                                "pod" => t.get("pod").is_some_and(|p| pods.iter().any(|q| &q.name == p)),
+                                _ => t.get(label) == Some(value),
+                            };
+                            if !ok {
+                                out.push(format!("job {job_name}: target {} of {w} has {label}={:?}", t["instance"], t.get(label)));
+                            }
+                        }
+                    }
+                    series.push(t);
+                }
+            }
+            Err(e) => out.push(format!("job {job_name}: {e}")),
+        }
+    }
+    // What must be scraped: the metrics port of every running pod of a service with
+    // metrics, in the environment's namespace; and nothing else.
+    let mut expected: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for pod in pods.iter().filter(|p| p.namespace == c.namespace && p.phase == "Running") {
+        if pod.labels.get("app.kubernetes.io/instance") != Some(project) {
+            continue;
+        }
+        let Some(w) = pod.labels.get("app.kubernetes.io/name").and_then(|n| c.view.workloads.get(n)) else { continue };
+        let Some(m) = w.metrics.as_ref().filter(|_| w.is_service()) else { continue };
+        let port = pod.containers.iter().filter(|k| !k.init).flat_map(|k| &k.ports).find(|p| p.0 == m.port.value);
+        if let Some(port) = port {
+            expected.insert((w.name.value.clone(), pod.name.clone(), format!("{}:{}", pod.ip, port.1)));
+        }
+    }
+    let mut scraped: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for t in &series {
+        let pod = t.get("pod").or(t.get("instance")).cloned().unwrap_or_default();
+        let key = (owner(t).unwrap_or_else(|| "a pod the project does not own".to_owned()), pod, t["instance"].clone());
+        *scraped.entry(key).or_default() += 1;
+    }
+    for key in expected.iter().filter(|k| !scraped.contains_key(*k)) {
+        out.push(format!("no job scrapes {} on its metrics port (pod {}, {})", key.0, key.1, key.2));
+    }
+    for (key, n) in &scraped {
+        if !expected.contains(key) {
+            out.push(format!("{} is scraped: pod {}, {}", key.0, key.1, key.2));
+        } else if *n > 1 {
+            out.push(format!("{} is scraped {n} times: pod {}, {}", key.0, key.1, key.2));
+        }
+    }
+    // The alerts.
+    let rules_text = c.prometheus.get("rules.yml").map_or("", String::as_str);
+    let rules: Value = serde_saphyr::from_str(rules_text).unwrap_or(Value::Null);
+    let rules: Vec<&Value> =
+        rules["groups"].as_array().into_iter().flatten().flat_map(|g| g["rules"].as_array().into_iter().flatten()).collect();
+    for w in c.view.workloads.values() {
+        if !rules.iter().any(|r| r["labels"]["workload"] == w.name.value.as_str()) {
+            out.push(format!("{} has no alert in rules.yml", w.name.value));
+        }
+    }
+    for r in &rules {
+        let alert = r["alert"].as_str().unwrap_or("?");
+        let expr = r["expr"].as_str().unwrap_or("");
+        if r["annotations"]["description"].as_str().unwrap_or("").is_empty() {
+            out.push(format!("alert {alert} says nothing about what to do"));
+        }
+        if !expr.contains(&format!("namespace=\"{}\"", c.namespace)) {
+            out.push(format!("alert {alert} does not select namespace {}", c.namespace));
+        }
+        // An alert on `up` selects exactly its workload's targets.
+        let ups = up_selectors(expr);
+        for matchers in &ups {
+            let selected: BTreeSet<Option<String>> =
+                series.iter().filter(|t| matchers.iter().all(|(k, v)| t.get(k) == Some(v))).map(owner).collect();
+            let workload = r["labels"]["workload"].as_str().map(str::to_owned);
+            if selected != BTreeSet::from([workload.clone()]) {
+                out.push(format!("alert {alert} of {workload:?} selects the targets of {selected:?}"));
+            }
+        }
+        // The labels its text may use: its series' and its own.
+        let mut known: BTreeSet<String> = r["labels"].as_object().into_iter().flatten().map(|(k, _)| k.clone()).collect();
+        let metric = expr.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).find(|t| t.starts_with("kube_") || *t == "up");
+        if expr.starts_with("sum(") || expr.starts_with("absent(") {
+            // An aggregate without `by` keeps no label; `absent` keeps its equality matchers.
+            known.extend(ups.iter().flatten().map(|(k, _)| k.clone()));
+        } else if metric == Some("up") {
+            let workload = r["labels"]["workload"].as_str().map(str::to_owned);
+            let mut mine = series.iter().filter(|t| owner(t) == workload);
+            if let Some(first) = mine.next() {
+                let mut common: BTreeSet<String> = first.keys().cloned().collect();
+                for t in mine {
+                    common.retain(|k| t.contains_key(k));
+                }
+                known.extend(common);
+            }
+        } else if let Some((_, labels)) = KSM_LABELS.iter().find(|(m, _)| Some(*m) == metric) {
+            known.extend(labels.iter().chain(&["job", "instance"]).map(|l| (*l).to_owned()));
+        } else {
+            out.push(format!("alert {alert} reads {metric:?}, whose labels this rule does not know"));
+        }
+        let text =
+            format!("{} {}", r["annotations"]["summary"].as_str().unwrap_or(""), r["annotations"]["description"].as_str().unwrap_or(""));
+        for used in text.split("$labels.").skip(1) {
+            let label: String = used.chars().take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_').collect();
+            if !known.contains(&label) {
+                out.push(format!("alert {alert} uses the label {label}, which its series do not have"));
+            }
         }
     }
     out
@@ -1090,6 +1445,27 @@ fn exposure(c: &Cluster) -> Vec<String> {
                 }
             }
         }
+    }
+    out
+}
+
+/// The equality matchers of every `up{…}` selector of a PromQL expression.
+fn up_selectors(expr: &str) -> Vec<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("up{") {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + 3..];
+        if before.is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+            continue;
+        }
+        let body = &rest[..rest.find('}').unwrap_or(rest.len())];
+        out.push(
+            body.split(", ")
+                .filter_map(|m| m.split_once("=\""))
+                .map(|(k, v)| (k.trim().to_owned(), v.trim_end_matches('"').to_owned()))
+                .collect(),
+        );
     }
     out
 }

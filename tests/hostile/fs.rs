@@ -30,6 +30,16 @@
 //! - `race "ARG"… times=N`: N times, two runs at once, one with `--version 1.0.0` and one
 //!   with `--version 2.0.0` appended; after each, `generate --check` passes for one of the
 //!   two versions and every snapshot is still untouched;
+//! - `interrupted "OLD" "NEW" swap="beside|beside-two-renames|inside|inside-two-renames"`:
+//!   the output holds version OLD; for every step k of a swap, a write towards the other
+//!   version is stopped right after step k, as a kill there would stop it (a library hook:
+//!   the command line has none); then `generate --check`, which first finishes or undoes
+//!   what was interrupted, must pass for exactly one version and `diff` must agree, and
+//!   every snapshot must be untouched. `inside` swaps entry by entry inside the output, as
+//!   on a mount point; `two-renames` swaps as without `RENAME_EXCHANGE`. Ends with the
+//!   write that runs to completion, after which nothing of hawser's is left over;
+//! - `run … finishes=#true`: a reading command allowed to change files, because it first
+//!   finishes a swap a killed run left half done;
 //! - `in-mount "REL" { run …; sh "COMMAND" }`: the runs inside happen in a private mount
 //!   namespace (`unshare -m`) where REL is a fresh tmpfs mount point; `sh` runs a shell
 //!   command there (to remount it read-only, say).
@@ -160,7 +170,8 @@ impl Case {
     }
 
     fn run(&self, step: &Node, args: &[String]) {
-        let read_only = args.iter().any(|a| a == "--check") || args.first().is_some_and(|a| a == "diff" || a == "why");
+        let read_only = (args.iter().any(|a| a == "--check") || args.first().is_some_and(|a| a == "diff" || a == "why"))
+            && step.prop("finishes").is_none();
         let before = read_only.then(|| snapshot(&self.dir));
         let out = self.output(args);
         if let Some(before) = before {
@@ -232,6 +243,80 @@ impl Case {
         std::thread::sleep(std::time::Duration::from_millis(ms));
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    /// What `generate --version VERSION` writes for this case's spec, computed by the
+    /// function the command line calls.
+    fn generated(&self, version: &str) -> hawser::cli::generate::Generated {
+        let request = hawser::cli::generate::OutputRequest {
+            out: Some(self.dir.join("generated")),
+            environments: Vec::new(),
+            version: Some(version.to_owned()),
+        };
+        hawser::cli::generate::generate_in_memory(&self.dir.join("hawser.kdl"), request)
+            .unwrap_or_else(|e| panic!("{}: the spec does not generate: {e:?}", self.name))
+    }
+
+    fn interrupted(&self, step: &Node, versions: &[String]) {
+        let swap = prop(step, "swap").unwrap_or_else(|| panic!("{}: `interrupted` needs swap=", self.name));
+        assert!(["beside", "beside-two-renames", "inside", "inside-two-renames"].contains(&swap.as_str()), "{}: swap={swap}", self.name);
+        let out = self.dir.join("generated");
+        let code = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+            let o = self.output(&args);
+            (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+        };
+        let (mut current, mut other) = (versions[0].clone(), versions[1].clone());
+        assert_eq!(code(&["generate", "--check", "--version", &current]).0, Some(0), "{}: the output is not {current}", self.name);
+        for k in 1.. {
+            let generated = self.generated(&other);
+            let request = generated.request();
+            let faults = hawser::review::output::Faults {
+                stop_after: Some(k),
+                without_exchange: swap.ends_with("two-renames"),
+                inside: swap.starts_with("inside"),
+            };
+            let at = format!("{}: swap={swap}, stopped after step {k}", self.name);
+            match hawser::review::output::write_with(&out, &request, faults) {
+                Ok(_) => {
+                    assert!(k > 2, "{at}: the swap has only {} steps", k - 1);
+                    eprintln!("{}: swap={swap}: stopped after each of its {} steps, and completed", self.name, k - 1);
+                    let (check, stderr) = code(&["generate", "--check", "--version", &other]);
+                    assert_eq!(
+                        check,
+                        Some(0),
+                        "{at}: the completed write does not check
+{stderr}"
+                    );
+                    for (dir, prefix) in [(&out, ".hawser"), (&self.dir, ".generated.hawser")] {
+                        let left: Vec<String> = fs::read_dir(dir)
+                            .unwrap()
+                            .flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .filter(|n| n.starts_with(prefix) && n != hawser::review::output::CACHE_DIR)
+                            .collect();
+                        assert!(left.is_empty(), "{at}: left over after a complete write: {left:?}");
+                    }
+                    break;
+                }
+                Err(e) => assert!(e.stopped, "{at}: {}", e.message),
+            }
+            // The first command on the directory finishes or undoes the swap.
+            let (old_check, stderr) = code(&["generate", "--check", "--version", &current]);
+            let (new_check, _) = code(&["generate", "--check", "--version", &other]);
+            match (old_check, new_check) {
+                (Some(0), Some(1)) => {}
+                (Some(1), Some(0)) => std::mem::swap(&mut current, &mut other),
+                _ => panic!(
+                    "{at}: --check gives {old_check:?} for {current} and {new_check:?} for {other}
+{stderr}"
+                ),
+            }
+            assert_eq!(code(&["diff", "--version", &current]).0, Some(0), "{at}: diff disagrees with --check");
+            for rel in self.snapshots.keys() {
+                self.assert_untouched(rel);
+            }
+        }
     }
 
     /// Runs the `run` steps inside a private mount namespace where `rel` is a tmpfs.
@@ -399,6 +484,7 @@ fn run_case(path: &Path) {
                 std::thread::sleep(std::time::Duration::from_millis(ms / 5));
             }
             "race" => case.race(step, &args),
+            "interrupted" => case.interrupted(step, &args),
             "in-mount" => case.in_mount(step, &arg(0)),
             other => panic!("{}: unknown step `{other}`", case.name),
         }

@@ -7,11 +7,14 @@
 //!   `{root}` is the repository, whose files a case reads but never writes);
 //! - `//! spec-name: …` — the spec's file name, with `\n` for a newline and `\u{…}` for any
 //!   other code point (`hawser.kdl`);
-//! - `//! input: repeat "TEXT" N ["TEXT" N]…` — the spec is made of repeated text, and
+//! - `//! input: repeat "TEXT" N ["TEXT" N]…` — the spec is made of repeated text (with
+//!   the escapes of `spec-name`: `\u{22}` for a quote, `\u{5c}` for a backslash), and
 //!   `//! input: /dev/zero` reads a device instead of a file, and `//! input: spec PATH`
 //!   takes the spec from a file of the repository;
 //! - `//! stdin: endless` — stdin is a pipe that never ends; `//! stdout: closed` — the
 //!   reader of stdout goes away before hawser writes;
+//! - `//! then: ARGS` — run after `run` (the same placeholders), and must exit 0: `fmt`
+//!   then `fmt --check` shows that formatting is idempotent;
 //! - `//! exit: N` and `//! code: E…` — the exit status, and a diagnostic code stderr
 //!   must name; `//! stderr: …` — text stderr must hold;
 //! - `//! round-trip` — after generating, every argument (of `command` and `args`),
@@ -49,6 +52,8 @@ fn hostile_strings_and_resources() {
 #[derive(Default)]
 struct Case {
     run: Vec<String>,
+    /// Run after `run`, which must have changed things so that this passes (exit 0).
+    then: Vec<String>,
     spec_name: Option<String>,
     input: Option<String>,
     endless_stdin: bool,
@@ -65,6 +70,7 @@ fn parse_case(text: &str) -> Result<Case, String> {
         let (key, value) = line.trim().split_once(':').map_or((line.trim(), ""), |(k, v)| (k.trim(), v.trim()));
         match key {
             "run" => case.run = value.split_whitespace().map(|a| a.replace("\\n", "\n")).collect(),
+            "then" => case.then = value.split_whitespace().map(str::to_owned).collect(),
             "spec-name" => case.spec_name = Some(unescape(value)),
             "input" => case.input = Some(value.to_owned()),
             "stdin" if value == "endless" => case.endless_stdin = true,
@@ -153,6 +159,13 @@ fn run_in(case: &Case, text: &str, work: &Path) -> Result<(), String> {
     if case.round_trip {
         round_trip(text, &out)?;
     }
+    if !case.then.is_empty() {
+        let args: Vec<String> = case.then.iter().map(|a| a.replace("{spec}", &spec.to_string_lossy())).collect();
+        let (status, _, stderr) = run_hawser(&args, case, work)?;
+        if status != Some(0) {
+            return Err(format!("then `{}`: exit {status:?}\n{stderr}", args.join(" ")));
+        }
+    }
     let _ = stdout;
     Ok(())
 }
@@ -164,7 +177,7 @@ fn repeat(recipe: &str) -> Result<String, String> {
     let mut parts = rest.split('"').skip(1);
     while let (Some(piece), Some(count)) = (parts.next(), parts.next()) {
         let count: usize = count.trim().parse().map_err(|_| format!("bad count in `{recipe}`"))?;
-        out.push_str(&piece.replace("\\n", "\n").repeat(count));
+        out.push_str(&unescape(piece).repeat(count));
     }
     Ok(out)
 }

@@ -607,6 +607,10 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
             Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
             _ => None,
         }),
+        job_wait_image: c.child("job-wait-image").and_then(|i| match i.arg(0) {
+            Some(Spanned { value: Typed::Image(_), span }) => Some(Spanned::new(node_string(i.node), *span)),
+            _ => None,
+        }),
     }
 }
 
@@ -989,6 +993,8 @@ pub struct EnvSettings {
     pub prometheus_operator: bool,
     /// How exposed ports are reached (`exposure`, or the platform's default).
     pub exposure: Option<Exposure>,
+    /// Kubernetes: `api-server=`, the API server's addresses as a CIDR block.
+    pub api_server: Option<Spanned<String>>,
 }
 
 pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
@@ -1004,6 +1010,15 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
                         format!("environment `{}` runs on Kubernetes, where a systemd version means nothing", name.value),
                         v.span,
                         "remove `min-version=`, or run the environment on systemd",
+                    ));
+                }
+                if let Some(a) = r.prop_str("api-server").filter(|a| !values::is_cidr(&a.value)) {
+                    diags.push(diag::bad_value(
+                        diag::code::BAD_FORMAT,
+                        format!("`{}` is not a CIDR block", a.value),
+                        a.span,
+                        "not ADDRESS/BITS".to_owned(),
+                        Some("write the API server's addresses as a block: `api-server=\"10.0.0.10/32\"`".to_owned()),
                     ));
                 }
                 if let Some(h) = r.child("host") {
@@ -1033,6 +1048,13 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
                         "remove `namespace=`, or run the environment on Kubernetes",
                     ));
                 }
+                if let Some(a) = r.prop("api-server") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on systemd, where a Kubernetes API server means nothing", name.value),
+                        a.span,
+                        "remove `api-server=`, or run the environment on Kubernetes",
+                    ));
+                }
                 if r.node.children().iter().all(|n| n.name.value != "host") {
                     diags.push(diag::platform_setting(
                         format!("environment `{}` runs on systemd but lists no host", name.value),
@@ -1054,6 +1076,7 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         workloads: c.child("workloads").map(|w| w.args.iter().flatten().filter_map(as_str).collect()),
         span: c.node.head_span(),
         prometheus_operator: c.child("runs-on").and_then(|r| r.prop_str("monitoring")).is_none_or(|m| m.value == "operator"),
+        api_server: c.child("runs-on").and_then(|r| r.prop_str("api-server")).filter(|a| values::is_cidr(&a.value)),
         kubernetes_version: c.child("runs-on").and_then(|r| r.prop_str("kubernetes-version")).and_then(|v| {
             let parsed = v.value.split_once('.').and_then(|(major, minor)| {
                 let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));

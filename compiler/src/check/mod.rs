@@ -85,6 +85,7 @@ pub fn check(text: &str) -> Analysis {
             kubernetes_version: settings.kubernetes_version.clone(),
             prometheus_operator: settings.prometheus_operator,
             exposure: settings.exposure.clone(),
+            api_server: settings.api_server.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
@@ -110,6 +111,13 @@ pub fn check(text: &str) -> Analysis {
     unused_secrets(&spec, &mut sink);
     unused_allows(&spec, &mut sink);
     diagnostics.append(&mut sink.diags);
+    // W0111 concludes from an absence (no workload depends on the service). With errors the
+    // graph may lack the very edge that would reach it (a misspelt `depends-on`, a
+    // dependency that does not run there, a node that did not parse), and nothing is
+    // generated anyway: the warning waits until the spec is otherwise valid.
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.retain(|d| d.code != diag::code::UNREACHABLE_SERVICE);
+    }
     diagnostics.sort_by(|a, b| (a.primary_span(), a.code.id, &a.message).cmp(&(b.primary_span(), b.code.id, &b.message)));
     diagnostics.dedup_by(|a, b| a.code == b.code && a.primary_span() == b.primary_span() && a.message == b.message);
     Analysis { spec: Some(spec), graph: Some(base_graph), diagnostics }
@@ -482,7 +490,8 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         let reach = reaches(view, w);
         for var in w.env.values() {
             let EnvValue::Literal(value) = &var.value else { continue };
-            let Some((host, port)) = address(&value.value) else { continue };
+            let Some(found) = values::address(&value.value) else { continue };
+            let (host, port) = (&value.value[found.host.clone()], found.port);
             // `cart.<namespace>`, `cart.<namespace>.svc[.cluster.local]` name the Service too.
             let host = match (env.and_then(targets::kubernetes::namespace), host.split_once('.')) {
                 (Some(ns), Some((first, rest)))
@@ -538,34 +547,6 @@ fn reaches<'a>(view: &'a View, w: &'a Workload) -> BTreeSet<&'a str> {
     out
 }
 
-/// The host and port an environment value names, when it is an address: a URL
-/// (`http://cart:8080/x`, the scheme's port when it has none and the scheme is HTTP) or
-/// `host:port`. Listening addresses (`:8080`) and other values are not addresses.
-fn address(value: &str) -> Option<(&str, Option<u16>)> {
-    let is_host = |h: &str| {
-        !h.is_empty()
-            && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && h.starts_with(|c: char| c.is_ascii_alphanumeric())
-    };
-    if let Some((scheme, rest)) = value.split_once("://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
-            None => (authority, None),
-        };
-        let port = port.or(match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => Some(80),
-            "https" | "wss" => Some(443),
-            _ => None,
-        });
-        return is_host(host).then_some((host, port));
-    }
-    let (host, port) = value.rsplit_once(':')?;
-    let port = port.parse::<u16>().ok()?;
-    (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some((host, Some(port)))
-}
-
 /// An environment that names an older Kubernetes than the output needs: every object
 /// needs 1.27 (CronJob `timeZone`, PodDisruptionBudget `unhealthyPodEvictionPolicy`,
 /// `matchLabelKeys` in topology spread), and a service that drains needs 1.30, the first
@@ -592,5 +573,41 @@ fn check_kubernetes_version(view: &View, env: Option<&Environment>, sink: &mut S
                 Some((&w.name.value, drain)),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The codes `check` reports for a spec.
+    fn codes(text: &str) -> Vec<&'static str> {
+        super::check(text).diagnostics.iter().map(|d| d.code.id).collect()
+    }
+
+    const SPEC: &str = r#"
+project "shop" { version "1.0.0"; }
+service "web" {
+    build "go" main="./cmd/web"
+    port "http" 8080
+    public "http"
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http"; }
+    DEPENDS
+}
+service "api" {
+    build "go" main="./cmd/api"
+    port "http" 8080
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http"; }
+}
+environment "prod" { runs-on "kubernetes" namespace="shop"; }
+"#;
+
+    /// W0111 fires for a service nobody calls, and not when the spec has an error that may
+    /// hide the caller: here the misspelt `depends-on` that was meant to reach it.
+    #[test]
+    fn unreachable_service_waits_for_a_valid_spec() {
+        assert_eq!(codes(&SPEC.replace("DEPENDS", r#"depends-on "api""#)), Vec::<&str>::new());
+        assert_eq!(codes(&SPEC.replace("DEPENDS", "")), ["W0111"]);
+        assert_eq!(codes(&SPEC.replace("DEPENDS", r#"depends-on "apii""#)), ["E0202"]);
     }
 }

@@ -39,6 +39,9 @@ pub struct Project {
     pub span: Span,
     /// `wait-image`: the image of Kubernetes' wait-for-dependency init containers.
     pub wait_image: Option<Spanned<String>>,
+    /// `job-wait-image`: the image of Kubernetes' init containers that wait for a run-once
+    /// job to complete.
+    pub job_wait_image: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -544,6 +547,8 @@ pub struct Environment {
     pub prometheus_operator: bool,
     /// How exposed ports are reached; `None` when the platform is missing or invalid.
     pub exposure: Option<Exposure>,
+    /// Kubernetes: `api-server=`, the CIDR block of the API server's addresses.
+    pub api_server: Option<Spanned<String>>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

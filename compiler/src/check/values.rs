@@ -978,9 +978,70 @@ mod exposure_tests {
     }
 }
 
+/// An IPv4 or IPv6 CIDR block: `10.0.0.0/8`, `fd00::/64`.
+pub fn is_cidr(s: &str) -> bool {
+    let Some((address, bits)) = s.split_once('/') else { return false };
+    let digits = !bits.is_empty() && bits.len() <= 3 && bits.chars().all(|c| c.is_ascii_digit()) && (bits == "0" || !bits.starts_with('0'));
+    let Some(bits) = bits.parse::<u16>().ok().filter(|_| digits) else { return false };
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => bits <= 32,
+        Ok(std::net::IpAddr::V6(_)) => bits <= 128,
+        Err(_) => false,
+    }
+}
+
+/// An address in an environment value: where its host is, and the port it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    /// The byte range of the host in the value.
+    pub host: std::ops::Range<usize>,
+    /// The port: the URL's, or the scheme's for HTTP and WebSocket URLs without one.
+    pub port: Option<u16>,
+}
+
+/// The host and port an environment value names, when it is an address: a URL
+/// (`http://cart:8080/x`, the scheme's port when it has none and the scheme is HTTP) or
+/// `host:port`. Listening addresses (`:8080`) and other values are not addresses.
+pub fn address(value: &str) -> Option<Address> {
+    let is_host = |h: &str| {
+        !h.is_empty()
+            && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && h.starts_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if let Some((scheme, rest)) = value.split_once("://") {
+        let rest_at = scheme.len() + 3;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_at = rest_at + authority.rfind('@').map_or(0, |i| i + 1);
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
+            None => (authority, None),
+        };
+        let port = port.or(match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => Some(80),
+            "https" | "wss" => Some(443),
+            _ => None,
+        });
+        return is_host(host).then_some(Address { host: host_at..host_at + host.len(), port });
+    }
+    let (host, port) = value.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok()?;
+    (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some(Address { host: 0..host.len(), port: Some(port) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cidr_blocks() {
+        for ok in ["0.0.0.0/0", "10.0.0.10/32", "fd00::/64", "::1/128"] {
+            assert!(is_cidr(ok), "{ok}");
+        }
+        for bad in ["10.0.0.10", "10.0.0.10/33", "10.0.0/8", "https://10.0.0.10:6443", "10.0.0.0/+8", "10.0.0.0/08", "fd00::/129", "/8"] {
+            assert!(!is_cidr(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn cpu() {

@@ -86,6 +86,32 @@ pub fn locate(file: &Path) -> Result<Located, String> {
     Ok(Located { out, out_dir, rel, lock })
 }
 
+/// Finishes what a killed `generate` left half done on the output directory that holds
+/// `file`, before anything in it is read (see [`output::settle`]): a run killed between
+/// the two renames of its swap left no output and the previous one aside, which is put
+/// back; a swap inside the output (a mount point) is finished from its journal. The
+/// command line does this; an editor asking about a file does not wait for the lock.
+fn settle_around(file: &Path) -> Result<(), String> {
+    let aside = |dir: &Path| {
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| std::fs::symlink_metadata(dir.with_file_name(format!(".{n}.hawser-old"))).is_ok())
+    };
+    // The nearest directory on the path that is missing and has its previous tree aside, or
+    // else the nearest that holds a lock.
+    let out = file.ancestors().skip(1).find(|d| std::fs::symlink_metadata(d).is_err() && aside(d)).map(Path::to_path_buf).or_else(|| {
+        let abs = std::fs::canonicalize(file).ok()?;
+        abs.ancestors()
+            .skip(1)
+            .find(|d| Dir::open_following(d).is_ok_and(|dir| dir.exists(LOCK_FILE).unwrap_or(false)))
+            .map(Path::to_path_buf)
+    });
+    match out {
+        Some(out) => output::settle(&out).map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
 /// The spec the lock of output directory `out` names, `spec_name`, beside the directory:
 /// its path and text.
 pub fn spec_beside(out: &Path, spec_name: &str) -> Result<(PathBuf, String), String> {
@@ -125,6 +151,7 @@ pub fn why(location: &str, spec: Option<&Path>, version: Option<String>) -> Resu
         return Err(fail(format!("`{line}` is not a line number (FILE:LINE, lines count from 1)")));
     };
     let file = PathBuf::from(file);
+    settle_around(&file).map_err(fail)?;
     let located = locate(&file).map_err(fail)?;
     let out = located.out.as_path();
     let (spec_path, text) = match spec {

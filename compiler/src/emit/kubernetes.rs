@@ -7,14 +7,17 @@
 //! do). The chart renders the same objects because it starts from the same data.
 //!
 //! Decisions a reviewer should know (docs/policy.md has the long form):
-//! - object names are the workload's name, so `catalog:9000` resolves inside the namespace;
-//!   Secrets hawser expects are `<project>-<secret>` with the key `value`;
+//! - object names are the workload's name, so `catalog:9000` resolves inside the namespace
+//!   (the chart prefixes them with the release's name unless it is the project's, and
+//!   writes the addresses of workloads in env values, kept apart in the values, with the
+//!   release's names); Secrets hawser expects are `<project>-<secret>` with the key `value`;
 //! - non-secret environment is a ConfigMap the container reads with `envFrom`; the pod
 //!   template carries the sha256 of its data so pods roll when it changes;
 //! - dependencies are waited for by a busybox init container pinned by digest (an `nc -z`
-//!   loop that gives up after a bound) per dependency; a run-once job is applied before its
-//!   dependents, which wait for the job's own dependencies (a TCP check cannot see a job's
-//!   completion), and is named by a digest of its values so that a changed job is a new Job;
+//!   loop that gives up after a bound) per dependency; a run-once job, which a TCP check
+//!   cannot see, by a kubectl init container (`kubectl wait --for=condition=complete`,
+//!   bounded) with a Role that may read that Job alone and the token mounted in it only;
+//!   the job is named by a digest of its values so that a changed job is a new Job;
 //! - NetworkPolicies allow exactly the graph's edges, DNS, and Prometheus scrapes from the
 //!   `monitoring` namespace.
 

@@ -10,7 +10,7 @@
 //! * **PodMonitor, not ServiceMonitor.** It selects the workload's pods by their selector
 //!   labels and scrapes the container port named like the spec's metrics port, in the
 //!   namespace it is applied in. Every pod is a target, Ready or not, so a pod that does not
-//!   answer is seen (the DNS discovery of the plain config sees only Ready pods). The
+//!   answer is seen (as with the plain configuration's pod discovery). The
 //!   operator's discovery sets `namespace`, `pod`, `container`, `endpoint` and `job`
 //!   (`<namespace>/<podmonitor>`); relabelling adds `project`, `environment` and `workload`,
 //!   which the alerts select on.
@@ -22,16 +22,46 @@
 //!   `ContainerOOMKilled` and `ContainerRestarting` for every container named after a
 //!   workload. kube-state-metrics labels its series with `namespace` and the object's name
 //!   (`deployment`, `job_name`, `cronjob`, `container`); containers are named after their
-//!   workload, so `container="<workload>"` selects exactly one workload's.
+//!   workload's objects, so `container="<name>"` selects exactly one workload's. What depends
+//!   on the release (the namespace, the objects' names) is written as placeholders that the
+//!   manifests and the chart fill in ([`fill`]).
 
 use serde::Serialize;
 
-use super::prometheus::{promql_string, regex_escape};
 use crate::check::model::{Workload, WorkloadKind};
 
 /// Stands for the namespace in the alerts' values: the objects, and the chart's templates,
 /// put the namespace they are applied in (`.Release.Namespace` for the chart) in its place.
 pub const NAMESPACE: &str = "__NAMESPACE__";
+/// Stands for the name of the workload's objects (its Deployment, StatefulSet, CronJob,
+/// container, and the `workload` label of its series): the workload's own in the manifests,
+/// the release-scoped one in the chart (`<release>-<workload>`).
+pub const NAME: &str = "__NAME__";
+/// Stands for the part of a run-once Job's name before its digest: [`NAME`] cut to 52
+/// characters (`kubernetes/objects.rs`, `job_object_name`).
+pub const JOB: &str = "__JOB__";
+/// Stands for the `app.kubernetes.io/instance` label of the pods: the project's in the
+/// manifests, the release's name in the chart.
+pub const INSTANCE: &str = "__INSTANCE__";
+
+/// An alert's text with the placeholders put in: what the manifests and the plain
+/// configuration write (the chart's templates do the same with the release's names). The
+/// namespace goes last: no name holds `_`, so no replacement can make another placeholder.
+pub fn fill(text: &str, namespace: &str, name: &str, instance: &str) -> String {
+    let job: String = name.chars().take(52).collect();
+    text.replace(JOB, job.trim_end_matches('-')).replace(NAME, name).replace(INSTANCE, instance).replace(NAMESPACE, namespace)
+}
+
+/// A PromQL string literal: double quotes, with `\` and `"` escaped.
+pub fn promql_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', r"\\").replace('"', "\\\""))
+}
+
+/// A spec's path as alert texts show it: a `_` is written `%5F` (the same path to an HTTP
+/// server) where the path holds `__`, so that it cannot read as a placeholder.
+fn shown_path(path: &str) -> String {
+    if path.contains("__") { path.replace('_', "%5F") } else { path.to_owned() }
+}
 
 /// The namespace Prometheus runs in; its pods may scrape every metrics port.
 pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
@@ -50,14 +80,30 @@ pub struct AlertValues {
     pub description: String,
 }
 
-/// The alerts of one workload of a project.
+/// Who scrapes the metrics ports, which the alerts' texts tell the reader to check.
+#[derive(Clone, Copy, Debug)]
+pub enum Scraper<'a> {
+    /// prometheus-operator, through the workload's PodMonitor.
+    Operator,
+    /// A Prometheus configured by `prometheus/<env>/prometheus.yml`, through this job (for
+    /// a workload with metrics).
+    Config { job: Option<&'a str> },
+}
+
+/// The alerts of one workload of a project, for the PrometheusRule of the manifests.
 pub fn alerts(project: &str, w: &Workload) -> Vec<AlertValues> {
-    Ctx { project, namespace: NAMESPACE }.rules(w)
+    alerts_for(project, w, Scraper::Operator)
+}
+
+/// The alerts of one workload of a project, scraped as `scraper` says.
+pub fn alerts_for(project: &str, w: &Workload, scraper: Scraper) -> Vec<AlertValues> {
+    Ctx { project, namespace: NAMESPACE, scraper }.rules(w)
 }
 
 struct Ctx<'a> {
     project: &'a str,
     namespace: &'a str,
+    scraper: Scraper<'a>,
 }
 
 impl Ctx<'_> {
@@ -71,8 +117,9 @@ impl Ctx<'_> {
         let ns = promql_string(self.namespace);
         let who = format!("{} {name}", self.project);
         let kubectl = format!("kubectl -n {}", self.namespace);
+        let pods = format!("-l app.kubernetes.io/name={name},app.kubernetes.io/instance={INSTANCE}");
         if let Some(m) = &w.metrics {
-            let up = format!("up{{namespace={ns}, workload={}}}", promql_string(name));
+            let up = format!("up{{namespace={ns}, workload={}}}", promql_string(NAME));
             out.push(self.rule(
                 "TargetDown",
                 format!("{up} == 0"),
@@ -84,9 +131,19 @@ impl Ctx<'_> {
                      is hung or overloaded: check `{kubectl} describe pod {{{{ $labels.pod }}}}` and its logs, and delete \
                      it if it does not recover.",
                     m.port.value,
-                    m.path()
+                    shown_path(m.path())
                 ),
             ));
+            let discovery = match self.scraper {
+                Scraper::Operator => {
+                    format!("that the PodMonitor {NAME} exists in namespace {} and the Prometheus selects it", self.namespace)
+                }
+                Scraper::Config { job } => format!(
+                    "that the Prometheus runs the scrape job {} and may list pods in namespace {} (RBAC)",
+                    job.unwrap_or(name),
+                    self.namespace
+                ),
+            };
             out.push(self.rule(
                 "WorkloadDown",
                 format!("sum({up}) == 0 or absent({up})"),
@@ -95,9 +152,8 @@ impl Ctx<'_> {
                 format!("{who}: no pod answers scrapes"),
                 format!(
                     "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
-                     (`{kubectl} get pods -l app.kubernetes.io/name={name}`), that the PodMonitor {name} exists in \
-                     namespace {} and the Prometheus selects it, and that the NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}.",
-                    self.namespace
+                     (`{kubectl} get pods {pods}`), {discovery}, and that the NetworkPolicy admits namespace \
+                     {PROMETHEUS_NAMESPACE}."
                 ),
             ));
         }
@@ -109,6 +165,7 @@ impl Ctx<'_> {
         let ns = promql_string(self.namespace);
         let who = format!("{} {name}", self.project);
         let kubectl = format!("kubectl -n {}", self.namespace);
+        let pods = format!("-l app.kubernetes.io/name={name},app.kubernetes.io/instance={INSTANCE}");
         let mut out = Vec::new();
         match &w.kind {
             WorkloadKind::Service if w.is_stateful() => {
@@ -116,16 +173,16 @@ impl Ctx<'_> {
                     "StatefulSetUnavailable",
                     format!(
                         "kube_statefulset_status_replicas{{namespace={ns}, statefulset={name_q}}} - kube_statefulset_status_replicas_ready{{namespace={ns}, statefulset={name_q}}} > 0",
-                        name_q = promql_string(name)
+                        name_q = promql_string(NAME)
                     ),
                     "10m",
                     true,
                     format!("{who}: {{{{ $value }}}} replica(s) unavailable for 10 minutes"),
                     format!(
-                        "Pods of StatefulSet {name} are not Ready. Look at `{kubectl} get pods -l app.kubernetes.io/name={name}` and \
+                        "Pods of StatefulSet {NAME} are not Ready. Look at `{kubectl} get pods {pods}` and \
                          `{kubectl} describe pod` for the reason (a claim that does not bind: `{kubectl} get pvc`, image pull, \
                          scheduling in the zone of its volume, a failing readiness check, a dependency an init container waits for), \
-                         then `{kubectl} logs` of a failing pod; roll back with `{kubectl} rollout undo statefulset/{name}` when a \
+                         then `{kubectl} logs` of a failing pod; roll back with `{kubectl} rollout undo statefulset/{NAME}` when a \
                          release caused it. The pods of a StatefulSet start one at a time: one stuck pod holds the others."
                     ),
                 ));
@@ -134,15 +191,15 @@ impl Ctx<'_> {
             WorkloadKind::Service => {
                 out.push(self.rule(
                     "DeploymentUnavailable",
-                    format!("kube_deployment_status_replicas_unavailable{{namespace={ns}, deployment={}}} > 0", promql_string(name)),
+                    format!("kube_deployment_status_replicas_unavailable{{namespace={ns}, deployment={}}} > 0", promql_string(NAME)),
                     "10m",
                     true,
                     format!("{who}: {{{{ $value }}}} replica(s) unavailable for 10 minutes"),
                     format!(
-                        "Pods of Deployment {name} are not Ready. Look at `{kubectl} get pods -l app.kubernetes.io/name={name}` and \
+                        "Pods of Deployment {NAME} are not Ready. Look at `{kubectl} get pods {pods}` and \
                          `{kubectl} describe pod` for the reason (image pull, scheduling, failing readiness check, a dependency an \
                          init container waits for), then `{kubectl} logs` of a failing pod; roll back with \
-                         `{kubectl} rollout undo deployment/{name}` when a release caused it."
+                         `{kubectl} rollout undo deployment/{NAME}` when a release caused it."
                     ),
                 ));
                 self.scrape_rules(w, &mut out);
@@ -150,10 +207,7 @@ impl Ctx<'_> {
             WorkloadKind::Job(j) if j.schedule.is_none() => {
                 out.push(self.rule(
                     "JobFailed",
-                    format!(
-                        "kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0",
-                        promql_string(&format!("{}-[0-9a-f]{{10}}", regex_escape(name)))
-                    ),
+                    format!("kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0", promql_string(&format!("{JOB}-[0-9a-f]{{10}}"))),
                     "0m",
                     true,
                     format!("{who}: Job {{{{ $labels.job_name }}}} failed"),
@@ -167,22 +221,19 @@ impl Ctx<'_> {
             WorkloadKind::Job(_) => {
                 out.push(self.rule(
                     "CronJobNotScheduled",
-                    format!("time() - kube_cronjob_next_schedule_time{{namespace={ns}, cronjob={}}} > 900", promql_string(name)),
+                    format!("time() - kube_cronjob_next_schedule_time{{namespace={ns}, cronjob={}}} > 900", promql_string(NAME)),
                     "5m",
                     false,
                     format!("{who}: the scheduled job did not start on time"),
                     format!(
-                        "CronJob {name} is more than 15 minutes past its next scheduled time without starting a run: it is \
+                        "CronJob {NAME} is more than 15 minutes past its next scheduled time without starting a run: it is \
                          suspended, the previous run still holds it (concurrencyPolicy Forbid), or the run could not start \
-                         within its starting deadline. See `{kubectl} describe cronjob {name}` and `{kubectl} get jobs`."
+                         within its starting deadline. See `{kubectl} describe cronjob {NAME}` and `{kubectl} get jobs`."
                     ),
                 ));
                 out.push(self.rule(
                     "CronJobRunFailed",
-                    format!(
-                        "kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0",
-                        promql_string(&format!("{}-[0-9]+", regex_escape(name)))
-                    ),
+                    format!("kube_job_status_failed{{namespace={ns}, job_name=~{}}} > 0", promql_string(&format!("{NAME}-[0-9]+"))),
                     "0m",
                     false,
                     format!("{who}: run {{{{ $labels.job_name }}}} failed"),
@@ -193,7 +244,7 @@ impl Ctx<'_> {
                 ));
             }
         }
-        let container = format!("namespace={ns}, container={}", promql_string(name));
+        let container = format!("namespace={ns}, container={}", promql_string(NAME));
         out.push(self.rule(
             "ContainerOOMKilled",
             format!(
@@ -204,7 +255,7 @@ impl Ctx<'_> {
             false,
             format!("{who}: pod {{{{ $labels.pod }}}} was killed for using more than its memory limit"),
             format!(
-                "The container {name} exceeded its memory limit and was killed. GOMEMLIMIT is 90% of the limit, so the Go heap \
+                "The container {NAME} exceeded its memory limit and was killed. GOMEMLIMIT is 90% of the limit, so the Go heap \
                  alone should not do this: look for a leak or memory outside the heap (`{kubectl} top pod`, the process's \
                  metrics), and raise `memory limit=` in the spec if the workload needs more."
             ),
@@ -216,8 +267,8 @@ impl Ctx<'_> {
             false,
             format!("{who}: pod {{{{ $labels.pod }}}} restarted {{{{ $value | humanize }}}} times in 15 minutes"),
             format!(
-                "The container {name} keeps restarting: it crashes or fails its liveness check. Read the previous run's log \
-                 (`{kubectl} logs {{{{ $labels.pod }}}} -c {name} --previous`) and `{kubectl} describe pod {{{{ $labels.pod }}}}`."
+                "The container {NAME} keeps restarting: it crashes or fails its liveness check. Read the previous run's log \
+                 (`{kubectl} logs {{{{ $labels.pod }}}} -c {NAME} --previous`) and `{kubectl} describe pod {{{{ $labels.pod }}}}`."
             ),
         ));
         out

@@ -15,35 +15,30 @@
 //! * **Job names** are `<project>-<env>-<workload>`: unique in one server even when it
 //!   scrapes several projects or environments. Every target also carries the labels
 //!   `project`, `environment` and `workload`, which is what dashboards should select on.
-//! * **Kubernetes** discovers targets through the cluster's DNS: the Kubernetes generator
-//!   gives every workload with metrics a headless Service `<workload>-metrics` whose one
-//!   port is named like the spec's metrics port, and Kubernetes publishes an SRV record
-//!   `_<port>._tcp.<workload>-metrics.<namespace>.svc.cluster.local` listing exactly that
-//!   port of that workload's ready pods in that namespace. That is the contract with the
-//!   Kubernetes generator. `dns_sd_configs` needs no RBAC for Prometheus and works with
-//!   every Prometheus build — distribution builds without the Kubernetes discovery
-//!   (Debian's, which this project's CI validates with) included; `kubernetes_sd_configs`
-//!   would reject the config there. Targets get a `namespace` label; the cluster domain is
-//!   assumed to be `cluster.local`.
+//! * **Kubernetes** environments get these files only with `monitoring="config"`, for a
+//!   Prometheus that is not run by prometheus-operator (with the operator, the manifests'
+//!   PodMonitors and PrometheusRules are what it consumes, `emit/monitoring.rs`). Each job
+//!   discovers pods through the Kubernetes API (`kubernetes_sd_configs`, role `pod`, the
+//!   environment's namespace only, a label selector on the workload's selector labels) and
+//!   relabelling keeps exactly the workload's container port named like the spec's metrics
+//!   port, on pods that still run (Ready or not: a hung pod is a target that fails, which is
+//!   what `TargetDown` is for). Targets get `namespace`, `pod` and `container` from the
+//!   discovery, and `project`, `environment` and `workload`. The rules are the alerts every
+//!   workload gets with the operator, plus `KubeStateMetricsMissing`. Distribution builds of
+//!   Prometheus without the Kubernetes discovery (Debian's) reject such a configuration.
 //! * **systemd** uses static targets `<host>:<port>`, one per host of the environment,
 //!   since every host runs one instance of each service.
 //! * **Interval, timeout and path** come from the spec, durations written in Prometheus'
 //!   canonical form (`90s` becomes `1m30s`).
-//! * **Alerts** (labels `severity`, `project`, `environment`, `workload`; `summary` and
-//!   `description` annotations):
+//! * **Alerts on systemd** (labels `severity`, `project`, `environment`, `workload`;
+//!   `summary` and `description` annotations):
 //!   - `WorkloadDown`: no instance of the workload answers a scrape, or none is
-//!     discovered at all (`absent(up{…})`, which also catches a Service whose labels or
-//!     port name do not match). `critical` in a `production=#true` environment, else
-//!     `warning`.
-//!   - `TargetDown`: one instance does not answer (a pod, or a host). `warning`.
-//!   - `WorkloadRestartStorm`, more than 3 restarts in 15 minutes. On Kubernetes from
-//!     kube-state-metrics' `kube_pod_container_status_restarts_total`, selected by
-//!     namespace and the Deployment's pod names (`<workload>-<hash>-<suffix>`, excluding
-//!     the pods of other workloads whose names extend this one's); on systemd from
+//!     discovered at all (`absent(up{…})`). `critical` in a `production=#true`
+//!     environment, else `warning`.
+//!   - `TargetDown`: one host does not answer. `warning`.
+//!   - `WorkloadRestartStorm`, more than 3 restarts in 15 minutes, from
 //!     `changes(process_start_time_seconds{job=…})`, which client_golang's process
 //!     collector exports. `warning`.
-//!   - `KubeStateMetricsMissing` (Kubernetes environments only): the restart alert's
-//!     series are absent, so that alert could never fire. `warning`.
 //!
 //!   Down alerts wait `max(5m, 2 × interval)`, so at least two scrapes have failed.
 
@@ -52,6 +47,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Artifacts;
+use super::monitoring::promql_string;
 use crate::check::model::{Environment, Metrics, Platform, Workload};
 use crate::check::values::Duration;
 
@@ -60,28 +56,15 @@ pub const CONFIG_FILE: &str = "prometheus.yml";
 /// The alert rules' file name, beside the configuration that loads it.
 pub const RULES_FILE: &str = "rules.yml";
 
-/// The cluster's DNS domain, which SRV names end in.
-pub const CLUSTER_DOMAIN: &str = "cluster.local";
-
-/// The headless Service the Kubernetes generator writes for a workload with metrics.
-pub fn metrics_service(workload: &str) -> String {
-    format!("{workload}-metrics")
-}
-
-/// The SRV record Kubernetes publishes for the metrics port of a workload's headless
-/// metrics Service: exactly that port of that workload's ready pods in that namespace.
-pub fn srv_name(workload: &str, port_name: &str, namespace: &str) -> String {
-    format!("_{port_name}._tcp.{}.{namespace}.svc.{CLUSTER_DOMAIN}", metrics_service(workload))
-}
-
 /// More restarts than this in the restart window is a restart storm.
 pub const RESTART_THRESHOLD: u32 = 3;
 /// The restart window, and the least time a down alert waits.
 const RESTART_WINDOW_MILLIS: u64 = 15 * 60_000;
 const DOWN_FOR_MILLIS: u64 = 5 * 60_000;
 
-/// Writes `prometheus/<env>/prometheus.yml` and `rules.yml` for one environment, or
-/// nothing when no service there exposes metrics.
+/// Writes `prometheus/<env>/prometheus.yml` and `rules.yml` for one environment: on systemd
+/// when a service there exposes metrics, on Kubernetes when the environment's Prometheus is
+/// not run by prometheus-operator (`monitoring="config"`).
 pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let Some(platform) = &environment.platform else { return Ok(()) };
     let ctx = Context {
@@ -92,18 +75,36 @@ pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Res
     };
     let scraped: Vec<(&Workload, &Metrics)> =
         environment.view.workloads.values().filter(|w| w.is_service()).filter_map(|w| Some((&**w, w.metrics.as_ref()?))).collect();
-    if scraped.is_empty() {
-        return Ok(());
-    }
     let mut scrape_configs = Vec::new();
     let mut rules = Vec::new();
-    for (w, m) in &scraped {
-        let target = Target::new(&ctx, w, m)?;
-        scrape_configs.push(scrape_config(&ctx, &target));
-        rules.extend(workload_rules(&ctx, &target, &environment.view.workloads));
-    }
-    if let Platform::Kubernetes { namespace } = platform {
-        rules.push(kube_state_metrics_missing(&ctx, &namespace.value));
+    match platform {
+        Platform::Kubernetes { namespace } => {
+            // With the operator, the PodMonitors and PrometheusRules of the manifests are
+            // what the cluster's Prometheus reads; a file beside them would be a second,
+            // unused truth.
+            if environment.prometheus_operator || environment.view.workloads.is_empty() {
+                return Ok(());
+            }
+            for (w, m) in &scraped {
+                scrape_configs.push(scrape_config(&ctx, &Target::new(&ctx, w, m)?));
+            }
+            for w in environment.view.workloads.values() {
+                let job = w.metrics.as_ref().filter(|_| w.is_service()).map(|_| job_name(ctx.project, ctx.environment, &w.name.value));
+                let alerts = super::monitoring::alerts_for(ctx.project, w, super::monitoring::Scraper::Config { job: job.as_deref() });
+                rules.extend(alerts.into_iter().map(|a| kubernetes_rule(&ctx, &namespace.value, &w.name.value, a)));
+            }
+            rules.push(kube_state_metrics_missing(&ctx, &namespace.value));
+        }
+        Platform::Systemd { .. } => {
+            if scraped.is_empty() {
+                return Ok(());
+            }
+            for (w, m) in &scraped {
+                let target = Target::new(&ctx, w, m)?;
+                scrape_configs.push(scrape_config(&ctx, &target));
+                rules.extend(workload_rules(&ctx, &target));
+            }
+        }
     }
     let config = Config { rule_files: vec![RULES_FILE], scrape_configs };
     let rule_file = RuleFile { groups: vec![RuleGroup { name: format!("{}-{}", ctx.project, ctx.environment), rules }] };
@@ -111,6 +112,24 @@ pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Res
     out.add(format!("{dir}/{CONFIG_FILE}"), yaml(header, &config)?);
     out.add(format!("{dir}/{RULES_FILE}"), yaml(header, &rule_file)?);
     Ok(())
+}
+
+/// An alert of a workload on Kubernetes (`emit/monitoring.rs`) as a rule of the file: the
+/// namespace put in, and the labels the PrometheusRule's rules carry.
+fn kubernetes_rule(ctx: &Context, namespace: &str, workload: &str, a: super::monitoring::AlertValues) -> Rule {
+    let fill = |text: &str| super::monitoring::fill(text, namespace, workload, ctx.project);
+    Rule {
+        alert: a.alert,
+        expr: fill(&a.expr),
+        for_: Some(a.for_),
+        labels: BTreeMap::from([
+            ("environment", ctx.environment.to_owned()),
+            ("project", ctx.project.to_owned()),
+            ("severity", if a.critical && ctx.production { "critical" } else { "warning" }.to_owned()),
+            ("workload", workload.to_owned()),
+        ]),
+        annotations: annotations(fill(&a.summary), fill(&a.description)),
+    }
 }
 
 /// The scrape job's name: unique across projects and environments.
@@ -146,11 +165,6 @@ pub fn regex_escape(s: &str) -> String {
     out
 }
 
-/// A PromQL string literal: double quotes, with `\` and `"` escaped.
-pub fn promql_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', r"\\").replace('"', "\\\""))
-}
-
 // ---------------------------------------------------------------------- the files
 
 #[derive(Serialize)]
@@ -166,7 +180,7 @@ struct ScrapeConfig {
     scrape_timeout: String,
     metrics_path: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    dns_sd_configs: Vec<DnsSdConfig>,
+    kubernetes_sd_configs: Vec<KubernetesSdConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -174,10 +188,22 @@ struct ScrapeConfig {
 }
 
 #[derive(Serialize)]
-struct DnsSdConfig {
+struct KubernetesSdConfig {
+    role: &'static str,
+    namespaces: SdNamespaces,
+    /// Filters on the API server's side, so Prometheus watches only the workload's pods.
+    selectors: Vec<SdSelector>,
+}
+
+#[derive(Serialize)]
+struct SdNamespaces {
     names: Vec<String>,
-    #[serde(rename = "type")]
-    record: &'static str,
+}
+
+#[derive(Serialize)]
+struct SdSelector {
+    role: &'static str,
+    label: String,
 }
 
 #[derive(Serialize)]
@@ -190,7 +216,7 @@ struct StaticConfig {
 struct RelabelConfig {
     action: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    source_labels: Vec<&'static str>,
+    source_labels: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     regex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -285,15 +311,49 @@ fn scrape_config(ctx: &Context, t: &Target) -> ScrapeConfig {
         scrape_interval: duration(t.interval_millis),
         scrape_timeout: duration(t.timeout_millis),
         metrics_path: t.path.to_owned(),
-        dns_sd_configs: Vec::new(),
+        kubernetes_sd_configs: Vec::new(),
         static_configs: Vec::new(),
         relabel_configs: Vec::new(),
     };
     match ctx.platform {
         Platform::Kubernetes { namespace } => {
-            job.dns_sd_configs = vec![DnsSdConfig { names: vec![srv_name(t.workload, t.port_name, &namespace.value)], record: "SRV" }];
+            // The selector labels of the workload's pods (`kubernetes/objects.rs`).
+            let selector = [("app.kubernetes.io/instance", ctx.project), ("app.kubernetes.io/name", t.workload)];
+            job.kubernetes_sd_configs = vec![KubernetesSdConfig {
+                role: "pod",
+                namespaces: SdNamespaces { names: vec![namespace.value.clone()] },
+                selectors: vec![SdSelector {
+                    role: "pod",
+                    label: selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                }],
+            }];
+            // Keep one target per pod: the workload's own container (named after it), on
+            // the port named like the metrics port, of a pod that still runs. The selector
+            // is checked again here, so the job is right even where the API server's
+            // filter is not applied.
+            let mut keep_labels: Vec<String> =
+                selector.iter().map(|(k, _)| format!("__meta_kubernetes_pod_label_{}", label_name(k))).collect();
+            keep_labels.extend(["__meta_kubernetes_pod_container_name".to_owned(), "__meta_kubernetes_pod_container_port_name".to_owned()]);
+            let keep_values: Vec<String> =
+                selector.iter().map(|(_, v)| regex_escape(v)).chain([regex_escape(t.workload), regex_escape(t.port_name)]).collect();
             job.relabel_configs = vec![
-                set("namespace", &namespace.value),
+                RelabelConfig {
+                    action: "keep",
+                    source_labels: keep_labels,
+                    regex: Some(keep_values.join(";")),
+                    target_label: None,
+                    replacement: None,
+                },
+                RelabelConfig {
+                    action: "drop",
+                    source_labels: vec!["__meta_kubernetes_pod_phase".to_owned()],
+                    regex: Some("Succeeded|Failed".to_owned()),
+                    target_label: None,
+                    replacement: None,
+                },
+                copy("__meta_kubernetes_namespace", "namespace"),
+                copy("__meta_kubernetes_pod_name", "pod"),
+                copy("__meta_kubernetes_pod_container_name", "container"),
                 set("project", ctx.project),
                 set("environment", ctx.environment),
                 set("workload", t.workload),
@@ -307,6 +367,12 @@ fn scrape_config(ctx: &Context, t: &Target) -> ScrapeConfig {
     job
 }
 
+/// A Kubernetes label's name as Prometheus' discovery writes it in a meta label: every
+/// character that is not a letter, a digit or `_` becomes `_`.
+pub fn label_name(label: &str) -> String {
+    label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
 fn set(label: &'static str, value: &str) -> RelabelConfig {
     RelabelConfig {
         action: "replace",
@@ -315,6 +381,12 @@ fn set(label: &'static str, value: &str) -> RelabelConfig {
         target_label: Some(label),
         replacement: Some(value.to_owned()),
     }
+}
+
+/// Copies a discovered label into a target label (`replace` with the defaults: the whole
+/// value, `$1` of `(.*)`).
+fn copy(source: &str, label: &'static str) -> RelabelConfig {
+    RelabelConfig { action: "replace", source_labels: vec![source.to_owned()], regex: None, target_label: Some(label), replacement: None }
 }
 
 /// `host:port`, with an IPv6 literal in brackets.
@@ -337,31 +409,25 @@ fn annotations(summary: String, description: String) -> BTreeMap<&'static str, S
     BTreeMap::from([("description", description), ("summary", summary)])
 }
 
-fn workload_rules(ctx: &Context, t: &Target, workloads: &BTreeMap<String, std::sync::Arc<Workload>>) -> Vec<Rule> {
+/// The rules of one scraped workload on systemd.
+fn workload_rules(ctx: &Context, t: &Target) -> Vec<Rule> {
     let who = format!("{} {} ({})", ctx.project, t.workload, ctx.environment);
     let endpoint = format!("port {} `{}`, path {}", t.port, t.port_name, t.path);
-    let (instance, down_cause) = match ctx.platform {
-        Platform::Kubernetes { namespace } => (
-            // DNS discovery sets no `pod` label: the instance (the pod's address) is what there is.
-            "the pod at {{ $labels.instance }}",
-            format!(
-                ", or no endpoint is discovered: no pod runs, or the Service in namespace {} does not carry the labels \
-                 app.kubernetes.io/name={} and app.kubernetes.io/instance={} or has no port named `{}`",
-                namespace.value, t.workload, ctx.project, t.port_name
-            ),
-        ),
-        Platform::Systemd { hosts, .. } => (
-            "{{ $labels.instance }}",
-            format!(
-                " on {}; see `systemctl status {}-{}` there",
-                if hosts.len() == 1 { "its host".to_owned() } else { format!("any of its {} hosts", hosts.len()) },
-                ctx.project,
-                t.workload
-            ),
-        ),
+    let hosts = match ctx.platform {
+        Platform::Systemd { hosts, .. } => hosts.len(),
+        Platform::Kubernetes { .. } => 0,
     };
+    let down_cause = format!(
+        " on {}; see `systemctl status {}-{}` there",
+        if hosts == 1 { "its host".to_owned() } else { format!("any of its {hosts} hosts") },
+        ctx.project,
+        t.workload
+    );
     let down_for = t.down_for();
-    let mut rules = vec![
+    // changes() sees only restarts between two scrapes: the window holds at least five of
+    // them, so that more than three changes can be seen at all.
+    let window = duration(RESTART_WINDOW_MILLIS.max(5 * t.interval_millis));
+    vec![
         Rule {
             alert: "WorkloadDown",
             expr: format!("sum by (job) ({up}) == 0 or absent({up})", up = t.up()),
@@ -378,70 +444,33 @@ fn workload_rules(ctx: &Context, t: &Target, workloads: &BTreeMap<String, std::s
             for_: Some(down_for.clone()),
             labels: rule_labels(ctx, t, "warning"),
             annotations: annotations(
-                format!("{instance} of {who} is down"),
+                format!("{{{{ $labels.instance }}}} of {who} is down"),
                 format!(
-                    "Prometheus has not been able to scrape {instance} of {who} ({endpoint}) for {down_for}: \
+                    "Prometheus has not been able to scrape {{{{ $labels.instance }}}} of {who} ({endpoint}) for {down_for}: \
                      it is down or does not serve metrics there."
                 ),
             ),
         },
-    ];
-    rules.push(match ctx.platform {
-        Platform::Kubernetes { namespace } => {
-            let window = duration(RESTART_WINDOW_MILLIS);
-            // Deployment pods are `<workload>-<replicaset hash>-<suffix>`. A workload
-            // whose name extends this one's (`catalog-migrate` beside `catalog`) has pods
-            // that could match too: they are excluded by name.
-            let mut selector = format!(
-                "namespace={}, pod=~{}",
-                promql_string(&namespace.value),
-                promql_string(&format!("{}-[a-z0-9]+-[a-z0-9]+", regex_escape(t.workload)))
-            );
-            let prefix = format!("{}-", t.workload);
-            let longer: Vec<String> =
-                workloads.keys().filter(|k| k.starts_with(&prefix)).map(|k| format!("{}-.*", regex_escape(k))).collect();
-            if !longer.is_empty() {
-                selector.push_str(&format!(", pod!~{}", promql_string(&longer.join("|"))));
-            }
-            Rule {
-                alert: "WorkloadRestartStorm",
-                expr: format!("increase(kube_pod_container_status_restarts_total{{{selector}}}[{window}]) > {RESTART_THRESHOLD}"),
-                for_: None,
-                labels: rule_labels(ctx, t, "warning"),
-                annotations: annotations(
-                    format!("{who} is restarting repeatedly"),
-                    format!(
-                        "Container {{{{ $labels.container }}}} of pod {{{{ $labels.pod }}}} of {who} restarted \
-                         {{{{ $value | printf \"%.0f\" }}}} times in {window} (kube-state-metrics)."
-                    ),
+        Rule {
+            alert: "WorkloadRestartStorm",
+            expr: format!("changes(process_start_time_seconds{{job={}}}[{window}]) > {RESTART_THRESHOLD}", promql_string(&t.job)),
+            for_: None,
+            labels: rule_labels(ctx, t, "warning"),
+            annotations: annotations(
+                format!("{who} is restarting repeatedly"),
+                format!(
+                    "{{{{ $labels.instance }}}}: {who} restarted {{{{ $value | printf \"%.0f\" }}}} times in {window} \
+                     (its process_start_time_seconds changed); see `journalctl -u {}-{}` there.",
+                    ctx.project, t.workload
                 ),
-            }
-        }
-        Platform::Systemd { .. } => {
-            // changes() sees only restarts between two scrapes: the window holds at least
-            // five of them, so that more than three changes can be seen at all.
-            let window = duration(RESTART_WINDOW_MILLIS.max(5 * t.interval_millis));
-            Rule {
-                alert: "WorkloadRestartStorm",
-                expr: format!("changes(process_start_time_seconds{{job={}}}[{window}]) > {RESTART_THRESHOLD}", promql_string(&t.job)),
-                for_: None,
-                labels: rule_labels(ctx, t, "warning"),
-                annotations: annotations(
-                    format!("{who} is restarting repeatedly"),
-                    format!(
-                        "{{{{ $labels.instance }}}}: {who} restarted {{{{ $value | printf \"%.0f\" }}}} times in {window} \
-                         (its process_start_time_seconds changed); see `journalctl -u {}-{}` there.",
-                        ctx.project, t.workload
-                    ),
-                ),
-            }
-        }
-    });
-    rules
+            ),
+        },
+    ]
 }
 
-/// Without kube-state-metrics' restart counters in this Prometheus, the restart-storm
-/// alerts can never fire: say so instead of staying silent.
+/// Without kube-state-metrics in this Prometheus, the alerts built on its series
+/// (availability, failed jobs, schedules, OOM kills, restarts) can never fire: say so
+/// instead of staying silent.
 fn kube_state_metrics_missing(ctx: &Context, namespace: &str) -> Rule {
     let for_ = duration(RESTART_WINDOW_MILLIS);
     Rule {
@@ -457,8 +486,9 @@ fn kube_state_metrics_missing(ctx: &Context, namespace: &str) -> Rule {
             format!("no kube-state-metrics series for namespace {namespace} ({} {})", ctx.project, ctx.environment),
             format!(
                 "kube_pod_container_status_restarts_total{{namespace=\"{namespace}\"}} has been absent for {for_}, so the \
-                 WorkloadRestartStorm alerts of {} ({}) cannot fire: scrape kube-state-metrics in this Prometheus, \
-                 with honor_labels: true so that its namespace label is kept.",
+                 alerts of {} ({}) built on kube-state-metrics (unavailable Deployments, failed Jobs, missed schedules, \
+                 OOM kills, restarts) cannot fire: scrape kube-state-metrics in this Prometheus, with honor_labels: true \
+                 so that its namespace label is kept.",
                 ctx.project, ctx.environment
             ),
         ),
@@ -503,7 +533,10 @@ service "quiet" {
     port "http" 8082
 }
 environment "prod" production=#true {
-    runs-on "kubernetes" namespace="shop-prod"
+    runs-on "kubernetes" namespace="shop-prod" monitoring="config"
+}
+environment "operated" {
+    runs-on "kubernetes" namespace="shop-operated"
 }
 environment "lab" {
     runs-on "systemd" {
@@ -560,15 +593,33 @@ environment "empty" {
     #[test]
     fn kubernetes_jobs_discover_only_the_metrics_port_in_the_namespace() {
         let prod = &prometheus_files(SPEC)["prometheus/prod/prometheus.yml"];
-        assert!(prod.contains("type: SRV"), "{prod}");
-        assert!(prod.contains("- _metrics._tcp.api-metrics.shop-prod.svc.cluster.local\n"), "{prod}");
-        assert!(prod.contains("- _http._tcp.api-admin-metrics.shop-prod.svc.cluster.local\n"), "{prod}");
-        assert!(prod.contains("target_label: namespace\n    replacement: shop-prod\n"), "{prod}");
+        assert!(!prod.contains("dns_sd_configs"), "{prod}");
+        assert!(prod.contains("- role: pod\n    namespaces:\n      names:\n      - shop-prod\n"), "{prod}");
+        assert!(prod.contains("label: app.kubernetes.io/instance=shop,app.kubernetes.io/name=api-admin\n"), "{prod}");
+        // The selector labels, the container and the port, in that order.
+        assert!(
+            prod.contains(
+                "  - action: keep\n    source_labels:\n    - __meta_kubernetes_pod_label_app_kubernetes_io_instance\n    \
+                 - __meta_kubernetes_pod_label_app_kubernetes_io_name\n    - __meta_kubernetes_pod_container_name\n    \
+                 - __meta_kubernetes_pod_container_port_name\n    regex: shop;api;api;metrics\n"
+            ),
+            "{prod}"
+        );
+        assert!(prod.contains("regex: shop;api-admin;api-admin;http\n"), "{prod}");
+        assert!(prod.contains("source_labels:\n    - __meta_kubernetes_pod_name\n    target_label: pod\n"), "{prod}");
         assert!(prod.contains("scrape_interval: 1m30s\n") && prod.contains("scrape_timeout: 10s\n"), "{prod}");
         assert!(prod.contains("metrics_path: /internal/metrics\n"), "{prod}");
         // The default timeout is never above a short interval.
         assert!(prod.contains("scrape_interval: 5s\n  scrape_timeout: 5s\n"), "{prod}");
         assert!(prod.contains("metrics_path: /metrics\n"), "{prod}");
+        assert_eq!(label_name("app.kubernetes.io/name"), "app_kubernetes_io_name");
+    }
+
+    /// With prometheus-operator, the manifests' PodMonitors and PrometheusRules are the
+    /// monitoring: no configuration file beside them.
+    #[test]
+    fn an_operator_environment_gets_no_configuration() {
+        assert!(prometheus_files(SPEC).keys().all(|p| !p.starts_with("prometheus/operated/")));
     }
 
     #[test]
@@ -585,16 +636,19 @@ environment "empty" {
         let prod = &files["prometheus/prod/rules.yml"];
         assert!(prod.starts_with("# generated by hawser from hawser.kdl, do not edit\n"), "{prod}");
         assert_eq!(prod.matches("alert: WorkloadDown").count(), 2, "{prod}");
+        // Every workload has alerts, one without metrics too.
+        assert_eq!(prod.matches("alert: DeploymentUnavailable").count(), 3, "{prod}");
+        assert!(prod.contains("deployment=\"quiet\""), "{prod}");
         assert_eq!(prod.matches("alert: KubeStateMetricsMissing").count(), 1, "{prod}");
         assert!(prod.contains("severity: critical"), "production: {prod}");
-        // api's restart alert leaves out api-admin's pods.
-        assert!(prod.contains(r#"pod=~"api-[a-z0-9]+-[a-z0-9]+", pod!~"api-admin-.*"}"#), "{prod}");
-        assert!(prod.contains(r#"pod=~"api-admin-[a-z0-9]+-[a-z0-9]+"}"#), "{prod}");
-        // A 90s interval: down alerts wait two scrapes.
-        assert!(prod.contains("for: 5m\n") && !prod.contains("for: 3m\n"), "{prod}");
+        assert!(prod.contains(r#"up{namespace="shop-prod", workload="api"}"#), "{prod}");
+        assert!(prod.contains("the Prometheus runs the scrape job shop-prod-api "), "{prod}");
+        assert!(!prod.contains("__NAMESPACE__") && !prod.contains("PodMonitor"), "{prod}");
         let lab = &files["prometheus/lab/rules.yml"];
         assert!(!lab.contains("severity: critical") && !lab.contains("KubeStateMetrics"), "{lab}");
         assert!(lab.contains(r#"changes(process_start_time_seconds{job="shop-lab-api"}[15m]) > 3"#), "{lab}");
+        // A 90s interval: down alerts wait two scrapes, and at least 5 minutes.
+        assert!(lab.contains("for: 5m\n") && !lab.contains("for: 3m\n"), "{lab}");
     }
 
     #[test]

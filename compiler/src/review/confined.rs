@@ -272,6 +272,16 @@ impl Dir {
         Ok(())
     }
 
+    /// The inode of what is at `name` here (a symlink's own), `None` when nothing is.
+    pub fn inode(&self, name: &str) -> io::Result<Option<u64>> {
+        components(name)?;
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(stat.st_ino)),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The stamp of this directory.
     pub fn stamp(&self) -> io::Result<Stamp> {
         Ok(Stamp::of(&rustix::fs::fstat(&self.fd)?))

@@ -13,15 +13,22 @@
 //! (`.NAME.hawser-new`), then swaps the two in one atomic `rename` (`RENAME_EXCHANGE`) and
 //! removes the previous tree, now under the new tree's old name. A kill at any instant
 //! leaves the old tree or the new one in place, and the next run removes what is left
-//! beside it. An output directory that is a mount point cannot be renamed: there the new
-//! tree is built inside it (`.hawser-new`) and each top-level directory is swapped in
-//! turn, under a lock that lists the files of both trees, so that whatever a kill leaves
-//! is owned, reported by `--check` and finished by the next run.
+//! beside it. Where the file system has no `RENAME_EXCHANGE`, two renames take its place
+//! and a kill between them leaves the previous tree as `.NAME.hawser-old`, which the next
+//! command on the directory puts back.
+//!
+//! An output directory that is a mount point cannot be renamed: there the new tree is
+//! built inside it (`.hawser-new`), and its top-level entries are swapped one by one. A
+//! journal written before the first swap (`.hawser-swap`) names each entry with the inode
+//! of its old and its new version, so whatever a kill leaves, the next hawser command on
+//! the directory — `generate`, `--check`, `diff`, `why` — tells which entries are already
+//! new and finishes the swap before it reads anything (see [`settle`]).
 //!
 //! Files hawser does not own are carried into the new tree as hard links (same inode, same
 //! contents), directories it does not own keep their mode, owner and emptiness, and a
 //! foreign file where hawser would write is an error, never an overwrite. Nothing is
-//! written outside the output directory and its sibling `.NAME.hawser-new`.
+//! written outside the output directory and its siblings `.NAME.hawser-new` and
+//! `.NAME.hawser-old`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -45,8 +52,16 @@ const CACHE_IGNORE: &str = "# hawser's cache of this machine: stamps of the file
 /// The staging directory's name inside an output directory that is a mount point.
 const STAGING: &str = ".hawser-new";
 
-/// The new lock's name until it replaces the lock, inside a mount point.
+/// A name an earlier hawser gave the new lock inside a mount point; removed when found.
 const LOCK_STAGING: &str = ".hawser.lock.new";
+
+/// The journal of a swap inside the output directory, and its name while it is written.
+const JOURNAL: &str = ".hawser-swap";
+const JOURNAL_STAGING: &str = ".hawser-swap.new";
+
+/// Inside the output directory, where old entries wait during a swap made with two
+/// renames (no `RENAME_EXCHANGE`).
+const STASH: &str = ".hawser-old";
 
 /// What a write did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -293,11 +308,46 @@ pub struct Error {
     /// The output directory was partly changed before the error (only on a mount point,
     /// during the swap); otherwise nothing changed.
     pub partly_changed: bool,
+    /// The write stopped on purpose after a step ([`Faults::stop_after`]), as a kill would:
+    /// nothing was cleaned up.
+    pub stopped: bool,
 }
 
 impl Error {
     fn new(message: String) -> Error {
-        Error { message, partly_changed: false }
+        Error { message, partly_changed: false, stopped: false }
+    }
+}
+
+/// How a write is carried out. The default is what `generate` does; the rest is for tests,
+/// which stop a write as a kill would after any step of its swap, and take the paths a file
+/// system without `RENAME_EXCHANGE` or a mount point forces. The command line never sets
+/// them, and nothing reads them from the environment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Faults {
+    /// Stop right after this many steps of the swap (counted from 1): nothing after it
+    /// runs and nothing is cleaned up, as when the process is killed there.
+    pub stop_after: Option<usize>,
+    /// Swap as on a file system without `RENAME_EXCHANGE`: with two renames.
+    pub without_exchange: bool,
+    /// Swap inside the output directory, as when it is a mount point.
+    pub inside: bool,
+}
+
+/// The steps of a swap, counted, for [`Faults::stop_after`].
+struct Steps {
+    done: usize,
+    stop_after: Option<usize>,
+}
+
+impl Steps {
+    /// One more step is done: the write stops here when the faults say so.
+    fn step(&mut self) -> Result<(), Error> {
+        self.done += 1;
+        if self.stop_after == Some(self.done) {
+            return Err(Error { message: format!("stopped after step {} of the swap", self.done), partly_changed: true, stopped: true });
+        }
+        Ok(())
     }
 }
 
@@ -356,7 +406,28 @@ fn place(out: &Path, access: Access) -> Result<Option<Place>, Error> {
         Err(e) => return Err(io_err("open", &parent_path, e)),
     };
     lock_place(&parent, out, access)?;
-    Ok(Some(Place { parent, name, out: out.to_path_buf() }))
+    let place = Place { parent, name, out: out.to_path_buf() };
+    if place.interrupted()? {
+        // Reading waits for no one and changes nothing, except to finish what a killed run
+        // left half done: that needs the lock to write, and the lock to read again after.
+        if access == Access::Read {
+            lock_place(&place.parent, out, Access::Write)?;
+        }
+        place.settle()?;
+        if access == Access::Read {
+            rustix::fs::flock(place.parent.fd(), rustix::fs::FlockOperation::LockShared).map_err(|e| io_err("lock", out, e.into()))?;
+        }
+    }
+    Ok(Some(place))
+}
+
+/// Finishes what a killed run left half done on the output directory `out`, if anything,
+/// and says so on stderr: puts back the previous tree where a kill fell between the two
+/// renames of a swap beside the output, and completes a swap inside the output (a mount
+/// point) from its journal. Every reading command does this first (`generate --check`,
+/// `diff`, `why`), under the output lock, and `generate` too.
+pub fn settle(out: &Path) -> Result<(), Error> {
+    place(out, Access::Read).map(|_| ())
 }
 
 fn lock_place(parent: &Dir, out: &Path, access: Access) -> Result<(), Error> {
@@ -380,19 +451,59 @@ impl Place {
         format!(".{}.hawser-new", self.name)
     }
 
-    /// Removes what an interrupted run left beside (or, on a mount point, inside) the
-    /// output directory. An earlier hawser swapped with two renames: a kill between them
-    /// left the previous tree as `.NAME.hawser-old` and no output, which is put back.
-    fn recover(&self) -> Result<(), Error> {
-        let staging = self.staging_name();
-        self.parent.remove_all(&staging).map_err(|e| io_err("remove the leftover", &self.sibling(&staging), e))?;
-        let old = format!(".{}.hawser-old", self.name);
-        if self.parent.exists(&old).map_err(|e| io_err("read", &self.sibling(&old), e))? {
-            if self.parent.exists(&self.name).map_err(|e| io_err("read", &self.out, e))? {
-                self.parent.remove_all(&old).map_err(|e| io_err("remove the leftover", &self.sibling(&old), e))?;
-            } else {
-                self.parent.rename(&old, &self.parent, &self.name, false).map_err(|e| io_err("restore", &self.sibling(&old), e))?;
-            }
+    fn old_name(&self) -> String {
+        format!(".{}.hawser-old", self.name)
+    }
+
+    /// Whether a killed run left the output half swapped: the previous tree aside with no
+    /// output in place (two renames), or a journal inside the output (a mount point).
+    fn interrupted(&self) -> Result<bool, Error> {
+        let old = self.old_name();
+        if self.parent.exists(&old).map_err(|e| io_err("read", &self.sibling(&old), e))?
+            && !self.parent.exists(&self.name).map_err(|e| io_err("read", &self.out, e))?
+        {
+            return Ok(true);
+        }
+        match self.open_out() {
+            Ok(Some(dir)) => dir.exists(JOURNAL).map_err(|e| io_err("read", &self.out.join(JOURNAL), e)),
+            Ok(None) => Ok(false),
+            // Not a directory hawser can use: the command that reads it says why.
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Finishes an interrupted swap (see [`settle`]). Needs the exclusive lock.
+    fn settle(&self) -> Result<(), Error> {
+        let old = self.old_name();
+        if self.parent.exists(&old).map_err(|e| io_err("read", &self.sibling(&old), e))?
+            && !self.parent.exists(&self.name).map_err(|e| io_err("read", &self.out, e))?
+        {
+            self.parent.rename(&old, &self.parent, &self.name, false).map_err(|e| io_err("put back", &self.sibling(&old), e))?;
+            eprintln!(
+                "{}: a hawser run was stopped between the two renames of its swap; put the previous output back in place",
+                self.out.display()
+            );
+        }
+        if let Some(dir) = self.open_out()?
+            && dir.exists(JOURNAL).map_err(|e| io_err("read", &self.out.join(JOURNAL), e))?
+        {
+            let journal = read_journal(&dir, &self.out)?;
+            let mut steps = Steps { done: 0, stop_after: None };
+            let finished = finish_swap(&dir, &self.out, &journal, false, &mut steps)?;
+            eprintln!(
+                "{}: a hawser run was stopped during its swap ({finished} of {} entries were already new); finished it",
+                self.out.display(),
+                journal.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// Removes what an interrupted run left beside the output directory: a staging tree, and
+    /// a previous tree beside a new one in place.
+    fn remove_leftovers(&self) -> Result<(), Error> {
+        for leftover in [self.staging_name(), self.old_name()] {
+            self.parent.remove_all(&leftover).map_err(|e| io_err("remove the leftover", &self.sibling(&leftover), e))?;
         }
         Ok(())
     }
@@ -596,13 +707,18 @@ fn stays_inside(link: &Path, target: &Path) -> bool {
 
 /// Writes what `request` asks for into `out`, atomically (see the module's documentation).
 pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
+    write_with(out, request, Faults::default())
+}
+
+/// [`write`], carried out as `faults` say: for tests that stop it after each step.
+pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<Summary, Error> {
     for path in request.artifacts.files.keys() {
         if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
             return Err(Error::new(format!("refusing to write `{path}`: not a plain path inside the output directory")));
         }
     }
     let place = place(out, Access::Write)?.ok_or_else(|| Error::new(format!("cannot open the directory of {}", out.display())))?;
-    place.recover()?;
+    place.remove_leftovers()?;
     let out_dir = place.open_out()?;
     // Checked by hawser itself, before anything is touched: root passes the kernel's check.
     if let Some(root) = out_dir.as_ref().and_then(|d| d.owner().ok())
@@ -616,7 +732,7 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
     }
     let existing = match &out_dir {
         Some(dir) => {
-            for leftover in [STAGING, LOCK_STAGING] {
+            for leftover in [STAGING, LOCK_STAGING, JOURNAL_STAGING, STASH] {
                 dir.remove_all(leftover).map_err(|e| io_err("remove the leftover", &out.join(leftover), e))?;
             }
             scan_dir(dir, out)?
@@ -646,27 +762,32 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
         }
     }
     let mut summary = summarise(plan, &existing);
+    let mut steps = Steps { done: 0, stop_after: faults.stop_after };
     match &out_dir {
         None => {
             let staging = place.staging_name();
             let new = place.parent.create_dir(&staging, 0o700).map_err(|e| io_err("create", &place.sibling(&staging), e))?;
-            let built = build_tree(None, &new, plan, &existing, false).and_then(|()| {
+            let built = steps.step().and_then(|()| build_tree(None, &new, plan, &existing, false)).and_then(|()| {
                 new.set_owner(Owner { mode: 0o755, ..new.owner().map_err(|e| io_err("read", out, e))? })
                     .map_err(|e| io_err("set permissions of", out, e))?;
-                place.parent.rename(&staging, &place.parent, &place.name, false).map_err(|e| io_err("move into place", out, e))
+                steps.step()?;
+                place.parent.rename(&staging, &place.parent, &place.name, false).map_err(|e| io_err("move into place", out, e))?;
+                steps.step()
             });
             if let Err(e) = built {
-                let _ = place.parent.remove_all(&staging);
+                if !e.stopped {
+                    let _ = place.parent.remove_all(&staging);
+                }
                 return Err(e);
             }
         }
         Some(dir) => {
-            let mount_point = dir.device().ok() != place.parent.device().ok();
-            let swapped = if mount_point { Err(Swap::MountPoint) } else { swap_beside(&place, dir, plan, &existing) };
+            let mount_point = faults.inside || dir.device().ok() != place.parent.device().ok();
+            let swapped = if mount_point { Err(Swap::MountPoint) } else { swap_beside(&place, dir, plan, &existing, faults, &mut steps) };
             match swapped {
                 Ok(warnings) => summary.warnings = warnings,
                 Err(Swap::Failed(e)) => return Err(e),
-                Err(Swap::MountPoint) => summary.warnings = swap_inside(dir, out, plan, &existing)?,
+                Err(Swap::MountPoint) => summary.warnings = swap_inside(dir, out, plan, &existing, faults, &mut steps)?,
             }
         }
     }
@@ -828,29 +949,45 @@ fn write_cache(place: &Place, key: &str, lock_text: &str) -> io::Result<()> {
 }
 
 enum Swap {
-    /// Nothing changed.
+    /// Nothing changed, or the write was stopped ([`Faults`]).
     Failed(Error),
     /// The output directory cannot be renamed (a mount point): nothing changed yet.
     MountPoint,
 }
 
-/// The new tree built beside the output and swapped with it in one atomic rename.
-fn swap_beside(place: &Place, out_dir: &Dir, plan: &Planned<'_>, existing: &Existing) -> Result<Vec<String>, Swap> {
+/// The new tree built beside the output and swapped with it in one atomic rename; where the
+/// file system cannot exchange, in two renames.
+fn swap_beside(
+    place: &Place,
+    out_dir: &Dir,
+    plan: &Planned<'_>,
+    existing: &Existing,
+    faults: Faults,
+    steps: &mut Steps,
+) -> Result<Vec<String>, Swap> {
     let staging = place.staging_name();
     let new = place.parent.create_dir(&staging, 0o700).map_err(|e| Swap::Failed(io_err("create", &place.sibling(&staging), e)))?;
-    let built = build_tree(Some(out_dir), &new, plan, existing, false).and_then(|()| match existing.root {
+    let built = steps.step().and_then(|()| build_tree(Some(out_dir), &new, plan, existing, false)).and_then(|()| match existing.root {
         Some(root) => new.set_owner(root).map_err(|e| io_err("keep the owner and mode of", &place.out, e)),
         None => Ok(()),
     });
+    let built = built.and_then(|()| steps.step());
     if let Err(e) = built {
-        let _ = place.parent.remove_all(&staging);
+        if !e.stopped {
+            let _ = place.parent.remove_all(&staging);
+        }
         return Err(Swap::Failed(e));
     }
-    if let Err(e) = place.parent.rename(&staging, &place.parent, &place.name, true) {
+    let exchanged = if faults.without_exchange {
+        Err(rustix::io::Errno::INVAL.into())
+    } else {
+        place.parent.rename(&staging, &place.parent, &place.name, true)
+    };
+    if let Err(e) = exchanged {
         match rustix::io::Errno::from_io_error(&e) {
             // A file system without RENAME_EXCHANGE: two renames, and a kill between them is
-            // undone by the next run (`recover`).
-            Some(rustix::io::Errno::INVAL) => return swap_in_two_renames(place, &staging),
+            // undone by the next command on the directory (`settle`).
+            Some(rustix::io::Errno::INVAL) => return swap_in_two_renames(place, &staging, steps),
             Some(rustix::io::Errno::BUSY | rustix::io::Errno::XDEV) => {
                 let _ = place.parent.remove_all(&staging);
                 return Err(Swap::MountPoint);
@@ -861,9 +998,10 @@ fn swap_beside(place: &Place, out_dir: &Dir, plan: &Planned<'_>, existing: &Exis
             }
         }
     }
+    steps.step().map_err(Swap::Failed)?;
     // The previous tree is now under the staging name; the new one is in place.
     match place.parent.remove_all(&staging) {
-        Ok(()) => Ok(Vec::new()),
+        Ok(()) => steps.step().map(|()| Vec::new()).map_err(Swap::Failed),
         Err(e) => Ok(vec![format!(
             "{} (the previous output) could not be removed: {e}; the next run removes it",
             place.sibling(&staging).display()
@@ -871,86 +1009,221 @@ fn swap_beside(place: &Place, out_dir: &Dir, plan: &Planned<'_>, existing: &Exis
     }
 }
 
-fn swap_in_two_renames(place: &Place, staging: &str) -> Result<Vec<String>, Swap> {
-    let old = format!(".{}.hawser-old", place.name);
+fn swap_in_two_renames(place: &Place, staging: &str, steps: &mut Steps) -> Result<Vec<String>, Swap> {
+    let old = place.old_name();
     if let Err(e) = place.parent.rename(&place.name, &place.parent, &old, false) {
         let _ = place.parent.remove_all(staging);
         return Err(Swap::Failed(io_err("move aside", &place.out, e)));
     }
+    steps.step().map_err(Swap::Failed)?;
     if let Err(e) = place.parent.rename(staging, &place.parent, &place.name, false) {
         let _ = place.parent.rename(&old, &place.parent, &place.name, false);
         let _ = place.parent.remove_all(staging);
         return Err(Swap::Failed(io_err("move into place", &place.out, e)));
     }
+    steps.step().map_err(Swap::Failed)?;
     match place.parent.remove_all(&old) {
-        Ok(()) => Ok(Vec::new()),
+        Ok(()) => steps.step().map(|()| Vec::new()).map_err(Swap::Failed),
         Err(e) => {
             Ok(vec![format!("{} (the previous output) could not be removed: {e}; the next run removes it", place.sibling(&old).display())])
         }
     }
 }
 
+/// One top-level entry of a swap inside the output: its name and the inodes of its old
+/// version (in the output) and its new one (in `.hawser-new`), either absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct JournalEntry {
+    name: String,
+    old: Option<u64>,
+    new: Option<u64>,
+}
+
 /// On a mount point: the new tree is built in `.hawser-new` inside the output, then each
-/// top-level entry hawser owns is swapped in turn. A lock listing both trees' files is
-/// written first, so whatever a kill leaves is hawser's, `--check` names it, and the next
-/// run finishes it; the final lock is written last.
-fn swap_inside(out_dir: &Dir, out: &Path, plan: &Planned<'_>, existing: &Existing) -> Result<Vec<String>, Error> {
+/// top-level entry hawser owns is swapped in turn, the lock last. The journal, written
+/// before the first swap, lets the next command finish a swap a kill interrupted.
+fn swap_inside(
+    out_dir: &Dir,
+    out: &Path,
+    plan: &Planned<'_>,
+    existing: &Existing,
+    faults: Faults,
+    steps: &mut Steps,
+) -> Result<Vec<String>, Error> {
     let new = out_dir.create_dir(STAGING, 0o700).map_err(|e| io_err("create", &out.join(STAGING), e))?;
-    if let Err(e) = build_tree(Some(out_dir), &new, plan, existing, true) {
-        let _ = out_dir.remove_all(STAGING);
+    let built = steps.step().and_then(|()| build_tree(Some(out_dir), &new, plan, existing, true)).and_then(|()| steps.step());
+    if let Err(e) = built {
+        if !e.stopped {
+            let _ = out_dir.remove_all(STAGING);
+        }
         return Err(e);
     }
-    let mut union = existing.lock.as_ref().map(|l| l.files.clone()).unwrap_or_default();
-    if let Ok(new_lock) = read_lock(&plan.lock_text) {
-        union.extend(new_lock.files);
-    }
-    let both = match read_lock(&plan.lock_text) {
-        Ok(l) => render_lock_entries(&l.spec_name, &l.spec_sha256, &l.inputs, &union),
-        Err(e) => return Err(Error::new(format!("internal error: the lock hawser writes does not read back: {e}"))),
-    };
-    let replace_lock = |text: &str| -> Result<(), Error> {
-        let tmp = LOCK_STAGING;
-        out_dir.remove_all(tmp).map_err(|e| io_err("write", &out.join(tmp), e))?;
-        out_dir.write_new(tmp, text.as_bytes(), 0o644).map_err(|e| io_err("write", &out.join(tmp), e))?;
-        out_dir.replace(tmp, LOCK_FILE).map_err(|e| io_err("write", &out.join(LOCK_FILE), e))
-    };
-    replace_lock(&both).map_err(partly)?;
-    let owned_tops: BTreeSet<String> = existing
+    // Every top-level entry hawser owns, old or new, and the lock last.
+    let mut names: BTreeSet<String> = existing
         .lock
         .iter()
         .flat_map(|l| l.files.keys())
         .chain(plan.artifacts.files.keys())
-        .filter_map(|p| p.split_once('/').map(|(top, _)| top.to_owned()))
+        .map(|p| p.split('/').next().unwrap_or(p).to_owned())
         .collect();
-    for top in &owned_tops {
-        let in_new = new.exists(top).map_err(|e| io_err("read", &out.join(STAGING).join(top), e))?;
-        let in_old = out_dir.exists(top).map_err(|e| io_err("read", &out.join(top), e))?;
-        let moved = match (in_new, in_old) {
-            (true, true) => new.rename(top, out_dir, top, true),
-            (true, false) => new.rename(top, out_dir, top, false),
-            (false, true) => out_dir.rename(top, &new, top, false),
-            (false, false) => Ok(()),
+    names.remove(LOCK_FILE);
+    let inode = |dir: &Dir, name: &str, path: &Path| dir.inode(name).map_err(|e| io_err("read", path, e));
+    let mut journal = Vec::new();
+    for name in names.iter().map(String::as_str).chain([LOCK_FILE]) {
+        let entry = JournalEntry {
+            name: name.to_owned(),
+            old: inode(out_dir, name, &out.join(name))?,
+            new: inode(&new, name, &out.join(STAGING).join(name))?,
         };
-        moved.map_err(|e| partly(io_err("move into place", &out.join(top), e)))?;
+        if entry.old.is_some() || entry.new.is_some() {
+            journal.push(entry);
+        }
     }
-    let mut warnings = Vec::new();
-    replace_lock(&plan.lock_text).map_err(partly)?;
+    let before = |e: Error| {
+        if e.stopped {
+            e
+        } else {
+            let _ = out_dir.remove_all(STAGING);
+            let _ = out_dir.remove_all(JOURNAL_STAGING);
+            e
+        }
+    };
+    out_dir.create_dir(STASH, 0o700).map_err(|e| before(io_err("create", &out.join(STASH), e)))?;
+    let text = render_journal(&journal);
+    out_dir.write_new(JOURNAL_STAGING, text.as_bytes(), 0o644).map_err(|e| before(io_err("write", &out.join(JOURNAL_STAGING), e)))?;
+    out_dir.replace(JOURNAL_STAGING, JOURNAL).map_err(|e| before(io_err("write", &out.join(JOURNAL), e)))?;
+    steps.step()?;
+    finish_swap(out_dir, out, &journal, faults.without_exchange, steps)?;
     if let Some(root) = existing.root {
         let _ = out_dir.set_owner(root);
     }
-    if let Err(e) = out_dir.remove_all(STAGING) {
-        warnings.push(format!("{} (the previous output) could not be removed: {e}; the next run removes it", out.join(STAGING).display()));
+    Ok(Vec::new())
+}
+
+/// Brings every entry of the journal to its new version, in order, then removes the
+/// journal, the previous entries and the stash. What is already new is left as it is, so
+/// this finishes a swap that a kill interrupted at any step, and can itself be
+/// interrupted and run again. How many entries were already new.
+fn finish_swap(out_dir: &Dir, out: &Path, journal: &[JournalEntry], without_exchange: bool, steps: &mut Steps) -> Result<usize, Error> {
+    let not_ours = |why: String| Error {
+        message: format!(
+            "{} holds the journal of an interrupted swap ({JOURNAL}) that does not match the directory: {why}; hawser stopped there: move {} and {} away, then run `hawser generate`",
+            out.display(),
+            out.join(JOURNAL).display(),
+            out.join(STAGING).display()
+        ),
+        partly_changed: true,
+        stopped: false,
+    };
+    let staging = match out_dir.open_dir(STAGING) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_ours(format!("its new tree, {STAGING}, is missing"))),
+        opened => opened.map_err(|e| partly(io_err("open", &out.join(STAGING), e)))?,
+    };
+    // Where old entries wait when there is no RENAME_EXCHANGE: made before the journal,
+    // opened when first needed (and made again in case a copy lost it while empty).
+    let stash = || match out_dir.open_dir(STASH) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => out_dir.create_dir(STASH, 0o700),
+        opened => opened,
+    };
+    let mismatch = |name: &str| not_ours(format!("`{name}` is neither its old nor its new version"));
+    let mut already = 0;
+    for entry in journal {
+        let name = entry.name.as_str();
+        let here = out_dir.inode(name).map_err(|e| partly(io_err("read", &out.join(name), e)))?;
+        let moved = |r: io::Result<()>| r.map_err(|e| partly(io_err("move into place", &out.join(name), e)));
+        match (entry.new, here) {
+            (Some(n), Some(h)) if n == h => already += 1,
+            (None, None) => already += 1,
+            (Some(n), here) => {
+                if staging.inode(name).map_err(|e| partly(io_err("read", &out.join(STAGING).join(name), e)))? != Some(n) {
+                    return Err(mismatch(name));
+                }
+                match here {
+                    None => moved(staging.rename(name, out_dir, name, false))?,
+                    Some(h) if Some(h) == entry.old => {
+                        let exchanged =
+                            if without_exchange { Err(rustix::io::Errno::INVAL.into()) } else { staging.rename(name, out_dir, name, true) };
+                        match exchanged {
+                            Ok(()) => {}
+                            Err(e) if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::INVAL) => {
+                                // No RENAME_EXCHANGE: the old one to the stash, then the new
+                                // one in; a kill between leaves the name empty, which the next
+                                // run fills from the staging tree.
+                                let stash = stash().map_err(|e| partly(io_err("open", &out.join(STASH), e)))?;
+                                moved(out_dir.rename(name, &stash, name, false))?;
+                                steps.step()?;
+                                moved(staging.rename(name, out_dir, name, false))?;
+                            }
+                            Err(e) => moved(Err(e))?,
+                        }
+                    }
+                    Some(_) => return Err(mismatch(name)),
+                }
+                steps.step()?;
+            }
+            (None, Some(h)) if Some(h) == entry.old => {
+                moved(out_dir.rename(name, &staging, name, false))?;
+                steps.step()?;
+            }
+            (None, Some(_)) => return Err(mismatch(name)),
+        }
     }
-    Ok(warnings)
+    out_dir.remove_all(JOURNAL).map_err(|e| partly(io_err("remove", &out.join(JOURNAL), e)))?;
+    steps.step()?;
+    for leftover in [STAGING, STASH] {
+        out_dir.remove_all(leftover).map_err(|e| io_err("remove the previous output in", &out.join(leftover), e))?;
+    }
+    steps.step()?;
+    Ok(already)
+}
+
+/// The journal's text: one line per entry, `NAME OLD NEW` with `-` for an absent inode.
+fn render_journal(journal: &[JournalEntry]) -> String {
+    let ino = |i: Option<u64>| i.map_or("-".to_owned(), |i| i.to_string());
+    let mut s = "# hawser: a swap of this directory's entries; the next hawser command on it finishes it\n".to_owned();
+    for e in journal {
+        let _ = writeln!(s, "{} {} {}", e.name, ino(e.old), ino(e.new));
+    }
+    s
+}
+
+/// Reads the journal of an interrupted swap: data from the repository like the rest, so
+/// each name must be one plain file name, listed once.
+fn read_journal(out_dir: &Dir, out: &Path) -> Result<Vec<JournalEntry>, Error> {
+    let path = out.join(JOURNAL);
+    let bad = |why: &str| {
+        Error::new(format!(
+            "{} is not a journal hawser wrote ({why}); move it away, and {} with it",
+            path.display(),
+            out.join(STAGING).display()
+        ))
+    };
+    let text = match out_dir.read(JOURNAL).map_err(|e| io_err("read", &path, e))? {
+        Entry::File { contents, .. } if contents.len() <= 1 << 20 => String::from_utf8(contents).map_err(|_| bad("not UTF-8"))?,
+        _ => return Err(bad("not a small regular file")),
+    };
+    let mut journal: Vec<JournalEntry> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let ino = |s: &str| if s == "-" { Ok(None) } else { s.parse::<u64>().map(Some).map_err(|_| bad("an inode is not a number")) };
+        let [name, old, new] = parts[..] else { return Err(bad("a line is not `NAME OLD NEW`")) };
+        if !safe_file_name(name) || name.starts_with(".hawser") || journal.iter().any(|e| e.name == name) {
+            return Err(bad("a name is not a plain entry of the directory, or is listed twice"));
+        }
+        journal.push(JournalEntry { name: name.to_owned(), old: ino(old)?, new: ino(new)? });
+    }
+    Ok(journal)
 }
 
 /// An error after part of the output was replaced (on a mount point): said as it is.
 fn partly(e: Error) -> Error {
+    if e.stopped {
+        return e;
+    }
     Error {
-        message: format!(
-            "{e}; the output is partly replaced (its lock lists the files of both trees): run `hawser generate` again to finish"
-        ),
+        message: format!("{e}; the swap is half done, and the next hawser command on this directory finishes it"),
         partly_changed: true,
+        stopped: false,
     }
 }
 

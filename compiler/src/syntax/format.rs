@@ -180,13 +180,64 @@ fn raw_len(s: &str) -> usize {
     body[quotes..].find(&close).map_or(s.len(), |j| hashes + quotes + j + close.len())
 }
 
-/// The tokens that carry meaning or comments, as the printer must keep them.
+/// The tokens that carry meaning or comments, as the printer must keep them. A `\` that
+/// continues its node onto nothing — a blank line, which ends the node, or a line holding
+/// only such a `\` — carries no meaning: the printer drops it, and so does this.
 fn significant<'a>(tokens: &[Token<'a>]) -> Vec<&'a str> {
+    let dangling = dangling(tokens);
     tokens
         .iter()
-        .filter(|t| !matches!(t.kind, Kind::Blank | Kind::Newline))
-        .map(|t| if t.kind == Kind::LineComment { t.text.trim_end() } else { t.text })
+        .enumerate()
+        .filter(|(i, t)| !matches!(t.kind, Kind::Blank | Kind::Newline) && !dangling[*i])
+        .map(|(_, t)| if t.kind == Kind::LineComment { t.text.trim_end() } else { t.text })
         .collect()
+}
+
+/// Which tokens are `\` that continue onto nothing, found from the end: after the `\`
+/// (and a comment) a newline, then a blank line or a line holding only a `\` that is
+/// itself such.
+fn dangling(tokens: &[Token<'_>]) -> Vec<bool> {
+    let next = |from: usize| (from..tokens.len()).find(|&j| tokens[j].kind != Kind::Blank);
+    let mut dangling = vec![false; tokens.len()];
+    for i in (0..tokens.len()).rev() {
+        if tokens[i].kind != Kind::Continuation {
+            continue;
+        }
+        let mut j = next(i + 1);
+        if j.is_some_and(|j| tokens[j].kind == Kind::LineComment) {
+            j = j.and_then(|j| next(j + 1));
+        }
+        let Some(j) = j.filter(|&j| tokens[j].kind == Kind::Newline) else { continue };
+        dangling[i] = match next(j + 1) {
+            Some(k) if tokens[k].kind == Kind::Newline => true,
+            // A line of only a `\` that continues onto nothing.
+            Some(k) if tokens[k].kind == Kind::Continuation => dangling[k] && next(k + 1).is_some_and(|l| tokens[l].kind == Kind::Newline),
+            _ => false,
+        };
+    }
+    dangling
+}
+
+/// A `\` the printer wrote: where its line starts, where it stands (with the space before
+/// it), and whether it is its line's first token.
+struct Continuation {
+    line_start: usize,
+    range: std::ops::Range<usize>,
+    first: bool,
+}
+
+/// A blank line ended a node whose last lines were continued: their `\` continue onto
+/// nothing, so they go, from the last, with the lines that held nothing else.
+fn drop_dangling(out: &mut String, chain: &mut Vec<Continuation>) {
+    while let Some(c) = chain.pop() {
+        let line_end = out[c.range.end..].find('\n').map_or(out.len(), |n| c.range.end + n + 1);
+        if c.first && out[c.range.end..line_end].trim_end_matches('\n').is_empty() {
+            out.replace_range(c.line_start..line_end, "");
+            continue;
+        }
+        out.replace_range(c.range, "");
+        break;
+    }
 }
 
 const INDENT: &str = "    ";
@@ -200,6 +251,11 @@ fn print(tokens: &[Token<'_>]) -> String {
     let mut continued = false;
     // A `\` was written on the current line: the next line continues the node.
     let mut line_continued = false;
+    // The `\` of the current line, and of each line before it that it continues.
+    let mut line_continuation: Option<Continuation> = None;
+    let mut chain: Vec<Continuation> = Vec::new();
+    // Where the current line starts in `out`.
+    let mut line_start = 0usize;
     // The indentation the current line was written with.
     let mut written_indent = 0usize;
     // The previous line opened a block (no blank line may follow it) or the file starts.
@@ -220,19 +276,32 @@ fn print(tokens: &[Token<'_>]) -> String {
                     out.push('\n');
                     after_open = prev == Some(Kind::Open);
                     continued = line_continued;
+                    match line_continuation.take() {
+                        Some(c) if continued => chain.push(c),
+                        _ => chain.clear(),
+                    }
+                    line_start = out.len();
                     written_indent = 0;
                     line_continued = false;
                     prev = None;
                 } else {
                     blank_lines += 1;
                     // A line continuation carries a node over one newline only: a blank
-                    // line after it ends the node.
+                    // line after it ends the node. Its `\` continues onto nothing and
+                    // goes, so that the next line, the blank line dropped before a `}`,
+                    // is not continued in the output either.
+                    if continued {
+                        drop_dangling(&mut out, &mut chain);
+                        line_start = out.len();
+                    }
+                    chain.clear();
                     continued = false;
                 }
                 continue;
             }
             _ => {}
         }
+        let before = out.len();
         if prev.is_none() {
             let closing = t.kind == Kind::Close;
             if blank_lines > 0 && !after_open && !closing && !continued {
@@ -248,6 +317,11 @@ fn print(tokens: &[Token<'_>]) -> String {
             out.extend(std::iter::repeat_n(' ', width));
         } else if space_between(prev, t.kind) {
             out.push(' ');
+        }
+        if t.kind == Kind::Continuation {
+            // With the space before it, when it is not the line's first token.
+            let start = if prev.is_some() { before } else { out.len() };
+            line_continuation = Some(Continuation { line_start, range: start..out.len() + t.text.len(), first: prev.is_none() });
         }
         match t.kind {
             Kind::Open => depth += 1,

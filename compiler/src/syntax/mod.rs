@@ -6,34 +6,50 @@
 pub mod fastkdl;
 pub mod format;
 pub mod limits;
+pub mod shape;
 pub mod tree;
+pub mod validate;
 
 pub use tree::{Document, Entry, Node, Prop, Value};
 
 use crate::diagnostics::{self, Diagnostic};
 use crate::span::{Span, Spanned};
 
-/// Parses spec text. On a syntax error there is no document, and every syntax error
-/// the parser found is reported. A spec beyond [`crate::syntax::limits`] is refused before
-/// either parser sees it.
+/// Parses spec text. On a syntax error there is no document, and the syntax errors the
+/// parser found are reported, at most [`limits::MAX_SYNTAX_ERRORS`] of them and then how
+/// many more there are. A spec beyond [`limits`] is refused before either parser
+/// sees it.
 pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     if text.len() > limits::MAX_SPEC_BYTES {
         return (None, vec![diagnostics::too_large(text.len(), limits::MAX_SPEC_BYTES)]);
     }
-    if let Some(span) = limits::too_deep(text) {
+    let shape = shape::scan(text);
+    if let Some(span) = shape.too_deep {
         return (None, vec![diagnostics::too_deep(span, limits::MAX_DEPTH)]);
+    }
+    if let Some(span) = shape.too_deep_slashdashed {
+        return (None, vec![diagnostics::too_deep_slashdashed(span, limits::MAX_SLASHDASH_DEPTH)]);
     }
     let disallowed = disallowed_code_points(text);
     if !disallowed.is_empty() {
-        return (None, disallowed);
+        return (None, bounded(disallowed));
     }
     if let Some(doc) = fastkdl::parse(text) {
         return (Some(doc), Vec::new());
     }
-    parse_with_kdl(text)
+    parse_guarded(text)
 }
 
-/// Parses with the `kdl` crate only: the reference for what is valid KDL 2.0.
+/// Parses what the fast parser leaves: the recognizer first, whose verdict is bounded in
+/// time and stack on any text, and the `kdl` crate only on a document it accepts, so that
+/// the reference parser's error recovery never runs on hostile text.
+fn parse_guarded(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    let errors = validate::validate(text);
+    if errors.is_empty() { parse_with_kdl(text) } else { (None, errors) }
+}
+
+/// Parses with the `kdl` crate only: the reference for what is valid KDL 2.0. Its error
+/// recovery can overflow the stack on hostile text: only [`parse`] is safe on any input.
 pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     match kdl::KdlDocument::parse_v2(text) {
         Ok(doc) => {
@@ -41,32 +57,47 @@ pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
             let mut errors = Vec::new();
             single_line_multiline_strings(doc.nodes(), text, &mut errors);
             if !errors.is_empty() {
-                return (None, errors);
+                return (None, bounded(errors));
             }
             (Some(Document { nodes: doc.nodes().iter().map(|n| lower_node(n, text)).collect() }), Vec::new())
         }
-        Err(err) => {
-            let mut diags: Vec<Diagnostic> = err
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    let span = to_span(d.span);
-                    diagnostics::syntax_error(
-                        d.message.clone().unwrap_or_else(|| "invalid KDL".to_owned()),
-                        narrow_to_first_line(text, span),
-                        d.label.clone(),
-                        d.help.clone(),
-                    )
-                })
-                .collect();
-            if diags.is_empty() {
-                diags.push(diagnostics::syntax_error("invalid KDL".to_owned(), Span::new(0, 0), None, None));
-            }
-            diags.sort_by_key(|d| d.primary_span());
-            diags.dedup_by(|a, b| a.primary_span() == b.primary_span() && a.message == b.message);
-            (None, diags)
-        }
+        Err(err) => (None, bounded(kdl_diagnostics(&err, 0, text))),
     }
+}
+
+fn kdl_diagnostics(err: &kdl::KdlError, offset: usize, text: &str) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = err
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = to_span(d.span);
+            let span = Span::new(span.start as usize + offset, span.end as usize + offset);
+            diagnostics::syntax_error(
+                d.message.clone().unwrap_or_else(|| "invalid KDL".to_owned()),
+                narrow_to_first_line(text, span),
+                d.label.clone(),
+                d.help.clone(),
+            )
+        })
+        .collect();
+    if diags.is_empty() {
+        diags.push(diagnostics::syntax_error("invalid KDL".to_owned(), Span::new(offset, offset), None, None));
+    }
+    diags
+}
+
+/// Syntax errors sorted by place, each once, and at most [`limits::MAX_SYNTAX_ERRORS`]:
+/// the rest are counted in a last diagnostic that points at the first one not shown.
+fn bounded(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by_key(|d| d.primary_span());
+    diags.dedup_by(|a, b| a.primary_span() == b.primary_span() && a.message == b.message);
+    if diags.len() > limits::MAX_SYNTAX_ERRORS {
+        let more = diags.len() - limits::MAX_SYNTAX_ERRORS;
+        let first_hidden = diags[limits::MAX_SYNTAX_ERRORS].primary_span();
+        diags.truncate(limits::MAX_SYNTAX_ERRORS);
+        diags.push(diagnostics::more_syntax_errors(more, first_hidden));
+    }
+    diags
 }
 
 /// Code points KDL 2.0 forbids anywhere in a document, comments included. The reference
@@ -135,13 +166,56 @@ fn lower_node(node: &kdl::KdlNode, text: &str) -> Node {
         }
     }
     let children = node.children().map(|doc| doc.nodes().iter().map(|n| lower_node(n, text)).collect());
-    let mut span = to_span(node.span());
-    // The node's span can run on over trailing whitespace and the terminator; a diagnostic
-    // underlining a node should stop at its last visible character.
-    while span.end > span.start && text.as_bytes().get(span.end as usize - 1).is_some_and(|b| b.is_ascii_whitespace() || *b == b';') {
-        span.end -= 1;
-    }
+    let span = to_span(node.span());
+    let span = Span::new(span.start as usize, last_token_end(text.as_bytes(), span.start as usize, span.end as usize));
     Node { name: ident(node.name()), ty: node.ty().map(ident), args, props, children, span }
+}
+
+/// Where a node's last token ends. The reference parser's span of a node runs on over the
+/// blanks, block comments and terminator after it; a diagnostic underlining a node stops at
+/// its last token, as the fast parser's span does. The node is valid, so reading it from
+/// its start finds its strings and comments where KDL does.
+fn last_token_end(s: &[u8], start: usize, end: usize) -> usize {
+    let mut i = start;
+    let mut last = start;
+    while i < end {
+        match s[i] {
+            b'"' => {
+                i = shape::string_end(s, i, 0);
+                last = i;
+            }
+            b'#' if s[i..].iter().find(|&&b| b != b'#') == Some(&b'"') => {
+                let hashes = s[i..].iter().take_while(|&&b| b == b'#').count();
+                i = shape::string_end(s, i + hashes, hashes);
+                last = i;
+            }
+            b'/' if s.get(i + 1) == Some(&b'/') => i += shape::line_end(&s[i..]),
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < end {
+                    if s[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if s[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b';' | b'\\' => i += 1,
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                i += 1;
+                last = i;
+            }
+        }
+    }
+    last.min(end)
 }
 
 fn lower_entry(entry: &kdl::KdlEntry) -> Entry {

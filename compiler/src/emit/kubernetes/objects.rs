@@ -15,6 +15,16 @@ pub const RUN_AS: u64 = 65532;
 /// pod's QoS class is the main container's.
 const WAIT_CPU: &str = "10m";
 const WAIT_MEMORY: &str = "16Mi";
+/// The resources of an init container that waits for a job: kubectl is a Go program of
+/// some 50 MB that a 16Mi limit would kill and 10m of CPU would slow to a crawl.
+const JOB_WAIT_CPU: &str = "100m";
+const JOB_WAIT_MEMORY: &str = "64Mi";
+/// The volume with the pod's ServiceAccount token that only the job-wait init containers
+/// mount (the pod does not automount one), where Kubernetes clients look for it.
+pub const API_ACCESS_VOLUME: &str = "kube-api-access";
+pub const API_ACCESS_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+/// How long the projected token is valid; the kubelet renews it before it expires.
+const API_TOKEN_SECONDS: u64 = 3600;
 /// What a wait-for-dependency init container runs (`sh -c SCRIPT host port seconds`): try
 /// the port every two seconds, and after `seconds` give up with a message naming it, so
 /// the pod shows the missing dependency (Init:Error, then Init:CrashLoopBackOff with the
@@ -43,6 +53,44 @@ pub enum Object {
     ReferenceGrant(Obj<Spec<super::expose::ReferenceGrantSpec>>),
     Ingress(Obj<Spec<super::expose::IngressSpec>>),
     HttpRoute(Obj<Spec<super::expose::HttpRouteSpec>>),
+    Role(Obj<RoleBody>),
+    RoleBinding(Obj<RoleBindingBody>),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RoleBody {
+    pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRule {
+    pub api_groups: Vec<&'static str>,
+    pub resources: Vec<&'static str>,
+    pub resource_names: Vec<String>,
+    pub verbs: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleBindingBody {
+    pub role_ref: RoleRef,
+    pub subjects: Vec<Subject>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleRef {
+    pub api_group: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Subject {
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -120,7 +168,7 @@ pub struct RemoteRef {
 pub struct ServiceSpec {
     #[serde(rename = "type")]
     pub type_: &'static str,
-    /// `None` for the headless metrics Service.
+    /// `None` but for the headless Service that governs a StatefulSet's pods.
     #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<&'static str>,
     pub selector: BTreeMap<String, String>,
@@ -381,6 +429,59 @@ pub struct Volume {
     pub secret: Option<SecretVolume>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_map: Option<ConfigMapVolume>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected: Option<ProjectedVolume>,
+}
+
+/// What automounting would give a container: the ServiceAccount's token, the cluster's CA
+/// and the namespace.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectedVolume {
+    pub default_mode: u32,
+    pub sources: Vec<VolumeProjection>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VolumeProjection {
+    #[serde(rename = "serviceAccountToken", skip_serializing_if = "Option::is_none")]
+    pub service_account_token: Option<TokenProjection>,
+    #[serde(rename = "configMap", skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapProjection>,
+    #[serde(rename = "downwardAPI", skip_serializing_if = "Option::is_none")]
+    pub downward_api: Option<DownwardApiProjection>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenProjection {
+    pub path: &'static str,
+    pub expiration_seconds: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigMapProjection {
+    pub name: &'static str,
+    pub items: Vec<KeyToPath>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DownwardApiProjection {
+    pub items: Vec<DownwardApiFile>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownwardApiFile {
+    pub path: &'static str,
+    pub field_ref: FieldRef,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    pub api_version: &'static str,
+    pub field_path: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -565,6 +666,14 @@ pub fn labels(chart: &ChartValues, name: &str, w: &WorkloadValues) -> BTreeMap<S
     out
 }
 
+/// The ConfigMap's data: the plain values and the workloads' addresses, with the Services'
+/// names as the manifests have them (the chart puts the release's in).
+pub fn config_data(w: &WorkloadValues, namespace: &str) -> BTreeMap<String, String> {
+    let mut data = w.config.clone();
+    data.extend(w.addresses.iter().map(|(k, a)| (k.clone(), a.render("", namespace))));
+    data
+}
+
 /// The sha256 of a ConfigMap's data as Helm's `toJson | sha256sum` computes it: Go's
 /// `encoding/json`, keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped.
 pub fn config_checksum(data: &BTreeMap<String, String>) -> String {
@@ -603,14 +712,32 @@ fn go_json_string(out: &mut String, s: &str) {
 /// the workload's values. A Job's pod template cannot be changed once created, so every
 /// change is a new Job (which runs once more) and an unchanged one is the same object
 /// (`kubectl apply` leaves it alone). The chart computes the same digest from the same
-/// values: `printf "%s\n%s" version (toJson workload) | sha256sum | trunc 10`.
+/// values (helper `hawser.jobDigest`).
 pub fn job_name(chart: &ChartValues, name: &str) -> String {
-    let values = serde_json::to_value(&chart.workloads[name]).unwrap_or_default();
+    job_object_name(name, &job_digest(chart, name))
+}
+
+/// `<name>-<digest>`, the name cut to 52 characters so that the Job's name fits the 63 of
+/// the label the Job controller puts on its pods.
+pub fn job_object_name(name: &str, digest: &str) -> String {
+    let cut: String = name.chars().take(52).collect();
+    format!("{}-{digest}", cut.trim_end_matches('-'))
+}
+
+/// The first 10 hex digits of the sha256 of `version`, a newline, the workload's values as
+/// Helm's `toJson` writes them, and, for each job its pods wait for, a newline and that
+/// job's digest (its pod template names that Job, so it changes with it).
+pub fn job_digest(chart: &ChartValues, name: &str) -> String {
+    let w = &chart.workloads[name];
+    let values = serde_json::to_value(w).unwrap_or_default();
     let mut text = format!("{}\n", chart.version);
     go_json(&mut text, &values);
+    for j in &w.wait_for_jobs {
+        text.push('\n');
+        text.push_str(&job_digest(chart, j));
+    }
     let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{name}-{}", &hex[..10])
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A JSON value as Go's `encoding/json` writes the same data after Helm read it from a
@@ -689,12 +816,13 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    if !w.config.is_empty() {
+    let config = config_data(w, namespace);
+    if !config.is_empty() {
         out.push(Object::ConfigMap(Obj {
             api_version: "v1",
             kind: "ConfigMap",
             metadata: meta(name),
-            body: ConfigMapBody { data: w.config.clone() },
+            body: ConfigMapBody { data: config },
         }));
     }
     if !w.files.is_empty() {
@@ -751,24 +879,45 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    if let Some(m) = w.metrics_port.as_ref().filter(|_| runs_continuously(w)) {
-        // Headless: its SRV record lists the metrics port of every ready pod, which is how
-        // the Prometheus configs find them (see emit/prometheus.rs).
-        out.push(Object::Service(Obj {
-            api_version: "v1",
-            kind: "Service",
-            metadata: meta(&crate::emit::prometheus::metrics_service(name)),
-            body: Spec {
-                spec: ServiceSpec {
-                    type_: "ClusterIP",
-                    cluster_ip: Some("None"),
-                    selector: selector_labels(chart, name),
-                    ports: vec![ServicePort { name: m.name.clone(), port: m.port, target_port: m.name.clone(), protocol: m.protocol }],
-                },
+    // The pods that wait for this job may read it, and nothing else: a Role on this Job
+    // alone, bound to their ServiceAccounts. Hook jobs that wait for it get a Role of their
+    // own, which the chart makes a hook so that it exists before they run; the ordinary
+    // workloads' is a release object, which Helm never deletes while their pods start.
+    for (role, waiting) in
+        [(wait_role_name(name), waiting_for(chart, name, false)), (wait_hook_role_name(name), waiting_for(chart, name, true))]
+    {
+        if waiting.is_empty() {
+            continue;
+        }
+        out.push(Object::Role(Obj {
+            api_version: "rbac.authorization.k8s.io/v1",
+            kind: "Role",
+            metadata: meta(&role),
+            body: RoleBody {
+                rules: vec![PolicyRule {
+                    api_groups: vec!["batch"],
+                    resources: vec!["jobs"],
+                    resource_names: vec![job_name(chart, name)],
+                    // `kubectl wait` reads the Job, then watches it by name (a list and a
+                    // watch with a `metadata.name` field selector, which resourceNames admit).
+                    verbs: vec!["get", "list", "watch"],
+                }],
+            },
+        }));
+        out.push(Object::RoleBinding(Obj {
+            api_version: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: meta(&role),
+            body: RoleBindingBody {
+                role_ref: RoleRef { api_group: "rbac.authorization.k8s.io", kind: "Role", name: role.clone() },
+                subjects: waiting
+                    .iter()
+                    .map(|d| Subject { kind: "ServiceAccount", name: (*d).to_owned(), namespace: namespace.to_owned() })
+                    .collect(),
             },
         }));
     }
-    let template = pod_template(chart, name, w, &labels);
+    let template = pod_template(chart, name, w, &labels, namespace);
     match (w.kind, &w.job) {
         ("CronJob", Some(j)) => out.push(Object::CronJob(Obj {
             api_version: "batch/v1",
@@ -895,13 +1044,13 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         }));
     }
     if chart.prometheus_operator && !w.alerts.is_empty() {
-        let ns = crate::emit::monitoring::NAMESPACE;
+        let fill = |text: &str| crate::emit::monitoring::fill(text, namespace, name, &chart.project);
         let rules = w
             .alerts
             .iter()
             .map(|a| AlertRule {
                 alert: a.alert,
-                expr: a.expr.replace(ns, namespace),
+                expr: fill(&a.expr),
                 for_: a.for_.clone(),
                 labels: BTreeMap::from([
                     ("severity", if a.critical && chart.production { "critical" } else { "warning" }.to_owned()),
@@ -909,10 +1058,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
                     ("environment", chart.environment.clone()),
                     ("workload", name.to_owned()),
                 ]),
-                annotations: BTreeMap::from([
-                    ("summary", a.summary.replace(ns, namespace)),
-                    ("description", a.description.replace(ns, namespace)),
-                ]),
+                annotations: BTreeMap::from([("summary", fill(&a.summary)), ("description", fill(&a.description))]),
             })
             .collect();
         out.push(Object::PrometheusRule(Obj {
@@ -932,6 +1078,27 @@ fn service_type(w: &WorkloadValues) -> &'static str {
         Some("LoadBalancer") => "LoadBalancer",
         _ => "ClusterIP",
     }
+}
+
+/// The workloads whose pods wait for a job to complete, in name order: the hook jobs, or
+/// the others.
+pub fn waiting_for<'a>(chart: &'a ChartValues, job: &str, hooks: bool) -> Vec<&'a str> {
+    chart
+        .workloads
+        .iter()
+        .filter(|(_, w)| w.wait_for_jobs.iter().any(|j| j == job) && w.job.as_ref().is_some_and(|j| j.hook) == hooks)
+        .map(|(n, _)| n.as_str())
+        .collect()
+}
+
+/// The Role (and RoleBinding) that lets the pods waiting for a job read it.
+pub fn wait_role_name(job: &str) -> String {
+    format!("{job}-wait")
+}
+
+/// The same for the hook jobs that wait for it.
+pub fn wait_hook_role_name(job: &str) -> String {
+    format!("{job}-wait{}", super::values::HOOK_COPY_SUFFIX)
 }
 
 fn np_ports(ports: &[PortValues]) -> Vec<NetworkPolicyPort> {
@@ -1008,6 +1175,18 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
             ports: np_ports(&d.ports),
         });
     }
+    if !w.wait_for_jobs.is_empty() {
+        // The job waits ask the API server.
+        egress.push(NetworkPolicyRule {
+            from: None,
+            to: Some(vec![NetworkPolicyPeer {
+                namespace_selector: None,
+                pod_selector: None,
+                ip_block: Some(IpBlock { cidr: chart.api_server.cidr.clone() }),
+            }]),
+            ports: chart.api_server.ports.iter().map(|p| NetworkPolicyPort { protocol: "TCP", port: *p }).collect(),
+        });
+    }
     for e in &np.egress_externals {
         egress.push(NetworkPolicyRule {
             from: None,
@@ -1025,6 +1204,45 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
         policy_types: vec!["Ingress", "Egress"],
         ingress,
         egress,
+    }
+}
+
+/// The ServiceAccount token, the cluster's CA and the namespace, as automounting would
+/// project them, for the containers that mount it.
+fn api_access_volume() -> Volume {
+    Volume {
+        name: API_ACCESS_VOLUME.to_owned(),
+        empty_dir: None,
+        secret: None,
+        config_map: None,
+        projected: Some(ProjectedVolume {
+            default_mode: 0o440,
+            sources: vec![
+                VolumeProjection {
+                    service_account_token: Some(TokenProjection { path: "token", expiration_seconds: API_TOKEN_SECONDS }),
+                    config_map: None,
+                    downward_api: None,
+                },
+                VolumeProjection {
+                    service_account_token: None,
+                    config_map: Some(ConfigMapProjection {
+                        name: "kube-root-ca.crt",
+                        items: vec![KeyToPath { key: "ca.crt".to_owned(), path: "ca.crt".to_owned() }],
+                    }),
+                    downward_api: None,
+                },
+                VolumeProjection {
+                    service_account_token: None,
+                    config_map: None,
+                    downward_api: Some(DownwardApiProjection {
+                        items: vec![DownwardApiFile {
+                            path: "namespace",
+                            field_ref: FieldRef { api_version: "v1", field_path: "metadata.namespace" },
+                        }],
+                    }),
+                },
+            ],
+        }),
     }
 }
 
@@ -1112,6 +1330,7 @@ fn storage_volumes(name: &str, w: &WorkloadValues, mounts: &mut Vec<VolumeMount>
                 empty_dir: Some(EmptyDir { size_limit: v.size.clone() }),
                 secret: None,
                 config_map: None,
+                projected: None,
             });
         }
     }
@@ -1128,6 +1347,7 @@ fn storage_volumes(name: &str, w: &WorkloadValues, mounts: &mut Vec<VolumeMount>
             name: super::storage::FILES_VOLUME.to_owned(),
             empty_dir: None,
             secret: None,
+            projected: None,
             config_map: Some(ConfigMapVolume {
                 name: super::storage::files_config_map(name),
                 default_mode: super::storage::FILE_MODE,
@@ -1155,10 +1375,11 @@ fn claim_templates(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<C
         .collect()
 }
 
-fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>) -> PodTemplate {
+fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>, namespace: &str) -> PodTemplate {
     let mut annotations = w.pod_annotations.clone();
-    if !w.config.is_empty() {
-        annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&w.config));
+    let config = config_data(w, namespace);
+    if !config.is_empty() {
+        annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&config));
     }
     annotations.insert("hawser.dev/qos-class".to_owned(), super::values::qos_class(&w.resources).to_owned());
     if !w.files.is_empty() {
@@ -1172,6 +1393,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         empty_dir: Some(EmptyDir { size_limit: "64Mi".to_owned() }),
         secret: None,
         config_map: None,
+        projected: None,
     }];
     storage_volumes(name, w, &mut mounts, &mut volumes);
     for f in &w.secret_files {
@@ -1179,6 +1401,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         volumes.push(Volume {
             name: f.volume.clone(),
             empty_dir: None,
+            projected: None,
             config_map: None,
             secret: Some(SecretVolume {
                 secret_name: f.secret_name.clone(),
@@ -1191,7 +1414,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         requests: BTreeMap::from([("cpu".to_owned(), WAIT_CPU.to_owned()), ("memory".to_owned(), WAIT_MEMORY.to_owned())]),
         limits: BTreeMap::from([("cpu".to_owned(), WAIT_CPU.to_owned()), ("memory".to_owned(), WAIT_MEMORY.to_owned())]),
     };
-    let init_containers = w
+    let mut init_containers: Vec<Container> = w
         .wait_for
         .iter()
         .map(|d| Container {
@@ -1217,6 +1440,45 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             volume_mounts: vec![tmp_mount.clone()],
         })
         .collect();
+    // A run-once job cannot be seen by a TCP check: its dependents wait until the Kubernetes
+    // API says it completed, with the pod's token mounted in this container only; for as
+    // long as the job may run (its deadline) and a dependency wait more, since it may start
+    // late: after that it has failed, or never started.
+    for job in &w.wait_for_jobs {
+        let deadline = chart.workloads.get(job).and_then(|j| j.job.as_ref()).map_or(0, |j| j.active_deadline_seconds);
+        let job_resources = ResourceRequirements {
+            requests: BTreeMap::from([("cpu".to_owned(), JOB_WAIT_CPU.to_owned()), ("memory".to_owned(), JOB_WAIT_MEMORY.to_owned())]),
+            limits: BTreeMap::from([("cpu".to_owned(), JOB_WAIT_CPU.to_owned()), ("memory".to_owned(), JOB_WAIT_MEMORY.to_owned())]),
+        };
+        init_containers.push(Container {
+            name: format!("wait-{job}"),
+            image: chart.job_wait_image.clone(),
+            image_pull_policy: "IfNotPresent",
+            command: vec![
+                "/bin/kubectl".to_owned(),
+                "wait".to_owned(),
+                "--for=condition=complete".to_owned(),
+                format!("--timeout={}s", deadline + chart.wait_seconds),
+                format!("job/{}", job_name(chart, job)),
+            ],
+            args: Vec::new(),
+            ports: Vec::new(),
+            env_from: Vec::new(),
+            // kubectl keeps its discovery cache under $HOME; the root filesystem is read-only.
+            env: vec![EnvVar::value("HOME".to_owned(), "/tmp".to_owned())],
+            resources: job_resources,
+            probes: Default::default(),
+            lifecycle: None,
+            security_context: security_context(false, &[]),
+            volume_mounts: vec![
+                tmp_mount.clone(),
+                VolumeMount { name: API_ACCESS_VOLUME.to_owned(), mount_path: API_ACCESS_PATH.to_owned(), sub_path: None, read_only: true },
+            ],
+        });
+    }
+    if !w.wait_for_jobs.is_empty() {
+        volumes.push(api_access_volume());
+    }
     let container = Container {
         name: name.to_owned(),
         image: w.image.clone(),
@@ -1224,7 +1486,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         command: w.command.clone(),
         args: w.args.clone(),
         ports: w.ports.iter().map(|p| ContainerPort { name: p.name.clone(), container_port: p.port, protocol: p.protocol }).collect(),
-        env_from: if w.config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
+        env_from: if config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
         env: container_env(w),
         resources: w.resources.clone(),
         probes: w.probes.clone(),

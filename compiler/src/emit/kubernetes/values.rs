@@ -19,6 +19,15 @@ use crate::emit::{Options, deploy_version};
 pub const WAIT_IMAGE: &str = "docker.io/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
 /// How long a wait-for-dependency init container tries before it fails the pod, in seconds.
 pub const WAIT_SECONDS: u64 = 300;
+/// The image of the init containers that wait for a run-once job to complete: the
+/// Kubernetes project's kubectl, pinned by the digest of its multi-platform index.
+pub const JOB_WAIT_IMAGE: &str = "registry.k8s.io/kubectl:v1.31.2@sha256:d31de5468fb5c0943358671e3dcf8e4d8281108027efd1f211262d09aedd5519";
+/// Where the pods that wait for a job reach the API server: any address (a NetworkPolicy
+/// cannot name the API server, whose address depends on the cluster), on the ports API
+/// servers listen on (443 behind the `kubernetes` Service of managed clusters, 6443 on
+/// kubeadm's control-plane nodes; policies see the address after the Service's translation).
+pub const API_SERVER_CIDR: &str = "0.0.0.0/0";
+pub const API_SERVER_PORTS: [u16; 2] = [443, 6443];
 /// A job's deadline when the spec sets no `timeout`: the same hour systemd gives a oneshot.
 pub const JOB_DEADLINE_SECONDS: u64 = 3600;
 /// How late a CronJob run may still start: a controller outage or a slow previous run
@@ -48,6 +57,8 @@ pub struct ChartValues {
     pub prometheus_namespace: String,
     pub wait_image: String,
     pub wait_seconds: u64,
+    pub job_wait_image: String,
+    pub api_server: ApiServerValues,
     pub secret_store: String,
     /// Keyed by the name of the Secret they sync.
     pub external_secrets: BTreeMap<String, ExternalSecretValues>,
@@ -55,6 +66,14 @@ pub struct ChartValues {
     /// How exposed ports are reached; only when a workload exposes one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure: Option<super::expose::ExposureValues>,
+}
+
+/// Where pods reach the Kubernetes API server (the job waits need it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServerValues {
+    pub cidr: String,
+    pub ports: Vec<u16>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -119,8 +138,13 @@ pub struct WorkloadValues {
     /// file cannot leave it stale.
     pub resources: ResourceRequirements,
     pub probes: Probes,
-    /// Non-secret environment: the ConfigMap's data.
+    /// Non-secret environment: the ConfigMap's data, but for the addresses below.
     pub config: BTreeMap<String, String>,
+    /// Variables of the ConfigMap that hold the address of a workload of the project
+    /// (`http://catalog:9000`): written with the name the workload's Service has in the
+    /// release, so that two releases in one namespace each talk to their own.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub addresses: BTreeMap<String, AddressValues>,
     /// Environment set on the container itself (secrets), in name order; in the chart's
     /// values a map by name, so a values file adds or changes one variable without
     /// repeating the others.
@@ -131,9 +155,61 @@ pub struct WorkloadValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_stop_sleep_seconds: Option<u64>,
     pub wait_for: Vec<WaitFor>,
+    /// The run-once jobs whose completion the pods wait for, by workload name, in name order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wait_for_jobs: Vec<String>,
     pub network_policy: NetworkPolicyValues,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<JobValues>,
+}
+
+/// An environment value that is an address of a workload: `<before><workload><after>`, or
+/// `<before><workload>.<namespace><namespaceSuffix><after>` when it names the namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressValues {
+    pub before: String,
+    pub workload: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_suffix: Option<String>,
+    pub after: String,
+}
+
+impl AddressValues {
+    /// The value, with the workload's Service named `<prefix><workload>` in `namespace`.
+    pub fn render(&self, prefix: &str, namespace: &str) -> String {
+        let host = match &self.namespace_suffix {
+            Some(suffix) => format!("{prefix}{}.{namespace}{suffix}", self.workload),
+            None => format!("{prefix}{}", self.workload),
+        };
+        format!("{}{host}{}", self.before, self.after)
+    }
+}
+
+/// The address of a workload of the view that an environment value holds, if it is one:
+/// a URL or `host:port` whose host is the workload's name, or its name in the
+/// environment's namespace (`catalog.shop`, `catalog.shop.svc`,
+/// `catalog.shop.svc.cluster.local`).
+fn workload_address(view: &View, value: &str, namespace: Option<&str>) -> Option<AddressValues> {
+    let found = crate::check::values::address(value)?;
+    let host = &value[found.host.clone()];
+    let (workload, namespace_suffix) = match host.split_once('.') {
+        None => (host, None),
+        Some((first, rest)) => {
+            let ns = namespace?;
+            let suffix = rest.strip_prefix(ns)?;
+            if !["", ".svc", ".svc.cluster.local"].contains(&suffix) {
+                return None;
+            }
+            (first, Some(suffix.to_owned()))
+        }
+    };
+    view.workloads.contains_key(workload).then(|| AddressValues {
+        before: value[..found.host.start].to_owned(),
+        workload: workload.to_owned(),
+        namespace_suffix,
+        after: value[found.host.end..].to_owned(),
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -300,7 +376,8 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        let mut values = workload(view, w, &project, &version, &hooks, copies, from);
+        let ctx = Ctx { view, project: &project, version: &version, hooks: &hooks, namespace: environment.and_then(super::namespace) };
+        let mut values = workload(&ctx, w, copies, from);
         // What a workload keeps and reads (emit/kubernetes/storage.rs).
         values.kind = super::storage::kind(w, values.kind);
         values.command = super::storage::command(w);
@@ -344,6 +421,11 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
         wait_seconds: WAIT_SECONDS,
+        job_wait_image: view.project.job_wait_image.as_ref().map_or(JOB_WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
+        api_server: ApiServerValues {
+            cidr: environment.and_then(|e| e.api_server.as_ref()).map_or(API_SERVER_CIDR, |a| a.value.as_str()).to_owned(),
+            ports: API_SERVER_PORTS.to_vec(),
+        },
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
         exposure: view
@@ -453,15 +535,19 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
     out
 }
 
-fn workload(
-    view: &View,
-    w: &Workload,
-    project: &str,
-    version: &str,
-    hooks: &BTreeMap<String, u32>,
-    hook_copies: Option<&BTreeMap<String, String>>,
-    dependents: &[&str],
-) -> WorkloadValues {
+/// What every workload's values are computed from.
+struct Ctx<'a> {
+    view: &'a View,
+    project: &'a str,
+    version: &'a str,
+    /// The run-once jobs others depend on, with their hook weights.
+    hooks: &'a BTreeMap<String, u32>,
+    /// The environment's namespace (`None` for the base values).
+    namespace: Option<&'a str>,
+}
+
+fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, String>>, dependents: &[&str]) -> WorkloadValues {
+    let Ctx { view, project, version, hooks, namespace } = *ctx;
     let kind = match &w.kind {
         WorkloadKind::Service => "Deployment",
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
@@ -525,13 +611,19 @@ fn workload(
     };
 
     let mut config = BTreeMap::new();
+    let mut addresses = BTreeMap::new();
     let mut env: Vec<EnvVar> = Vec::new();
     let mut secret_files: Vec<SecretFile> = Vec::new();
     for v in w.env.values() {
         match &v.value {
-            EnvValue::Literal(l) => {
-                config.insert(v.key.value.clone(), l.value.clone());
-            }
+            EnvValue::Literal(l) => match workload_address(view, &l.value, namespace) {
+                Some(a) => {
+                    addresses.insert(v.key.value.clone(), a);
+                }
+                None => {
+                    config.insert(v.key.value.clone(), l.value.clone());
+                }
+            },
             EnvValue::Secret(s) => {
                 let Some(secret) = view.secrets.get(&s.value) else { continue };
                 let (secret_name, key) = match &secret.source {
@@ -622,7 +714,8 @@ fn workload(
         backoff_limit: j.retries.as_ref().map_or(if j.schedule.is_some() { 0 } else { 2 }, |r| r.value),
         active_deadline_seconds: j.timeout.as_ref().map_or(JOB_DEADLINE_SECONDS, |t| t.seconds()),
         starting_deadline_seconds: j.schedule.as_ref().map(|_| STARTING_DEADLINE_SECONDS),
-        ttl_seconds_after_finished: j.schedule.is_none().then_some(JOB_TTL_SECONDS),
+        // A job others wait for stays: their pods check it whenever they start.
+        ttl_seconds_after_finished: (j.schedule.is_none() && !hooks.contains_key(&w.name.value)).then_some(JOB_TTL_SECONDS),
         hook: hooks.contains_key(&w.name.value),
         hook_weight: hooks.get(&w.name.value).copied().unwrap_or(0),
     });
@@ -660,11 +753,23 @@ fn workload(
         resources,
         probes,
         config,
+        addresses,
         env,
         secret_files,
         termination_grace_period_seconds: w.shutdown.grace_seconds(),
         pre_stop_sleep_seconds: w.is_service().then(|| w.shutdown.drain_seconds()).filter(|s| *s > 0),
         wait_for,
+        wait_for_jobs: {
+            let mut jobs: Vec<String> = w
+                .depends_on
+                .iter()
+                .filter(|d| view.workloads.get(&d.value).is_some_and(|dw| dw.job().is_some_and(|j| j.schedule.is_none())))
+                .map(|d| d.value.clone())
+                .collect();
+            jobs.sort();
+            jobs.dedup();
+            jobs
+        },
         network_policy,
         job,
     }

@@ -6,15 +6,63 @@ The mapping from values to objects is the same as hawser's Rust code
 (compiler/src/emit/kubernetes/objects.rs); the chart's equality test holds them to it.
 */ -}}
 
+{{- /* Names are release-scoped: every object of the release is named as in the plain
+manifests, prefixed with `<release>-` unless the release is named like the project (then the
+names are exactly the manifests'), or with the value `namePrefix` when it is set (`""` for none).
+Two releases of the chart in one namespace so never share an object, a selector or a Service
+name. Takes the root context. */ -}}
+{{- define "hawser.prefix" -}}
+{{- if hasKey .Values "namePrefix" }}{{ .Values.namePrefix }}{{ else if ne .Release.Name .Values.project }}{{ .Release.Name }}-{{ end -}}
+{{- end }}
+
+{{- /* A workload's objects' name in the release. Takes root and name. */ -}}
+{{- define "hawser.fullname" -}}
+{{- printf "%s%s" (include "hawser.prefix" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{- /* The Secret a workload reads: the release's own when this chart syncs it (an
+ExternalSecret of the release), else the name as given (a Secret the operator creates, or an
+existing one). Takes root and name. */ -}}
+{{- define "hawser.secretName" -}}
+{{- if hasKey .root.Values.externalSecrets .name }}{{ include "hawser.prefix" .root }}{{ end }}{{ .name -}}
+{{- end }}
+
+{{- /* The Secret an exposed port's TLS is served from: the one its Certificate writes is the
+release's own (prefixed as its other objects are), an existing Secret the spec names is used as
+given. Takes root and tls (the port's `tls` values). */ -}}
+{{- define "hawser.tlsSecretName" -}}
+{{- if get .tls "issuer" }}{{ include "hawser.prefix" .root }}{{ end }}{{ .tls.secretName -}}
+{{- end }}
+
+{{- /* An alert's text with the release's names in place of the placeholders of the values
+(emit/monitoring.rs, fill). Takes root, name and text. */ -}}
+{{- define "hawser.alertText" -}}
+{{- $name := include "hawser.fullname" . -}}
+{{- .text | replace "__JOB__" (regexReplaceAll "-+$" (trunc 52 $name) "") | replace "__NAME__" $name | replace "__INSTANCE__" .root.Release.Name | replace "__NAMESPACE__" .root.Release.Namespace -}}
+{{- end }}
+
+{{- /* The ConfigMap's data, as JSON: the plain values, and the addresses of the release's
+workloads (objects.rs, config_data). Takes root and w. */ -}}
+{{- define "hawser.config" -}}
+{{- $data := dict -}}
+{{- range $k, $v := .w.config }}{{ $_ := set $data $k $v }}{{ end -}}
+{{- range $k, $a := (get .w "addresses" | default dict) }}
+{{- $host := include "hawser.fullname" (dict "root" $.root "name" $a.workload) -}}
+{{- if hasKey $a "namespaceSuffix" }}{{ $host = printf "%s.%s%s" $host $.root.Release.Namespace $a.namespaceSuffix }}{{ end -}}
+{{- $_ := set $data $k (printf "%s%s%s" $a.before $host $a.after) -}}
+{{- end -}}
+{{- toJson $data -}}
+{{- end }}
+
 {{- define "hawser.selectorLabels" -}}
-app.kubernetes.io/instance: {{ .root.Values.project | quote }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
 app.kubernetes.io/name: {{ .name | quote }}
 {{- end }}
 
 {{- define "hawser.labels" -}}
 {{- $labels := dict -}}
 {{- range $k, $v := .w.labels }}{{ $_ := set $labels $k $v }}{{ end -}}
-{{- $_ := set $labels "app.kubernetes.io/instance" .root.Values.project -}}
+{{- $_ := set $labels "app.kubernetes.io/instance" .root.Release.Name -}}
 {{- $_ := set $labels "app.kubernetes.io/name" .name -}}
 {{- $_ := set $labels "app.kubernetes.io/component" .name -}}
 {{- $_ := set $labels "app.kubernetes.io/part-of" .root.Values.project -}}
@@ -26,7 +74,7 @@ app.kubernetes.io/name: {{ .name | quote }}
 {{- /* A hook job's objects run before the release's other objects: its ServiceAccount,
 ConfigMap, ExternalSecrets and NetworkPolicy at weight -10, the job at its own weight. */ -}}
 {{- define "hawser.hook" -}}
-{{- if (get .w "job") }}{{ if .w.job.hook }}
+{{- if and (get .w "job") (not (get . "noHook")) }}{{ if .w.job.hook }}
 annotations:
   helm.sh/hook: pre-install,pre-upgrade
   helm.sh/hook-weight: {{ get . "weight" | default "-10" | quote }}
@@ -36,7 +84,7 @@ annotations:
 {{- end }}
 
 {{- define "hawser.metadata" -}}
-name: {{ get . "objectName" | default .name | quote }}
+name: {{ get . "objectName" | default (include "hawser.fullname" .) | quote }}
 namespace: {{ .root.Release.Namespace | quote }}
 labels:
   {{- include "hawser.labels" . | nindent 2 }}
@@ -67,9 +115,11 @@ seccompProfile:
 
 {{- define "hawser.podTemplate" -}}
 {{- $w := .w -}}
+{{- $fullname := include "hawser.fullname" . -}}
+{{- $config := include "hawser.config" . | fromJson -}}
 {{- $annotations := dict -}}
 {{- range $k, $v := $w.podAnnotations }}{{ $_ := set $annotations $k $v }}{{ end -}}
-{{- if $w.config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($w.config | toJson | sha256sum) }}{{ end -}}
+{{- if $config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($config | toJson | sha256sum) }}{{ end -}}
 {{- with get $w "files" }}
 {{- $data := dict }}
 {{- range $key, $f := . }}{{ $_ := set $data $key $f.content }}{{ end }}
@@ -84,7 +134,7 @@ metadata:
   annotations:
     {{- toYaml $annotations | nindent 4 }}
 spec:
-  serviceAccountName: {{ .name | quote }}
+  serviceAccountName: {{ $fullname | quote }}
   automountServiceAccountToken: {{ $w.serviceAccountToken }}
   enableServiceLinks: false
   {{- with get $w "priorityClassName" }}
@@ -120,9 +170,10 @@ spec:
     fsGroup: 65532
     seccompProfile:
       type: RuntimeDefault
-  {{- with $w.waitFor }}
+  {{- $jobs := get $w "waitForJobs" | default list }}
+  {{- if or $w.waitFor $jobs }}
   initContainers:
-  {{- range . }}
+  {{- range $w.waitFor }}
   - name: {{ printf "wait-%s" .name | quote }}
     image: {{ $.root.Values.waitImage | quote }}
     imagePullPolicy: IfNotPresent
@@ -130,7 +181,7 @@ spec:
     - sh
     - -c
     - {{ include "hawser.waitScript" . | quote }}
-    - {{ .host | quote }}
+    - {{ if hasKey $.root.Values.workloads .name }}{{ include "hawser.fullname" (dict "root" $.root "name" .name) | quote }}{{ else }}{{ .host | quote }}{{ end }}
     - {{ int .port | toString | quote }}
     - {{ int $.root.Values.waitSeconds | toString | quote }}
     resources:
@@ -146,9 +197,38 @@ spec:
     - name: tmp
       mountPath: /tmp
   {{- end }}
+  {{- range $jobs }}
+  - name: {{ printf "wait-%s" . | quote }}
+    image: {{ $.root.Values.jobWaitImage | quote }}
+    imagePullPolicy: IfNotPresent
+    command:
+    - /bin/kubectl
+    - wait
+    - --for=condition=complete
+    - {{ printf "--timeout=%ds" (add (int (index $.root.Values.workloads .).job.activeDeadlineSeconds) (int $.root.Values.waitSeconds)) | quote }}
+    - {{ printf "job/%s" (include "hawser.jobName" (dict "root" $.root "name" .)) | quote }}
+    env:
+    - name: HOME
+      value: /tmp
+    resources:
+      requests:
+        cpu: 100m
+        memory: 64Mi
+      limits:
+        cpu: 100m
+        memory: 64Mi
+    securityContext:
+      {{- include "hawser.securityContext" (dict "lowPort" false) | nindent 6 }}
+    volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    - name: kube-api-access
+      mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+      readOnly: true
+  {{- end }}
   {{- end }}
   containers:
-  - name: {{ .name | quote }}
+  - name: {{ $fullname | quote }}
     image: {{ $w.image | quote }}
     imagePullPolicy: IfNotPresent
     {{- with get $w "command" }}
@@ -171,13 +251,20 @@ spec:
       protocol: {{ .protocol }}
     {{- end }}
     {{- end }}
-    {{- if $w.config }}
+    {{- if $config }}
     envFrom:
     - configMapRef:
-        name: {{ .name | quote }}
+        name: {{ $fullname | quote }}
     {{- end }}
     {{- $env := dict }}
-    {{- range $k, $v := $w.env }}{{ $_ := set $env $k $v }}{{ end }}
+    {{- range $k, $v := $w.env }}
+    {{- if and (hasKey $v "valueFrom") $v.valueFrom.secretKeyRef }}
+    {{- $ref := $v.valueFrom.secretKeyRef }}
+    {{- $_ := set $env $k (dict "valueFrom" (dict "secretKeyRef" (dict "name" (include "hawser.secretName" (dict "root" $.root "name" $ref.name)) "key" $ref.key))) }}
+    {{- else }}
+    {{- $_ := set $env $k $v }}
+    {{- end }}
+    {{- end }}
     {{- with include "hawser.gomaxprocs" $w.resources }}{{ $_ := set $env "GOMAXPROCS" (dict "value" .) }}{{ end }}
     {{- with include "hawser.gomemlimit" $w.resources }}{{ $_ := set $env "GOMEMLIMIT" (dict "value" .) }}{{ end }}
     {{- with $env }}
@@ -232,7 +319,7 @@ spec:
   {{- with get $w "files" }}
   - name: files
     configMap:
-      name: {{ printf "%s-files" $.name | quote }}
+      name: {{ printf "%s-files" $fullname | quote }}
       defaultMode: 292
       items:
       {{- range $key, $f := . }}
@@ -243,11 +330,31 @@ spec:
   {{- range $w.secretFiles }}
   - name: {{ .volume | quote }}
     secret:
-      secretName: {{ .secretName | quote }}
+      secretName: {{ include "hawser.secretName" (dict "root" $.root "name" .secretName) | quote }}
       defaultMode: 288
       items:
       - key: {{ .key | quote }}
         path: {{ .fileName | quote }}
+  {{- end }}
+  {{- if $jobs }}
+  - name: kube-api-access
+    projected:
+      defaultMode: 288
+      sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: 3600
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+          - key: ca.crt
+            path: ca.crt
+      - downwardAPI:
+          items:
+          - path: namespace
+            fieldRef:
+              apiVersion: v1
+              fieldPath: metadata.namespace
   {{- end }}
 {{- end }}
 
@@ -291,6 +398,20 @@ them or are left out, BestEffort with nothing set, else Burstable. */ -}}
 {{- /* The wait-for-dependency script: `sh -c SCRIPT host port seconds` (objects.rs, WAIT_SCRIPT). */ -}}
 {{- define "hawser.waitScript" -}}
 end=$(($(date +%s) + $2)); until nc -z -w 2 "$0" "$1"; do if [ "$(date +%s)" -ge "$end" ]; then echo "$0:$1 did not accept a connection within $2 s; is it running, and does a NetworkPolicy allow it?" >&2; exit 1; fi; echo "waiting for $0:$1"; sleep 2; done
+{{- end }}
+
+{{- /* A run-once Job's name: `<name>-<digest>`, the digest being the first 10 hex digits of
+the sha256 of the version, the workload's values as JSON and the digests of the jobs its pods
+wait for (objects.rs, job_digest), the name cut to 52 characters. Takes root and name. */ -}}
+{{- define "hawser.jobDigest" -}}
+{{- $w := index .root.Values.workloads .name -}}
+{{- $text := printf "%s\n%s" .root.Values.version (toJson $w) -}}
+{{- range (get $w "waitForJobs" | default list) }}{{ $text = printf "%s\n%s" $text (include "hawser.jobDigest" (dict "root" $.root "name" .)) }}{{ end -}}
+{{- $text | sha256sum | trunc 10 -}}
+{{- end }}
+
+{{- define "hawser.jobName" -}}
+{{- printf "%s-%s" (regexReplaceAll "-+$" (trunc 52 (include "hawser.fullname" .)) "") (include "hawser.jobDigest" .) -}}
 {{- end }}
 
 {{- define "hawser.jobSpec" -}}
