@@ -54,7 +54,7 @@ fn expected(spec: &Spec, view: &hawser::model::View, w: &Workload, systemd: bool
             .values()
             .filter_map(|v| match &v.value {
                 hawser::model::EnvValue::Secret(s) => view.secrets.get(&s.value).map(|d| d.delivery.variable(&v.key.value)),
-                hawser::model::EnvValue::Literal(_) => None,
+                hawser::model::EnvValue::Literal(_) | hawser::model::EnvValue::Reference(_) => None,
             })
             .collect(),
         secrets: w

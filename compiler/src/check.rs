@@ -172,6 +172,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                         sink.error(diag::credential_literal(&var.key.value, v.span));
                     }
                 }
+                EnvValue::Reference(_) => {}
                 EnvValue::Secret(s) => match view.secrets.get(&s.value) {
                     None if view.poisoned.contains(&s.value) => {}
                     None => sink.error(diag::unknown_secret(&s.value, s.span, &secret_names)),
@@ -276,6 +277,9 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 }
             }
         }
+    }
+    for d in crate::references::check(view, env) {
+        sink.error(d);
     }
     check_reachability(view, env, sink);
     check_kubernetes_version(view, env, sink);

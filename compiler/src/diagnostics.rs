@@ -161,6 +161,10 @@ pub mod code {
         SCHEDULED_DEPENDENCY "E0703" "dependency on a scheduled job";
         HOST_PORT "E0801" "two workloads bind one port on a host";
         SYSTEMD_FLOOR "E0802" "setting the systemd floor cannot do";
+        UNKNOWN_REFERENCE "E0940" "reference to an undeclared service or external";
+        REFERENCE_PORT "E0941" "reference to a port the service does not serve";
+        NO_ADDRESS "E0942" "reference to something no workload may connect to";
+        REFERENCE_SHAPE "E0943" "malformed reference";
         NO_READINESS "W0101" "service without a readiness check";
         NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
         LATEST_TAG "W0103" "image without a pinned tag";
@@ -335,9 +339,9 @@ pub fn duplicate_name(kind: &str, name: &str, span: Span, first: Span, first_kin
 pub fn type_annotation(ty: &str, span: Span, allowed: bool) -> Diagnostic {
     let d = Diagnostic::new(code::TYPE_ANNOTATION, format!("unexpected type annotation `({ty})`"), span, "not used here".to_owned());
     if allowed {
-        d.help("the annotations hawser knows are `(secret)` and `(plain)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`")
+        d.help("the annotations hawser knows are `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`, `CART_ADDR (address)\"cart\"`")
     } else {
-        d.help("remove the annotation; `(secret)` and `(plain)` are only allowed on values in an `env` block")
+        d.help("remove the annotation; `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)` are only allowed on values in an `env` block")
     }
 }
 
@@ -874,6 +878,45 @@ pub fn systemd_floor(what: &str, needs: u32, floor: u32, span: Span, env: &str, 
         format!("needs systemd >= {needs}"),
     )
     .help(format!("{fix}, or raise the floor when every host runs systemd {needs} or newer: `runs-on \"systemd\" min-version={needs}`"))
+}
+
+// ---------------------------------------------------------------- references in env values
+
+pub fn unknown_reference(name: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::UNKNOWN_REFERENCE,
+        format!("`{name}` is not a declared service or external"),
+        span,
+        "nothing to resolve".to_owned(),
+    );
+    match did_you_mean(name, known.iter().copied()) {
+        Some(h) => d.help(h),
+        None if known.is_empty() => d.help(format!("declare it: `external \"{name}\" host=\"…\" port=…` for something the project does not run")),
+        None => d.help(format!("services and externals: {}", list(known))),
+    }
+}
+
+pub fn reference_port(port: &str, span: Span, target: &str, ports: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(code::REFERENCE_PORT, format!("`{target}` declares no port `{port}`"), span, "no such port".to_owned());
+    match did_you_mean(port, ports.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("ports of `{target}`: {}", list(ports))),
+    }
+}
+
+pub fn reference_port_missing(target: &str, span: Span, ports: &str) -> Diagnostic {
+    Diagnostic::new(code::REFERENCE_PORT, format!("`{target}` serves several ports; the reference does not say which"), span, "which port?".to_owned())
+        .help(format!("name one with `port=`: {ports}"))
+}
+
+pub fn no_address(message: String, span: Span, help: String) -> Diagnostic {
+    Diagnostic::new(code::NO_ADDRESS, message, span, "no address".to_owned()).help(help)
+}
+
+pub fn reference_shape(message: String, span: Span, help: Option<String>) -> Diagnostic {
+    Diagnostic::new(code::REFERENCE_SHAPE, message, span, "here".to_owned()).maybe_help(help.or_else(|| {
+        Some("a reference is `KEY (address)\"service\" port=\"name\"` (with `scheme=` and `path=` for a URL), `(host)\"…\"` or `(port)\"…\"`".to_owned())
+    }))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod lower;
 pub mod model;
 pub mod output;
 pub mod overlay;
+pub mod references;
 pub mod review;
 pub mod schema;
 pub mod span;

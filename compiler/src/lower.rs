@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{self as diag, Diagnostic};
 use crate::model::*;
-use crate::schema::{NodeSchema, Schema, Ty};
+use crate::schema::{NodeSchema, PropSchema, Schema, Ty};
 use crate::span::{Span, Spanned};
 use crate::syntax::{Document, Entry, Node, Value};
 use crate::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
@@ -27,6 +27,9 @@ pub enum Typed {
     Image(ImageRef),
     /// `(secret)"name"` in an env map.
     Secret(String),
+    /// `(address)"cart"`, `(host)"…"`, `(port)"…"` in an env map: where a service or an
+    /// external is.
+    Reference(ReferenceForm, String),
     /// `#null` in a map: the key is removed.
     Null,
 }
@@ -127,7 +130,7 @@ pub fn validate_children<'a>(
     let mut keys: BTreeMap<(&str, String), Span> = BTreeMap::new();
     if let Some((key_ty, value_ty)) = &parent.map {
         for child in nodes {
-            out.push(validate_map_entry(child, key_ty, value_ty, mode, &mut seen, diags));
+            out.push(validate_map_entry(child, key_ty, value_ty, &parent.entry_props, mode, &mut seen, diags));
         }
         return out;
     }
@@ -182,6 +185,7 @@ fn validate_map_entry<'a>(
     child: &'a Node,
     key_ty: &Ty,
     value_ty: &Ty,
+    entry_props: &[PropSchema],
     mode: Mode,
     seen: &mut BTreeMap<&'a str, Span>,
     diags: &mut Vec<Diagnostic>,
@@ -206,13 +210,11 @@ fn validate_map_entry<'a>(
             }
         }
     }
-    for p in &child.props {
-        diags.push(diag::unknown_property(&p.key.value, p.key.span, key, &[]));
-    }
+    let props = crate::references::entry_props(child, entry_props, args.first().and_then(Option::as_ref), mode, diags);
     if child.children.is_some() {
         diags.push(diag::no_children(key, child.name.span));
     }
-    Checked { node: child, args, props: BTreeMap::new(), children: Vec::new() }
+    Checked { node: child, args, props, children: Vec::new() }
 }
 
 /// Validates one node against its schema.
@@ -315,11 +317,16 @@ fn example(ty: &Ty) -> &'static str {
 }
 
 /// Type-checks one value. Reports and returns `None` when it does not fit.
-fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Option<Spanned<Typed>> {
+pub(crate) fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Option<Spanned<Typed>> {
     let span = entry.span;
+    let reference = match &entry.ty {
+        Some(a) if ty.name == "env-value" => ReferenceForm::from_annotation(&a.value),
+        _ => None,
+    };
     let secret_annotation = match &entry.ty {
         Some(a) if a.value == "secret" && ty.name == "env-value" => true,
         Some(a) if a.value == "plain" && ty.name == "env-value" => false,
+        Some(_) if reference.is_some() => false,
         Some(a) => {
             diags.push(diag::type_annotation(&a.value, a.span, ty.name == "env-value"));
             return None;
@@ -347,6 +354,11 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
             Err(e) => return fail(diags, e),
         },
         ("env-value", _) if secret_annotation => return wrong(diags, "a secret name (a string)"),
+        ("env-value", Value::String(s)) if reference.is_some() => match values::dns_label(s) {
+            Ok(()) => Typed::Reference(reference?, s.clone()),
+            Err(e) => return fail(diags, e),
+        },
+        ("env-value", _) if reference.is_some() => return wrong(diags, "the name of a service or an external (a string)"),
         ("env-value", Value::String(s)) => match values::passable(s, false) {
             Ok(()) => Typed::Str(s.clone()),
             Err(e) => return fail(diags, e),
@@ -439,11 +451,11 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
             }
             Typed::Str(s.clone())
         }
-        ("port-ref", Value::Int(i)) => {
+        ("port-ref" | "service-port-ref", Value::Int(i)) => {
             diags.push(diag::port_by_number(&i.to_string(), span));
             return None;
         }
-        ("port-ref", Value::String(s)) if s.parse::<u32>().is_ok() => {
+        ("port-ref" | "service-port-ref", Value::String(s)) if s.parse::<u32>().is_ok() => {
             diags.push(diag::port_by_number(s, span));
             return None;
         }
@@ -491,7 +503,7 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         }
         "text" => Ok(()),
         "dns-label" | "workload-ref" | "dependency-ref" | "secret-ref" => values::dns_label(s),
-        "port-ref" => values::dns_label(s),
+        "port-ref" | "service-port-ref" => values::dns_label(s),
         "env-name" => values::env_name(s),
         "user-name" => values::user_name(s),
         "label-key" => values::label_key(s),
@@ -510,6 +522,7 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         "registry" => values::registry(s),
         "version" => values::version(s),
         "go-package" => values::go_package(s),
+        "url-scheme" => values::url_scheme(s),
         _ => Ok(()),
     }
 }
@@ -547,6 +560,7 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
             _ => {}
         }
     }
+    crate::references::add_dependencies(&mut view);
     (view, envs)
 }
 
@@ -732,6 +746,13 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
                     let value = match &kv.arg(0)?.value {
                         Typed::Str(s) => EnvValue::Literal(Spanned::new(s.clone(), kv.arg(0)?.span)),
                         Typed::Secret(s) => EnvValue::Secret(Spanned::new(s.clone(), kv.arg(0)?.span)),
+                        Typed::Reference(form, target) => EnvValue::Reference(Reference {
+                            form: *form,
+                            target: Spanned::new(target.clone(), kv.arg(0)?.span),
+                            port: kv.prop_str("port"),
+                            scheme: kv.prop_str("scheme"),
+                            path: kv.prop_str("path"),
+                        }),
                         _ => return None,
                     };
                     let plain = kv.node.args.first().and_then(|a| a.ty.as_ref()).is_some_and(|t| t.value == "plain");

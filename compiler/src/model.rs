@@ -219,7 +219,7 @@ impl Workload {
             .values()
             .filter_map(|v| match &v.value {
                 EnvValue::Secret(s) => Some(s),
-                EnvValue::Literal(_) => None,
+                EnvValue::Literal(_) | EnvValue::Reference(_) => None,
             })
             .collect();
         out.sort_by(|a, b| a.value.cmp(&b.value));
@@ -319,6 +319,54 @@ pub enum EnvValue {
     Literal(Spanned<String>),
     /// `(secret)"name"`: a reference, never a value.
     Secret(Spanned<String>),
+    /// `(address)"cart" port="grpc"`: where a workload or an external is, resolved for
+    /// each environment (see `crate::references`).
+    Reference(Reference),
+}
+
+/// A reference to where a service or an external is, in an env value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub form: ReferenceForm,
+    /// The service or external, by name.
+    pub target: Spanned<String>,
+    /// `port=`: which port of a service.
+    pub port: Option<Spanned<String>>,
+    /// `scheme=`: an `(address)` written as a URL.
+    pub scheme: Option<Spanned<String>>,
+    /// `path=`: the URL's path.
+    pub path: Option<Spanned<String>>,
+}
+
+/// What a reference resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceForm {
+    /// `(address)`: `HOST:PORT`, or a URL with `scheme=`.
+    Address,
+    /// `(host)`: the host alone.
+    Host,
+    /// `(port)`: the port number alone.
+    Port,
+}
+
+impl ReferenceForm {
+    /// The annotation that writes it.
+    pub fn annotation(self) -> &'static str {
+        match self {
+            ReferenceForm::Address => "address",
+            ReferenceForm::Host => "host",
+            ReferenceForm::Port => "port",
+        }
+    }
+
+    pub fn from_annotation(s: &str) -> Option<ReferenceForm> {
+        match s {
+            "address" => Some(ReferenceForm::Address),
+            "host" => Some(ReferenceForm::Host),
+            "port" => Some(ReferenceForm::Port),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -835,6 +835,22 @@ pub fn is_credential_key(key: &str) -> bool {
     SUFFIXES.contains(&last) || SUFFIXES.iter().any(|s| upper == *s)
 }
 
+/// A URL scheme (RFC 3986), lower-case: `http`, `grpc`, `postgres`, `svn+ssh`.
+pub fn url_scheme(s: &str) -> Result<(), Invalid> {
+    let ok = s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` is not a URL scheme", escape(s)),
+            Some("write the scheme alone, in lower case, without `://`: `http`, `https`, `grpc`".to_owned()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

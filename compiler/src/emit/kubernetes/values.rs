@@ -260,7 +260,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        workloads.insert(w.name.value.clone(), workload(view, w, &project, &version, &hooks, copies, from));
+        workloads.insert(w.name.value.clone(), workload(view, environment, w, &project, &version, &hooks, copies, from));
     }
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
@@ -396,8 +396,10 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
     out
 }
 
+#[allow(clippy::too_many_arguments, reason = "the view-wide data computed once in chart_for")]
 fn workload(
     view: &View,
+    environment: Option<&crate::model::Environment>,
     w: &Workload,
     project: &str,
     version: &str,
@@ -467,14 +469,12 @@ fn workload(
         startup_probe: w.health.startup.as_ref().map(probe),
     };
 
-    let mut config = BTreeMap::new();
+    let config: BTreeMap<String, String> = crate::references::plain_env(view, environment, w).into_iter().collect();
     let mut env: Vec<EnvVar> = Vec::new();
     let mut secret_files: Vec<SecretFile> = Vec::new();
     for v in w.env.values() {
         match &v.value {
-            EnvValue::Literal(l) => {
-                config.insert(v.key.value.clone(), l.value.clone());
-            }
+            EnvValue::Literal(_) | EnvValue::Reference(_) => {}
             EnvValue::Secret(s) => {
                 let Some(secret) = view.secrets.get(&s.value) else { continue };
                 let (secret_name, key) = match &secret.source {
