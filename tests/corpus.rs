@@ -14,6 +14,11 @@ fn corpus() {
             // What `generate` adds: diagnostics about how it is run, with default options.
             analysis.diagnostics.extend(hawser::emit::run_diagnostics(spec, &hawser::emit::Options::default()));
         }
+        // What the command line adds: the comparison with the module's go.mod, which a
+        // corpus file has beside it as `<name>.go.mod`.
+        if let (Some(spec), Ok(go_mod)) = (analysis.spec.as_ref(), std::fs::read_to_string(path.with_extension("go.mod"))) {
+            analysis.diagnostics.extend(hawser::gobuild::go_mod_diagnostics(&spec.base.project, &go_mod));
+        }
         let expected = name.split(['-', '.']).next().unwrap_or_default();
         if expected != "multi" {
             assert!(

@@ -48,6 +48,7 @@ pub fn check(text: &str) -> Analysis {
     let mut sink = Sink::default();
 
     let (base, env_nodes) = lower::lower_view(&doc, schema, &mut diagnostics);
+    diagnostics.extend(crate::gobuild::check(&base.project));
     check_view(&base, None, &mut sink);
     let base_graph = graph::build(&base);
     sink.diags.extend(base_graph.cycles());
@@ -428,6 +429,9 @@ fn unused_allows(spec: &Spec, sink: &mut Sink) {
         for a in allows {
             // W0110 is about how `generate` is run; its allow is for that, not for `check`.
             let for_generate = a.code.value == diag::code::DEVELOPMENT_VERSION.id && v.project.version == Version::Git;
+            // W0921 compares with go.mod, which only the command line reads.
+            let for_go_mod = a.code.value == diag::code::GO_MOD_VERSION.id;
+            let for_generate = for_generate || for_go_mod;
             if !for_generate && !sink.used_allows.contains(&a.span) && reported.insert(a.span) {
                 let d = diag::unused_allow(&a.code.value, a.span);
                 sink.diags.push(d);

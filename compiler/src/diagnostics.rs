@@ -165,6 +165,8 @@ pub mod code {
         REFERENCE_PORT "E0941" "reference to a port the service does not serve";
         NO_ADDRESS "E0942" "reference to something no workload may connect to";
         REFERENCE_SHAPE "E0943" "malformed reference";
+        DUPLICATE_STAMP "E0952" "Go variable stamped twice";
+        PLATFORM_NEEDS_CGO "E0953" "platform Go cannot build without cgo";
         NO_READINESS "W0101" "service without a readiness check";
         NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
         LATEST_TAG "W0103" "image without a pinned tag";
@@ -177,6 +179,7 @@ pub mod code {
         DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
         UNREACHABLE_SERVICE "W0111" "service that nothing may connect to";
         UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
+        GO_MOD_VERSION "W0921" "Go version different from go.mod's";
     }
 }
 
@@ -917,6 +920,43 @@ pub fn reference_shape(message: String, span: Span, help: Option<String>) -> Dia
     Diagnostic::new(code::REFERENCE_SHAPE, message, span, "here".to_owned()).maybe_help(help.or_else(|| {
         Some("a reference is `KEY (address)\"service\" port=\"name\"` (with `scheme=` and `path=` for a URL), `(host)\"…\"` or `(port)\"…\"`".to_owned())
     }))
+}
+
+// ---------------------------------------------------------------- the Go build
+
+pub fn duplicate_stamp(variable: &str, span: Span, first: Option<Span>, what: &str) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::DUPLICATE_STAMP,
+        format!("`{variable}` is the variable stamped with the {what}; `set` would stamp it again"),
+        span,
+        "stamped twice".to_owned(),
+    )
+    .help(format!("the Go linker keeps the last `-X` for a variable, so one of the two is lost: set another variable, or stamp the {what} elsewhere with `stamp {what}=\"…\"`"));
+    match first {
+        Some(f) => d.label(f, format!("the {what} goes here")),
+        None => d,
+    }
+}
+
+pub fn platform_needs_cgo(platform: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PLATFORM_NEEDS_CGO,
+        format!("Go cannot build `{platform}` without cgo, and hawser's builds are static and cgo-free"),
+        span,
+        "needs cgo".to_owned(),
+    )
+    .help("Go links Android (but `android/arm64`) and iOS executables with the C toolchain only; build those apps with their own SDKs, and leave the platform out here")
+}
+
+pub fn go_mod_version(spec: &str, module: &str, span: Span, given: bool) -> Diagnostic {
+    let what = if given { format!("the spec builds with Go {spec}") } else { format!("the spec names no Go version, so images build with Go {spec}") };
+    Diagnostic::new(
+        code::GO_MOD_VERSION,
+        format!("{what}, but the module's go.mod says `go {module}`"),
+        span,
+        format!("Go {spec}"),
+    )
+    .help(format!("build with the version the module is written for: `go \"{module}\"` in `project` (the builder images and build.sh follow it), or change go.mod's `go` line; `allow \"W0921\" reason=\"…\"` when the difference is meant"))
 }
 
 #[cfg(test)]

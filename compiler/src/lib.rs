@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod fastkdl;
 pub mod format;
+pub mod gobuild;
 pub mod graph;
 pub mod init;
 pub mod limits;

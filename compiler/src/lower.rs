@@ -523,6 +523,7 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         "version" => values::version(s),
         "go-package" => values::go_package(s),
         "url-scheme" => values::url_scheme(s),
+        "stamp-value" => values::stamp_value(s),
         _ => Ok(()),
     }
 }
@@ -609,6 +610,9 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
         platforms: c.child("platforms").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
         stamp_version: stamp.and_then(|s| s.prop_str("version")),
         stamp_commit: stamp.and_then(|s| s.prop_str("commit")),
+        stamps: stamp
+            .map(|s| s.children_named("set").filter_map(|v| Some(Stamp { variable: v.arg_str(0)?, value: v.arg_str(1)? })).collect())
+            .unwrap_or_default(),
         source: c.child_arg("source").and_then(as_str),
         allows: lower_allows(c),
         span: c.node.head_span(),

@@ -268,7 +268,11 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let analysis = hawser::check(&text);
+    let mut analysis = hawser::check(&text);
+    if let Some(spec) = &analysis.spec {
+        let found = go_mod_diagnostics(path, spec);
+        analysis.diagnostics.extend(found);
+    }
     let name = path.display().to_string();
     match format {
         Format::Human => {
@@ -285,6 +289,23 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
     // The process ends here: freeing the model piece by piece would only cost time.
     std::mem::forget(analysis);
     code
+}
+
+/// W0921 when the Go version disagrees with the module's: the `go.mod` beside the spec
+/// (the module build.sh builds), read without following a symlink; nothing when there is
+/// none or it cannot be read.
+fn go_mod_diagnostics(spec_path: &Path, spec: &hawser::model::Spec) -> Vec<diagnostics::Diagnostic> {
+    let dir = match spec_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(dir) = hawser::confined::Dir::open_following(dir) else { return Vec::new() };
+    match dir.read("go.mod") {
+        Ok(hawser::confined::Entry::File { contents, .. }) => {
+            hawser::gobuild::go_mod_diagnostics(&spec.base.project, &String::from_utf8_lossy(&contents))
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A checked spec, generated: what `generate`, `generate --check` and `diff` share.
@@ -349,6 +370,7 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
     }
     let mut diagnostics = analysis.diagnostics.clone();
     diagnostics.extend(hawser::emit::run_diagnostics(spec, &opts));
+    diagnostics.extend(go_mod_diagnostics(path, spec));
     let artifacts = hawser::emit::generate(spec, &opts).map_err(|e| {
         eprintln!("error: internal error while generating: {e}");
         ExitCode::from(FAILURE)

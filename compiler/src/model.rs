@@ -34,6 +34,8 @@ pub struct Project {
     pub platforms: Vec<Spanned<String>>,
     pub stamp_version: Option<Spanned<String>>,
     pub stamp_commit: Option<Spanned<String>>,
+    /// `stamp { set "VAR" "VALUE" }`: further variables `-ldflags -X` sets.
+    pub stamps: Vec<Stamp>,
     pub source: Option<Spanned<String>>,
     pub allows: Vec<Allow>,
     pub span: Span,
@@ -61,6 +63,14 @@ impl Project {
     pub fn stamp_commit(&self) -> &str {
         self.stamp_commit.as_ref().map_or("main.commit", |s| s.value.as_str())
     }
+}
+
+/// `set "example.com/app/build.Channel" "stable"` in `stamp`: a Go string variable the
+/// build sets to a fixed value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp {
+    pub variable: Spanned<String>,
+    pub value: Spanned<String>,
 }
 
 /// `allow "W0104" reason="…"`: a warning the spec acknowledges.

@@ -592,17 +592,17 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A GOOS/GOARCH pair Go 1.23 supports (`go tool dist list`).
 pub fn platform(s: &str) -> Result<(), Invalid> {
-    const OS: [&str; 4] = ["linux", "darwin", "windows", "freebsd"];
-    const ARCH: [&str; 8] = ["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "loong64"];
-    match s.split_once('/') {
-        Some((os, arch)) if OS.contains(&os) && ARCH.contains(&arch) => Ok(()),
-        _ => Err(invalid(
-            code::BAD_FORMAT,
-            format!("`{s}` is not a platform"),
-            Some("write `os/arch` as Go names them: `linux/amd64`, `linux/arm64`".to_owned()),
-        )),
+    if crate::gobuild::linking(s).is_some() {
+        return Ok(());
     }
+    let known: Vec<&str> = crate::gobuild::platforms().map(|(p, _)| p).collect();
+    let help = match crate::diagnostics::nearest(s, known.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "write `os/arch` as Go names them (`go tool dist list`): `linux/amd64`, `linux/arm64`, `darwin/arm64`, `windows/amd64`".to_owned(),
+    };
+    Err(invalid(code::BAD_FORMAT, format!("`{s}` is not a platform Go builds for"), Some(help)))
 }
 
 pub fn go_version(s: &str) -> Result<(), Invalid> {
@@ -847,6 +847,22 @@ pub fn url_scheme(s: &str) -> Result<(), Invalid> {
             code::BAD_FORMAT,
             format!("`{}` is not a URL scheme", escape(s)),
             Some("write the scheme alone, in lower case, without `://`: `http`, `https`, `grpc`".to_owned()),
+        ))
+    }
+}
+
+/// A value `-ldflags -X` sets to a Go variable: written inside `-X 'VAR=VALUE'` in a bash
+/// string and a Dockerfile `RUN`, and split by the Go command's flag parser, so only
+/// characters none of them reads.
+pub fn stamp_value(s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty() && s.len() <= 256 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._~+:/@=,-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` cannot be stamped into a binary", escape(s)),
+            Some("use letters, digits and `._~+:/@=,-` only (no blanks, quotes, `$` or `\\`), at most 256".to_owned()),
         ))
     }
 }

@@ -20,6 +20,8 @@ struct Context<'a> {
     runtime: Runtime,
     stamp_version: &'a str,
     stamp_commit: &'a str,
+    /// `VAR=VALUE` of the further `-X` stamps.
+    stamps: Vec<String>,
     version: String,
     source: Option<&'a str>,
     expose: Vec<String>,
@@ -66,6 +68,7 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
             runtime: runtime(w.docker.runtime.as_deref()),
             stamp_version: p.stamp_version(),
             stamp_commit: p.stamp_commit(),
+            stamps: super::build::stamps(p),
             version: deploy_version(spec, opts).0,
             source: p.source.as_ref().map(|s| s.value.as_str()),
             expose: w
