@@ -76,9 +76,16 @@ pub fn check(text: &str) -> Analysis {
             span: settings.span,
             kubernetes_version: settings.kubernetes_version.clone(),
             prometheus_operator: settings.prometheus_operator,
+            pull_secrets: settings.pull_secrets.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
+        if let Some(platform) = &env.platform {
+            for (workload, d) in crate::scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
+                let w = env.view.workloads.get(&workload).cloned();
+                sink.warn(&env.view, w.as_deref(), d);
+            }
+        }
         env_diags.append(&mut sink.diags);
         env_diags.extend(graph::build(&env.view).cycles());
         for d in env_diags {
@@ -282,6 +289,17 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     for d in crate::references::check(view, env) {
         sink.error(d);
     }
+    for d in crate::images::check(view) {
+        sink.error(d);
+    }
+    for d in crate::scheduling::check(view) {
+        sink.error(d);
+    }
+    if let Some(env) = env {
+        for d in crate::images::check_pull_secrets(view, env) {
+            sink.error(d);
+        }
+    }
     check_reachability(view, env, sink);
     check_kubernetes_version(view, env, sink);
 }
@@ -413,7 +431,8 @@ fn check_dependencies_run(env: &Environment, base: &View, sink: &mut Sink) {
 
 fn unused_secrets(spec: &Spec, sink: &mut Sink) {
     let views = std::iter::once(&spec.base).chain(spec.environments.values().map(|e| &e.view));
-    let used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    let mut used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    used.extend(spec.environments.values().flat_map(|e| e.pull_secrets.iter().map(|p| p.value.as_str())));
     for s in spec.base.secrets.values() {
         if !used.contains(s.name.value.as_str()) {
             sink.warn(&spec.base, None, diag::unused_secret(&s.name.value, s.name.span));

@@ -165,6 +165,11 @@ pub mod code {
         REFERENCE_PORT "E0941" "reference to a port the service does not serve";
         NO_ADDRESS "E0942" "reference to something no workload may connect to";
         REFERENCE_SHAPE "E0943" "malformed reference";
+        IMAGE_PATH "E0944" "file or binary the image cannot hold there";
+        PREBUILT_IMAGE_SETTINGS "E0945" "image settings on a prebuilt image";
+        PULL_SECRET "E0946" "pull secret that is not a registry credential";
+        BAD_TOLERATION "E0947" "malformed toleration";
+        BAD_NODE_AFFINITY "E0948" "malformed node affinity rule";
         DUPLICATE_STAMP "E0952" "Go variable stamped twice";
         PLATFORM_NEEDS_CGO "E0953" "platform Go cannot build without cgo";
         NO_READINESS "W0101" "service without a readiness check";
@@ -179,6 +184,7 @@ pub mod code {
         DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
         UNREACHABLE_SERVICE "W0111" "service that nothing may connect to";
         UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
+        PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
         GO_MOD_VERSION "W0921" "Go version different from go.mod's";
     }
 }
@@ -920,6 +926,58 @@ pub fn reference_shape(message: String, span: Span, help: Option<String>) -> Dia
     Diagnostic::new(code::REFERENCE_SHAPE, message, span, "here".to_owned()).maybe_help(help.or_else(|| {
         Some("a reference is `KEY (address)\"service\" port=\"name\"` (with `scheme=` and `path=` for a URL), `(host)\"…\"` or `(port)\"…\"`".to_owned())
     }))
+}
+
+// ---------------------------------------------------------------- images
+
+pub fn image_path(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::IMAGE_PATH, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn image_settings_on_prebuilt(workload: &str, span: Span, image: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PREBUILT_IMAGE_SETTINGS,
+        format!("`{workload}` runs a prebuilt image; `docker` settings are for images hawser builds"),
+        span,
+        "no image is built".to_owned(),
+    )
+    .label(image, "the prebuilt image")
+    .help("pin the prebuilt image in `image` itself (`registry/name:tag@sha256:…`), or build the workload from source with `build`")
+}
+
+pub fn pull_secret_source(secret: &str, span: Span, kind: &str, decl: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PULL_SECRET,
+        format!("secret `{secret}` comes from `{kind}=`; a pull secret must be an existing registry credential"),
+        span,
+        "not a registry credential".to_owned(),
+    )
+    .label(decl, "declared here")
+    .help(format!(
+        "`imagePullSecrets` names a Secret of type `kubernetes.io/dockerconfigjson`: declare it as `secret \"{secret}\" kubernetes=\"<secret-name>/.dockerconfigjson\"`"
+    ))
+}
+
+// ---------------------------------------------------------------- scheduling
+
+pub fn bad_toleration(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::BAD_TOLERATION, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn bad_node_affinity(message: String, span: Span) -> Diagnostic {
+    Diagnostic::new(code::BAD_NODE_AFFINITY, message, span, "here".to_owned()).help(
+        "write `node-affinity \"LABEL\" \"In\" \"a\" \"b\"` (or `NotIn`), `node-affinity \"LABEL\" \"Exists\"` (or `DoesNotExist`), `node-affinity \"LABEL\" \"Gt\" \"4\"` (or `Lt`)".to_owned(),
+    )
+}
+
+pub fn platform_overlay(block: &str, platform: &str, env: &str, workload: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PLATFORM_OVERLAY,
+        format!("environment `{env}` runs on {platform}, where the `{block}` settings of `{workload}` do nothing"),
+        span,
+        format!("ignored on {platform}"),
+    )
+    .help(format!("move them to the overlay of an environment that runs on {block}, or remove them; `allow \"W0920\" reason=\"…\"` when they are kept there on purpose"))
 }
 
 // ---------------------------------------------------------------- the Go build

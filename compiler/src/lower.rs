@@ -524,6 +524,8 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         "go-package" => values::go_package(s),
         "url-scheme" => values::url_scheme(s),
         "stamp-value" => values::stamp_value(s),
+        "repository" => values::repository(s),
+        "digest" => values::digest(s),
         _ => Ok(()),
     }
 }
@@ -793,6 +795,40 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             priority_class: k.child_arg("priority-class").and_then(as_str).map(|s| s.value),
             node_selector: string_props(k.child("node-selector")),
             annotations: string_props(k.child("annotations")),
+            tolerations: k
+                .children_named("toleration")
+                .map(|t| Toleration {
+                    key: t.arg_str(0),
+                    operator: t.prop_str("operator"),
+                    value: t.prop_str("value"),
+                    effect: t.prop_str("effect"),
+                    seconds: t.prop_u32("seconds"),
+                    span: t.node.head_span(),
+                })
+                .collect(),
+            node_affinity: k
+                .children_named("node-affinity")
+                .filter_map(|a| {
+                    Some(NodeAffinity {
+                        key: a.arg_str(0)?,
+                        operator: a.arg_str(1)?,
+                        values: a.args.iter().skip(2).flatten().filter_map(as_str).collect(),
+                        weight: a.prop_u32("weight").map(|w| w.value),
+                        span: a.node.head_span(),
+                    })
+                })
+                .collect(),
+            spread: k
+                .children_named("spread")
+                .filter_map(|s| {
+                    Some(Spread {
+                        topology_key: s.arg_str(0)?,
+                        max_skew: s.prop_u32("max-skew").map(|m| m.value),
+                        when_unsatisfiable: s.prop_str("when-unsatisfiable").map(|w| w.value),
+                    })
+                })
+                .collect(),
+            service_account_annotations: string_props(k.child("service-account-annotations")),
         })
         .unwrap_or_default();
     let systemd = c
@@ -818,7 +854,18 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         .unwrap_or_default();
     let docker = c
         .child("docker")
-        .map(|d| DockerOptions { runtime: d.child("runtime").and_then(|r| r.arg_str(0)).map(|s| s.value) })
+        .map(|d| DockerOptions {
+            runtime: d.child("runtime").and_then(|r| r.arg_str(0)).map(|s| s.value),
+            registry: d.child("registry").and_then(|r| r.arg_str(0)),
+            repository: d.child("repository").and_then(|r| r.arg_str(0)),
+            digest: d.child("digest").and_then(|r| r.arg_str(0)),
+            copies: d.children_named("copy").filter_map(|c| Some(ImageCopy { source: c.arg_str(0)?, to: c.prop_str("to")? })).collect(),
+            binaries: d
+                .children_named("binary")
+                .filter_map(|b| Some(ImageBinary { name: b.arg_str(0)?, main: b.prop_str("main")? }))
+                .collect(),
+            span: Some(d.node.head_span()),
+        })
         .unwrap_or_default();
     // What lowered fine is not poisoned.
     for p in &ports {
@@ -970,6 +1017,8 @@ pub struct EnvSettings {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether prometheus-operator's objects are written (`monitoring=`).
     pub prometheus_operator: bool,
+    /// Kubernetes: `pull-secret`s, the secrets every pod pulls its images with.
+    pub pull_secrets: Vec<Spanned<String>>,
 }
 
 pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
@@ -1007,6 +1056,13 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
                 }
             }
             _ => {
+                if let Some(p) = r.child("pull-secret") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on systemd, where no image is pulled", name.value),
+                        p.node.span,
+                        "remove `pull-secret`: on systemd hosts the lifecycle script installs binaries, not images",
+                    ));
+                }
                 if let Some(ns) = r.prop("namespace") {
                     diags.push(diag::platform_setting(
                         format!("environment `{}` runs on systemd, where a namespace means nothing", name.value),
@@ -1033,6 +1089,11 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         workloads: c.child("workloads").map(|w| w.args.iter().flatten().filter_map(as_str).collect()),
         span: c.node.head_span(),
         prometheus_operator: c.child("runs-on").and_then(|r| r.prop_str("monitoring")).is_none_or(|m| m.value == "operator"),
+        pull_secrets: c
+            .child("runs-on")
+            .filter(|r| r.arg_str(0).is_some_and(|p| p.value == "kubernetes"))
+            .map(|r| r.children_named("pull-secret").filter_map(|p| p.arg_str(0)).collect())
+            .unwrap_or_default(),
         kubernetes_version: c.child("runs-on").and_then(|r| r.prop_str("kubernetes-version")).and_then(|v| {
             let parsed = v.value.split_once('.').and_then(|(major, minor)| {
                 let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));

@@ -439,6 +439,45 @@ pub struct KubernetesOptions {
     pub priority_class: Option<String>,
     pub node_selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// `toleration`: taints the pods tolerate, in the spec's order.
+    pub tolerations: Vec<Toleration>,
+    /// `node-affinity`: rules on node labels, in the spec's order.
+    pub node_affinity: Vec<NodeAffinity>,
+    /// `spread`: topology spread settings, by topology key.
+    pub spread: Vec<Spread>,
+    /// `service-account-annotations`: annotations on the ServiceAccount.
+    pub service_account_annotations: BTreeMap<String, String>,
+}
+
+/// `toleration "dedicated" value="pci" effect="NoSchedule"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toleration {
+    pub key: Option<Spanned<String>>,
+    /// `Equal` or `Exists`.
+    pub operator: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub effect: Option<Spanned<String>>,
+    pub seconds: Option<Spanned<u32>>,
+    pub span: Span,
+}
+
+/// `node-affinity "topology.kubernetes.io/zone" "In" "eu-west-1a"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeAffinity {
+    pub key: Spanned<String>,
+    pub operator: Spanned<String>,
+    pub values: Vec<Spanned<String>>,
+    /// A preference of this weight; a requirement without.
+    pub weight: Option<u32>,
+    pub span: Span,
+}
+
+/// `spread "topology.kubernetes.io/zone" max-skew=1 when-unsatisfiable="DoNotSchedule"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    pub topology_key: Spanned<String>,
+    pub max_skew: Option<u32>,
+    pub when_unsatisfiable: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -462,6 +501,32 @@ pub struct Sandbox {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerOptions {
     pub runtime: Option<String>,
+    /// `registry`: where this workload's image is, instead of the project's registry.
+    pub registry: Option<Spanned<String>>,
+    /// `repository`: the image's name in the registry, instead of `<project>-<workload>`.
+    pub repository: Option<Spanned<String>>,
+    /// `digest`: the image deploy artifacts pin.
+    pub digest: Option<Spanned<String>>,
+    /// `copy`: files of the module copied into the image.
+    pub copies: Vec<ImageCopy>,
+    /// `binary`: further main packages built into the image.
+    pub binaries: Vec<ImageBinary>,
+    /// The `docker` node, when the workload has one.
+    pub span: Option<Span>,
+}
+
+/// `copy "./ui/dist" to="/ui"` in `docker`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageCopy {
+    pub source: Spanned<String>,
+    pub to: Spanned<String>,
+}
+
+/// `binary "podcli" main="./cmd/podcli"` in `docker`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageBinary {
+    pub name: Spanned<String>,
+    pub main: Spanned<String>,
 }
 
 /// Where an environment runs.
@@ -512,6 +577,8 @@ pub struct Environment {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether the manifests hold prometheus-operator's objects.
     pub prometheus_operator: bool,
+    /// Kubernetes: the secrets every pod pulls its images with (`pull-secret`).
+    pub pull_secrets: Vec<Spanned<String>>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

@@ -486,8 +486,7 @@ impl ImageRef {
         };
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
-                let hex = d.strip_prefix("sha256:").unwrap_or("");
-                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                if digest(d).is_err() {
                     return bad("the digest is not `sha256:` and 64 lower-case hex digits");
                 }
                 (r, Some(d.to_owned()))
@@ -863,6 +862,44 @@ pub fn stamp_value(s: &str) -> Result<(), Invalid> {
             code::BAD_FORMAT,
             format!("`{}` cannot be stamped into a binary", escape(s)),
             Some("use letters, digits and `._~+:/@=,-` only (no blanks, quotes, `$` or `\\`), at most 256".to_owned()),
+        ))
+    }
+}
+
+/// An image's repository in its registry: `podinfo`, `team/api`.
+pub fn repository(s: &str) -> Result<(), Invalid> {
+    let component = |p: &str| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && p.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if s.len() <= 255 && s.split('/').all(component) {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not an image repository", escape(s)),
+            Some("write lower-case path components of letters, digits, `.`, `_` and `-`, separated by `/`: `podinfo`, `team/api`".to_owned()),
+        ))
+    }
+}
+
+/// An OCI content digest: `sha256:` and 64 lower-case hex digits, or `sha512:` and 128.
+pub fn digest(s: &str) -> Result<(), Invalid> {
+    let hex = |h: &str, n: usize| h.len() == n && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    let ok = match s.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not an image digest", escape(s)),
+            Some("write `sha256:` and the 64 lower-case hex digits the registry shows for the image".to_owned()),
         ))
     }
 }

@@ -37,6 +37,8 @@ pub struct Cluster<'a> {
     pub dockerfiles: BTreeMap<String, String>,
     /// Whether the environment's Prometheus is run by prometheus-operator (`monitoring=`).
     pub operator: bool,
+    /// The Secrets the environment's pods pull their images with (`pull-secret`).
+    pub pull_secrets: Vec<String>,
 }
 
 /// The files a spec generates, by path.
@@ -76,6 +78,7 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             objects,
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
+            pull_secrets: hawser::images::pull_secret_names(&environment.view, environment),
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));

@@ -23,6 +23,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("availability", availability),
     ("monitoring", monitoring),
     ("addresses", addresses),
+    ("pull-secrets", pull_secrets),
 ];
 
 // ------------------------------------------------------------------ reading objects
@@ -757,6 +758,35 @@ fn addresses(c: &Cluster) -> Vec<String> {
             if !container_ports.iter().any(|p| allowed(c, &from, &to, p)) {
                 out.push(format!("{}: {key}={value}: the NetworkPolicies do not let it connect to {target}", pod.workload));
             }
+        }
+    }
+    out
+}
+
+/// Every pod pulls its images with exactly the registry credentials its environment
+/// declares (`pull-secret`), each an existing Secret the spec declares: a pod that names
+/// another cannot pull from a private registry, one that names a Secret nobody created
+/// does not start.
+fn pull_secrets(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let declared: BTreeSet<&str> = c
+        .view
+        .secrets
+        .values()
+        .filter_map(|s| match &s.source {
+            Some(SecretSource::Kubernetes { name, key }) if key == hawser::images::DOCKER_CONFIG_KEY => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: BTreeSet<&str> = c.pull_secrets.iter().map(String::as_str).collect();
+    for pod in pods(c) {
+        let named: BTreeSet<&str> =
+            pod.spec()["imagePullSecrets"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+        for n in named.iter().filter(|n| !declared.contains(**n)) {
+            out.push(format!("{} pulls with Secret {n}, which the spec declares as no registry credential", pod.workload));
+        }
+        if named != expected {
+            out.push(format!("{} pulls with {named:?}; the environment's pull secrets are {expected:?}", pod.workload));
         }
     }
     out

@@ -348,6 +348,35 @@ pub fn schema() -> Value {
             "podAnnotations": string_map,
             "priorityClassName": dns_label,
             "nodeSelector": string_map,
+            "tolerations": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["operator"],
+                    "properties": {
+                        "key": string,
+                        "operator": { "enum": ["Equal", "Exists"] },
+                        "value": string,
+                        "effect": { "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"] },
+                        "tolerationSeconds": { "type": "integer", "minimum": 0 }
+                    }
+                }
+            },
+            "affinity": { "type": "object", "additionalProperties": false, "properties": { "nodeAffinity": { "type": "object" } } },
+            "spread": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["maxSkew", "whenUnsatisfiable"],
+                    "properties": {
+                        "maxSkew": { "type": "integer", "minimum": 1 },
+                        "whenUnsatisfiable": { "enum": ["ScheduleAnyway", "DoNotSchedule"] }
+                    }
+                }
+            },
+            "serviceAccountAnnotations": string_map,
             "serviceAccountToken": { "type": "boolean" },
             "ports": { "type": "array", "items": port },
             "metricsPort": port,
@@ -375,6 +404,7 @@ pub fn schema() -> Value {
             // Helm passes a parent chart's `global` values to every subchart: a chart
             // that rejected them could not be used as a dependency.
             "global": { "type": "object" },
+            "imagePullSecrets": { "type": "array", "items": { "type": "string", "minLength": 1 } },
             "project": dns_label,
             "environment": { "type": "string" },
             "production": { "type": "boolean" },

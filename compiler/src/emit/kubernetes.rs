@@ -19,6 +19,7 @@
 //!   `monitoring` namespace.
 
 pub mod objects;
+pub mod scheduling;
 pub mod values;
 
 /// The oldest Kubernetes the objects need: CronJob `timeZone` and PodDisruptionBudget

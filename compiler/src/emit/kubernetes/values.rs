@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
 use crate::emit::{Options, deploy_version};
-use crate::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
+use crate::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Spec, View, Workload, WorkloadKind};
 
 /// The namespace Prometheus runs in; its pods may scrape every metrics port.
 pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
@@ -50,6 +50,9 @@ pub struct ChartValues {
     pub prometheus_namespace: String,
     pub wait_image: String,
     pub wait_seconds: u64,
+    /// The Secrets every pod pulls its images with (`pull-secret`), by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<String>,
     pub secret_store: String,
     /// Keyed by the name of the Secret they sync.
     pub external_secrets: BTreeMap<String, ExternalSecretValues>,
@@ -83,6 +86,16 @@ pub struct WorkloadValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
     pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<super::scheduling::Toleration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<super::scheduling::Affinity>,
+    /// The spec's own topology spread settings, by topology key; the defaults of a
+    /// Deployment with more than one pod are the objects' (and the templates') to add.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub spread: BTreeMap<String, super::scheduling::SpreadValues>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_account_annotations: BTreeMap<String, String>,
     pub service_account_token: bool,
     pub ports: Vec<PortValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -297,6 +310,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
         wait_seconds: WAIT_SECONDS,
+        image_pull_secrets: environment.map(|e| crate::images::pull_secret_names(view, e)).unwrap_or_default(),
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
         workloads,
@@ -412,12 +426,7 @@ fn workload(
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
         WorkloadKind::Job(_) => "Job",
     };
-    let image = match &w.source {
-        Some(Source::Image { reference, .. }) => reference.value.clone(),
-        _ => format!("{}/{project}-{}:{version}", view.project.registry.as_ref().map_or("", |r| r.value.as_str()), w.name.value)
-            .trim_start_matches('/')
-            .to_owned(),
-    };
+    let image = crate::images::reference(view, w, version);
     let autoscale = w.autoscale.as_ref().filter(|_| w.is_service()).map(|a| AutoscaleValues {
         min_replicas: a.min.value,
         max_replicas: a.max.value,
@@ -570,6 +579,10 @@ fn workload(
         pod_annotations: w.kubernetes.annotations.clone(),
         priority_class_name: w.kubernetes.priority_class.clone(),
         node_selector: w.kubernetes.node_selector.clone(),
+        tolerations: super::scheduling::tolerations(&w.kubernetes),
+        affinity: super::scheduling::affinity(&w.kubernetes),
+        spread: super::scheduling::spread(&w.kubernetes),
+        service_account_annotations: w.kubernetes.service_account_annotations.clone(),
         service_account_token: w.kubernetes.service_account_token,
         ports: w.ports.iter().map(port_values).collect(),
         metrics_port,
