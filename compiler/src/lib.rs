@@ -15,6 +15,7 @@ pub mod gobuild;
 pub mod images;
 pub mod graph;
 pub mod init;
+pub mod jsonschema;
 pub mod limits;
 pub mod lower;
 pub mod model;

@@ -105,6 +105,13 @@ enum Command {
     },
     /// The language server, over stdin and stdout (for editors).
     Lsp,
+    /// The JSON Schema of the spec language (for editors and other tools), or, with
+    /// `--convert SPEC`, a spec as the JSON document it describes.
+    Schema {
+        /// Print this spec as JSON instead of the schema.
+        #[arg(long, value_name = "SPEC")]
+        convert: Option<PathBuf>,
+    },
     /// Explain a diagnostic code, e.g. `hawser explain E0103`.
     Explain {
         /// The code; `--list` for every code.
@@ -199,6 +206,7 @@ fn main() -> ExitCode {
         Command::Why { location, spec, version, color } => why(&location, spec, version, color),
         Command::Explain { code, list } => explain(code.as_deref(), list),
         Command::Lsp => lsp(),
+        Command::Schema { convert } => schema(convert.as_deref()),
     }
 }
 
@@ -306,6 +314,28 @@ fn go_mod_diagnostics(spec_path: &Path, spec: &hawser::model::Spec) -> Vec<diagn
         }
         _ => Vec::new(),
     }
+}
+
+/// `hawser schema`: the JSON Schema; `--convert SPEC`: the spec as JSON (a spec that does
+/// not parse is a spec error, reported as `check` would).
+fn schema(convert: Option<&Path>) -> ExitCode {
+    let Some(path) = convert else {
+        out!("{}", hawser::jsonschema::schema_text());
+        return ExitCode::SUCCESS;
+    };
+    let text = match read_spec(path) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (doc, diags) = hawser::syntax::parse(&text);
+    let Some(doc) = doc else {
+        let style = render::Style { color: use_color(Color::Auto), width: width() };
+        let name = path.display().to_string();
+        eprint!("{}", render::human(&diags, &name, &text, style));
+        return ExitCode::from(SPEC_ERRORS);
+    };
+    outln!("{}", serde_json::to_string_pretty(&hawser::jsonschema::to_json(&doc)).unwrap_or_default());
+    ExitCode::SUCCESS
 }
 
 /// A checked spec, generated: what `generate`, `generate --check` and `diff` share.
