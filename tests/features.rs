@@ -83,7 +83,12 @@ fn go_mod_is_compared_and_never_followed() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("hawser.kdl"), "project \"p\" {\n    version \"1.0.0\"\n    go \"1.22\"\n}\n").unwrap();
     let check = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_hawser")).arg("check").arg(dir.join("hawser.kdl")).args(["--color", "never"]).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_hawser"))
+            .arg("check")
+            .arg(dir.join("hawser.kdl"))
+            .args(["--color", "never"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };

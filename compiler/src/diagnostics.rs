@@ -350,7 +350,9 @@ pub fn type_annotation(ty: &str, span: Span, allowed: bool) -> Diagnostic {
     if allowed {
         d.help("the annotations hawser knows are `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`, `CART_ADDR (address)\"cart\"`")
     } else {
-        d.help("remove the annotation; `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)` are only allowed on values in an `env` block")
+        d.help(
+            "remove the annotation; `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)` are only allowed on values in an `env` block",
+        )
     }
 }
 
@@ -900,7 +902,9 @@ pub fn unknown_reference(name: &str, span: Span, known: &[&str]) -> Diagnostic {
     );
     match did_you_mean(name, known.iter().copied()) {
         Some(h) => d.help(h),
-        None if known.is_empty() => d.help(format!("declare it: `external \"{name}\" host=\"…\" port=…` for something the project does not run")),
+        None if known.is_empty() => {
+            d.help(format!("declare it: `external \"{name}\" host=\"…\" port=…` for something the project does not run"))
+        }
         None => d.help(format!("services and externals: {}", list(known))),
     }
 }
@@ -914,8 +918,13 @@ pub fn reference_port(port: &str, span: Span, target: &str, ports: &[&str]) -> D
 }
 
 pub fn reference_port_missing(target: &str, span: Span, ports: &str) -> Diagnostic {
-    Diagnostic::new(code::REFERENCE_PORT, format!("`{target}` serves several ports; the reference does not say which"), span, "which port?".to_owned())
-        .help(format!("name one with `port=`: {ports}"))
+    Diagnostic::new(
+        code::REFERENCE_PORT,
+        format!("`{target}` serves several ports; the reference does not say which"),
+        span,
+        "which port?".to_owned(),
+    )
+    .help(format!("name one with `port=`: {ports}"))
 }
 
 pub fn no_address(message: String, span: Span, help: String) -> Diagnostic {
@@ -1007,7 +1016,11 @@ pub fn platform_needs_cgo(platform: &str, span: Span) -> Diagnostic {
 }
 
 pub fn go_mod_version(spec: &str, module: &str, span: Span, given: bool) -> Diagnostic {
-    let what = if given { format!("the spec builds with Go {spec}") } else { format!("the spec names no Go version, so images build with Go {spec}") };
+    let what = if given {
+        format!("the spec builds with Go {spec}")
+    } else {
+        format!("the spec names no Go version, so images build with Go {spec}")
+    };
     Diagnostic::new(
         code::GO_MOD_VERSION,
         format!("{what}, but the module's go.mod says `go {module}`"),

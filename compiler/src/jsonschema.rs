@@ -109,7 +109,8 @@ fn node_object(n: &NodeSchema, overlay: bool) -> Json {
     }
     if let Some(rest) = &n.rest {
         let min = if overlay { 0 } else { rest.min };
-        properties.insert(rest.name.clone(), described(json!({ "type": "array", "items": type_json(&rest.ty), "minItems": min }), &rest.doc));
+        properties
+            .insert(rest.name.clone(), described(json!({ "type": "array", "items": type_json(&rest.ty), "minItems": min }), &rest.doc));
         if min > 0 {
             required.push(rest.name.clone());
         }
@@ -198,7 +199,9 @@ fn type_json(t: &Ty) -> Json {
         "port" => json!({ "type": "integer", "minimum": 1, "maximum": 65535 }),
         "bool" => json!({ "type": "boolean" }),
         "enum" => json!({ "enum": t.values }),
-        "cpu" => json!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "string", "pattern": "^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$" }] }),
+        "cpu" => {
+            json!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "string", "pattern": "^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$" }] })
+        }
         "bytes" => pattern("^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)$"),
         "duration" => pattern("^([0-9]+(ms|s|m|h))+$"),
         "dns-label" | "workload-ref" | "dependency-ref" | "secret-ref" | "port-ref" | "service-port-ref" => {

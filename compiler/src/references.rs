@@ -130,8 +130,13 @@ pub fn references(w: &Workload) -> impl Iterator<Item = &Reference> {
 /// target reports it as any dependency (E0702).
 pub fn check(view: &View, env: Option<&Environment>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let known: Vec<&str> =
-        view.workloads.values().filter(|w| w.is_service()).map(|w| w.name.value.as_str()).chain(view.externals.keys().map(String::as_str)).collect();
+    let known: Vec<&str> = view
+        .workloads
+        .values()
+        .filter(|w| w.is_service())
+        .map(|w| w.name.value.as_str())
+        .chain(view.externals.keys().map(String::as_str))
+        .collect();
     for w in view.workloads.values() {
         for r in references(w) {
             let name = r.target.value.as_str();
@@ -151,6 +156,14 @@ pub fn check(view: &View, env: Option<&Environment>) -> Vec<Diagnostic> {
                 }
                 continue;
             };
+            if name == w.name.value && r.form != ReferenceForm::Port {
+                out.push(diag::no_address(
+                    format!("`{name}` refers to its own address, which its NetworkPolicy does not admit it to"),
+                    r.target.span,
+                    format!("a workload reaches its own ports on localhost; `(port)\"{name}\"` gives the port it listens on"),
+                ));
+                continue;
+            }
             if !target.is_service() {
                 out.push(diag::no_address(
                     format!("`{name}` is a job: it serves no port, so it has no address"),
@@ -166,7 +179,8 @@ pub fn check(view: &View, env: Option<&Environment>) -> Vec<Diagnostic> {
                         let names: Vec<&str> = target.ports.iter().map(|q| q.name.value.as_str()).collect();
                         out.push(diag::reference_port(&p.value, p.span, name, &names));
                     }
-                    Some(port) if !served(target).iter().any(|q| q.name.value == port.name.value) => {
+                    // Its own metrics port is one a workload listens on, like any other.
+                    Some(port) if name != w.name.value && !served(target).iter().any(|q| q.name.value == port.name.value) => {
                         out.push(diag::no_address(
                             format!("`{}` is `{name}`'s metrics port, open to Prometheus only", p.value),
                             p.span,

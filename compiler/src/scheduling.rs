@@ -15,7 +15,11 @@ pub fn check(view: &View) -> Vec<Diagnostic> {
         for t in &k.tolerations {
             let exists = t.operator.as_ref().is_some_and(|o| o.value == "Exists");
             if let (true, Some(v)) = (exists, &t.value) {
-                out.push(diag::bad_toleration("`operator=\"Exists\"` matches any value; it takes no `value=`".to_owned(), v.span, "remove `value=`, or match it with the default `operator=\"Equal\"`"));
+                out.push(diag::bad_toleration(
+                    "`operator=\"Exists\"` matches any value; it takes no `value=`".to_owned(),
+                    v.span,
+                    "remove `value=`, or match it with the default `operator=\"Equal\"`",
+                ));
             }
             if t.key.is_none() && !exists {
                 out.push(diag::bad_toleration(
@@ -38,10 +42,15 @@ pub fn check(view: &View) -> Vec<Diagnostic> {
             let op = a.operator.value.as_str();
             let problem = match op {
                 "In" | "NotIn" if a.values.is_empty() => Some(format!("`{op}` needs the values to compare with")),
-                "Exists" | "DoesNotExist" if !a.values.is_empty() => Some(format!("`{op}` only asks whether the label is there; it takes no values")),
+                "Exists" | "DoesNotExist" if !a.values.is_empty() => {
+                    Some(format!("`{op}` only asks whether the label is there; it takes no values"))
+                }
                 "Gt" | "Lt" if a.values.len() != 1 => Some(format!("`{op}` compares with exactly one integer")),
                 "Gt" | "Lt" if a.values[0].value.parse::<i64>().is_err() => {
-                    out.push(diag::bad_node_affinity(format!("`{op}` compares with an integer, not `{}`", a.values[0].value), a.values[0].span));
+                    out.push(diag::bad_node_affinity(
+                        format!("`{op}` compares with an integer, not `{}`", a.values[0].value),
+                        a.values[0].span,
+                    ));
                     None
                 }
                 _ => None,

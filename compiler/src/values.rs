@@ -599,7 +599,8 @@ pub fn platform(s: &str) -> Result<(), Invalid> {
     let known: Vec<&str> = crate::gobuild::platforms().map(|(p, _)| p).collect();
     let help = match crate::diagnostics::nearest(s, known.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
-        None => "write `os/arch` as Go names them (`go tool dist list`): `linux/amd64`, `linux/arm64`, `darwin/arm64`, `windows/amd64`".to_owned(),
+        None => "write `os/arch` as Go names them (`go tool dist list`): `linux/amd64`, `linux/arm64`, `darwin/arm64`, `windows/amd64`"
+            .to_owned(),
     };
     Err(invalid(code::BAD_FORMAT, format!("`{s}` is not a platform Go builds for"), Some(help)))
 }
@@ -880,7 +881,9 @@ pub fn repository(s: &str) -> Result<(), Invalid> {
         Err(invalid(
             code::BAD_IMAGE,
             format!("`{}` is not an image repository", escape(s)),
-            Some("write lower-case path components of letters, digits, `.`, `_` and `-`, separated by `/`: `podinfo`, `team/api`".to_owned()),
+            Some(
+                "write lower-case path components of letters, digits, `.`, `_` and `-`, separated by `/`: `podinfo`, `team/api`".to_owned(),
+            ),
         ))
     }
 }

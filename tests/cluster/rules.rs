@@ -685,6 +685,10 @@ fn addresses(c: &Cluster) -> Vec<String> {
         let from = Endpoint { what: pod.workload.clone(), namespace: c.namespace.clone(), labels: pod.labels() };
         for var in w.env.values() {
             let EnvValue::Reference(r) = &var.value else { continue };
+            // Its own port, to listen on: no connection to check.
+            if r.target.value == pod.workload {
+                continue;
+            }
             let key = &var.key.value;
             let Some(value) = config["data"][key.as_str()].as_str() else {
                 out.push(format!("{}: {key} is a reference, and the ConfigMap has no {key}", pod.workload));
@@ -706,7 +710,9 @@ fn addresses(c: &Cluster) -> Vec<String> {
                         None => (None, value),
                     };
                     match rest.rsplit_once(':').filter(|(h, _)| !h.is_empty() && !h.ends_with(':')) {
-                        Some((h, p)) => (Some(h.trim_start_matches('[').trim_end_matches(']').to_owned()), p.parse::<u64>().ok().or(Some(0))),
+                        Some((h, p)) => {
+                            (Some(h.trim_start_matches('[').trim_end_matches(']').to_owned()), p.parse::<u64>().ok().or(Some(0)))
+                        }
                         None => (Some(rest.to_owned()), default.or(Some(0))),
                     }
                 }
