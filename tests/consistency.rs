@@ -8,9 +8,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hawser::check::model::{Platform, ProbeCheck, SecretSource, Spec, Workload};
+use hawser::check::values::{Bytes, Cpu};
 use hawser::emit::{self, Options};
-use hawser::model::{Platform, ProbeCheck, SecretSource, Spec, Workload};
-use hawser::values::{Bytes, Cpu};
 use serde_json::Value;
 
 /// What one target says about one workload in one environment.
@@ -42,7 +42,7 @@ fn examples() -> Vec<(String, Spec, BTreeMap<String, String>)> {
 /// The facts the spec itself implies, for comparison. Secrets are named as the target
 /// sees them: on Kubernetes the Secret (`<project>-<secret>`, or the existing Secret a
 /// `kubernetes=` source names), on systemd the credential (the secret's name).
-fn expected(spec: &Spec, view: &hawser::model::View, w: &Workload, systemd: bool) -> Facts {
+fn expected(spec: &Spec, view: &hawser::check::model::View, w: &Workload, systemd: bool) -> Facts {
     let project = &spec.base.project.name.value;
     Facts {
         memory_limit: w.memory.limit.as_ref().map(|l| l.bytes),
@@ -53,8 +53,8 @@ fn expected(spec: &Spec, view: &hawser::model::View, w: &Workload, systemd: bool
             .env
             .values()
             .filter_map(|v| match &v.value {
-                hawser::model::EnvValue::Secret(s) => view.secrets.get(&s.value).map(|d| d.delivery.variable(&v.key.value)),
-                hawser::model::EnvValue::Literal(_) | hawser::model::EnvValue::Reference(_) => None,
+                hawser::check::model::EnvValue::Secret(s) => view.secrets.get(&s.value).map(|d| d.delivery.variable(&v.key.value)),
+                hawser::check::model::EnvValue::Literal(_) | hawser::check::model::EnvValue::Reference(_) => None,
             })
             .collect(),
         secrets: w

@@ -2,7 +2,7 @@
 //! mistake, named after the code it must produce (`E0103-….kdl`). Each is checked, its
 //! rendered diagnostics snapshotted, and the code in its name must be among them.
 
-use hawser::render;
+use hawser::cli::render;
 
 #[test]
 fn corpus() {
@@ -17,7 +17,7 @@ fn corpus() {
         // What the command line adds: the comparison with the module's go.mod, which a
         // corpus file has beside it as `<name>.go.mod`.
         if let (Some(spec), Ok(go_mod)) = (analysis.spec.as_ref(), std::fs::read_to_string(path.with_extension("go.mod"))) {
-            analysis.diagnostics.extend(hawser::gobuild::go_mod_diagnostics(&spec.base.project, &go_mod));
+            analysis.diagnostics.extend(hawser::check::gobuild::go_mod_diagnostics(&spec.base.project, &go_mod));
         }
         let expected = name.split(['-', '.']).next().unwrap_or_default();
         if expected != "multi" {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hawser::format::{Formatted, format};
+use hawser::syntax::format::{Formatted, format};
 
 fn specs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

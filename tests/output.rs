@@ -52,8 +52,8 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// The lock names exactly the files present besides foreign ones, with their hashes.
 fn consistent(out: &Path) -> bool {
     let Ok(text) = fs::read_to_string(out.join("hawser.lock")) else { return false };
-    let Some(lock) = hawser::output::parse_lock(&text) else { return false };
-    lock.files.iter().all(|(path, sha)| fs::read(out.join(path)).is_ok_and(|b| &hawser::output::sha256_hex(&b) == sha))
+    let Some(lock) = hawser::review::output::parse_lock(&text) else { return false };
+    lock.files.iter().all(|(path, sha)| fs::read(out.join(path)).is_ok_and(|b| &hawser::review::output::sha256_hex(&b) == sha))
 }
 
 #[test]
@@ -217,8 +217,8 @@ fn a_killed_run_leaves_a_complete_tree() {
     let out = dir.join("generated");
     let small = dir.join("small.kdl");
     let big = dir.join("big.kdl");
-    fs::write(&small, hawser::synthetic::host_spec(5)).unwrap();
-    fs::write(&big, hawser::synthetic::host_spec(3000)).unwrap();
+    fs::write(&small, hawser::cli::synthetic::host_spec(5)).unwrap();
+    fs::write(&big, hawser::cli::synthetic::host_spec(3000)).unwrap();
     assert_eq!(generate(&small, &out).0, 0);
     let small_tree = tree(&out);
     // Killed while the new tree is being written: the previous output is intact.

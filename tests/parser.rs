@@ -27,13 +27,13 @@ fn kdl_files() -> Vec<(String, String)> {
             }
         }
     }
-    out.push(("schema".to_owned(), hawser::schema::SOURCE.to_owned()));
+    out.push(("schema".to_owned(), hawser::check::schema::SOURCE.to_owned()));
     out.sort();
     out
 }
 
 fn agree(text: &str) -> Result<bool, String> {
-    match hawser::fastkdl::parse(text) {
+    match syntax::fastkdl::parse(text) {
         None => Ok(false),
         Some(fast) => match syntax::parse_with_kdl(text) {
             (Some(reference), _) if reference == fast => Ok(true),

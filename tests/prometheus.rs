@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hawser::model::{Platform, Spec};
+use hawser::check::model::{Platform, Spec};
 use serde_json::{Value, json};
 
 struct Example {

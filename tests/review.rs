@@ -169,7 +169,8 @@ fn sarif_has_what_code_scanning_needs() {
     insta::glob!("diagnostics/*.kdl", |path| {
         let text = fs::read_to_string(path).unwrap();
         let analysis = hawser::check(&text);
-        let log: serde_json::Value = serde_json::from_str(&hawser::render::sarif(&analysis.diagnostics, "hawser.kdl", &text, &[])).unwrap();
+        let log: serde_json::Value =
+            serde_json::from_str(&hawser::cli::render::sarif(&analysis.diagnostics, "hawser.kdl", &text, &[])).unwrap();
         assert_eq!(log["version"], "2.1.0");
         let run = &log["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "hawser");

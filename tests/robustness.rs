@@ -71,7 +71,7 @@ proptest! {
         }
         let analysis = hawser::check(&text);
         // Rendering must not panic either, whatever the spans.
-        let _ = hawser::render::human(&analysis.diagnostics, "x.kdl", &text, hawser::render::Style { color: false, width: 80 });
-        let _ = hawser::render::json(&analysis.diagnostics, "x.kdl", &text);
+        let _ = hawser::cli::render::human(&analysis.diagnostics, "x.kdl", &text, hawser::cli::render::Style { color: false, width: 80 });
+        let _ = hawser::cli::render::json(&analysis.diagnostics, "x.kdl", &text);
     }
 }

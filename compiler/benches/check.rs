@@ -11,7 +11,7 @@ const SIZES: [usize; 4] = [10, 50, 100, 1000];
 
 #[divan::bench(args = SIZES)]
 fn check(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| {
         let analysis = hawser::check(divan::black_box(&text));
         assert!(!analysis.has_errors());
@@ -21,13 +21,13 @@ fn check(bencher: divan::Bencher, n: usize) {
 
 #[divan::bench(args = SIZES)]
 fn parse_only(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| hawser::syntax::parse(divan::black_box(&text)));
 }
 
 /// The `kdl` crate alone, the reference parser, for comparison with `parse_only`.
 #[divan::bench(args = [50, 1000], sample_count = 20)]
 fn kdl_crate_parse(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| hawser::syntax::parse_with_kdl(divan::black_box(&text)));
 }

@@ -23,20 +23,20 @@ fn run(text: &str) -> emit::Artifacts {
 
 #[divan::bench(args = SIZES)]
 fn host(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::host_spec(n);
+    let text = hawser::cli::synthetic::host_spec(n);
     bencher.bench(|| run(divan::black_box(&text)));
 }
 
 #[divan::bench(args = SIZES)]
 fn reference(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::spec(n);
+    let text = hawser::cli::synthetic::spec(n);
     bencher.bench(|| run(divan::black_box(&text)));
 }
 
 /// Only the emit step, on an already checked spec.
 #[divan::bench(args = SIZES)]
 fn emit_only(bencher: divan::Bencher, n: usize) {
-    let text = hawser::synthetic::host_spec(n);
+    let text = hawser::cli::synthetic::host_spec(n);
     let analysis = hawser::check(&text);
     let spec = analysis.spec.expect("model");
     let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Options::default() };

@@ -89,7 +89,7 @@ impl Drop for Session {
 
 #[divan::bench(args = [50, 1000], sample_count = 30)]
 fn change_to_diagnostics(bencher: divan::Bencher, n: usize) {
-    let mut s = Session::start(&hawser::synthetic::spec(n));
+    let mut s = Session::start(&hawser::cli::synthetic::spec(n));
     bencher.bench_local(|| s.edit_and_wait());
 }
 
@@ -97,7 +97,7 @@ fn change_to_diagnostics(bencher: divan::Bencher, n: usize) {
 /// environment. The text is unchanged between requests, as when the mouse moves.
 #[divan::bench(sample_count = 30)]
 fn hover_1000(bencher: divan::Bencher) {
-    let text = hawser::synthetic::spec(1000);
+    let text = hawser::cli::synthetic::spec(1000);
     let line = text.lines().enumerate().filter(|(_, l)| l.contains("memory request")).last().map(|(i, _)| i).unwrap();
     let mut s = Session::start(&text);
     let params = json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": 30 } });
@@ -111,7 +111,7 @@ fn hover_1000(bencher: divan::Bencher) {
 /// Completion of a node name inside the last service's block.
 #[divan::bench(sample_count = 30)]
 fn completion_1000(bencher: divan::Bencher) {
-    let text = hawser::synthetic::spec(1000);
+    let text = hawser::cli::synthetic::spec(1000);
     let line = text.lines().enumerate().filter(|(_, l)| l.contains("cpu request")).last().map(|(i, _)| i).unwrap();
     let mut s = Session::start(&text);
     let params = json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": 4 } });

@@ -11,9 +11,9 @@ fn main() {
     let opts = hawser::emit::Options { spec_name: "s.kdl".into(), ..Default::default() };
     let arts = hawser::emit::generate(spec, &opts).unwrap();
     let t2 = t.elapsed();
-    let lock = hawser::output::render_lock("s.kdl", &text, &arts);
+    let lock = hawser::review::output::render_lock("s.kdl", &text, &arts);
     let t3 = t.elapsed();
-    let disk = hawser::output::read_on_disk(&out, &arts).unwrap().unwrap();
+    let disk = hawser::review::output::read_on_disk(&out, &arts).unwrap().unwrap();
     let t4 = t.elapsed();
     let d = hawser::review::compare(&arts, &lock, &disk);
     let t5 = t.elapsed();

@@ -7,7 +7,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     match args.next().as_deref() {
-        Some("host") => print!("{}", hawser::synthetic::host_spec(n)),
-        _ => print!("{}", hawser::synthetic::spec(n)),
+        Some("host") => print!("{}", hawser::cli::synthetic::host_spec(n)),
+        _ => print!("{}", hawser::cli::synthetic::spec(n)),
     }
 }

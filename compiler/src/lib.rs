@@ -1,37 +1,36 @@
 //! hawser: a compiler for deployments.
 //!
-//! The stages, each a module whose output type says what has been checked:
-//! [`syntax`] (text → [`syntax::Document`]) → [`lower`] and [`overlay`] (→ the typed
-//! [`model`]) → [`graph`] → emit (next). [`check::check`] runs them all. The core does no
-//! I/O: it takes text and returns data; only the CLI reads and writes files.
+//! The crate is laid out by stage, one folder each, and a stage uses only the stages
+//! before it (`tests/architecture.rs` holds the crate to that):
+//!
+//! - [`syntax`]: spec text to a [`syntax::Document`] (the parsers, the size and depth
+//!   limits, `fmt`);
+//! - [`check`]: the typed [`check::model`], lowered from the document, with overlays per
+//!   environment, the graph and every check; [`check::check`] runs the stage;
+//! - [`emit`]: the model to artifacts, one module per target;
+//! - [`review`]: the output directory (reading and writing it, confined below it),
+//!   comparing it with what the spec produces, and `why`;
+//! - [`cli`]: what each command does, as functions of text that return data, and
+//!   diagnostics rendered for people and tools;
+//! - [`lsp`]: the language server, the only module that knows LSP types.
+//!
+//! [`span`] and [`diagnostics`] are leaves every stage uses. The core does no I/O: it
+//! takes text and returns data; only the command line and the language server read and
+//! write files.
+
+pub mod diagnostics;
+pub mod span;
+
+pub mod syntax;
 
 pub mod check;
-pub mod confined;
-pub mod diagnostics;
+
 pub mod emit;
-pub mod fastkdl;
-pub mod format;
-pub mod gobuild;
-pub mod graph;
-pub mod images;
-pub mod init;
-pub mod jsonschema;
-pub mod limits;
-pub mod lower;
-pub mod model;
-pub mod output;
-pub mod overlay;
-pub mod references;
+
 pub mod review;
-pub mod scheduling;
-pub mod schema;
-pub mod span;
-pub mod syntax;
-pub mod values;
-pub mod why;
+
+pub mod cli;
+
+pub mod lsp;
 
 pub use check::{Analysis, check};
-pub mod lsp;
-pub mod render;
-pub mod session;
-pub mod synthetic;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hawser::{diagnostics, render};
+use hawser::cli::render;
+use hawser::diagnostics;
 
 #[derive(Parser)]
 #[command(name = "hawser", version, about = "A compiler for deployments: one KDL spec in, checked, reproducible deployment artifacts out.")]
@@ -221,8 +222,8 @@ fn read_spec(path: &Path) -> Result<String, ExitCode> {
     };
     let file = std::fs::File::open(path).map_err(fail)?;
     let mut bytes = Vec::new();
-    file.take(hawser::limits::MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
-    let over = bytes.len() > hawser::limits::MAX_SPEC_BYTES;
+    file.take(hawser::syntax::limits::MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
+    let over = bytes.len() > hawser::syntax::limits::MAX_SPEC_BYTES;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         // The cut may fall inside a character: keep what comes before it, padded back past
@@ -231,7 +232,7 @@ fn read_spec(path: &Path) -> Result<String, ExitCode> {
             let valid = e.utf8_error().valid_up_to();
             let mut bytes = e.into_bytes();
             bytes.truncate(valid);
-            bytes.resize(hawser::limits::MAX_SPEC_BYTES + 1, b' ');
+            bytes.resize(hawser::syntax::limits::MAX_SPEC_BYTES + 1, b' ');
             String::from_utf8(bytes).map_err(|e| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
         }
         Err(e) => Err(fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e))),
@@ -302,15 +303,15 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
 /// W0921 when the Go version disagrees with the module's: the `go.mod` beside the spec
 /// (the module build.sh builds), read without following a symlink; nothing when there is
 /// none or it cannot be read.
-fn go_mod_diagnostics(spec_path: &Path, spec: &hawser::model::Spec) -> Vec<diagnostics::Diagnostic> {
+fn go_mod_diagnostics(spec_path: &Path, spec: &hawser::check::model::Spec) -> Vec<diagnostics::Diagnostic> {
     let dir = match spec_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let Ok(dir) = hawser::confined::Dir::open_following(dir) else { return Vec::new() };
+    let Ok(dir) = hawser::review::confined::Dir::open_following(dir) else { return Vec::new() };
     match dir.read("go.mod") {
-        Ok(hawser::confined::Entry::File { contents, .. }) => {
-            hawser::gobuild::go_mod_diagnostics(&spec.base.project, &String::from_utf8_lossy(&contents))
+        Ok(hawser::review::confined::Entry::File { contents, .. }) => {
+            hawser::check::gobuild::go_mod_diagnostics(&spec.base.project, &String::from_utf8_lossy(&contents))
         }
         _ => Vec::new(),
     }
@@ -320,7 +321,7 @@ fn go_mod_diagnostics(spec_path: &Path, spec: &hawser::model::Spec) -> Vec<diagn
 /// not parse is a spec error, reported as `check` would).
 fn schema(convert: Option<&Path>) -> ExitCode {
     let Some(path) = convert else {
-        out!("{}", hawser::jsonschema::schema_text());
+        out!("{}", hawser::cli::jsonschema::schema_text());
         return ExitCode::SUCCESS;
     };
     let text = match read_spec(path) {
@@ -334,7 +335,7 @@ fn schema(convert: Option<&Path>) -> ExitCode {
         eprint!("{}", render::human(&diags, &name, &text, style));
         return ExitCode::from(SPEC_ERRORS);
     };
-    outln!("{}", serde_json::to_string_pretty(&hawser::jsonschema::to_json(&doc)).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(&hawser::cli::jsonschema::to_json(&doc)).unwrap_or_default());
     ExitCode::SUCCESS
 }
 
@@ -352,11 +353,11 @@ struct Generated {
 }
 
 impl Generated {
-    fn request(&self) -> hawser::output::Request<'_> {
-        hawser::output::Request {
+    fn request(&self) -> hawser::review::output::Request<'_> {
+        hawser::review::output::Request {
             artifacts: &self.artifacts,
             spec_name: &self.spec_name,
-            spec_sha256: hawser::output::sha256_hex(self.text.as_bytes()),
+            spec_sha256: hawser::review::output::sha256_hex(self.text.as_bytes()),
             environments: &self.environments,
         }
     }
@@ -441,7 +442,7 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
         Err(code) => return code,
     };
     emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, None);
-    let written = hawser::output::write(&g.out, &g.request());
+    let written = hawser::review::output::write(&g.out, &g.request());
     let mut err = std::io::stderr().lock();
     let code = match written {
         Ok(summary) => {
@@ -450,7 +451,7 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
                     err,
                     "{}/{}: had merge-conflict markers; regenerated it from the spec and the files on disk (every file either side listed was hawser's)",
                     g.out.display(),
-                    hawser::output::LOCK_FILE
+                    hawser::review::output::LOCK_FILE
                 );
             }
             let _ = writeln!(
@@ -492,10 +493,10 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
 
 /// Reads the output directory for a comparison, and what `generate` would write there; a
 /// missing directory is a usage error.
-fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::output::Planned<'_>), ExitCode> {
-    match hawser::output::read_on_disk(&g.out, &g.artifacts) {
+fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::review::output::Planned<'_>), ExitCode> {
+    match hawser::review::output::read_on_disk(&g.out, &g.artifacts) {
         Ok(Some(disk)) => {
-            let planned = hawser::output::plan(&g.request(), disk.lock.as_ref());
+            let planned = hawser::review::output::plan(&g.request(), disk.lock.as_ref());
             Ok((disk, planned))
         }
         Ok(None) => {
@@ -600,23 +601,25 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
         };
         let name = path.display().to_string();
         // The formatter works on LF text; the file keeps its BOM and its line endings.
-        let (layout, lf_text) = hawser::format::split_layout(&text);
-        let formatted = match hawser::format::format(&lf_text) {
-            hawser::format::Formatted::Text(t) => hawser::format::Formatted::Text(hawser::format::restore_layout(layout, &t)),
+        let (layout, lf_text) = hawser::syntax::format::split_layout(&text);
+        let formatted = match hawser::syntax::format::format(&lf_text) {
+            hawser::syntax::format::Formatted::Text(t) => {
+                hawser::syntax::format::Formatted::Text(hawser::syntax::format::restore_layout(layout, &t))
+            }
             other => other,
         };
         match formatted {
-            hawser::format::Formatted::SyntaxErrors(diags) => {
+            hawser::syntax::format::Formatted::SyntaxErrors(diags) => {
                 eprint!("{}", render::human(&diags, &name, &text, style));
                 eprintln!("{}: not formatted: fix the syntax errors first", name);
                 differs = true;
             }
-            hawser::format::Formatted::Refused(why) => {
+            hawser::syntax::format::Formatted::Refused(why) => {
                 eprintln!("error: {name}: not formatted: {why} (a bug in hawser: please report it with the file)");
                 failed = true;
             }
-            hawser::format::Formatted::Text(formatted) if formatted == text => {}
-            hawser::format::Formatted::Text(_) if check => {
+            hawser::syntax::format::Formatted::Text(formatted) if formatted == text => {}
+            hawser::syntax::format::Formatted::Text(_) if check => {
                 match layout.mixed {
                     Some((crlf, lf)) => eprintln!(
                         "{name}: would be reformatted: its line endings are mixed ({crlf} CRLF, {lf} LF); fmt ends every line with {}, as its first line ends",
@@ -626,7 +629,7 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
                 }
                 differs = true;
             }
-            hawser::format::Formatted::Text(formatted) => {
+            hawser::syntax::format::Formatted::Text(formatted) => {
                 if let Err(e) = write_replacing(path, &formatted) {
                     eprintln!("error: cannot write {name}: {e}");
                     failed = true;
@@ -659,7 +662,7 @@ fn write_replacing(path: &Path, contents: &str) -> std::io::Result<()> {
         return file.write_all(contents.as_bytes()).and_then(|()| file.sync_all());
     }
     let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
-    let dir = hawser::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
+    let dir = hawser::review::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
     let tmp = format!(".{file_name}.hawser-fmt");
     dir.write_new(&tmp, contents.as_bytes(), meta.mode() & 0o7777).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -685,7 +688,7 @@ fn init(dir: &Path) -> ExitCode {
     }
     let go_mod = dir.join("go.mod");
     let module = match std::fs::read_to_string(&go_mod) {
-        Ok(text) => match hawser::init::parse_go_mod(&text) {
+        Ok(text) => match hawser::cli::init::parse_go_mod(&text) {
             Some(m) => m,
             None => {
                 eprintln!("error: {} has no `module` line", go_mod.display());
@@ -708,7 +711,7 @@ fn init(dir: &Path) -> ExitCode {
             return ExitCode::from(FAILURE);
         }
     };
-    let text = hawser::init::spec(&module, &mains);
+    let text = hawser::cli::init::spec(&module, &mains);
     let analysis = hawser::check(&text);
     if analysis.has_errors() {
         let style = render::Style { color: use_color(Color::Auto), width: width() };
@@ -738,7 +741,7 @@ fn init(dir: &Path) -> ExitCode {
 }
 
 /// Every directory under `cmd/` whose Go files are in package `main`, sorted.
-fn find_main_packages(dir: &Path) -> Result<Vec<hawser::init::MainPackage>, String> {
+fn find_main_packages(dir: &Path) -> Result<Vec<hawser::cli::init::MainPackage>, String> {
     let cmd = dir.join("cmd");
     let mut found = Vec::new();
     if !cmd.is_dir() {
@@ -759,13 +762,13 @@ fn find_main_packages(dir: &Path) -> Result<Vec<hawser::init::MainPackage>, Stri
                 }
             } else if name.ends_with(".go") && !name.ends_with("_test.go") {
                 let source = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                is_main |= hawser::init::is_main_package(&source);
+                is_main |= hawser::cli::init::is_main_package(&source);
                 sources.push_str(&source);
             }
         }
         if is_main {
             let dir = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
-            found.push(hawser::init::MainPackage { dir, serves: hawser::init::serves(&sources) });
+            found.push(hawser::cli::init::MainPackage { dir, serves: hawser::cli::init::serves(&sources) });
         }
     }
     found.sort_by(|a, b| a.dir.cmp(&b.dir));
@@ -807,7 +810,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
         return ExitCode::from(SPEC_ERRORS);
     }
     let Some(spec) = &analysis.spec else { return ExitCode::from(SPEC_ERRORS) };
-    let render = |graph: &hawser::graph::Graph, title: &str| match format {
+    let render = |graph: &hawser::check::graph::Graph, title: &str| match format {
         GraphFormat::Dot => graph.to_dot(title),
         GraphFormat::Mermaid => graph.to_mermaid(),
     };
@@ -819,7 +822,7 @@ fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
             None => return ExitCode::from(SPEC_ERRORS),
         },
         Some(e) => match spec.environments.get(e) {
-            Some(environment) => render(&hawser::graph::build_used(&environment.view), &format!("{project} ({e})")),
+            Some(environment) => render(&hawser::check::graph::build_used(&environment.view), &format!("{project} ({e})")),
             None => {
                 let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
                 eprintln!("error: the spec has no environment `{e}`; environments: {}", known.join(", "));
@@ -848,19 +851,19 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
     let Ok(abs) = std::fs::canonicalize(&file) else {
         return usage(format!("cannot read {}: no such file", file.display()));
     };
-    let lock_file = hawser::output::LOCK_FILE;
+    let lock_file = hawser::review::output::LOCK_FILE;
     // The output directory is the nearest one above the file that holds a lock.
     let found = abs.ancestors().skip(1).find_map(|d| {
-        let dir = hawser::confined::Dir::open_following(d).ok()?;
+        let dir = hawser::review::confined::Dir::open_following(d).ok()?;
         match dir.read(lock_file).ok()? {
-            hawser::confined::Entry::File { contents, .. } => Some((d.to_path_buf(), dir, contents)),
+            hawser::review::confined::Entry::File { contents, .. } => Some((d.to_path_buf(), dir, contents)),
             _ => None,
         }
     });
     let Some((out, out_dir, lock_bytes)) = found else {
         return usage(format!("{} is not inside a hawser output directory (no {lock_file} above it)", file.display()));
     };
-    let lock = match hawser::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
+    let lock = match hawser::review::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
         Ok(lock) => lock,
         Err(why) => return usage(format!("{} is not a hawser lock file: {why}", out.join(lock_file).display())),
     };
@@ -889,9 +892,9 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         None => {
             // The lock names a plain file name (checked when it was read), beside the output.
             let parent = out.parent().unwrap_or(Path::new("/"));
-            let read = hawser::confined::Dir::open_following(parent).and_then(|d| d.read(&lock.spec_name));
+            let read = hawser::review::confined::Dir::open_following(parent).and_then(|d| d.read(&lock.spec_name));
             match read {
-                Ok(hawser::confined::Entry::File { contents, .. }) => match String::from_utf8(contents) {
+                Ok(hawser::review::confined::Entry::File { contents, .. }) => match String::from_utf8(contents) {
                     Ok(t) => (parent.join(&lock.spec_name), t),
                     Err(_) => return usage(format!("{} is not UTF-8 text", parent.join(&lock.spec_name).display())),
                 },
@@ -930,7 +933,7 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         return usage(format!("{} has {count} lines; line {line} is not one of them", file.display()));
     }
     let on_disk = match out_dir.read(&rel) {
-        Ok(hawser::confined::Entry::File { contents, .. }) => String::from_utf8_lossy(&contents).into_owned(),
+        Ok(hawser::review::confined::Entry::File { contents, .. }) => String::from_utf8_lossy(&contents).into_owned(),
         _ => String::new(),
     };
     let target = generated.contents.lines().nth(line - 1).unwrap_or_default();
@@ -938,7 +941,7 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         eprintln!("note: {} differs from what the spec produces at that line; explaining what the spec produces there", file.display());
     }
     outln!("{}:{line}: {target}", file.display());
-    let Some(origins) = hawser::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
+    let Some(origins) = hawser::review::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
     if origins.is_empty() {
         outln!("no single value of the spec produces this line: it is hawser's own (a header, a default, the layout of the format)");
         return ExitCode::SUCCESS;
@@ -949,8 +952,8 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
             (
                 o.span,
                 match o.kind {
-                    hawser::why::OriginKind::Value => "this value".to_owned(),
-                    hawser::why::OriginKind::Node => "this node".to_owned(),
+                    hawser::review::why::OriginKind::Value => "this value".to_owned(),
+                    hawser::review::why::OriginKind::Node => "this node".to_owned(),
                 },
             )
         })

@@ -2,7 +2,7 @@
 //! panics; a spec that parses but has errors always says so.
 #![no_main]
 
-use hawser::render;
+use hawser::cli::render;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! errors, generates exactly the same files.
 #![no_main]
 
-use hawser::format::{Formatted, format};
+use hawser::syntax::format::{Formatted, format};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
     let first = hawser::emit::generate(spec, &opts).unwrap_or_else(|e| panic!("a checked spec does not generate: {e}"));
     let again = hawser::emit::generate(spec, &opts).unwrap_or_else(|e| panic!("a checked spec does not generate: {e}"));
     assert_eq!(first, again, "generate is not deterministic");
-    let _ = hawser::output::render_lock(&opts.spec_name, text, &first);
+    let _ = hawser::review::output::render_lock(&opts.spec_name, text, &first);
 });

@@ -15,9 +15,9 @@ fuzz_target!(|data: &[u8]| {
     // A parse either gives a tree or says why not.
     assert!(doc.is_some() || !diagnostics.is_empty(), "no tree and no diagnostic");
     // Inside the limits both parsers may run; the fast one must agree with the reference.
-    if text.len() <= hawser::limits::MAX_SPEC_BYTES
-        && hawser::limits::too_deep(text).is_none()
-        && let Some(fast) = hawser::fastkdl::parse(text)
+    if text.len() <= hawser::syntax::limits::MAX_SPEC_BYTES
+        && hawser::syntax::limits::too_deep(text).is_none()
+        && let Some(fast) = hawser::syntax::fastkdl::parse(text)
     {
         match hawser::syntax::parse_with_kdl(text) {
             (Some(reference), _) => assert_eq!(fast, reference, "the fast parser and the kdl crate disagree"),

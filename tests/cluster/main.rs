@@ -30,7 +30,7 @@ use serde_json::Value;
 pub struct Cluster<'a> {
     pub env: String,
     pub namespace: String,
-    pub view: &'a hawser::model::View,
+    pub view: &'a hawser::check::model::View,
     /// Every object of `kubernetes/<env>/`, in file and document order.
     pub objects: Vec<Value>,
     /// `docker/<workload>.Dockerfile` texts, by workload.
@@ -42,7 +42,7 @@ pub struct Cluster<'a> {
 }
 
 /// The files a spec generates, by path.
-fn generate(text: &str) -> (hawser::model::Spec, BTreeMap<String, String>) {
+fn generate(text: &str) -> (hawser::check::model::Spec, BTreeMap<String, String>) {
     let analysis = hawser::check(text);
     let errors: Vec<_> =
         analysis.diagnostics.iter().filter(|d| d.severity() == hawser::diagnostics::Severity::Error).map(|d| format!("{d:?}")).collect();
@@ -56,7 +56,7 @@ fn generate(text: &str) -> (hawser::model::Spec, BTreeMap<String, String>) {
 
 /// Every finding of every rule for every Kubernetes environment of the output, each as
 /// `rule: env: what`.
-fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec<String> {
+fn findings(spec: &hawser::check::model::Spec, files: &BTreeMap<String, String>) -> Vec<String> {
     let dockerfiles: BTreeMap<String, String> = files
         .iter()
         .filter_map(|(path, text)| Some((path.strip_prefix("docker/")?.strip_suffix(".Dockerfile")?.to_owned(), text.clone())))
@@ -78,7 +78,7 @@ fn findings(spec: &hawser::model::Spec, files: &BTreeMap<String, String>) -> Vec
             objects,
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
-            pull_secrets: hawser::images::pull_secret_names(&environment.view, environment),
+            pull_secrets: hawser::check::images::pull_secret_names(&environment.view, environment),
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));

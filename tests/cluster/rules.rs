@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::Cluster;
-use hawser::model::{EnvValue, ReferenceForm, SecretSource, Workload};
+use hawser::check::model::{EnvValue, ReferenceForm, SecretSource, Workload};
 
 type Rule = fn(&Cluster) -> Vec<String>;
 
@@ -327,7 +327,7 @@ fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(String, u64, Str
 /// reaches it.
 fn network_policy(c: &Cluster) -> Vec<String> {
     let pods = pods(c);
-    let prometheus_ns = hawser::emit::kubernetes::values::PROMETHEUS_NAMESPACE;
+    let prometheus_ns = hawser::emit::monitoring::PROMETHEUS_NAMESPACE;
     let mut sources: Vec<(Option<&Workload>, Endpoint)> = pods
         .iter()
         .map(|p| {
@@ -780,7 +780,7 @@ fn pull_secrets(c: &Cluster) -> Vec<String> {
         .secrets
         .values()
         .filter_map(|s| match &s.source {
-            Some(SecretSource::Kubernetes { name, key }) if key == hawser::images::DOCKER_CONFIG_KEY => Some(name.as_str()),
+            Some(SecretSource::Kubernetes { name, key }) if key == hawser::check::images::DOCKER_CONFIG_KEY => Some(name.as_str()),
             _ => None,
         })
         .collect();

@@ -256,7 +256,7 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
             // The non-secret environment as that environment resolves it: literals, and
             // references written as the values hawser computes.
             let Some(here) = environment.view.workloads.get(name) else { continue };
-            let env: Vec<(String, String)> = hawser::references::plain_env(&environment.view, Some(environment), here);
+            let env: Vec<(String, String)> = hawser::check::references::plain_env(&environment.view, Some(environment), here);
             let unit = format!("{project}-{name}");
             let service = out.join(format!("systemd/{env_name}/{unit}.service"));
             if service.exists() {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, Options};
-use crate::model::{Source, Spec, Version};
+use crate::check::model::{Spec, Version};
 
 #[derive(Serialize)]
 struct Context<'a> {
@@ -37,16 +37,10 @@ struct Binary<'a> {
     main: &'a str,
 }
 
-/// The binary a workload built from source produces, and its main package.
-pub fn binary(w: &crate::model::Workload) -> Option<(&str, &str)> {
-    match &w.source {
-        Some(Source::Build { main, binary, .. }) => Some((binary.as_deref().unwrap_or(&w.name.value), &main.value)),
-        _ => None,
-    }
-}
+pub use crate::check::targets::build::binary;
 
 /// The further `-X` stamps of a project, `VAR=VALUE`, in the spec's order.
-pub fn stamps(p: &crate::model::Project) -> Vec<String> {
+pub fn stamps(p: &crate::check::model::Project) -> Vec<String> {
     p.stamps.iter().map(|s| format!("{}={}", s.variable.value, s.value.value)).collect()
 }
 
@@ -73,15 +67,15 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
         suffixes: p
             .platforms()
             .into_iter()
-            .map(|platform| (platform, crate::gobuild::executable_suffix(platform)))
+            .map(|platform| (platform, crate::check::platforms::executable_suffix(platform)))
             .filter(|(_, suffix)| !suffix.is_empty())
             .collect(),
         not_static: p
             .platforms()
             .into_iter()
-            .filter(|platform| crate::gobuild::linking(platform) != Some(crate::gobuild::Linking::Static))
+            .filter(|platform| crate::check::platforms::linking(platform) != Some(crate::check::platforms::Linking::Static))
             .collect(),
-        unreadable: p.platforms().into_iter().filter(|platform| !crate::gobuild::build_info_readable(platform)).collect(),
+        unreadable: p.platforms().into_iter().filter(|platform| !crate::check::platforms::build_info_readable(platform)).collect(),
         workloads,
     };
     let text = render(env, "build.sh", &ctx)?;

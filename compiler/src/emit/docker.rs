@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, Options, build::binary, deploy_version};
-use crate::model::{Protocol, Spec};
+use crate::check::model::{Protocol, Spec};
 
 #[derive(Serialize)]
 struct Context<'a> {
@@ -39,7 +39,7 @@ struct Runtime {
 }
 
 /// The Go toolchain version builder images use when the spec names none.
-pub const DEFAULT_GO: &str = "1.23";
+pub use crate::check::gobuild::DEFAULT_GO;
 
 fn runtime(kind: Option<&str>) -> Runtime {
     match kind {
@@ -51,7 +51,7 @@ fn runtime(kind: Option<&str>) -> Runtime {
 }
 
 /// The `-ldflags` of every `go build` in an image: the same as build.sh's.
-fn ldflags(p: &crate::model::Project) -> String {
+fn ldflags(p: &crate::check::model::Project) -> String {
     let mut out = format!("-s -w -X '{}=${{VERSION}}' -X '{}=${{COMMIT}}'", p.stamp_version(), p.stamp_commit());
     for s in super::build::stamps(p) {
         out.push_str(&format!(" -X '{s}'"));

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::kubernetes::{self, to_yaml, values};
 use super::{Artifacts, Options, deploy_version};
-use crate::model::Spec;
+use crate::check::model::Spec;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("templates/_helpers.tpl", include_str!("../../../stdlib/templates/helm/templates/_helpers.tpl")),

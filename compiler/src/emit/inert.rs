@@ -4,7 +4,7 @@
 //!
 //! Strings whose grammar leaves no room for an encoding (an image reference, a Go package
 //! path, a DNS name, a file name) are validated instead, by the checker
-//! ([`crate::values`]) or, for what comes from the command line, by
+//! ([`crate::check::values`]) or, for what comes from the command line, by
 //! [`super::check_options`]. The encoders here still never let a character through that
 //! could end a line, so that a string the validators missed is garbled at worst, not
 //! executed. YAML is written by serde-saphyr from typed structs, which quotes and escapes

@@ -22,12 +22,7 @@ pub mod objects;
 pub mod scheduling;
 pub mod values;
 
-/// The oldest Kubernetes the objects need: CronJob `timeZone` and PodDisruptionBudget
-/// `unhealthyPodEvictionPolicy` (both on by default since 1.27), topology spread's
-/// `matchLabelKeys` (beta, on by default, since 1.27).
-pub const OLDEST_VERSION: (u32, u32) = (1, 27);
-/// The first Kubernetes that runs a `preStop` sleep by default (beta in 1.30).
-pub const PRE_STOP_SLEEP_VERSION: (u32, u32) = (1, 30);
+pub use crate::check::targets::kubernetes::{OLDEST_VERSION, PRE_STOP_SLEEP_VERSION, namespace};
 /// The version an environment targets when the spec names none.
 pub const DEFAULT_VERSION: (u32, u32) = (1, 30);
 
@@ -37,7 +32,7 @@ pub fn version(environment: &Environment) -> (u32, u32) {
 }
 
 use super::{Artifacts, Options};
-use crate::model::{Environment, Platform, Spec};
+use crate::check::model::{Environment, Spec};
 
 /// Serializes Kubernetes objects and values: YAML 1.1-ambiguous strings are quoted (the
 /// unit tests hold serde-saphyr to it), no folded block scalars.
@@ -45,14 +40,6 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.prefer_block_scalars = false;
     serde_saphyr::to_string_with_options(value, options).map_err(|e| format!("YAML serialization: {e}"))
-}
-
-/// The namespace of a Kubernetes environment, `None` for other platforms.
-pub fn namespace(environment: &Environment) -> Option<&str> {
-    match &environment.platform {
-        Some(Platform::Kubernetes { namespace }) => Some(namespace.value.as_str()),
-        _ => None,
-    }
 }
 
 pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {

@@ -17,8 +17,8 @@ pub mod templates;
 
 use std::collections::BTreeMap;
 
+use crate::check::model::{Spec, Version};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::{Spec, Version};
 
 /// What to generate.
 #[derive(Clone, Debug, Default)]
@@ -85,25 +85,25 @@ pub fn run_diagnostics(spec: &Spec, opts: &Options) -> Vec<Diagnostic> {
 /// grammars the artifacts need: the spec's file name and the output directory (written
 /// into scripts, comments and ignore files) and `--version` (an image tag).
 pub fn check_options(spec: &Spec, opts: &Options) -> Result<(), String> {
-    if let Err(why) = crate::values::file_name(&opts.spec_name) {
+    if let Err(why) = crate::check::values::file_name(&opts.spec_name) {
         return Err(format!(
             "the spec's file name `{}` cannot be written into the artifacts: {why}; rename the spec (hawser.kdl is usual)",
-            crate::values::escape(&opts.spec_name)
+            crate::check::values::escape(&opts.spec_name)
         ));
     }
     if let Some(dir) = &opts.output_dir {
         for element in dir.split('/') {
-            if let Err(why) = crate::values::file_name(element) {
+            if let Err(why) = crate::check::values::file_name(element) {
                 return Err(format!(
                     "the output directory `{}` cannot be written into the artifacts: `{}`: {why}; choose another --out",
-                    crate::values::escape(dir),
-                    crate::values::escape(element)
+                    crate::check::values::escape(dir),
+                    crate::check::values::escape(element)
                 ));
             }
         }
     }
     if let Some(version) = &opts.version
-        && let Err(e) = crate::values::version(version)
+        && let Err(e) = crate::check::values::version(version)
     {
         return Err(format!("--version: {}; {}", e.message, e.help.unwrap_or_default()));
     }

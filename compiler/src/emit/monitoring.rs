@@ -25,13 +25,15 @@
 
 use serde::Serialize;
 
-use super::kubernetes::values::PROMETHEUS_NAMESPACE;
 use super::prometheus::{promql_string, regex_escape};
-use crate::model::{Workload, WorkloadKind};
+use crate::check::model::{Workload, WorkloadKind};
 
 /// Stands for the namespace in the alerts' values: the objects, and the chart's templates,
 /// put the namespace they are applied in (`.Release.Namespace` for the chart) in its place.
 pub const NAMESPACE: &str = "__NAMESPACE__";
+
+/// The namespace Prometheus runs in; its pods may scrape every metrics port.
+pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
 
 /// One alert of a workload, as a chart value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

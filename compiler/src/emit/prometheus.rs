@@ -52,8 +52,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Artifacts;
-use crate::model::{Environment, Metrics, Platform, Workload};
-use crate::values::Duration;
+use crate::check::model::{Environment, Metrics, Platform, Workload};
+use crate::check::values::Duration;
 
 /// The scrape configuration's file name in `prometheus/<env>/`.
 pub const CONFIG_FILE: &str = "prometheus.yml";
@@ -471,7 +471,7 @@ mod tests {
     use super::*;
     use crate::emit::{Options, generate};
 
-    fn spec(text: &str) -> crate::model::Spec {
+    fn spec(text: &str) -> crate::check::model::Spec {
         let analysis = crate::check(text);
         let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.code.id.starts_with('E')).collect();
         assert!(errors.is_empty(), "{errors:?}");

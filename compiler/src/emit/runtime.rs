@@ -2,7 +2,7 @@
 //! runtime's `GOMAXPROCS` and `GOMEMLIMIT`, systemd's `CPUQuota=` and `MemoryMax=`.
 //! Kubernetes containers get the same `GOMAXPROCS`/`GOMEMLIMIT` for the same limits.
 
-use crate::model::Workload;
+use crate::check::model::Workload;
 
 /// The share of the memory limit the Go runtime aims to stay under: the rest is headroom
 /// for memory the runtime does not count (stacks of cgo-free goroutines are counted; the

@@ -21,28 +21,9 @@ use serde::Serialize;
 
 use super::templates::render;
 use super::{Artifacts, build::binary, runtime};
-use crate::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, View, Workload, WorkloadKind};
+use crate::check::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, View, Workload, WorkloadKind};
 
-/// systemd versions where a feature the units use arrived; below them the units fall
-/// back (docs/artifacts.md lists each fallback).
-pub mod since {
-    /// `LoadCredential=` and `$CREDENTIALS_DIRECTORY`.
-    pub const LOAD_CREDENTIAL: u32 = 247;
-    /// `LoadCredential=ID` looked up in the credential store, and the `%d` specifier.
-    pub const CREDSTORE: u32 = 251;
-    /// `Restart=on-failure` on a `Type=oneshot` unit (older versions refuse the unit).
-    pub const ONESHOT_RESTART: u32 = 244;
-    /// `AmbientCapabilities=`: a non-root service binding a port below 1024.
-    pub const AMBIENT_CAPABILITIES: u32 = 229;
-    /// `OnCalendar=` with a time zone (`UTC`).
-    pub const CALENDAR_TIMEZONE: u32 = 228;
-    /// `StateDirectory=`.
-    pub const STATE_DIRECTORY: u32 = 235;
-    /// `MemoryMax=`; `MemoryLimit=` before it.
-    pub const MEMORY_MAX: u32 = 231;
-    /// `RestartSteps=` and `RestartMaxDelaySec=`: a growing delay between restarts.
-    pub const RESTART_BACKOFF: u32 = 254;
-}
+pub use crate::check::targets::systemd::since;
 
 #[derive(Serialize)]
 struct Unit<'a> {
@@ -193,7 +174,7 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
     for w in view.workloads.values() {
         let Some((binary, _)) = binary(w) else { continue };
         let unit = unit_name(project, w);
-        let plain = crate::references::plain_env(view, Some(environment), w);
+        let plain = crate::check::references::plain_env(view, Some(environment), w);
         let literals: Vec<(&str, &str)> = plain.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut environment_vars = runtime::go_env(w);
         let mut credentials = Vec::new();

@@ -3,8 +3,8 @@
 //! reference, a missing readiness check or memory limit, a warning acknowledged).
 
 use crate::diagnostics::{Diagnostic, code};
-use crate::format::{self, Formatted};
 use crate::span::Span;
+use crate::syntax::format::{self, Formatted};
 use crate::syntax::{Document, Node};
 
 use super::tree;

@@ -6,7 +6,7 @@
 //! (strings, comments, braces and statement ends), never from the parser: a half-typed node
 //! still gets completions, and a broken file elsewhere does not take them away.
 
-use crate::schema::{NodeSchema, Ty};
+use crate::check::schema::{NodeSchema, Ty};
 
 use super::tree::{self, Described};
 

@@ -2,9 +2,9 @@
 //! environment, the values environments give a base setting, and the commands that show a
 //! workload's generated files or the difference between two environments.
 
-use crate::model::Spec;
-use crate::schema;
-use crate::session;
+use crate::check::model::Spec;
+use crate::check::schema;
+use crate::cli::session;
 use crate::span::Span;
 use crate::syntax::{Document, Node};
 

@@ -6,10 +6,10 @@
 use std::fmt::Write;
 
 use crate::check::Analysis;
+use crate::check::overlay;
+use crate::check::schema::{self, NodeSchema, Ty};
+use crate::cli::session;
 use crate::diagnostics::{self, Diagnostic};
-use crate::overlay;
-use crate::schema::{self, NodeSchema, Ty};
-use crate::session;
 use crate::span::Span;
 use crate::syntax::{Document, Node};
 
@@ -132,7 +132,7 @@ fn about(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Located<
 fn resolved(analysis: &Analysis, found: &tree::Located<'_>) -> Option<String> {
     let entry = found.node();
     let annotation = entry.args.first()?.ty.as_ref()?;
-    crate::model::ReferenceForm::from_annotation(&annotation.value)?;
+    crate::check::model::ReferenceForm::from_annotation(&annotation.value)?;
     let names = tree::names(&found.nodes);
     if !matches!(tree::describe(&names), Described::MapEntry { .. }) {
         return None;
@@ -140,13 +140,15 @@ fn resolved(analysis: &Analysis, found: &tree::Located<'_>) -> Option<String> {
     let workload = found.nodes.iter().find(|n| matches!(n.name.value.as_str(), "service" | "job")).and_then(|n| tree::first_string(n))?;
     let spec = analysis.spec.as_ref()?;
     let key = entry.name.value.as_str();
-    let value = |view: &crate::model::View, env: Option<&crate::model::Environment>| -> String {
+    let value = |view: &crate::check::model::View, env: Option<&crate::check::model::Environment>| -> String {
         let Some(w) = view.workloads.get(workload) else { return "does not run there".to_owned() };
         match w.env.get(key).map(|v| &v.value) {
-            Some(crate::model::EnvValue::Reference(r)) => crate::references::resolve(view, env, r)
+            Some(crate::check::model::EnvValue::Reference(r)) => crate::check::references::resolve(view, env, r)
                 .map_or_else(|| "does not resolve (see the diagnostics)".to_owned(), |v| format!("`{}`", v.replace('|', "\\|"))),
-            Some(crate::model::EnvValue::Literal(l)) => format!("`{}` (a literal there)", l.value.replace('|', "\\|").replace('`', "'")),
-            Some(crate::model::EnvValue::Secret(_)) => "a secret there".to_owned(),
+            Some(crate::check::model::EnvValue::Literal(l)) => {
+                format!("`{}` (a literal there)", l.value.replace('|', "\\|").replace('`', "'"))
+            }
+            Some(crate::check::model::EnvValue::Secret(_)) => "a secret there".to_owned(),
             None => "unset there".to_owned(),
         }
     };
@@ -204,7 +206,7 @@ fn type_doc(ty: &Ty) -> String {
     s
 }
 
-fn derived(spec: &crate::model::Spec, workload: &str) -> String {
+fn derived(spec: &crate::check::model::Spec, workload: &str) -> String {
     let rows = session::derived(spec, workload);
     if rows.is_empty() {
         return format!("`{workload}` runs in no environment.");

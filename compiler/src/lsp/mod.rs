@@ -28,9 +28,9 @@ use lsp_types as lsp;
 use serde_json::Value as Json;
 
 use crate::check::{self, Analysis};
+use crate::cli::session;
 use crate::emit::{Artifacts, Options};
 use crate::review;
-use crate::session;
 use crate::syntax::{self, Document};
 use position::{Encoding, LineIndex};
 use proto::Text;

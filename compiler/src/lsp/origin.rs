@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::emit::Options;
-use crate::output;
+use crate::review::output;
+use crate::review::why;
 use crate::span::Span;
-use crate::why;
 
 /// A generated file: its output directory, its path inside it and the spec that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //!
 //! Everything here is plain data over byte offsets; `proto` turns it into LSP types.
 
-use crate::schema::{self, ArgSchema, NodeSchema, PropSchema, Ty};
+use crate::check::schema::{self, ArgSchema, NodeSchema, PropSchema, Ty};
 use crate::span::Span;
 use crate::syntax::{Document, Entry, Node, Value};
 
@@ -333,7 +333,7 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, scope: Option<&str>, out: &
 fn reference_occurrences(entry: &Node, out: &mut Vec<Occurrence>) {
     let Some(arg) = entry.args.first() else { return };
     let (Some(ty), Value::String(target)) = (&arg.ty, &arg.value) else { return };
-    if crate::model::ReferenceForm::from_annotation(&ty.value).is_none() {
+    if crate::check::model::ReferenceForm::from_annotation(&ty.value).is_none() {
         return;
     }
     out.push(Occurrence {
@@ -368,8 +368,8 @@ pub fn references<'o>(all: &'o [Occurrence], at: &Occurrence) -> Vec<&'o Occurre
 /// Why a rename is refused, or the spans to replace and the replacement text.
 pub fn rename(all: &[Occurrence], at: &Occurrence, new_name: &str) -> Result<(Vec<Span>, String), String> {
     let valid = match at.kind {
-        Kind::Port => crate::values::port_name(new_name),
-        _ => crate::values::dns_label(new_name),
+        Kind::Port => crate::check::values::port_name(new_name),
+        _ => crate::check::values::dns_label(new_name),
     };
     if let Err(e) = valid {
         return Err(format!("`{new_name}` is not a valid {} name: {}", at.kind.noun(), e.message));

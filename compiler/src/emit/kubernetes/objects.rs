@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::values::{ChartValues, PortValues, WorkloadValues};
+use super::values::{ChartValues, EnvVar, PortValues, ResourceRequirements, WorkloadValues};
 
 /// The uid and gid every container runs as: distroless' `nonroot`.
 pub const RUN_AS: u64 = 65532;
@@ -284,81 +284,6 @@ pub struct EnvFromSource {
 #[derive(Clone, Debug, Serialize)]
 pub struct NameRef {
     pub name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvVar {
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<EnvVarSource>,
-}
-
-impl EnvVar {
-    pub fn value(name: String, value: String) -> EnvVar {
-        EnvVar { name, value: Some(value), value_from: None }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvVarSource {
-    pub secret_key_ref: SecretKeySelector,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SecretKeySelector {
-    pub name: String,
-    pub key: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ResourceRequirements {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub requests: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub limits: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Probe {
-    #[serde(flatten)]
-    pub action: ProbeAction,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initial_delay_seconds: Option<u64>,
-    pub period_seconds: u64,
-    pub timeout_seconds: u64,
-    pub failure_threshold: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum ProbeAction {
-    #[serde(rename = "httpGet")]
-    HttpGet { path: String, port: String },
-    #[serde(rename = "tcpSocket")]
-    TcpSocket { port: String },
-    #[serde(rename = "grpc")]
-    Grpc { port: u16 },
-    #[serde(rename = "exec")]
-    Exec { command: Vec<String> },
-}
-
-impl ProbeAction {
-    pub fn http(path: &str, port: &str) -> ProbeAction {
-        ProbeAction::HttpGet { path: path.to_owned(), port: port.to_owned() }
-    }
-    pub fn tcp(port: &str) -> ProbeAction {
-        ProbeAction::TcpSocket { port: port.to_owned() }
-    }
-    pub fn grpc(port: u16) -> ProbeAction {
-        ProbeAction::Grpc { port }
-    }
-    pub fn exec(command: Vec<String>) -> ProbeAction {
-        ProbeAction::Exec { command }
-    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -1000,10 +925,10 @@ fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
 fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
     let mut env = w.env.clone();
     let limit = |k: &str| w.resources.limits.get(k);
-    if let Some(millis) = limit("cpu").and_then(|c| crate::values::Cpu::parse(c).ok()).map(|c| c.millis) {
+    if let Some(millis) = limit("cpu").and_then(|c| crate::check::values::Cpu::parse(c).ok()).map(|c| c.millis) {
         env.push(EnvVar::value("GOMAXPROCS".to_owned(), millis.div_ceil(1000).max(1).to_string()));
     }
-    if let Some(bytes) = limit("memory").and_then(|m| crate::values::Bytes::parse(m).ok()).map(|b| b.bytes) {
+    if let Some(bytes) = limit("memory").and_then(|m| crate::check::values::Bytes::parse(m).ok()).map(|b| b.bytes) {
         let mib = bytes * crate::emit::runtime::GOMEMLIMIT_PERCENT / 100 / (1 << 20);
         env.push(EnvVar::value("GOMEMLIMIT".to_owned(), format!("{}MiB", mib.max(1))));
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::KubernetesOptions;
+use crate::check::model::KubernetesOptions;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,7 +90,7 @@ pub fn tolerations(k: &KubernetesOptions) -> Vec<Toleration> {
 
 /// Requirements are ANDed in one term; each preference is a term of its own.
 pub fn affinity(k: &KubernetesOptions) -> Option<Affinity> {
-    let requirement = |a: &crate::model::NodeAffinity| Requirement {
+    let requirement = |a: &crate::check::model::NodeAffinity| Requirement {
         key: a.key.value.clone(),
         operator: a.operator.value.clone(),
         values: a.values.iter().map(|v| v.value.clone()).collect(),

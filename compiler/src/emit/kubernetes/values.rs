@@ -10,12 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::objects::{EnvVar, EnvVarSource, Probe, ProbeAction, ResourceRequirements, SecretKeySelector};
+use crate::check::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Spec, View, Workload, WorkloadKind};
+use crate::emit::monitoring::PROMETHEUS_NAMESPACE;
 use crate::emit::{Options, deploy_version};
-use crate::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Spec, View, Workload, WorkloadKind};
 
-/// The namespace Prometheus runs in; its pods may scrape every metrics port.
-pub const PROMETHEUS_NAMESPACE: &str = "monitoring";
 /// The image of the init containers that wait for dependencies: small, with `nc`, pinned
 /// by the digest of its multi-platform index so a moved tag cannot change what runs.
 pub const WAIT_IMAGE: &str = "docker.io/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
@@ -251,11 +249,11 @@ pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
 }
 
 /// The values of an environment: its view, its name and whether it is production.
-pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::model::Environment) -> ChartValues {
+pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::check::model::Environment) -> ChartValues {
     chart_for(spec, opts, &environment.view, Some(environment))
 }
 
-fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::model::Environment>) -> ChartValues {
+fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::check::model::Environment>) -> ChartValues {
     let project = view.project.name.value.clone();
     let version = deploy_version(spec, opts).0;
     let hooks = hook_weights(view);
@@ -310,7 +308,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         prometheus_namespace: PROMETHEUS_NAMESPACE.to_owned(),
         wait_image: view.project.wait_image.as_ref().map_or(WAIT_IMAGE, |i| i.value.as_str()).to_owned(),
         wait_seconds: WAIT_SECONDS,
-        image_pull_secrets: environment.map(|e| crate::images::pull_secret_names(view, e)).unwrap_or_default(),
+        image_pull_secrets: environment.map(|e| crate::check::images::pull_secret_names(view, e)).unwrap_or_default(),
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
         workloads,
@@ -352,7 +350,7 @@ fn protocol(p: Protocol) -> &'static str {
     }
 }
 
-fn port_values(p: &crate::model::Port) -> PortValues {
+fn port_values(p: &crate::check::model::Port) -> PortValues {
     PortValues { name: p.name.value.clone(), port: p.number.value, protocol: protocol(p.protocol) }
 }
 
@@ -413,7 +411,7 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
 #[allow(clippy::too_many_arguments, reason = "the view-wide data computed once in chart_for")]
 fn workload(
     view: &View,
-    environment: Option<&crate::model::Environment>,
+    environment: Option<&crate::check::model::Environment>,
     w: &Workload,
     project: &str,
     version: &str,
@@ -426,7 +424,7 @@ fn workload(
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
         WorkloadKind::Job(_) => "Job",
     };
-    let image = crate::images::reference(view, w, version);
+    let image = crate::check::images::reference(view, w, version);
     let autoscale = w.autoscale.as_ref().filter(|_| w.is_service()).map(|a| AutoscaleValues {
         min_replicas: a.min.value,
         max_replicas: a.max.value,
@@ -449,13 +447,13 @@ fn workload(
         resources.limits.insert("memory".to_owned(), l.text.clone());
     }
 
-    let port_of = |name: Option<&str>| -> Option<&crate::model::Port> {
+    let port_of = |name: Option<&str>| -> Option<&crate::check::model::Port> {
         match name {
             Some(n) => w.port(n),
             None => w.ports.first(),
         }
     };
-    let probe = |p: &crate::model::Probe| -> Probe {
+    let probe = |p: &crate::check::model::Probe| -> Probe {
         let port = port_of(p.port.as_ref().map(|s| s.value.as_str()));
         let port_name = port.map_or_else(String::new, |p| p.name.value.clone());
         let action = match &p.check {
@@ -478,7 +476,7 @@ fn workload(
         startup_probe: w.health.startup.as_ref().map(probe),
     };
 
-    let config: BTreeMap<String, String> = crate::references::plain_env(view, environment, w).into_iter().collect();
+    let config: BTreeMap<String, String> = crate::check::references::plain_env(view, environment, w).into_iter().collect();
     let mut env: Vec<EnvVar> = Vec::new();
     let mut secret_files: Vec<SecretFile> = Vec::new();
     for v in w.env.values() {
@@ -590,7 +588,7 @@ fn workload(
             path: m.path().to_owned(),
             interval: crate::emit::prometheus::duration(m.interval_millis()),
             scrape_timeout: crate::emit::prometheus::duration(
-                crate::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
+                crate::check::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
             ),
         }),
         alerts: crate::emit::monitoring::alerts(project, w),
@@ -620,5 +618,82 @@ pub fn qos_class(r: &ResourceRequirements) -> &'static str {
         "BestEffort"
     } else {
         "Burstable"
+    }
+}
+
+// The Kubernetes API fields the values carry as they are: the objects put them in place.
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
+}
+
+impl EnvVar {
+    pub fn value(name: String, value: String) -> EnvVar {
+        EnvVar { name, value: Some(value), value_from: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    pub secret_key_ref: SecretKeySelector,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretKeySelector {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceRequirements {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(flatten)]
+    pub action: ProbeAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<u64>,
+    pub period_seconds: u64,
+    pub timeout_seconds: u64,
+    pub failure_threshold: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ProbeAction {
+    #[serde(rename = "httpGet")]
+    HttpGet { path: String, port: String },
+    #[serde(rename = "tcpSocket")]
+    TcpSocket { port: String },
+    #[serde(rename = "grpc")]
+    Grpc { port: u16 },
+    #[serde(rename = "exec")]
+    Exec { command: Vec<String> },
+}
+
+impl ProbeAction {
+    pub fn http(path: &str, port: &str) -> ProbeAction {
+        ProbeAction::HttpGet { path: path.to_owned(), port: port.to_owned() }
+    }
+    pub fn tcp(port: &str) -> ProbeAction {
+        ProbeAction::TcpSocket { port: port.to_owned() }
+    }
+    pub fn grpc(port: u16) -> ProbeAction {
+        ProbeAction::Grpc { port }
+    }
+    pub fn exec(command: Vec<String>) -> ProbeAction {
+        ProbeAction::Exec { command }
     }
 }

@@ -13,9 +13,9 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use super::{since, unit_name};
+use crate::check::model::{Environment as Env, ProbeCheck};
 use crate::emit::build::binary;
 use crate::emit::{Artifacts, templates::render};
-use crate::model::{Environment as Env, ProbeCheck};
 
 #[derive(Serialize)]
 struct Lifecycle<'a> {
@@ -85,7 +85,7 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
         utc: false,
         memory: Vec::new(),
     };
-    let graph = crate::graph::build(view);
+    let graph = crate::check::graph::build(view);
     for name in graph.dependency_order() {
         let Some(w) = view.workloads.get(name) else { continue };
         let Some((bin, _)) = binary(w) else { continue };

@@ -9,8 +9,8 @@
 //! caller then parses with the `kdl` crate, which is the reference for what is valid
 //! and reports syntax errors. A differential test holds the two to the same trees.
 
+use super::tree::{Document, Entry, Node, Prop, Value};
 use crate::span::{Span, Spanned};
-use crate::syntax::{Document, Entry, Node, Prop, Value};
 
 /// Parses `text`, or returns `None` when it is outside the subset or not valid.
 pub fn parse(text: &str) -> Option<Document> {

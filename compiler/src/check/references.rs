@@ -16,78 +16,12 @@
 //! the target ([`add_dependencies`]), so the init containers, the NetworkPolicies and the
 //! systemd ordering follow from it as from `depends-on`.
 
-use std::collections::BTreeMap;
-
+use crate::check::model::{EnvValue, Environment, Platform, Port, Reference, ReferenceForm, View, Workload};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::lower::{Mode, Typed};
-use crate::model::{EnvValue, Environment, Platform, Port, Reference, ReferenceForm, View, Workload};
-use crate::schema::PropSchema;
 use crate::span::Spanned;
-use crate::syntax::Node;
 
 /// The domain of a cluster's Service names (`<service>.<namespace>.svc.<domain>`).
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
-
-/// The properties of one `env` entry: `port=`, `scheme=` and `path=`, which only a
-/// reference takes, each type-checked; `value` is the entry's value as type-checked.
-pub fn entry_props(
-    entry: &Node,
-    schema: &[PropSchema],
-    value: Option<&Spanned<Typed>>,
-    mode: Mode,
-    diags: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, Spanned<Typed>> {
-    let key = entry.name.value.as_str();
-    let form = entry.args.first().and_then(|a| a.ty.as_ref()).and_then(|t| ReferenceForm::from_annotation(&t.value));
-    let mut out = BTreeMap::new();
-    let mut first_seen: BTreeMap<&str, crate::span::Span> = BTreeMap::new();
-    for p in &entry.props {
-        let name = p.key.value.as_str();
-        if let Some(first) = first_seen.insert(name, p.key.span) {
-            diags.push(diag::duplicate_property(name, p.key.span, first));
-            continue;
-        }
-        let Some(ps) = schema.iter().find(|s| s.name == name) else {
-            let known: Vec<&str> = schema.iter().map(|s| s.name.as_str()).collect();
-            diags.push(diag::unknown_property(name, p.key.span, key, if form.is_some() { &known } else { &[] }));
-            continue;
-        };
-        match form {
-            None => {
-                diags.push(diag::reference_shape(format!("`{name}=` belongs to a reference, and `{key}` holds none"), p.key.span, None));
-                continue;
-            }
-            Some(f) if name != "port" && f != ReferenceForm::Address => {
-                diags.push(diag::reference_shape(
-                    format!("`{name}=` makes a URL, which only `(address)` writes; `({})` is the {} alone", f.annotation(), f.annotation()),
-                    p.key.span,
-                    Some(format!("write `{key} (address)\"…\" {name}=…` for a URL")),
-                ));
-                continue;
-            }
-            Some(_) => {}
-        }
-        if let Some(t) = crate::lower::typed(&p.value, &ps.ty, mode, diags) {
-            if name == "path"
-                && let Typed::Str(s) = &t.value
-                && let Err(e) = crate::values::passable(s, false)
-            {
-                diags.push(diag::bad_value(e.code, e.message, t.span, "here".to_owned(), e.help));
-                continue;
-            }
-            out.insert(name.to_owned(), t);
-        }
-    }
-    if let (Some(path), None) = (out.get("path"), out.get("scheme")) {
-        diags.push(diag::reference_shape(
-            "a path makes the address a URL, which needs a scheme".to_owned(),
-            path.span,
-            Some("add the scheme: `scheme=\"http\"`".to_owned()),
-        ));
-    }
-    let _ = value;
-    out
-}
 
 /// Makes each workload depend on the services and externals its env values refer to,
 /// after the ones it lists, each once. A reference to the workload itself (its own
@@ -282,9 +216,11 @@ pub fn plain_env(view: &View, env: Option<&Environment>, w: &Workload) -> Vec<(S
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
-    fn spec(text: &str) -> crate::model::Spec {
+    fn spec(text: &str) -> crate::check::model::Spec {
         let analysis = crate::check(text);
         assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
         analysis.spec.expect("model")

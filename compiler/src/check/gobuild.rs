@@ -5,65 +5,12 @@
 //! The core reads no file: the CLI reads `go.mod` beside the spec (never through a
 //! symlink) and hands its text to [`go_mod_diagnostics`].
 
+use crate::check::model::Project;
+use crate::check::platforms::{Linking, linking};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::Project;
 
-/// `go tool dist list` of Go 1.23, with how a `CGO_ENABLED=0` build of each comes out.
-pub const PLATFORMS: &str = include_str!("../../stdlib/go-platforms.txt");
-
-/// How a static, cgo-free build of a platform comes out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Linking {
-    /// A statically linked ELF executable: build.sh checks that it is.
-    Static,
-    /// An executable linked to the system's C library by design (macOS, illumos, OpenBSD,
-    /// Android): there is no static form to check.
-    Dynamic,
-    /// Not an ELF executable (Windows, AIX, Plan 9, WebAssembly): nothing to check.
-    Other,
-    /// Go cannot link it without cgo (Android but arm64, iOS).
-    NeedsCgo,
-}
-
-/// Every platform of the list, with its linking, in the list's order.
-pub fn platforms() -> impl Iterator<Item = (&'static str, Linking)> {
-    entries().map(|(p, l, _)| (p, l))
-}
-
-fn entries() -> impl Iterator<Item = (&'static str, Linking, bool)> {
-    PLATFORMS.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).filter_map(|l| {
-        let mut words = l.split_whitespace();
-        let platform = words.next()?;
-        let linking = match words.next()? {
-            "static" => Linking::Static,
-            "dynamic" => Linking::Dynamic,
-            "other" => Linking::Other,
-            "cgo" => Linking::NeedsCgo,
-            _ => return None,
-        };
-        Some((platform, linking, words.next() == Some("readable")))
-    })
-}
-
-/// Whether `go version -m` reads a platform's build information back (not from AIX,
-/// Plan 9 or WebAssembly binaries).
-pub fn build_info_readable(platform: &str) -> bool {
-    entries().any(|(p, _, readable)| p == platform && readable)
-}
-
-/// How a platform's builds come out; `None` for a pair Go does not support.
-pub fn linking(platform: &str) -> Option<Linking> {
-    platforms().find(|(p, _)| *p == platform).map(|(_, l)| l)
-}
-
-/// The file name suffix of a platform's executables.
-pub fn executable_suffix(platform: &str) -> &'static str {
-    match platform.split('/').next() {
-        Some("windows") => ".exe",
-        Some("js" | "wasip1") => ".wasm",
-        _ => "",
-    }
-}
+/// The Go toolchain version builder images use when the spec names none.
+pub const DEFAULT_GO: &str = "1.23";
 
 /// The project's build settings that Go would refuse, or that would silently lose a
 /// stamp: a platform that needs cgo, a variable stamped twice.
@@ -114,7 +61,7 @@ fn numbers(v: &str) -> Vec<u64> {
 /// or a toolchain older than the module asks for.
 pub fn go_mod_diagnostics(project: &Project, go_mod: &str) -> Vec<Diagnostic> {
     let Some((module, _)) = go_directive(go_mod) else { return Vec::new() };
-    let spec = project.go.as_ref().map_or(crate::emit::docker::DEFAULT_GO, |g| g.value.as_str());
+    let spec = project.go.as_ref().map_or(DEFAULT_GO, |g| g.value.as_str());
     let (s, m) = (numbers(spec), numbers(&module));
     let language = |v: &[u64]| (v.first().copied().unwrap_or(0), v.get(1).copied().unwrap_or(0));
     let older_patch = s.len() > 2 && m.len() > 2 && s[2] < m[2];
@@ -131,41 +78,6 @@ pub fn go_mod_diagnostics(project: &Project, go_mod: &str) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The embedded list is `go tool dist list` of Go 1.23, pair for pair, when that
-    /// toolchain is installed (the validators install it as `go1.23`).
-    #[test]
-    fn the_list_is_go_1_23s() {
-        let listed: Vec<&str> = platforms().map(|(p, _)| p).collect();
-        assert!(listed.len() >= 49, "{listed:?}");
-        assert!(listed.contains(&"openbsd/amd64") && listed.contains(&"linux/riscv64"));
-        let mut sorted = listed.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted, listed, "sorted and unique");
-        let go = std::path::Path::new("/opt/validators/bin/go1.23");
-        if !go.exists() {
-            assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{} is not installed in CI", go.display());
-            eprintln!("WARNING: skipped comparing with `go tool dist list`: {} is not installed", go.display());
-            return;
-        }
-        let out = std::process::Command::new(go).args(["tool", "dist", "list"]).env("GOTOOLCHAIN", "local").output().expect("go runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let dist: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
-        assert_eq!(listed, dist);
-    }
-
-    #[test]
-    fn linking_and_suffixes() {
-        assert_eq!(linking("linux/amd64"), Some(Linking::Static));
-        assert_eq!(linking("darwin/arm64"), Some(Linking::Dynamic));
-        assert_eq!(linking("windows/amd64"), Some(Linking::Other));
-        assert_eq!(linking("ios/arm64"), Some(Linking::NeedsCgo));
-        assert_eq!(linking("linux/x86_64"), None);
-        assert_eq!(executable_suffix("windows/arm64"), ".exe");
-        assert_eq!(executable_suffix("wasip1/wasm"), ".wasm");
-        assert_eq!(executable_suffix("linux/arm64"), "");
-    }
 
     #[test]
     fn the_go_directive_is_found() {

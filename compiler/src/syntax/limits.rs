@@ -1,6 +1,6 @@
 //! The limits a spec must stay within, so that no input can exhaust the stack or memory.
 //!
-//! Both parsers (the `kdl` crate and [`crate::fastkdl`]) recurse once per level of
+//! Both parsers (the `kdl` crate and [`crate::syntax::fastkdl`]) recurse once per level of
 //! children and of nested block comments, so a deep enough input overflows the stack. The
 //! nesting is therefore measured first, by a scan that does not recurse, and a spec that
 //! nests deeper than [`MAX_DEPTH`] is refused before any parser sees it. The size limit
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn both_parsers_survive_the_deepest_accepted_spec() {
         let text = nested(MAX_DEPTH);
-        assert!(crate::fastkdl::parse(&text).is_some());
+        assert!(crate::syntax::fastkdl::parse(&text).is_some());
         assert!(crate::syntax::parse_with_kdl(&text).0.is_some());
         let comments = format!("{}{} a 1\n", "/*".repeat(MAX_DEPTH), "*/".repeat(MAX_DEPTH));
         assert!(crate::syntax::parse_with_kdl(&comments).0.is_some());

@@ -4,34 +4,18 @@
 //! Pure functions of data: the CLI reads the output directory into [`OnDisk`] and prints
 //! what these return.
 
+pub mod confined;
+pub mod output;
+pub mod why;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use similar::TextDiff;
 
 use crate::emit::Artifacts;
-use crate::output::{LOCK_FILE, Lock, sha256_hex};
-
-/// What the output directory holds, as far as a comparison needs it.
-#[derive(Debug, Default)]
-pub struct OnDisk {
-    /// The lock's text, when there is one.
-    pub lock_text: Option<String>,
-    /// The lock, parsed.
-    pub lock: Option<Lock>,
-    /// The files a comparison looks at: every file hawser produces or the lock lists that
-    /// exists, by relative path.
-    pub files: BTreeMap<String, DiskFile>,
-    /// Files that are not in the lock (foreign to hawser), relative paths.
-    pub foreign: BTreeSet<String>,
-}
-
-/// One file on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiskFile {
-    pub contents: Vec<u8>,
-    pub executable: bool,
-}
+pub use output::{DiskFile, OnDisk};
+use output::{LOCK_FILE, sha256_hex};
 
 /// What is wrong with one path of the output directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -145,7 +129,7 @@ pub fn compare(expected: &Artifacts, expected_lock: &str, disk: &OnDisk) -> Vec<
     }
     // Files the lock `generate` writes keeps as they are (other environments' files, with
     // `--env`) are not stale.
-    let kept = crate::output::parse_lock(expected_lock).map(|l| l.files).unwrap_or_default();
+    let kept = output::parse_lock(expected_lock).map(|l| l.files).unwrap_or_default();
     for path in locked.into_iter().flat_map(|l| l.keys()) {
         if !expected.files.contains_key(path) && !kept.contains_key(path) && disk.files.contains_key(path) {
             drift.push(Drift { path: path.clone(), problem: Problem::Stale });
@@ -180,7 +164,7 @@ fn lock_problem(expected_lock: &str, disk: &OnDisk) -> Option<LockProblem> {
     if disk.lock.as_ref().is_some_and(|l| l.conflicted) {
         return Some(LockProblem::Conflict);
     }
-    let entries_equal = match (disk.lock.as_ref(), crate::output::parse_lock(expected_lock)) {
+    let entries_equal = match (disk.lock.as_ref(), output::parse_lock(expected_lock)) {
         (Some(have), Some(want)) => have.files == want.files,
         _ => false,
     };

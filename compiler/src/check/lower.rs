@@ -8,12 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::check::model::*;
+use crate::check::schema::{NodeSchema, PropSchema, Schema, Ty};
+use crate::check::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::*;
-use crate::schema::{NodeSchema, PropSchema, Schema, Ty};
 use crate::span::{Span, Spanned};
 use crate::syntax::{Document, Entry, Node, Value};
-use crate::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
 
 /// A value that passed its type check.
 #[derive(Clone, Debug, PartialEq)]
@@ -210,7 +210,7 @@ fn validate_map_entry<'a>(
             }
         }
     }
-    let props = crate::references::entry_props(child, entry_props, args.first().and_then(Option::as_ref), mode, diags);
+    let props = entry_props_of(child, entry_props, args.first().and_then(Option::as_ref), mode, diags);
     if child.children.is_some() {
         diags.push(diag::no_children(key, child.name.span));
     }
@@ -563,7 +563,7 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
             _ => {}
         }
     }
-    crate::references::add_dependencies(&mut view);
+    crate::check::references::add_dependencies(&mut view);
     (view, envs)
 }
 
@@ -1111,4 +1111,65 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
             parsed.map(|p| Spanned::new(p, v.span))
         }),
     })
+}
+
+/// The properties of one `env` entry: `port=`, `scheme=` and `path=`, which only a
+/// reference takes, each type-checked; `value` is the entry's value as type-checked.
+fn entry_props_of(
+    entry: &Node,
+    schema: &[PropSchema],
+    value: Option<&Spanned<Typed>>,
+    mode: Mode,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Spanned<Typed>> {
+    let key = entry.name.value.as_str();
+    let form = entry.args.first().and_then(|a| a.ty.as_ref()).and_then(|t| ReferenceForm::from_annotation(&t.value));
+    let mut out = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for p in &entry.props {
+        let name = p.key.value.as_str();
+        if let Some(first) = first_seen.insert(name, p.key.span) {
+            diags.push(diag::duplicate_property(name, p.key.span, first));
+            continue;
+        }
+        let Some(ps) = schema.iter().find(|s| s.name == name) else {
+            let known: Vec<&str> = schema.iter().map(|s| s.name.as_str()).collect();
+            diags.push(diag::unknown_property(name, p.key.span, key, if form.is_some() { &known } else { &[] }));
+            continue;
+        };
+        match form {
+            None => {
+                diags.push(diag::reference_shape(format!("`{name}=` belongs to a reference, and `{key}` holds none"), p.key.span, None));
+                continue;
+            }
+            Some(f) if name != "port" && f != ReferenceForm::Address => {
+                diags.push(diag::reference_shape(
+                    format!("`{name}=` makes a URL, which only `(address)` writes; `({})` is the {} alone", f.annotation(), f.annotation()),
+                    p.key.span,
+                    Some(format!("write `{key} (address)\"…\" {name}=…` for a URL")),
+                ));
+                continue;
+            }
+            Some(_) => {}
+        }
+        if let Some(t) = typed(&p.value, &ps.ty, mode, diags) {
+            if name == "path"
+                && let Typed::Str(s) = &t.value
+                && let Err(e) = values::passable(s, false)
+            {
+                diags.push(diag::bad_value(e.code, e.message, t.span, "here".to_owned(), e.help));
+                continue;
+            }
+            out.insert(name.to_owned(), t);
+        }
+    }
+    if let (Some(path), None) = (out.get("path"), out.get("scheme")) {
+        diags.push(diag::reference_shape(
+            "a path makes the address a URL, which needs a scheme".to_owned(),
+            path.span,
+            Some("add the scheme: `scheme=\"http\"`".to_owned()),
+        ));
+    }
+    let _ = value;
+    out
 }

@@ -7,8 +7,8 @@
 //! key; lists (arguments such as `depends-on`) replace; keyed nodes (`port "http" …`)
 //! merge by key; single nodes (`health`, `cpu`) merge recursively, property by property.
 
+use crate::check::schema::{NodeSchema, Schema};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::schema::{NodeSchema, Schema};
 use crate::syntax::{Document, Entry, Node, Value};
 
 const OVERLAYABLE: [&str; 4] = ["service", "job", "external", "secret"];
@@ -39,7 +39,7 @@ pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagn
                             "a job is either scheduled or run once in every environment (a CronJob or a Job, a timer or a oneshot); the schedule itself may change, but not whether there is one",
                         ));
                     }
-                    crate::images::overlay_checks(ov, diags);
+                    crate::check::images::overlay_checks(ov, diags);
                     for child in ov.children().iter().filter(|c| c.name.value == "build") {
                         diags.push(diag::not_overridable(
                             "build",

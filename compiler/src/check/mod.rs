@@ -5,16 +5,27 @@
 //! base is reported once; a problem found only in some environments is reported once,
 //! naming them.
 
+pub mod gobuild;
+pub mod graph;
+pub mod images;
+pub mod lower;
+pub mod model;
+pub mod overlay;
+pub mod platforms;
+pub mod references;
+pub mod scheduling;
+pub mod schema;
+pub mod targets;
+pub mod values;
+
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::check::model::*;
 use crate::diagnostics::{self as diag, Diagnostic, Severity};
-use crate::graph::{self, Graph};
-use crate::lower::{self, EnvSettings};
-use crate::model::*;
-use crate::overlay;
-use crate::schema;
 use crate::span::Span;
 use crate::syntax;
+use graph::Graph;
+use lower::EnvSettings;
 
 /// The result of checking a spec: the model (when the spec parsed) and every diagnostic.
 #[derive(Debug)]
@@ -48,7 +59,7 @@ pub fn check(text: &str) -> Analysis {
     let mut sink = Sink::default();
 
     let (base, env_nodes) = lower::lower_view(&doc, schema, &mut diagnostics);
-    diagnostics.extend(crate::gobuild::check(&base.project));
+    diagnostics.extend(gobuild::check(&base.project));
     check_view(&base, None, &mut sink);
     let base_graph = graph::build(&base);
     sink.diags.extend(base_graph.cycles());
@@ -81,7 +92,7 @@ pub fn check(text: &str) -> Analysis {
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
         if let Some(platform) = &env.platform {
-            for (workload, d) in crate::scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
+            for (workload, d) in scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
                 let w = env.view.workloads.get(&workload).cloned();
                 sink.warn(&env.view, w.as_deref(), d);
             }
@@ -176,7 +187,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         for var in w.env.values() {
             match &var.value {
                 EnvValue::Literal(v) => {
-                    if crate::values::is_credential_key(&var.key.value) && !var.plain {
+                    if values::is_credential_key(&var.key.value) && !var.plain {
                         sink.error(diag::credential_literal(&var.key.value, v.span));
                     }
                 }
@@ -286,17 +297,17 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             }
         }
     }
-    for d in crate::references::check(view, env) {
+    for d in references::check(view, env) {
         sink.error(d);
     }
-    for d in crate::images::check(view) {
+    for d in images::check(view) {
         sink.error(d);
     }
-    for d in crate::scheduling::check(view) {
+    for d in scheduling::check(view) {
         sink.error(d);
     }
     if let Some(env) = env {
-        for d in crate::images::check_pull_secrets(view, env) {
+        for d in images::check_pull_secrets(view, env) {
             sink.error(d);
         }
     }
@@ -328,7 +339,7 @@ fn check_host_ports(view: &View, env_name: &str, sink: &mut Sink) {
 
 /// What a workload asks of systemd that the environment's oldest hosts cannot do.
 fn check_systemd_floor(w: &Workload, floor: u32, env_name: &str, sink: &mut Sink) {
-    use crate::emit::systemd::since;
+    use targets::systemd::since;
     if let Some(r) = w.job().and_then(|j| j.retries.as_ref()).filter(|r| r.value > 0 && w.is_scheduled())
         && floor < since::ONESHOT_RESTART
     {
@@ -473,7 +484,7 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     }
     for w in view.workloads.values() {
         let name = w.name.value.as_str();
-        if let Some((binary, _)) = crate::emit::build::binary(w) {
+        if let Some((binary, _)) = targets::build::binary(w) {
             for probe in [&w.health.ready, &w.health.live, &w.health.startup].into_iter().flatten() {
                 if let ProbeCheck::Exec(command) = &probe.check
                     && let Some(program) = command.first().filter(|p| p.value != format!("/{binary}"))
@@ -495,7 +506,7 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             let EnvValue::Literal(value) = &var.value else { continue };
             let Some((host, port)) = address(&value.value) else { continue };
             // `cart.<namespace>`, `cart.<namespace>.svc[.cluster.local]` name the Service too.
-            let host = match (env.and_then(crate::emit::kubernetes::namespace), host.split_once('.')) {
+            let host = match (env.and_then(targets::kubernetes::namespace), host.split_once('.')) {
                 (Some(ns), Some((first, rest)))
                     if view.workloads.contains_key(first)
                         && [ns.to_owned(), format!("{ns}.svc"), format!("{ns}.svc.cluster.local")].iter().any(|s| s == rest) =>
@@ -587,18 +598,18 @@ fn check_kubernetes_version(view: &View, env: Option<&Environment>, sink: &mut S
         return;
     }
     let (major, minor) = version.value;
-    if (major, minor) < crate::emit::kubernetes::OLDEST_VERSION {
-        sink.error(diag::kubernetes_version(&env.name.value, version.span, (major, minor), crate::emit::kubernetes::OLDEST_VERSION, None));
+    if (major, minor) < targets::kubernetes::OLDEST_VERSION {
+        sink.error(diag::kubernetes_version(&env.name.value, version.span, (major, minor), targets::kubernetes::OLDEST_VERSION, None));
         return;
     }
-    if (major, minor) < crate::emit::kubernetes::PRE_STOP_SLEEP_VERSION {
+    if (major, minor) < targets::kubernetes::PRE_STOP_SLEEP_VERSION {
         for w in view.workloads.values().filter(|w| w.is_service() && w.shutdown.drain_seconds() > 0) {
             let drain = w.shutdown.drain.as_ref().map_or(w.span, |d| d.span);
             sink.error(diag::kubernetes_version(
                 &env.name.value,
                 version.span,
                 (major, minor),
-                crate::emit::kubernetes::PRE_STOP_SLEEP_VERSION,
+                targets::kubernetes::PRE_STOP_SLEEP_VERSION,
                 Some((&w.name.value, drain)),
             ));
         }

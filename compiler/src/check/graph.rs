@@ -7,8 +7,8 @@ use std::fmt::Write;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use crate::check::model::View;
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::View;
 use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use crate::syntax::{self, Entry, Node, Value};
 
 /// The schema text, as shipped.
-pub const SOURCE: &str = include_str!("../../schemas/hawser.schema.kdl");
+pub const SOURCE: &str = include_str!("../../../schemas/hawser.schema.kdl");
 
 /// The whole schema: top-level nodes and documented types.
 #[derive(Debug)]

@@ -2,9 +2,9 @@
 //! generating in memory, the files one workload produces in one environment, and the
 //! values hawser derives for a workload in each environment.
 
+use crate::check::model::{Platform, Spec, Workload};
 use crate::check::{self, Analysis};
 use crate::emit::{self, Artifact, Artifacts, Options};
-use crate::model::{Platform, Spec, Workload};
 
 /// Why a spec produced no artifacts.
 #[derive(Debug, Clone, PartialEq, Eq)]

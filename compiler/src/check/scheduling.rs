@@ -3,8 +3,8 @@
 //! environment in its overlays. The checks here hold each rule to what the Kubernetes API
 //! accepts; `emit::kubernetes::scheduling` writes them.
 
+use crate::check::model::{Platform, View};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::{Platform, View};
 use crate::syntax::Node;
 
 /// Tolerations and node affinity rules the API server would reject.

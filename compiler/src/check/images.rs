@@ -7,8 +7,8 @@
 //! and `@DIGEST` when it pins one. What goes into the image cannot change per environment
 //! (one Dockerfile serves them all); where it is pulled from, and its digest, can.
 
+use crate::check::model::{Environment, SecretSource, Source, View, Workload};
 use crate::diagnostics::{self as diag, Diagnostic};
-use crate::model::{Environment, SecretSource, Source, View, Workload};
 use crate::syntax::{Node, Value};
 
 /// The key of a registry credential in a Secret of type `kubernetes.io/dockerconfigjson`.
@@ -35,7 +35,7 @@ pub fn check(view: &View) -> Vec<Diagnostic> {
     for w in view.workloads.values() {
         let d = &w.docker;
         let Some(docker_span) = d.span else { continue };
-        let Some((binary, main)) = crate::emit::build::binary(w) else {
+        let Some((binary, main)) = crate::check::targets::build::binary(w) else {
             if let Some(Source::Image { span, .. }) = &w.source {
                 out.push(diag::image_settings_on_prebuilt(&w.name.value, docker_span, *span));
             }
@@ -170,7 +170,7 @@ service "plain" {
         );
         assert_eq!(reference(view, &view.workloads["plain"], "6.7.1"), "ghcr.io/acme/podinfo-plain:6.7.1");
         for r in [podinfo, reference(view, &view.workloads["plain"], "6.7.1")] {
-            let parsed = crate::values::ImageRef::parse(&r).unwrap_or_else(|e| panic!("{r}: {}", e.message));
+            let parsed = crate::check::values::ImageRef::parse(&r).unwrap_or_else(|e| panic!("{r}: {}", e.message));
             assert!(parsed.is_pinned());
         }
     }

@@ -20,12 +20,12 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::schema::{ArgSchema, NodeSchema, Ty};
+use crate::check::schema::{ArgSchema, NodeSchema, Ty};
 use crate::syntax::{Document, Entry, Node, Value};
 
 /// The JSON Schema (draft 2020-12) of a spec converted by [`to_json`].
 pub fn schema() -> Json {
-    let s = crate::schema::schema();
+    let s = crate::check::schema::schema();
     let mut root = node_object(&s.root, false);
     if let Json::Object(m) = &mut root {
         m.insert("$schema".to_owned(), json!("https://json-schema.org/draft/2020-12/schema"));
@@ -211,7 +211,7 @@ fn type_json(t: &Ty) -> Json {
         "http-path" => pattern("^/[^\\s]*$"),
         "source-path" | "go-package" => pattern("^\\.(/[^/\\s]+)*$"),
         "abs-path" => pattern("^/[A-Za-z0-9/._@+:-]*$"),
-        "platform" => json!({ "enum": crate::gobuild::platforms().map(|(p, _)| p).collect::<Vec<_>>() }),
+        "platform" => json!({ "enum": crate::check::platforms::platforms().map(|(p, _)| p).collect::<Vec<_>>() }),
         "go-version" => pattern("^1\\.[0-9]+(\\.[0-9]+)?$"),
         "code" => pattern("^[Ww][0-9]{4}$"),
         "url" => pattern("^https?://[^\\s]+$"),
@@ -221,7 +221,7 @@ fn type_json(t: &Ty) -> Json {
         "text" => json!({ "type": "string", "minLength": 1 }),
         _ => json!({ "type": "string" }),
     };
-    if let Some(doc) = crate::schema::schema().types.get(&t.name).filter(|d| !d.is_empty())
+    if let Some(doc) = crate::check::schema::schema().types.get(&t.name).filter(|d| !d.is_empty())
         && let Json::Object(m) = &mut out
     {
         m.insert("description".to_owned(), json!(doc));
@@ -232,7 +232,7 @@ fn type_json(t: &Ty) -> Json {
 /// A spec as JSON, by the mapping of this module. Nodes the schema does not know are kept
 /// (so that the schema rejects them), written as objects.
 pub fn to_json(doc: &Document) -> Json {
-    children_json(&doc.nodes, Some(&crate::schema::schema().root))
+    children_json(&doc.nodes, Some(&crate::check::schema::schema().root))
 }
 
 fn children_json(nodes: &[Node], parent: Option<&NodeSchema>) -> Json {
@@ -368,7 +368,7 @@ mod tests {
     /// `schemas/hawser.schema.json` is what `hawser schema` prints.
     #[test]
     fn the_committed_schema_is_up_to_date() {
-        let committed = include_str!("../../schemas/hawser.schema.json");
+        let committed = include_str!("../../../schemas/hawser.schema.json");
         assert!(committed == schema_text(), "schemas/hawser.schema.json is stale: run `hawser schema > schemas/hawser.schema.json`");
     }
 

@@ -30,9 +30,8 @@ use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
-use crate::confined::{Dir, Entry, Kind, Owner};
 use crate::emit::Artifacts;
-use crate::review::{DiskFile, OnDisk};
+use crate::review::confined::{Dir, Entry, Kind, Owner};
 
 pub const LOCK_FILE: &str = "hawser.lock";
 
@@ -66,6 +65,27 @@ pub struct Lock {
     pub files: BTreeMap<String, String>,
     /// The text had merge-conflict markers; `files` is the union of every side.
     pub conflicted: bool,
+}
+
+/// What the output directory holds, as far as a comparison needs it.
+#[derive(Debug, Default)]
+pub struct OnDisk {
+    /// The lock's text, when there is one.
+    pub lock_text: Option<String>,
+    /// The lock, parsed.
+    pub lock: Option<Lock>,
+    /// The files a comparison looks at: every file hawser produces or the lock lists that
+    /// exists, by relative path.
+    pub files: BTreeMap<String, DiskFile>,
+    /// Files that are not in the lock (foreign to hawser), relative paths.
+    pub foreign: BTreeSet<String>,
+}
+
+/// One file on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskFile {
+    pub contents: Vec<u8>,
+    pub executable: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

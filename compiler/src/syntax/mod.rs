@@ -3,104 +3,31 @@
 //! This is the only module that knows the `kdl` crate. Everything after it works on
 //! [`Document`], so the parser can be replaced without touching the rest.
 
+pub mod fastkdl;
+pub mod format;
+pub mod limits;
+pub mod tree;
+
+pub use tree::{Document, Entry, Node, Prop, Value};
+
 use crate::diagnostics::{self, Diagnostic};
 use crate::span::{Span, Spanned};
 
-/// A parsed spec: top-level nodes in source order.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Document {
-    pub nodes: Vec<Node>,
-}
-
-/// One KDL node: `name arg… key=value… { children }`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    pub name: Spanned<String>,
-    /// A type annotation on the node itself, `(x)name`; hawser uses none.
-    pub ty: Option<Spanned<String>>,
-    pub args: Vec<Entry>,
-    pub props: Vec<Prop>,
-    pub children: Option<Vec<Node>>,
-    /// The whole node, from its name to the end of its children block.
-    pub span: Span,
-}
-
-/// A property `key=value`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Prop {
-    pub key: Spanned<String>,
-    pub value: Entry,
-}
-
-/// A value with its optional type annotation, `(secret)"db-password"`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    pub ty: Option<Spanned<String>>,
-    pub value: Value,
-    /// The value's own text, without annotation or key.
-    pub span: Span,
-    /// The whole entry: key, annotation and value.
-    pub entry_span: Span,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    String(String),
-    Int(i128),
-    Float(f64),
-    Bool(bool),
-    Null,
-}
-
-impl Value {
-    /// What kind of value this is, for messages: "a string", "an integer", ….
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Value::String(_) => "a string",
-            Value::Int(_) => "an integer",
-            Value::Float(_) => "a decimal number",
-            Value::Bool(_) => "a boolean",
-            Value::Null => "#null",
-        }
-    }
-}
-
-impl Node {
-    pub fn prop(&self, key: &str) -> Option<&Entry> {
-        self.props.iter().rev().find(|p| p.key.value == key).map(|p| &p.value)
-    }
-
-    pub fn children(&self) -> &[Node] {
-        self.children.as_deref().unwrap_or(&[])
-    }
-
-    /// The span of the node's head: its name, arguments and properties.
-    pub fn head_span(&self) -> Span {
-        let end = self
-            .args
-            .iter()
-            .map(|a| a.entry_span.end)
-            .chain(self.props.iter().map(|p| p.value.entry_span.end))
-            .fold(self.name.span.end, u32::max);
-        Span { start: self.name.span.start, end }
-    }
-}
-
 /// Parses spec text. On a syntax error there is no document, and every syntax error
-/// the parser found is reported. A spec beyond [`crate::limits`] is refused before
+/// the parser found is reported. A spec beyond [`crate::syntax::limits`] is refused before
 /// either parser sees it.
 pub fn parse(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
-    if text.len() > crate::limits::MAX_SPEC_BYTES {
-        return (None, vec![diagnostics::too_large(text.len(), crate::limits::MAX_SPEC_BYTES)]);
+    if text.len() > limits::MAX_SPEC_BYTES {
+        return (None, vec![diagnostics::too_large(text.len(), limits::MAX_SPEC_BYTES)]);
     }
-    if let Some(span) = crate::limits::too_deep(text) {
-        return (None, vec![diagnostics::too_deep(span, crate::limits::MAX_DEPTH)]);
+    if let Some(span) = limits::too_deep(text) {
+        return (None, vec![diagnostics::too_deep(span, limits::MAX_DEPTH)]);
     }
     let disallowed = disallowed_code_points(text);
     if !disallowed.is_empty() {
         return (None, disallowed);
     }
-    if let Some(doc) = crate::fastkdl::parse(text) {
+    if let Some(doc) = fastkdl::parse(text) {
         return (Some(doc), Vec::new());
     }
     parse_with_kdl(text)

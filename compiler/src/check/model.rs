@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::check::values::{Bytes, Cpu, Duration, ImageRef};
 use crate::span::{Span, Spanned};
-use crate::values::{Bytes, Cpu, Duration, ImageRef};
 
 /// The spec as one environment sees it, or the base spec before any overlay.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -593,10 +593,10 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
 
 /// A GOOS/GOARCH pair Go 1.23 supports (`go tool dist list`).
 pub fn platform(s: &str) -> Result<(), Invalid> {
-    if crate::gobuild::linking(s).is_some() {
+    if crate::check::platforms::linking(s).is_some() {
         return Ok(());
     }
-    let known: Vec<&str> = crate::gobuild::platforms().map(|(p, _)| p).collect();
+    let known: Vec<&str> = crate::check::platforms::platforms().map(|(p, _)| p).collect();
     let help = match crate::diagnostics::nearest(s, known.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
         None => "write `os/arch` as Go names them (`go tool dist list`): `linux/amd64`, `linux/arm64`, `darwin/arm64`, `windows/amd64`"
