@@ -19,6 +19,19 @@ fn corpus() {
         if let (Some(spec), Ok(go_mod)) = (analysis.spec.as_ref(), std::fs::read_to_string(path.with_extension("go.mod"))) {
             analysis.diagnostics.extend(hawser::check::gobuild::go_mod_diagnostics(&spec.base.project, &go_mod));
         }
+        // And the files images copy from the module: the corpus directory stands for it.
+        if let Some(spec) = analysis.spec.as_ref() {
+            let dir = path.parent().expect("corpus dir");
+            analysis.diagnostics.extend(hawser::check::images::copy_sources(&spec.base, |rel| {
+                use hawser::check::images::Found;
+                match std::fs::symlink_metadata(dir.join(rel)) {
+                    Ok(m) if m.file_type().is_symlink() => Found::Symlink,
+                    Ok(m) if m.is_dir() => Found::Dir,
+                    Ok(_) => Found::File,
+                    Err(_) => Found::Missing,
+                }
+            }));
+        }
         let expected = name.split(['-', '.']).next().unwrap_or_default();
         if expected != "multi" {
             assert!(

@@ -102,6 +102,19 @@ fn go_mod_is_compared_and_never_followed() {
     assert!(report.contains("W0921") && report.contains("`go 1.23`"), "{report}");
     std::fs::write(dir.join("go.mod"), "module p\n\ngo 1.22.5\n").unwrap();
     assert!(!check().contains("W0921"), "the 1.22 builder is the newest 1.22");
+    // The files an image copies are looked up the same way: a directory is found, a
+    // missing one or a symlink (to a directory outside the module) is W0922.
+    let spec = |copy: &str| {
+        format!(
+            "project \"p\" {{\n    version \"1.0.0\"\n    go \"1.22\"\n}}\nservice \"api\" {{\n    build \"go\" main=\"./cmd/api\"\n    memory limit=\"64Mi\"\n    docker {{ copy \"{copy}\" to=\"/ui\"; }}\n}}\n"
+        )
+    };
+    std::fs::create_dir_all(dir.join("web/ui")).unwrap();
+    std::os::unix::fs::symlink("/etc", dir.join("web/etc")).unwrap();
+    for (copy, warned) in [("./web/ui", false), ("./web/missing", true), ("./web/etc", true), ("./web/etc/ssl", true)] {
+        std::fs::write(dir.join("hawser.kdl"), spec(copy)).unwrap();
+        assert_eq!(check().contains("W0922"), warned, "{copy}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -186,6 +186,7 @@ pub mod code {
         UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
         PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
         GO_MOD_VERSION "W0921" "Go version different from go.mod's";
+        IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
     }
 }
 
@@ -965,6 +966,16 @@ pub fn pull_secret_source(secret: &str, span: Span, kind: &str, decl: Span) -> D
     .help(format!(
         "`imagePullSecrets` names a Secret of type `kubernetes.io/dockerconfigjson`: declare it as `secret \"{secret}\" kubernetes=\"<secret-name>/.dockerconfigjson\"`"
     ))
+}
+
+pub fn image_source(source: &str, span: Span, symlink: bool) -> Diagnostic {
+    let (message, label) = if symlink {
+        (format!("`{source}` is a symbolic link: the image would hold the link, not what it points to"), "a symlink")
+    } else {
+        (format!("`{source}` is not in the module: the image build would stop at its `COPY`"), "not found")
+    };
+    Diagnostic::new(code::IMAGE_SOURCE, message, span, label.to_owned())
+        .help("copy a file or directory the module holds, relative to the spec's directory; `allow \"W0922\" reason=\"…\"` when a build step creates it first")
 }
 
 // ---------------------------------------------------------------- scheduling

@@ -279,7 +279,7 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
     };
     let mut analysis = hawser::check(&text);
     if let Some(spec) = &analysis.spec {
-        let found = go_mod_diagnostics(path, spec);
+        let found = module_diagnostics(path, spec);
         analysis.diagnostics.extend(found);
     }
     let name = path.display().to_string();
@@ -300,21 +300,38 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
     code
 }
 
-/// W0921 when the Go version disagrees with the module's: the `go.mod` beside the spec
-/// (the module build.sh builds), read without following a symlink; nothing when there is
-/// none or it cannot be read.
-fn go_mod_diagnostics(spec_path: &Path, spec: &hawser::check::model::Spec) -> Vec<diagnostics::Diagnostic> {
+/// What the command line compares with the module beside the spec (the module build.sh
+/// and the Dockerfiles build), never through a symlink: W0921 when the Go version
+/// disagrees with `go.mod`'s (nothing when there is none), W0922 for a file an image
+/// copies that is not there.
+fn module_diagnostics(spec_path: &Path, spec: &hawser::check::model::Spec) -> Vec<diagnostics::Diagnostic> {
     let dir = match spec_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let Ok(dir) = hawser::review::confined::Dir::open_following(dir) else { return Vec::new() };
-    match dir.read("go.mod") {
+    let mut out = match dir.read("go.mod") {
         Ok(hawser::review::confined::Entry::File { contents, .. }) => {
             hawser::check::gobuild::go_mod_diagnostics(&spec.base.project, &String::from_utf8_lossy(&contents))
         }
         _ => Vec::new(),
-    }
+    };
+    // The files `docker { copy … }` takes from the module, looked up the same way.
+    use hawser::check::images::Found;
+    out.extend(hawser::check::images::copy_sources(&spec.base, |rel| {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        match dir.list(parent) {
+            Ok(entries) => match entries.iter().find(|(n, _)| n == name).map(|(_, k)| *k) {
+                Some(hawser::review::confined::Kind::File) => Found::File,
+                Some(hawser::review::confined::Kind::Dir) => Found::Dir,
+                Some(hawser::review::confined::Kind::Symlink) => Found::Symlink,
+                Some(hawser::review::confined::Kind::Special) | None => Found::Missing,
+            },
+            // A parent that is missing, a symlink, or not a directory.
+            Err(_) => Found::Missing,
+        }
+    }));
+    out
 }
 
 /// `hawser schema`: the JSON Schema; `--convert SPEC`: the spec as JSON (a spec that does
@@ -401,7 +418,7 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
     }
     let mut diagnostics = analysis.diagnostics.clone();
     diagnostics.extend(hawser::emit::run_diagnostics(spec, &opts));
-    diagnostics.extend(go_mod_diagnostics(path, spec));
+    diagnostics.extend(module_diagnostics(path, spec));
     let artifacts = hawser::emit::generate(spec, &opts).map_err(|e| {
         eprintln!("error: internal error while generating: {e}");
         ExitCode::from(FAILURE)

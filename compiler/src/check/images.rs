@@ -60,6 +60,17 @@ pub fn check(view: &View) -> Vec<Diagnostic> {
             taken.push((path, format!("the binary `{}`", b.name.value)));
         }
         for c in &d.copies {
+            // What the Dockerfile's ignore file leaves out of the build context
+            // (`emit/docker.rs`): a copy from there finds nothing.
+            let parts: Vec<&str> = c.source.value.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+            if parts.first().is_some_and(|p| IGNORED.contains(p)) || parts.contains(&"testdata") {
+                out.push(diag::image_path(
+                    format!("`{}` is left out of the image's build context (`.dockerignore`)", c.source.value),
+                    c.source.span,
+                    "the build context leaves out `.git`, `.github`, `dist`, `testdata` and test files; copy from elsewhere in the module",
+                ));
+                continue;
+            }
             let to = c.to.value.trim_end_matches('/');
             if to.is_empty() {
                 out.push(diag::image_path(
@@ -76,6 +87,42 @@ pub fn check(view: &View) -> Vec<Diagnostic> {
                 continue;
             }
             taken.push((to.to_owned(), format!("where `{}` is copied", c.source.value)));
+        }
+    }
+    out
+}
+
+/// The top-level entries of the module the images' build context leaves out.
+const IGNORED: [&str; 3] = [".git", ".github", "dist"];
+
+/// What is at a path of the module, as the command line finds it (never following a
+/// symlink).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    File,
+    Dir,
+    Symlink,
+    Missing,
+}
+
+/// W0922 for each `copy` whose source the module does not hold as a file or directory:
+/// the image build would fail, or copy a link. `find` looks a path of the module up
+/// (relative to the spec's directory, without `./`); the core reads no file.
+pub fn copy_sources(view: &View, find: impl Fn(&str) -> Found) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for w in view.workloads.values() {
+        for c in &w.docker.copies {
+            let rel = c.source.value.trim_start_matches("./").trim_end_matches('/');
+            let parts: Vec<&str> = rel.split('/').collect();
+            // Outside the build context: E0944 already says so.
+            let ignored = parts.first().is_some_and(|p| IGNORED.contains(p)) || parts.contains(&"testdata");
+            if rel.is_empty() || rel == "." || ignored {
+                continue;
+            }
+            let found = find(rel);
+            if matches!(found, Found::Missing | Found::Symlink) && !w.allows(diag::code::IMAGE_SOURCE.id) {
+                out.push(diag::image_source(&c.source.value, c.source.span, found == Found::Symlink));
+            }
         }
     }
     out

@@ -459,8 +459,8 @@ fn unused_allows(spec: &Spec, sink: &mut Sink) {
         for a in allows {
             // W0110 is about how `generate` is run; its allow is for that, not for `check`.
             let for_generate = a.code.value == diag::code::DEVELOPMENT_VERSION.id && v.project.version == Version::Git;
-            // W0921 compares with go.mod, which only the command line reads.
-            let for_go_mod = a.code.value == diag::code::GO_MOD_VERSION.id;
+            // W0921 and W0922 compare with the module's files, which only the command line reads.
+            let for_go_mod = [diag::code::GO_MOD_VERSION.id, diag::code::IMAGE_SOURCE.id].contains(&a.code.value.as_str());
             let for_generate = for_generate || for_go_mod;
             if !for_generate && !sink.used_allows.contains(&a.span) && reported.insert(a.span) {
                 let d = diag::unused_allow(&a.code.value, a.span);
