@@ -12,6 +12,7 @@ runs, round after round and in the same order each round, for every N:
     generate-fresh       hawser generate into a fresh directory
     generate-unchanged   hawser generate when nothing changed
     check-unchanged      hawser generate --check when nothing changed
+    check-full           hawser generate --check --full: every file compared, no cache
 
 and, at N = 1000, `host-fresh` (every artifact kind). The machine is shared and noisy, so
 every figure is a median over the rounds and every budget is a ratio to the baseline
@@ -61,6 +62,7 @@ class Bench:
     def __init__(self):
         self.times = {}
         self.memory = {}
+        self.loads = []
         self.trash = os.path.join(WORK, "trash")
         self.moved = 0
         os.makedirs(self.trash, exist_ok=True)
@@ -79,6 +81,7 @@ class Bench:
         self.memory[key] = max(self.memory.get(key, 0), mib)
 
     def round(self, sizes):
+        self.loads.append(load())
         for n in sizes:
             d = os.path.join(WORK, str(n))
             spec, out = os.path.join(d, "hawser.kdl"), os.path.join(d, "generated")
@@ -90,6 +93,7 @@ class Bench:
             self.record((n, "generate-fresh"), [HAWSER, "generate", spec, "--version", "1.0.0"])
             self.record((n, "generate-unchanged"), [HAWSER, "generate", spec, "--version", "1.0.0"])
             self.record((n, "check-unchanged"), [HAWSER, "generate", "--check", spec, "--version", "1.0.0"])
+            self.record((n, "check-full"), [HAWSER, "generate", "--check", "--full", spec, "--version", "1.0.0"])
             if n == 1000:
                 host = os.path.join(WORK, "host-1000")
                 self.away(os.path.join(host, "generated"))
@@ -124,12 +128,33 @@ def machine():
             mem = int(f.readline().split()[1]) // (1024 * 1024)
     except OSError:
         mem = 0
-    return f"{os.cpu_count()} cores ({model}), {mem} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    os_name = platform.system() + " " + platform.release()
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    os_name = line.split("=", 1)[1].strip().strip('"') + f" (kernel {platform.release()})"
+    except OSError:
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip() or "rustc unknown"
+    return f"{os.cpu_count()} cores ({model}), {mem} GiB, {os_name}, {rustc}, Python {platform.python_version()}"
+
+
+def load():
+    """The load average over the last minute: how busy the shared machine was."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except OSError:
+        return float("nan")
 
 
 def report(b, sizes, rounds):
-    kinds = ["baseline", "check", "generate-fresh", "generate-unchanged", "check-unchanged", "host-fresh"]
+    kinds = ["baseline", "check", "generate-fresh", "generate-unchanged", "check-unchanged", "check-full", "host-fresh"]
     lines = [f"Machine: {machine()}. {rounds} interleaved rounds; medians in ms, peak RSS in MiB.", ""]
+    if b.loads:
+        lines += [f"Load average (1 min) during the run: {min(b.loads):.1f} to {max(b.loads):.1f} on {os.cpu_count()} cores"
+                  + (" — the machine was shared with other builds, which slows every figure; the ratios, measured interleaved, move less." if max(b.loads) > os.cpu_count() else "."), ""]
     lines.append("| | " + " | ".join(f"N = {n}" for n in sizes) + " | peak RSS (largest N) |")
     lines.append("| --- |" + " --- |" * (len(sizes) + 1))
     for k in kinds:
@@ -153,7 +178,7 @@ def report(b, sizes, rounds):
         lines.append(f"- generate peak RSS: {mem:.0f} MiB (budget ≤ {MEMORY_BUDGET_MIB} MiB) {'PASS' if mem <= MEMORY_BUDGET_MIB else 'FAIL'}")
     if 1000 in sizes and 5000 in sizes:
         lines += ["", f"Linearity (N = 5000 over N = 1000, budget ≤ {LINEAR}×):", ""]
-        for k in kinds[1:5]:
+        for k in kinds[1:6]:
             growth = b.median((5000, k)) / b.median((1000, k))
             verdicts.append(growth <= LINEAR)
             lines.append(f"- {k}: {growth:.2f}× {'PASS' if growth <= LINEAR else 'FAIL'}")
@@ -173,6 +198,7 @@ def main():
     b.round(sizes)
     b.times.clear()
     b.memory.clear()
+    b.loads.clear()
     for _ in range(args.rounds):
         b.round(sizes)
     text, ok = report(b, sizes, args.rounds)

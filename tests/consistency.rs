@@ -32,7 +32,8 @@ fn examples() -> Vec<(String, Spec, BTreeMap<String, String>)> {
         .into_iter()
         .map(|(name, text)| {
             let spec = hawser::check(&text).spec.expect("model");
-            let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Options::default() };
+            let inputs = common::inputs(&common::example_dir(&name), &text);
+            let opts = Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), inputs, ..Options::default() };
             let files = emit::generate(&spec, &opts).expect("generates").files.into_iter().map(|(p, a)| (p, a.contents)).collect();
             (name, spec, files)
         })

@@ -10,6 +10,10 @@ fn corpus() {
         let text = std::fs::read_to_string(path).expect("corpus file is readable");
         let name = path.file_name().and_then(|n| n.to_str()).expect("corpus file has a name");
         let mut analysis = hawser::check(&text);
+        if let Some(spec) = &analysis.spec {
+            // What `check` adds: the configuration files the spec names, beside it.
+            analysis.diagnostics.extend(hawser::review::inputs::read(path.parent().expect("a directory"), spec).1);
+        }
         if let Some(spec) = analysis.spec.as_ref().filter(|_| !analysis.has_errors()) {
             // What `generate` adds: diagnostics about how it is run, with default options.
             analysis.diagnostics.extend(hawser::emit::run_diagnostics(spec, &hawser::emit::Options::default()));

@@ -33,11 +33,15 @@ fn comments(text: &str) -> Vec<String> {
     text.lines().filter_map(|l| l.find("//").map(|i| l[i..].trim_end().to_owned())).collect()
 }
 
-fn outcome(text: &str) -> (Vec<String>, Option<hawser::emit::Artifacts>) {
-    let analysis = hawser::check(text);
+fn outcome(text: &str, dir: &Path) -> (Vec<String>, Option<hawser::emit::Artifacts>) {
+    let mut analysis = hawser::check(text);
+    if let Some(spec) = &analysis.spec {
+        analysis.diagnostics.extend(hawser::review::inputs::read(dir, spec).1);
+    }
     let diags = analysis.diagnostics.iter().map(|d| format!("{}: {}", d.code.id, d.message)).collect();
     let artifacts = analysis.spec.as_ref().filter(|_| !analysis.has_errors()).map(|spec| {
-        let opts = hawser::emit::Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), ..Default::default() };
+        let inputs = hawser::review::inputs::read(dir, spec).0;
+        let opts = hawser::emit::Options { spec_name: "hawser.kdl".into(), version: Some("1.0.0".into()), inputs, ..Default::default() };
         hawser::emit::generate(spec, &opts).expect("generates")
     });
     (diags, artifacts)
@@ -57,7 +61,8 @@ fn formatting_is_idempotent_and_keeps_meaning_and_comments() {
                     other => panic!("{name}: formatted text does not format: {other:?}"),
                 }
                 assert_eq!(comments(&once), comments(&text), "{name}: a comment changed");
-                assert_eq!(outcome(&once), outcome(&text), "{name}: formatting changed the diagnostics or the artifacts");
+                let dir = path.parent().expect("a directory");
+                assert_eq!(outcome(&once, dir), outcome(&text, dir), "{name}: formatting changed the diagnostics or the artifacts");
                 for line in once.lines() {
                     assert_eq!(line, line.trim_end(), "{name}: trailing blanks");
                     let indent = line.len() - line.trim_start_matches(' ').len();

@@ -22,7 +22,9 @@ fn generate(spec: &Path) -> hawser::emit::Artifacts {
     let text = std::fs::read_to_string(spec).expect("example readable");
     let analysis = hawser::check(&text);
     let model = analysis.spec.expect("model");
-    let opts = hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), ..Default::default() };
+    let inputs = hawser::review::inputs::read(spec.parent().expect("a directory"), &model).0;
+    let opts =
+        hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), inputs, ..Default::default() };
     hawser::emit::generate(&model, &opts).expect("generate")
 }
 

@@ -227,3 +227,152 @@ fn install_upgrade_and_failed_upgrades_roll_back() {
     assert_eq!(host.link("current"), "releases/1.0.0");
     assert!(host.read("api.started").ends_with("1.0.0\n"));
 }
+
+/// `systemctl` for a temporary root that runs `ExecStart=` with its arguments (unquoted as
+/// systemd does for these plain words), a service in the background.
+const SYSTEMCTL_WITH_ARGS: &str = r#"#!/usr/bin/env bash
+set -u
+echo "$*" >> "$T/systemctl.log"
+exec_start() { sed -n 's/^ExecStart=//p' "$ROOT/etc/systemd/system/$1"; }
+stop() { if [[ -f "$T/run/$1.pid" ]]; then kill "$(cat "$T/run/$1.pid")" 2>/dev/null; rm -f "$T/run/$1.pid"; sleep 0.2; fi; }
+case "$1" in
+  --version) echo "systemd 252"; echo "+PAM" ;;
+  start) [[ "$2" == *.service ]] || exit 0; eval "set -- $(exec_start "$2")"; "$ROOT$1" "${@:2}" ;;
+  restart)
+    [[ "$2" == *.service ]] || exit 0
+    unit="$2"
+    stop "$unit"
+    mkdir -p "$T/run"
+    eval "set -- $(exec_start "$unit")"
+    setsid "$ROOT$1" "${@:2}" > "$T/run/$unit.log" 2>&1 < /dev/null &
+    echo $! > "$T/run/$unit.pid" ;;
+  disable) if [[ "${2:-}" == --now ]]; then stop "$3"; fi ;;
+  *) ;;
+esac
+"#;
+
+/// A fake service: records its arguments, then answers 200 on every path of `port`.
+fn server(name: &str, port: u16) -> String {
+    format!(
+        "#!/bin/sh\necho \"$*\" >> \"$T/{name}.args\"\nexec python3 -c '
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer((\"127.0.0.1\", {port}), H).serve_forever()'\n"
+    )
+}
+
+/// Configuration files are part of each release: installed read-only beside the binaries,
+/// switched with them by a deploy and a rollback, and bound (by the units) at mount points
+/// the lifecycle script creates where the host has none; the units' groups are created.
+#[test]
+fn configuration_files_and_volumes_follow_the_release() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 is not installed: the fake services cannot serve");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lifecycle").join("files");
+    let _ = fs::remove_dir_all(&dir);
+    let (root, bin) = (dir.join("root"), dir.join("bin"));
+    fs::create_dir_all(&bin).unwrap();
+    executable(&bin.join("systemctl"), SYSTEMCTL_WITH_ARGS);
+    executable(&bin.join("systemd-sysusers"), "#!/bin/sh\necho \"$*\" >> \"$T/sysusers.log\"\n");
+    executable(&bin.join("chown"), "#!/bin/sh\necho \"$*\" >> \"$T/chown.log\"\n");
+    // The spec and its files, copied: a release with a changed file is generated from the copy.
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs");
+    let spec_dir = dir.join("spec");
+    fs::create_dir_all(spec_dir.join("inputs")).unwrap();
+    fs::copy(specs.join("storage-files-commands.kdl"), spec_dir.join("hawser.kdl")).unwrap();
+    for f in ["store.yaml", "store.prod.yaml", "pinger.toml"] {
+        fs::copy(specs.join("inputs").join(f), spec_dir.join("inputs").join(f)).unwrap();
+    }
+    let generate = |out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_hawser"))
+            .arg("generate")
+            .arg(spec_dir.join("hawser.kdl"))
+            .arg("--out")
+            .arg(dir.join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        dir.join(out).join("systemd/hosts/lifecycle.sh")
+    };
+    let dist = |version: &str| {
+        let d = dir.join(format!("dist-{version}"));
+        fs::create_dir_all(&d).unwrap();
+        executable(&d.join("store"), &server("store", 18480));
+        executable(&d.join("pinger"), &server("pinger", 18491));
+        executable(&d.join("compact"), "#!/bin/sh\nexit 0\n");
+        d
+    };
+    let run = |script: &Path, args: &[&str]| {
+        let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+        let o = Command::new("bash")
+            .arg(script)
+            .args(args)
+            .env("PATH", path)
+            .env("ROOT", &root)
+            .env("T", &dir)
+            .env("HEALTH_TIMEOUT", "10")
+            .output()
+            .unwrap();
+        ok(&o)
+    };
+    let file = |rel: &str| fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let mode = |rel: &str| fs::metadata(root.join(rel)).unwrap().permissions().mode() & 0o777;
+    let original = fs::read_to_string(specs.join("inputs/store.yaml")).unwrap();
+    let _reaper = Reaper(dir.join("run"));
+    // A file the host has at a mount point stays as it is (the unit covers it, inside).
+    fs::create_dir_all(root.join("etc/pinger")).unwrap();
+    fs::write(root.join("etc/pinger/pinger.toml"), "the host's own\n").unwrap();
+
+    let first = generate("generated-1");
+    run(&first, &["install", "1.0.0", dist("1.0.0").to_str().unwrap()]);
+    let config = "opt/store/releases/1.0.0/files/store-store/config.yaml";
+    assert_eq!(file(config), original);
+    assert_eq!(mode(config), 0o444);
+    assert_eq!(file("opt/store/current/files/store-pinger/pinger.toml"), fs::read_to_string(specs.join("inputs/pinger.toml")).unwrap());
+    // The compaction job reads the same file, in a directory of its own.
+    assert_eq!(file("opt/store/current/files/store-compact/config.yaml"), original);
+    // Mount points where the host had none: directories for volumes, empty files for files.
+    for d in ["data", "cache", "scratch"] {
+        assert!(root.join(d).is_dir(), "/{d} is created");
+    }
+    assert_eq!(file("etc/store/config.yaml"), "", "an empty mount point");
+    assert_eq!(file("etc/pinger/pinger.toml"), "the host's own\n");
+    let sysusers = file("etc/sysusers.d/store.conf");
+    assert!(sysusers.contains("g adm -"), "{sysusers}");
+    // The store runs its subcommand with its arguments, as on Kubernetes.
+    assert_eq!(fs::read_to_string(dir.join("store.args")).unwrap(), "serve --config /etc/store/config.yaml\n");
+    // The unit binds the current release's copy at the spec's path.
+    let unit = file("etc/systemd/system/store-store.service");
+    assert!(unit.contains("BindReadOnlyPaths=/opt/store/current/files/store-store/config.yaml:/etc/store/config.yaml"), "{unit}");
+
+    // A changed file is a new release; a rollback brings the old file back with the old binary.
+    let changed = original.replace("keep_versions: 3", "keep_versions: 4");
+    fs::write(spec_dir.join("inputs/store.yaml"), &changed).unwrap();
+    let second = generate("generated-2");
+    run(&second, &["install", "2.0.0", dist("2.0.0").to_str().unwrap()]);
+    assert_eq!(file("opt/store/current/files/store-store/config.yaml"), changed);
+    assert_eq!(file(config), original, "release 1.0.0 keeps its file");
+    run(&second, &["rollback"]);
+    assert_eq!(file("opt/store/current/files/store-store/config.yaml"), original);
+}
+
+/// Stops the fake services a test started, by their process ids, however it ends.
+struct Reaper(PathBuf);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for entry in fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "pid")
+                && let Ok(pid) = fs::read_to_string(entry.path())
+            {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+}

@@ -27,13 +27,17 @@ fn generate(spec: &Path, out: &Path) -> (i32, String) {
     (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
-/// Every file of a tree with its contents, sorted.
+/// Every file of a tree with its contents, sorted; the output directory's cache of stamps
+/// (machine-local, new inodes each run) is not output and left out.
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
+            if p == dir.join(hawser::review::output::CACHE_DIR) {
+                continue;
+            }
             let ft = e.file_type().unwrap();
             if ft.is_dir() {
                 stack.push(p);

@@ -33,6 +33,7 @@ fn examples() -> Vec<Example> {
             let opts = hawser::emit::Options {
                 spec_name: "hawser.kdl".to_owned(),
                 version: Some("1.0.0".to_owned()),
+                inputs: common::inputs(&common::example_dir(&name), &text),
                 ..hawser::emit::Options::default()
             };
             let out = hawser::emit::generate(&spec, &opts).expect("the example generates");
@@ -241,13 +242,17 @@ impl Drop for Server {
 /// would make one process answer for both jobs; the checker refuses that spec (E0801).
 #[test]
 fn static_targets_are_never_shared_between_jobs() {
-    let specs = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs"))
+    let specs = std::fs::read_dir(common::specs_dir())
         .expect("tests/specs")
-        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("spec"));
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "kdl"))
+        .map(|p| (std::fs::read_to_string(&p).expect("spec"), common::specs_dir()));
     let mut checked = 0;
-    for text in common::examples().into_iter().map(|(_, t)| t).chain(specs) {
+    for (text, dir) in common::examples().into_iter().map(|(name, t)| (t, common::example_dir(&name))).chain(specs) {
         let spec = hawser::check(&text).spec.expect("checks");
-        let opts = hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), ..Default::default() };
+        let inputs = common::inputs(&dir, &text);
+        let opts =
+            hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), inputs, ..Default::default() };
         for (path, artifact) in hawser::emit::generate(&spec, &opts).expect("generates").files {
             if !path.ends_with("/prometheus.yml") {
                 continue;

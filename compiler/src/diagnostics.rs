@@ -161,6 +161,18 @@ pub mod code {
         SCHEDULED_DEPENDENCY "E0703" "dependency on a scheduled job";
         HOST_PORT "E0801" "two workloads bind one port on a host";
         SYSTEMD_FLOOR "E0802" "setting the systemd floor cannot do";
+        MOUNT_PATH "E0920" "mount path a program cannot be given";
+        MOUNT_OVERLAP "E0921" "two mounts at one path";
+        EPHEMERAL_STORAGE_SETTING "E0922" "claim setting on an ephemeral volume";
+        PERSISTENT_JOB "E0923" "persistent volume on a job";
+        STATEFUL_NAME "E0924" "name too long for a StatefulSet";
+        INPUT_UNREADABLE "E0925" "configuration file not found or unreadable";
+        INPUT_OUTSIDE "E0926" "configuration file not a plain file inside the spec's directory";
+        INPUT_NOT_TEXT "E0927" "configuration file too large or not text";
+        INPUT_CREDENTIAL "E0928" "credential in a configuration file";
+        FILE_NAME_CLASH "E0929" "two configuration files with one file name";
+        COMMAND_PROGRAM "E0930" "command runs a program the image does not hold";
+        VOLUME_NAME "E0931" "volume name hawser uses itself";
         UNKNOWN_REFERENCE "E0940" "reference to an undeclared service or external";
         REFERENCE_PORT "E0941" "reference to a port the service does not serve";
         NO_ADDRESS "E0942" "reference to something no workload may connect to";
@@ -184,6 +196,8 @@ pub mod code {
         DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
         UNREACHABLE_SERVICE "W0111" "service that nothing may connect to";
         UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
+        INPUT_CREDENTIAL_LIKE "W0910" "configuration file line that looks like a credential";
+        CAPABILITY_ON_KUBERNETES "W0911" "capability a non-root container does not receive on Kubernetes";
         PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
         GO_MOD_VERSION "W0921" "Go version different from go.mod's";
         IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
@@ -1039,6 +1053,123 @@ pub fn go_mod_version(spec: &str, module: &str, span: Span, given: bool) -> Diag
         format!("Go {spec}"),
     )
     .help(format!("build with the version the module is written for: `go \"{module}\"` in `project` (the builder images and build.sh follow it), or change go.mod's `go` line; `allow \"W0921\" reason=\"…\"` when the difference is meant"))
+}
+
+// ---------------------------------------------------------------- storage, files, commands
+
+/// A volume or configuration file at a path the program cannot be given: `why` says what
+/// is there, `fix` how to choose.
+pub fn mount_path(path: &str, span: Span, why: &str, fix: &str) -> Diagnostic {
+    Diagnostic::new(code::MOUNT_PATH, format!("nothing can be mounted at `{path}`: {why}"), span, "this path".to_owned())
+        .help(fix.to_owned())
+}
+
+pub fn mount_overlap(path: &str, span: Span, other: &str, other_span: Span, workload: &str) -> Diagnostic {
+    let message = if path == other {
+        format!("`{workload}` mounts two things at `{path}`")
+    } else {
+        format!("`{workload}` mounts `{path}` inside `{other}`, which is mounted too")
+    };
+    Diagnostic::new(code::MOUNT_OVERLAP, message, span, "this mount".to_owned())
+        .label(other_span, "and this one")
+        .help("give every volume and file a path of its own, outside the others' (a file inside a volume's directory would be hidden on one platform and not on the other)")
+}
+
+pub fn ephemeral_storage_setting(setting: &str, span: Span, volume: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::EPHEMERAL_STORAGE_SETTING,
+        format!("volume `{volume}` is ephemeral, so it has no claim for `{setting}=` to shape"),
+        span,
+        "needs a persistent volume".to_owned(),
+    )
+    .help(format!("make the volume persistent (`persistent=#true`), or remove `{setting}=`"))
+}
+
+pub fn persistent_job(volume: &str, span: Span, job: &str) -> Diagnostic {
+    Diagnostic::new(code::PERSISTENT_JOB, format!("job `{job}` asks for a persistent volume `{volume}`"), span, "persistent".to_owned()).help(
+        "a job's runs are separate pods with nothing to keep between them; keep the data in a service (or an external store) the job depends on, or make the volume ephemeral",
+    )
+}
+
+pub fn stateful_name(name: &str, span: Span, volume: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::STATEFUL_NAME,
+        format!("`{name}` has {} characters, but a service with a persistent volume may have at most 52", name.chars().count()),
+        span,
+        "too long for a StatefulSet".to_owned(),
+    )
+    .label(volume, "persistent volume")
+    .help("Kubernetes labels each pod of a StatefulSet `controller-revision-hash=<name>-<10 characters>`, which must fit in 63 characters: shorten the name")
+}
+
+pub fn input_unreadable(source: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::INPUT_UNREADABLE, format!("cannot read the configuration file `{source}`: {why}"), span, "this file".to_owned())
+        .help("the path is relative to the spec's directory: put the file there, or correct the path")
+}
+
+pub fn input_outside(source: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::INPUT_OUTSIDE, format!("the configuration file `{source}` {why}"), span, "not read".to_owned()).help(
+        "hawser reads only regular files inside the spec's directory and never follows a symlink, so a repository cannot make it publish a file from elsewhere: copy the file to that path",
+    )
+}
+
+pub fn input_not_text(source: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::INPUT_NOT_TEXT, format!("the configuration file `{source}` {why}"), span, "not usable".to_owned()).help(
+        "a configuration file is UTF-8 text of at most 512 KiB (a Kubernetes ConfigMap holds at most 1 MiB); build large or binary data into the image, or fetch it at runtime",
+    )
+}
+
+pub fn input_credential(source: &str, span: Span, line: usize, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::INPUT_CREDENTIAL,
+        format!("the configuration file `{source}` holds {what} (line {line})"),
+        span,
+        "credential inside".to_owned(),
+    )
+    .help("configuration files are published in ConfigMaps, values files and releases, never as secrets: remove the credential from the file, declare a `secret` and pass it through `env`, and rotate it, since it has been committed")
+}
+
+pub fn input_credential_like(source: &str, span: Span, line: usize, key: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::INPUT_CREDENTIAL_LIKE,
+        format!("line {line} of the configuration file `{source}` gives `{key}` a value, which looks like a credential"),
+        span,
+        "this file".to_owned(),
+    )
+    .help(format!("pass credentials as secrets (`env {{ KEY (secret)\"name\" }}`) and let the file name the variable or file that holds them; if `{key}` is not a credential, acknowledge it: `allow \"W0910\" reason=\"…\"`"))
+}
+
+pub fn file_name_clash(key: &str, span: Span, other: Span, workload: &str) -> Diagnostic {
+    Diagnostic::new(code::FILE_NAME_CLASH, format!("`{workload}` has two configuration files named `{key}`"), span, "this file".to_owned())
+        .label(other, "and this one")
+        .help("files are kept by their file name (the key in the workload's ConfigMap, the name in a release on hosts): give them different names")
+}
+
+pub fn command_program(program: &str, span: Span, binary: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::COMMAND_PROGRAM,
+        format!("the command runs `{program}`, but the image built for this workload holds only `/{binary}`"),
+        span,
+        "not in the image".to_owned(),
+    )
+    .help(format!(
+        "a workload built from source runs its binary: start the command with `\"/{binary}\"` (`command \"/{binary}\" \"serve\"`), or pass the arguments with `args`"
+    ))
+}
+
+pub fn volume_name(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(code::VOLUME_NAME, format!("a volume cannot be named `{name}`"), span, "taken".to_owned())
+        .help("hawser names the pod volumes of /tmp `tmp`, of configuration files `files` and of secrets `secret-…`: choose another name")
+}
+
+pub fn capability_on_kubernetes(capability: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::CAPABILITY_ON_KUBERNETES,
+        format!("`{capability}` is added to the container in environment `{env}`, but a non-root process does not receive it there"),
+        span,
+        "not effective on Kubernetes".to_owned(),
+    )
+    .help("Kubernetes sets no ambient capabilities, and the container runs as a non-root user without privilege escalation, so the program starts without it (and the pod no longer meets the restricted Pod Security Standard): make the program work without it there (unprivileged ICMP sockets instead of CAP_NET_RAW, say), or acknowledge it with `allow \"W0911\" reason=\"…\"`")
 }
 
 #[cfg(test)]

@@ -1,13 +1,18 @@
 //! The `hawser` command line: the edge where files are read, output is written and the
 //! terminal is looked at. Everything else is the library's.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hawser::cli::render;
+use hawser::cli::generate::{Failed, Generated, OutputRequest};
+use hawser::cli::graph::NoGraph;
+use hawser::cli::init::InitFailed;
+use hawser::cli::why::WhyFailed;
+use hawser::cli::{self, render};
 use hawser::diagnostics;
+use hawser::syntax::format::Formatted;
 
 #[derive(Parser)]
 #[command(name = "hawser", version, about = "A compiler for deployments: one KDL spec in, checked, reproducible deployment artifacts out.")]
@@ -38,6 +43,11 @@ enum Command {
         /// naming each file.
         #[arg(long)]
         check: bool,
+        /// Do the whole work even when the output directory's cache (`.hawser-cache/`, this
+        /// machine's stamps of what the last run wrote) proves that nothing changed: with
+        /// `--check`, compare every file's contents.
+        #[arg(long)]
+        full: bool,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -197,8 +207,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { spec, format, color } => check(&spec, format, color),
         Command::Graph { spec, format, env } => graph(&spec, format, env.as_deref()),
-        Command::Generate { spec, output, check: false, format, color } => generate(&spec, output, format, color),
-        Command::Generate { spec, output, check: true, format, color } => generate_check(&spec, output, format, color),
+        Command::Generate { spec, output, check: false, full, format, color } => generate(&spec, output, full, format, color),
+        Command::Generate { spec, output, check: true, full, format, color } => generate_check(&spec, output, full, format, color),
         Command::Diff { spec, out, environments, version, context, color } => {
             diff(&spec, OutputArgs { out, environments: Vec::new(), version }, &environments, context, color)
         }
@@ -211,40 +221,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads the spec, but never more than one byte past the size limit: a device or a pipe
-/// that never ends (`/dev/zero`, `yes |`) cannot make hawser read forever or fill memory.
-/// A spec cut at the limit is still returned, so that the checker reports the limit as a
-/// diagnostic like any other.
+/// Reads the spec; a failure is reported and becomes the exit status.
 fn read_spec(path: &Path) -> Result<String, ExitCode> {
-    let fail = |e: std::io::Error| {
-        eprintln!("error: cannot read {}: {}", path.display(), io_reason(&e));
+    cli::read_spec(path).map_err(|e| {
+        eprintln!("error: {e}");
         ExitCode::from(FAILURE)
-    };
-    let file = std::fs::File::open(path).map_err(fail)?;
-    let mut bytes = Vec::new();
-    file.take(hawser::syntax::limits::MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(fail)?;
-    let over = bytes.len() > hawser::syntax::limits::MAX_SPEC_BYTES;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        // The cut may fall inside a character: keep what comes before it, padded back past
-        // the limit so that the checker still sees a spec too large.
-        Err(e) if over && e.utf8_error().error_len().is_none() => {
-            let valid = e.utf8_error().valid_up_to();
-            let mut bytes = e.into_bytes();
-            bytes.truncate(valid);
-            bytes.resize(hawser::syntax::limits::MAX_SPEC_BYTES + 1, b' ');
-            String::from_utf8(bytes).map_err(|e| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
-        }
-        Err(e) => Err(fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e))),
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file (give the spec's path, or run where hawser.kdl is)".to_owned(),
-        std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
-        _ => e.to_string(),
-    }
+    })
 }
 
 fn use_color(color: Color) -> bool {
@@ -279,8 +261,11 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
     };
     let mut analysis = hawser::check(&text);
     if let Some(spec) = &analysis.spec {
-        let found = module_diagnostics(path, spec);
-        analysis.diagnostics.extend(found);
+        // The configuration files the spec names are checked too: a missing one is an error
+        // `check` should find before `generate` does.
+        analysis.diagnostics.extend(hawser::review::inputs::read(&cli::spec_dir(path), spec).1);
+        // And the Go module beside it: its go.mod, the files images copy from it.
+        analysis.diagnostics.extend(hawser::review::module::diagnostics(&cli::spec_dir(path), spec));
     }
     let name = path.display().to_string();
     match format {
@@ -300,132 +285,23 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
     code
 }
 
-/// What the command line compares with the module beside the spec (the module build.sh
-/// and the Dockerfiles build), never through a symlink: W0921 when the Go version
-/// disagrees with `go.mod`'s (nothing when there is none), W0922 for a file an image
-/// copies that is not there.
-fn module_diagnostics(spec_path: &Path, spec: &hawser::check::model::Spec) -> Vec<diagnostics::Diagnostic> {
-    let dir = match spec_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let Ok(dir) = hawser::review::confined::Dir::open_following(dir) else { return Vec::new() };
-    let mut out = match dir.read("go.mod") {
-        Ok(hawser::review::confined::Entry::File { contents, .. }) => {
-            hawser::check::gobuild::go_mod_diagnostics(&spec.base.project, &String::from_utf8_lossy(&contents))
-        }
-        _ => Vec::new(),
-    };
-    // The files `docker { copy … }` takes from the module, looked up the same way.
-    use hawser::check::images::Found;
-    out.extend(hawser::check::images::copy_sources(&spec.base, |rel| {
-        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        match dir.list(parent) {
-            Ok(entries) => match entries.iter().find(|(n, _)| n == name).map(|(_, k)| *k) {
-                Some(hawser::review::confined::Kind::File) => Found::File,
-                Some(hawser::review::confined::Kind::Dir) => Found::Dir,
-                Some(hawser::review::confined::Kind::Symlink) => Found::Symlink,
-                Some(hawser::review::confined::Kind::Special) | None => Found::Missing,
-            },
-            // A parent that is missing, a symlink, or not a directory.
-            Err(_) => Found::Missing,
-        }
-    }));
-    out
-}
-
-/// `hawser schema`: the JSON Schema; `--convert SPEC`: the spec as JSON (a spec that does
-/// not parse is a spec error, reported as `check` would).
-fn schema(convert: Option<&Path>) -> ExitCode {
-    let Some(path) = convert else {
-        out!("{}", hawser::cli::jsonschema::schema_text());
-        return ExitCode::SUCCESS;
-    };
-    let text = match read_spec(path) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let (doc, diags) = hawser::syntax::parse(&text);
-    let Some(doc) = doc else {
-        let style = render::Style { color: use_color(Color::Auto), width: width() };
-        let name = path.display().to_string();
-        eprint!("{}", render::human(&diags, &name, &text, style));
-        return ExitCode::from(SPEC_ERRORS);
-    };
-    outln!("{}", serde_json::to_string_pretty(&hawser::cli::jsonschema::to_json(&doc)).unwrap_or_default());
-    ExitCode::SUCCESS
-}
-
-/// A checked spec, generated: what `generate`, `generate --check` and `diff` share.
-struct Generated {
-    name: String,
-    text: String,
-    out: PathBuf,
-    /// Spec diagnostics (warnings only, when generation succeeded) and those of the run.
-    diagnostics: Vec<diagnostics::Diagnostic>,
-    /// Every artifact of every environment: `--env` selects among them when writing.
-    artifacts: hawser::emit::Artifacts,
-    spec_name: String,
-    environments: Vec<String>,
-}
-
-impl Generated {
-    fn request(&self) -> hawser::review::output::Request<'_> {
-        hawser::review::output::Request {
-            artifacts: &self.artifacts,
-            spec_name: &self.spec_name,
-            spec_sha256: hawser::review::output::sha256_hex(self.text.as_bytes()),
-            environments: &self.environments,
-        }
-    }
-}
-
-/// Checks and generates in memory. On spec errors the diagnostics are rendered in `format`
-/// and the exit code returned.
+/// Checks and generates in memory. A failure is reported (spec errors in `format`) and
+/// becomes the exit status.
 fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Generated, ExitCode> {
-    let text = read_spec(path)?;
-    let name = path.display().to_string();
-    let analysis = hawser::check(&text);
-    if analysis.has_errors() {
-        emit_diagnostics(&analysis.diagnostics, &name, &text, format, style, None);
-        if format == Format::Human {
-            eprintln!("nothing written: fix the errors first");
+    let request = OutputRequest { out: output.out, environments: output.environments, version: output.version };
+    cli::generate::generate_in_memory(path, request).map_err(|failed| match failed {
+        Failed::SpecErrors { name, text, diagnostics } => {
+            emit_diagnostics(&diagnostics, &name, &text, format, style, None);
+            if format == Format::Human {
+                eprintln!("nothing written: fix the errors first");
+            }
+            ExitCode::from(SPEC_ERRORS)
         }
-        return Err(ExitCode::from(SPEC_ERRORS));
-    }
-    let Some(spec) = &analysis.spec else { return Err(ExitCode::from(SPEC_ERRORS)) };
-    let spec_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    // `generated`, not `./generated`, when the spec is in the current directory: paths in
-    // messages and diffs read as the user would type them.
-    let out =
-        output.out.unwrap_or_else(|| if spec_dir == Path::new(".") { PathBuf::from("generated") } else { spec_dir.join("generated") });
-    let spec_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
-    let environments = output.environments;
-    // Every environment is generated: with `--env`, the shared files (the chart, build.sh)
-    // still come from the whole spec, and only the selected environments' files are written.
-    let opts = hawser::emit::Options {
-        spec_name: spec_name.clone(),
-        version: output.version,
-        environments: Vec::new(),
-        output_dir: relative_inside(&spec_dir, &out),
-    };
-    if let Err(e) = hawser::emit::check_options(spec, &hawser::emit::Options { environments: environments.clone(), ..opts.clone() }) {
-        eprintln!("error: {e}");
-        return Err(ExitCode::from(FAILURE));
-    }
-    let mut diagnostics = analysis.diagnostics.clone();
-    diagnostics.extend(hawser::emit::run_diagnostics(spec, &opts));
-    diagnostics.extend(module_diagnostics(path, spec));
-    let artifacts = hawser::emit::generate(spec, &opts).map_err(|e| {
-        eprintln!("error: internal error while generating: {e}");
-        ExitCode::from(FAILURE)
-    })?;
-    // The process ends soon: freeing the model piece by piece would only cost time.
-    std::mem::forget(analysis);
-    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments })
+        Failed::Error(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(FAILURE)
+        }
+    })
 }
 
 /// Prints diagnostics (and drift) in the chosen format: human text to stderr, the formats
@@ -452,8 +328,30 @@ fn emit_diagnostics(
     }
 }
 
-fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+/// Whether the cache proves that nothing changed since the last clean run (`--full`: never).
+fn current(path: &Path, output: &OutputArgs, full: bool) -> Option<cli::generate::Current> {
+    let request = OutputRequest { out: output.out.clone(), environments: output.environments.clone(), version: output.version.clone() };
+    if full { None } else { cli::generate::up_to_date(path, &request) }
+}
+
+fn foreign_note(foreign: usize) -> String {
+    if foreign > 0 { format!(", {foreign} files not hawser's left alone") } else { String::new() }
+}
+
+fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
+    // Nothing changed since the last run, as the cache proves: nothing to compile or write.
+    if let Some(c) = current(path, &output, full) {
+        emit_diagnostics(&[], &c.name, &c.text, format, style, None);
+        eprintln!(
+            "{}: wrote {} files to {} (0 changed, 0 removed{})",
+            c.name,
+            c.found.files,
+            c.out.display(),
+            foreign_note(c.found.foreign)
+        );
+        return ExitCode::SUCCESS;
+    }
     let g = match generate_in_memory(path, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,
@@ -479,7 +377,7 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
                 g.out.display(),
                 summary.changed.len(),
                 summary.removed.len(),
-                if summary.kept_foreign > 0 { format!(", {} files not hawser's left alone", summary.kept_foreign) } else { String::new() }
+                foreign_note(summary.kept_foreign)
             );
             if !g.environments.is_empty() {
                 let _ = writeln!(
@@ -503,47 +401,35 @@ fn generate(path: &Path, output: OutputArgs, format: Format, color: Color) -> Ex
             ExitCode::from(FAILURE)
         }
     };
-    // The process ends after this: freeing the artifacts would only cost time.
+    // The process ends after this: freeing the model and the artifacts would only cost time.
     std::mem::forget(g);
     code
 }
 
-/// Reads the output directory for a comparison, and what `generate` would write there; a
-/// missing directory is a usage error.
-fn read_output(g: &Generated) -> Result<(hawser::review::OnDisk, hawser::review::output::Planned<'_>), ExitCode> {
-    match hawser::review::output::read_on_disk(&g.out, &g.artifacts) {
-        Ok(Some(disk)) => {
-            let planned = hawser::review::output::plan(&g.request(), disk.lock.as_ref());
-            Ok((disk, planned))
-        }
-        Ok(None) => {
-            eprintln!(
-                "error: there is no output directory {}: run `hawser generate` first, or name the directory with --out",
-                g.out.display()
-            );
-            Err(ExitCode::from(FAILURE))
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitCode::from(FAILURE))
-        }
-    }
-}
-
-fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color) -> ExitCode {
+fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
+    // The tree is what a clean run with these options wrote, untouched since, as the
+    // cache's stamps prove: it is what `generate` would write.
+    if let Some(c) = current(path, &output, full) {
+        emit_diagnostics(&[], &c.name, &c.text, format, style, Some(&[]));
+        if format == Format::Human {
+            eprintln!("{}: {} is up to date ({} files)", c.name, c.out.display(), c.found.files + 1);
+        }
+        return ExitCode::SUCCESS;
+    }
     let g = match generate_in_memory(path, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
-    let (disk, planned) = match read_output(&g) {
+    let (disk, planned) = match cli::generate::read_output(&g) {
         Ok(d) => d,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILURE);
+        }
     };
-    let drift = hawser::review::compare(&planned.artifacts, &planned.lock_text, &disk);
+    let findings = cli::generate::drift(&g, &disk, &planned);
     let prefix = g.out.display().to_string();
-    let findings: Vec<render::FileFinding> =
-        drift.iter().map(|d| render::FileFinding { path: join_path(&prefix, &d.path), kind: d.kind(), message: d.message() }).collect();
     emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, Some(&findings));
     if format == Format::Human {
         let mut err = std::io::stderr().lock();
@@ -563,15 +449,11 @@ fn generate_check(path: &Path, output: OutputArgs, format: Format, color: Color)
             );
         }
     }
-    let code = if drift.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
+    let code = if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
     std::mem::forget(disk);
     std::mem::forget(planned);
     std::mem::forget(g);
     code
-}
-
-fn join_path(prefix: &str, path: &str) -> String {
-    if prefix.is_empty() || prefix == "." { path.to_owned() } else { format!("{}/{path}", prefix.trim_end_matches('/')) }
 }
 
 fn diff(path: &Path, output: OutputArgs, environments: &[String], context: usize, color: Color) -> ExitCode {
@@ -581,21 +463,17 @@ fn diff(path: &Path, output: OutputArgs, environments: &[String], context: usize
         eprintln!("error: `hawser diff --env` compares two environments: give --env twice (e.g. --env staging --env prod)");
         return ExitCode::from(FAILURE);
     }
-    let compare_envs = environments.len() == 2;
-    let output = if compare_envs { OutputArgs { environments: environments.to_vec(), ..output } } else { output };
+    let output = if environments.len() == 2 { OutputArgs { environments: environments.to_vec(), ..output } } else { output };
     let g = match generate_in_memory(path, output, Format::Human, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
-    let text = if compare_envs {
-        hawser::review::env_diff(&g.artifacts, &environments[0], &environments[1], diff_style)
-    } else {
-        let (disk, planned) = match read_output(&g) {
-            Ok(d) => d,
-            Err(code) => return code,
-        };
-        let drift = hawser::review::compare(&planned.artifacts, &planned.lock_text, &disk);
-        hawser::review::disk_diff(&planned.artifacts, &planned.lock_text, &disk, &drift, &g.out.display().to_string(), diff_style)
+    let text = match cli::generate::diff(&g, environments, diff_style) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILURE);
+        }
     };
     out!("{text}");
     let code = if text.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(DIFFERS) };
@@ -617,26 +495,19 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
             }
         };
         let name = path.display().to_string();
-        // The formatter works on LF text; the file keeps its BOM and its line endings.
-        let (layout, lf_text) = hawser::syntax::format::split_layout(&text);
-        let formatted = match hawser::syntax::format::format(&lf_text) {
-            hawser::syntax::format::Formatted::Text(t) => {
-                hawser::syntax::format::Formatted::Text(hawser::syntax::format::restore_layout(layout, &t))
-            }
-            other => other,
-        };
+        let (layout, formatted) = cli::fmt::format_text(&text);
         match formatted {
-            hawser::syntax::format::Formatted::SyntaxErrors(diags) => {
+            Formatted::SyntaxErrors(diags) => {
                 eprint!("{}", render::human(&diags, &name, &text, style));
                 eprintln!("{}: not formatted: fix the syntax errors first", name);
                 differs = true;
             }
-            hawser::syntax::format::Formatted::Refused(why) => {
+            Formatted::Refused(why) => {
                 eprintln!("error: {name}: not formatted: {why} (a bug in hawser: please report it with the file)");
                 failed = true;
             }
-            hawser::syntax::format::Formatted::Text(formatted) if formatted == text => {}
-            hawser::syntax::format::Formatted::Text(_) if check => {
+            Formatted::Text(formatted) if formatted == text => {}
+            Formatted::Text(_) if check => {
                 match layout.mixed {
                     Some((crlf, lf)) => eprintln!(
                         "{name}: would be reformatted: its line endings are mixed ({crlf} CRLF, {lf} LF); fmt ends every line with {}, as its first line ends",
@@ -646,8 +517,8 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
                 }
                 differs = true;
             }
-            hawser::syntax::format::Formatted::Text(formatted) => {
-                if let Err(e) = write_replacing(path, &formatted) {
+            Formatted::Text(formatted) => {
+                if let Err(e) = cli::fmt::write_replacing(path, &formatted) {
                     eprintln!("error: cannot write {name}: {e}");
                     failed = true;
                 } else {
@@ -664,89 +535,25 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> ExitCode {
     worst
 }
 
-/// Replaces a spec's contents. A symlink is written through, to its target, and stays a
-/// link. The new contents go to a temporary file beside the target, created exclusively
-/// (`O_EXCL`, no symlink followed: a file planted under that name is an error, never
-/// written through), given the target's mode and owner, then renamed over it. A file with
-/// other hard links is rewritten in place instead, so that every link keeps the new
-/// contents.
-fn write_replacing(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let target = std::fs::canonicalize(path)?;
-    let meta = std::fs::metadata(&target)?;
-    if meta.nlink() > 1 {
-        let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(&target)?;
-        return file.write_all(contents.as_bytes()).and_then(|()| file.sync_all());
-    }
-    let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl");
-    let dir = hawser::review::confined::Dir::open_following(target.parent().unwrap_or(Path::new("/")))?;
-    let tmp = format!(".{file_name}.hawser-fmt");
-    dir.write_new(&tmp, contents.as_bytes(), meta.mode() & 0o7777).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            std::io::Error::new(
-                e.kind(),
-                format!("{tmp} is in the way beside it (left by an interrupted fmt, or planted); remove it and run fmt again"),
-            )
-        } else {
-            e
-        }
-    })?;
-    let renamed = dir.chown_file(&tmp, meta.uid(), meta.gid()).and_then(|()| dir.replace(&tmp, file_name));
-    renamed.inspect_err(|_| {
-        let _ = dir.remove_all(&tmp);
-    })
-}
-
 fn init(dir: &Path) -> ExitCode {
-    let spec_path = dir.join("hawser.kdl");
-    if std::fs::symlink_metadata(&spec_path).is_ok() {
-        eprintln!("error: {} exists; hawser init does not overwrite it (`hawser check` checks it)", spec_path.display());
-        return ExitCode::from(FAILURE);
-    }
-    let go_mod = dir.join("go.mod");
-    let module = match std::fs::read_to_string(&go_mod) {
-        Ok(text) => match hawser::cli::init::parse_go_mod(&text) {
-            Some(m) => m,
-            None => {
-                eprintln!("error: {} has no `module` line", go_mod.display());
-                return ExitCode::from(FAILURE);
-            }
-        },
-        Err(e) => {
-            eprintln!(
-                "error: cannot read {}: {} (hawser init runs in the root of a Go module)",
-                go_mod.display(),
-                if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_owned() } else { e.to_string() }
-            );
-            return ExitCode::from(FAILURE);
-        }
-    };
-    let mains = match find_main_packages(dir) {
-        Ok(m) => m,
-        Err(e) => {
+    let done = match cli::init::init(dir) {
+        Ok(done) => done,
+        Err(InitFailed::Error(e)) => {
             eprintln!("error: {e}");
             return ExitCode::from(FAILURE);
         }
+        Err(InitFailed::SpecErrors { text, diagnostics }) => {
+            let style = render::Style { color: use_color(Color::Auto), width: width() };
+            eprint!("{}", render::human(&diagnostics, "hawser.kdl", &text, style));
+            eprintln!("error: internal error: the starting spec does not check; nothing written");
+            return ExitCode::from(FAILURE);
+        }
     };
-    let text = hawser::cli::init::spec(&module, &mains);
-    let analysis = hawser::check(&text);
-    if analysis.has_errors() {
-        let style = render::Style { color: use_color(Color::Auto), width: width() };
-        eprint!("{}", render::human(&analysis.diagnostics, "hawser.kdl", &text, style));
-        eprintln!("error: internal error: the starting spec does not check; nothing written");
-        return ExitCode::from(FAILURE);
-    }
-    // `create_new`: never replace a file that appeared since the check above.
-    let written = std::fs::OpenOptions::new().write(true).create_new(true).open(&spec_path).and_then(|mut f| f.write_all(text.as_bytes()));
-    if let Err(e) = written {
-        eprintln!("error: cannot write {}: {e}", spec_path.display());
-        return ExitCode::from(FAILURE);
-    }
-    let services: Vec<&str> = mains.iter().filter(|m| m.serves).map(|m| m.dir.as_str()).collect();
-    let jobs: Vec<&str> = mains.iter().filter(|m| !m.serves).map(|m| m.dir.as_str()).collect();
+    let services: Vec<&str> = done.mains.iter().filter(|m| m.serves).map(|m| m.dir.as_str()).collect();
+    let jobs: Vec<&str> = done.mains.iter().filter(|m| !m.serves).map(|m| m.dir.as_str()).collect();
     eprintln!(
         "wrote {}: {} service{} ({}) and {} job{} ({}); review it, then `hawser check`",
-        spec_path.display(),
+        done.spec_path.display(),
         services.len(),
         if services.len() == 1 { "" } else { "s" },
         services.join(", "),
@@ -757,208 +564,57 @@ fn init(dir: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Every directory under `cmd/` whose Go files are in package `main`, sorted.
-fn find_main_packages(dir: &Path) -> Result<Vec<hawser::cli::init::MainPackage>, String> {
-    let cmd = dir.join("cmd");
-    let mut found = Vec::new();
-    if !cmd.is_dir() {
-        return Ok(found);
-    }
-    let mut stack = vec![PathBuf::from("cmd")];
-    while let Some(rel) = stack.pop() {
-        let entries = std::fs::read_dir(dir.join(&rel)).map_err(|e| format!("cannot read {}: {e}", dir.join(&rel).display()))?;
-        let mut sources = String::new();
-        let mut is_main = false;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(ft) = entry.file_type() else { continue };
-            if ft.is_dir() {
-                // What the go tool ignores, hawser ignores.
-                if !(name.starts_with('.') || name.starts_with('_') || name == "testdata" || name == "vendor") {
-                    stack.push(rel.join(&name));
-                }
-            } else if name.ends_with(".go") && !name.ends_with("_test.go") {
-                let source = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                is_main |= hawser::cli::init::is_main_package(&source);
-                sources.push_str(&source);
-            }
-        }
-        if is_main {
-            let dir = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
-            found.push(hawser::cli::init::MainPackage { dir, serves: hawser::cli::init::serves(&sources) });
-        }
-    }
-    found.sort_by(|a, b| a.dir.cmp(&b.dir));
-    Ok(found)
-}
-
-/// `out` relative to `base`, when it lies inside it (both taken from the current directory).
-fn relative_inside(base: &Path, out: &Path) -> Option<String> {
-    let cwd = std::env::current_dir().ok()?;
-    let norm = |p: &Path| -> PathBuf {
-        let mut v = PathBuf::new();
-        for c in cwd.join(p).components() {
-            match c {
-                std::path::Component::ParentDir => {
-                    v.pop();
-                }
-                std::path::Component::CurDir => {}
-                c => v.push(c),
-            }
-        }
-        v
-    };
-    let rel = norm(out).strip_prefix(norm(base)).ok()?.to_str()?.to_owned();
-    (!rel.is_empty()).then_some(rel)
-}
-
 fn graph(path: &Path, format: GraphFormat, env: Option<&str>) -> ExitCode {
     let text = match read_spec(path) {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let analysis = hawser::check(&text);
-    let name = path.display().to_string();
-    if analysis.has_errors() {
-        let style = render::Style { color: use_color(Color::Auto), width: width() };
-        let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-        eprint!("{}", render::human(&errors, &name, &text, style));
-        eprintln!("{}", render::summary(&errors, &name));
-        return ExitCode::from(SPEC_ERRORS);
-    }
-    let Some(spec) = &analysis.spec else { return ExitCode::from(SPEC_ERRORS) };
-    let render = |graph: &hawser::check::graph::Graph, title: &str| match format {
-        GraphFormat::Dot => graph.to_dot(title),
-        GraphFormat::Mermaid => graph.to_mermaid(),
+    let format = match format {
+        GraphFormat::Dot => cli::graph::GraphFormat::Dot,
+        GraphFormat::Mermaid => cli::graph::GraphFormat::Mermaid,
     };
-    let project = &spec.base.project.name.value;
-    let out = match env {
-        // The check built the base graph already.
-        None => match &analysis.graph {
-            Some(graph) => render(graph, project),
-            None => return ExitCode::from(SPEC_ERRORS),
-        },
-        Some(e) => match spec.environments.get(e) {
-            Some(environment) => render(&hawser::check::graph::build_used(&environment.view), &format!("{project} ({e})")),
-            None => {
-                let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
-                eprintln!("error: the spec has no environment `{e}`; environments: {}", known.join(", "));
-                return ExitCode::from(FAILURE);
+    match cli::graph::graph(&text, env, format) {
+        Ok(out) => {
+            out!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(NoGraph::SpecErrors(errors)) => {
+            if !errors.is_empty() {
+                let name = path.display().to_string();
+                let style = render::Style { color: use_color(Color::Auto), width: width() };
+                eprint!("{}", render::human(&errors, &name, &text, style));
+                eprintln!("{}", render::summary(&errors, &name));
             }
-        },
-    };
-    out!("{out}");
-    ExitCode::SUCCESS
+            ExitCode::from(SPEC_ERRORS)
+        }
+        Err(NoGraph::Error(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(FAILURE)
+        }
+    }
 }
 
 fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Color) -> ExitCode {
-    let usage = |msg: String| {
-        eprintln!("error: {msg}");
-        ExitCode::from(FAILURE)
-    };
-    let Some((file, line)) = location.rsplit_once(':') else {
-        return usage(format!("`{location}` is not FILE:LINE"));
-    };
-    let Ok(line) = line.parse::<usize>() else {
-        return usage(format!("`{line}` is not a line number (FILE:LINE, lines count from 1)"));
-    };
-    let file = PathBuf::from(file);
-    // The path the user typed is theirs; below the output directory nothing is trusted: the
-    // lock, the file and the spec the lock names are read without following any symlink.
-    let Ok(abs) = std::fs::canonicalize(&file) else {
-        return usage(format!("cannot read {}: no such file", file.display()));
-    };
-    let lock_file = hawser::review::output::LOCK_FILE;
-    // The output directory is the nearest one above the file that holds a lock.
-    let found = abs.ancestors().skip(1).find_map(|d| {
-        let dir = hawser::review::confined::Dir::open_following(d).ok()?;
-        match dir.read(lock_file).ok()? {
-            hawser::review::confined::Entry::File { contents, .. } => Some((d.to_path_buf(), dir, contents)),
-            _ => None,
-        }
-    });
-    let Some((out, out_dir, lock_bytes)) = found else {
-        return usage(format!("{} is not inside a hawser output directory (no {lock_file} above it)", file.display()));
-    };
-    let lock = match hawser::review::output::read_lock(&String::from_utf8_lossy(&lock_bytes)) {
-        Ok(lock) => lock,
-        Err(why) => return usage(format!("{} is not a hawser lock file: {why}", out.join(lock_file).display())),
-    };
-    let Some(rel) = abs.strip_prefix(&out).ok().and_then(|r| r.to_str()).map(str::to_owned) else {
-        return usage(format!("{} is outside the output directory", file.display()));
-    };
-    if !lock.files.contains_key(&rel) {
-        return usage(format!("{} is not a file hawser generated (it is not in {lock_file})", file.display()));
-    }
-    let (spec_path, text) = match spec {
-        Some(s) => {
-            let given = s.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if given != lock.spec_name {
-                return usage(format!(
-                    "{} was generated from `{}` (its {lock_file} says so), not from {}",
-                    out.display(),
-                    lock.spec_name,
-                    s.display()
-                ));
-            }
-            match read_spec(&s) {
-                Ok(t) => (s, t),
-                Err(code) => return code,
-            }
-        }
-        None => {
-            // The lock names a plain file name (checked when it was read), beside the output.
-            let parent = out.parent().unwrap_or(Path::new("/"));
-            let read = hawser::review::confined::Dir::open_following(parent).and_then(|d| d.read(&lock.spec_name));
-            match read {
-                Ok(hawser::review::confined::Entry::File { contents, .. }) => match String::from_utf8(contents) {
-                    Ok(t) => (parent.join(&lock.spec_name), t),
-                    Err(_) => return usage(format!("{} is not UTF-8 text", parent.join(&lock.spec_name).display())),
-                },
-                _ => {
-                    return usage(format!(
-                        "cannot find `{}`, the spec {lock_file} names, as a regular file beside {}; give it with --spec",
-                        lock.spec_name,
-                        out.display()
-                    ));
-                }
-            }
-        }
-    };
-    let out = out.as_path();
-    let spec_name = spec_path.file_name().and_then(|n| n.to_str()).unwrap_or("hawser.kdl").to_owned();
-    let spec_dir = spec_path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let opts = hawser::emit::Options { spec_name, version, environments: Vec::new(), output_dir: relative_inside(&spec_dir, out) };
-    // Named relative to the current directory, as the user would type it.
-    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).unwrap_or_default();
-    let name = spec_path.strip_prefix(&cwd).unwrap_or(&spec_path).display().to_string();
     let style = render::Style { color: use_color(color), width: width() };
-    let analysis = hawser::check(&text);
-    if analysis.has_errors() {
-        eprint!("{}", render::human(&analysis.diagnostics, &name, &text, style));
-        eprintln!("{}", render::summary(&analysis.diagnostics, &name));
-        return ExitCode::from(SPEC_ERRORS);
-    }
-    let Some(expected) = analysis.spec.as_ref().and_then(|s| hawser::emit::generate(s, &opts).ok()) else {
-        return ExitCode::from(SPEC_ERRORS);
+    let found = match cli::why::why(location, spec.as_deref(), version) {
+        Ok(found) => found,
+        Err(WhyFailed::Error(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILURE);
+        }
+        Err(WhyFailed::SpecErrors { name, text, diagnostics }) => {
+            eprint!("{}", render::human(&diagnostics, &name, &text, style));
+            eprintln!("{}", render::summary(&diagnostics, &name));
+            return ExitCode::from(SPEC_ERRORS);
+        }
+        Err(WhyFailed::NotGenerated) => return ExitCode::from(SPEC_ERRORS),
     };
-    let Some(generated) = expected.files.get(&rel) else {
-        return usage(format!("the spec no longer produces {}; run `hawser generate`", file.display()));
-    };
-    let count = generated.contents.lines().count();
-    if line == 0 || line > count {
-        return usage(format!("{} has {count} lines; line {line} is not one of them", file.display()));
+    let file = found.file.display();
+    if found.differs_on_disk {
+        eprintln!("note: {file} differs from what the spec produces at that line; explaining what the spec produces there");
     }
-    let on_disk = match out_dir.read(&rel) {
-        Ok(hawser::review::confined::Entry::File { contents, .. }) => String::from_utf8_lossy(&contents).into_owned(),
-        _ => String::new(),
-    };
-    let target = generated.contents.lines().nth(line - 1).unwrap_or_default();
-    if on_disk.lines().nth(line - 1) != Some(target) {
-        eprintln!("note: {} differs from what the spec produces at that line; explaining what the spec produces there", file.display());
-    }
-    outln!("{}:{line}: {target}", file.display());
-    let Some(origins) = hawser::review::why::origins(&text, &opts, &rel, line) else { return ExitCode::from(SPEC_ERRORS) };
+    outln!("{file}:{}: {}", found.line, found.target);
+    let Some(origins) = found.origins else { return ExitCode::from(SPEC_ERRORS) };
     if origins.is_empty() {
         outln!("no single value of the spec produces this line: it is hawser's own (a header, a default, the layout of the format)");
         return ExitCode::SUCCESS;
@@ -975,7 +631,29 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
             )
         })
         .collect();
-    out!("{}", render::spans(&name, &text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
+    out!("{}", render::spans(&found.name, &found.text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
+    ExitCode::SUCCESS
+}
+
+/// `hawser schema`: the JSON Schema; `--convert SPEC`: the spec as JSON (a spec that does
+/// not parse is a spec error, reported as `check` would).
+fn schema(convert: Option<&Path>) -> ExitCode {
+    let Some(path) = convert else {
+        out!("{}", cli::jsonschema::schema_text());
+        return ExitCode::SUCCESS;
+    };
+    let text = match read_spec(path) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (doc, diags) = hawser::syntax::parse(&text);
+    let Some(doc) = doc else {
+        let style = render::Style { color: use_color(Color::Auto), width: width() };
+        let name = path.display().to_string();
+        eprint!("{}", render::human(&diags, &name, &text, style));
+        return ExitCode::from(SPEC_ERRORS);
+    };
+    outln!("{}", serde_json::to_string_pretty(&cli::jsonschema::to_json(&doc)).unwrap_or_default());
     ExitCode::SUCCESS
 }
 
@@ -996,17 +674,13 @@ fn explain(code: Option<&str>, list: bool) -> ExitCode {
         }
         return if list { ExitCode::SUCCESS } else { ExitCode::from(FAILURE) };
     }
-    let code = code.unwrap_or_default();
-    match diagnostics::explain(code) {
-        Some(text) => {
+    match cli::explain(code.unwrap_or_default()) {
+        Ok(text) => {
             outln!("{text}");
             ExitCode::SUCCESS
         }
-        None => {
-            let ids: Vec<&str> = diagnostics::code::ALL.iter().map(|c| c.id).collect();
-            let hint =
-                diagnostics::did_you_mean(&code.to_ascii_uppercase(), ids.iter().copied()).map(|h| format!("; {h}")).unwrap_or_default();
-            eprintln!("error: `{code}` is not a hawser diagnostic code{hint} (`hawser explain --list` lists them)");
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(FAILURE)
         }
     }

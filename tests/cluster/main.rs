@@ -4,7 +4,8 @@
 //!
 //! Validators check that each object is well formed; these rules check that the objects
 //! work together (`rules.rs` holds them, one function per rule). Each rule has a broken
-//! input under `tests/cluster/broken/<rule>.kdl`: a spec that passes every rule as
+//! input under `tests/cluster/broken/<rule>.kdl` (and maybe more, `<rule>--<variant>.kdl`):
+//! a spec that passes every rule as
 //! generated, and an edit of its output (given in the spec's leading comments) that
 //! reproduces a generator bug; the test requires that rule, and only it, to fail on the
 //! edited output. Edits are comment lines of three forms:
@@ -39,24 +40,47 @@ pub struct Cluster<'a> {
     pub operator: bool,
     /// The Secrets the environment's pods pull their images with (`pull-secret`).
     pub pull_secrets: Vec<String>,
+    /// The configuration files the spec names, by path relative to the spec.
+    pub inputs: &'a hawser::check::inputs::Inputs,
 }
 
-/// The files a spec generates, by path.
-fn generate(text: &str) -> (hawser::check::model::Spec, BTreeMap<String, String>) {
-    let analysis = hawser::check(text);
-    let errors: Vec<_> =
-        analysis.diagnostics.iter().filter(|d| d.severity() == hawser::diagnostics::Severity::Error).map(|d| format!("{d:?}")).collect();
-    assert!(errors.is_empty(), "the spec has errors: {errors:?}");
+/// A generated spec: its model, the configuration files it names and the files it
+/// generates, by path.
+struct Generated {
+    spec: hawser::check::model::Spec,
+    inputs: hawser::check::inputs::Inputs,
+    files: BTreeMap<String, String>,
+}
+
+/// Generates the spec at `path`, reading the configuration files it names beside it.
+fn generate(path: &Path) -> Generated {
+    let text = std::fs::read_to_string(path).unwrap();
+    let analysis = hawser::check(&text);
     let spec = analysis.spec.expect("model");
-    let opts = hawser::emit::Options { spec_name: "hawser.kdl".to_owned(), version: Some("1.0.0".to_owned()), ..Default::default() };
+    let (inputs, input_diagnostics) = hawser::review::inputs::read(path.parent().expect("a directory"), &spec);
+    let errors: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .chain(&input_diagnostics)
+        .filter(|d| d.severity() == hawser::diagnostics::Severity::Error)
+        .map(|d| format!("{d:?}"))
+        .collect();
+    assert!(errors.is_empty(), "the spec has errors: {errors:?}");
+    let opts = hawser::emit::Options {
+        spec_name: "hawser.kdl".to_owned(),
+        version: Some("1.0.0".to_owned()),
+        inputs: inputs.clone(),
+        ..Default::default()
+    };
     let out = hawser::emit::generate(&spec, &opts).expect("generate");
     let files = out.files.into_iter().map(|(path, file)| (path, file.contents)).collect();
-    (spec, files)
+    Generated { spec, inputs, files }
 }
 
 /// Every finding of every rule for every Kubernetes environment of the output, each as
 /// `rule: env: what`.
-fn findings(spec: &hawser::check::model::Spec, files: &BTreeMap<String, String>) -> Vec<String> {
+fn findings(g: &Generated) -> Vec<String> {
+    let (spec, files) = (&g.spec, &g.files);
     let dockerfiles: BTreeMap<String, String> = files
         .iter()
         .filter_map(|(path, text)| Some((path.strip_prefix("docker/")?.strip_suffix(".Dockerfile")?.to_owned(), text.clone())))
@@ -79,6 +103,7 @@ fn findings(spec: &hawser::check::model::Spec, files: &BTreeMap<String, String>)
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
             pull_secrets: hawser::check::images::pull_secret_names(&environment.view, environment),
+            inputs: &g.inputs,
         };
         for (rule, check) in rules::RULES {
             out.extend(check(&cluster).into_iter().map(|f| format!("{rule}: {env}: {f}")));
@@ -109,10 +134,9 @@ fn every_example_and_spec_behaves() {
     let mut all = Vec::new();
     let mut kubernetes = 0;
     for path in spec_files() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let (spec, files) = generate(&text);
-        kubernetes += files.keys().filter(|p| p.starts_with("kubernetes/")).count();
-        all.extend(findings(&spec, &files).into_iter().map(|f| format!("{}: {f}", path.display())));
+        let g = generate(&path);
+        kubernetes += g.files.keys().filter(|p| p.starts_with("kubernetes/")).count();
+        all.extend(findings(&g).into_iter().map(|f| format!("{}: {f}", path.display())));
     }
     assert!(kubernetes > 0, "no Kubernetes output was checked");
     assert!(all.is_empty(), "{} findings:\n{}", all.len(), all.join("\n"));
@@ -122,18 +146,24 @@ fn every_example_and_spec_behaves() {
 fn every_rule_can_fail() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cluster/broken");
     let mut covered = Vec::new();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir).expect("broken dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("broken dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "kdl"))
+        .collect();
     cases.sort();
     for path in cases {
-        let rule = path.file_stem().and_then(|s| s.to_str()).expect("name").to_owned();
+        // `RULE.kdl`, or `RULE--VARIANT.kdl` for another way the same rule can fail.
+        let stem = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let rule = stem.split("--").next().unwrap_or(stem).to_owned();
         assert!(rules::RULES.iter().any(|(r, _)| *r == rule), "{}: no rule named {rule}", path.display());
         let text = std::fs::read_to_string(&path).unwrap();
-        let (spec, mut files) = generate(&text);
-        let before = findings(&spec, &files);
+        let mut g = generate(&path);
+        let before = findings(&g);
         assert!(before.is_empty(), "{}: fails before its edit:\n{}", path.display(), before.join("\n"));
-        let edits = apply_edits(&text, &mut files);
+        let edits = apply_edits(&text, &mut g.files);
         assert!(edits > 0, "{}: no edit", path.display());
-        let after = findings(&spec, &files);
+        let after = findings(&g);
         assert!(!after.is_empty(), "{}: the edit breaks nothing the rules see", path.display());
         let others: Vec<&String> = after.iter().filter(|f| !f.starts_with(&format!("{rule}: "))).collect();
         assert!(others.is_empty(), "{}: other rules fail too:\n{others:?}", path.display());

@@ -22,6 +22,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("jobs-bounded", jobs_bounded),
     ("availability", availability),
     ("monitoring", monitoring),
+    ("storage", storage),
     ("addresses", addresses),
     ("pull-secrets", pull_secrets),
 ];
@@ -81,7 +82,7 @@ fn pods<'a>(c: &'a Cluster<'_>) -> Vec<Pod<'a>> {
         .iter()
         .filter_map(|o| {
             let template = match o["kind"].as_str()? {
-                "Deployment" | "Job" => &o["spec"]["template"],
+                "Deployment" | "StatefulSet" | "Job" => &o["spec"]["template"],
                 "CronJob" => &o["spec"]["jobTemplate"]["spec"]["template"],
                 _ => return None,
             };
@@ -409,7 +410,8 @@ fn cidr_holds(cidr: &str, host: &str) -> bool {
 }
 
 /// The program a container runs is the spec's: the image's ENTRYPOINT (or the
-/// container's `command`, which replaces it) followed by the container's `args`.
+/// container's `command`, which replaces it) followed by the container's `args`; with a
+/// `command` in the spec, that command followed by the spec's arguments.
 fn argv(c: &Cluster) -> Vec<String> {
     let mut out = Vec::new();
     for pod in pods(c) {
@@ -418,6 +420,18 @@ fn argv(c: &Cluster) -> Vec<String> {
             |v: &Value| -> Option<Vec<String>> { v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()) };
         let args = strings(&container["args"]).unwrap_or_default();
         let spec_args: Vec<String> = w.args.iter().map(|a| a.value.clone()).collect();
+        let spec_command: Vec<String> = w.command.iter().map(|a| a.value.clone()).collect();
+        if !spec_command.is_empty() {
+            // The command replaces whatever the image would run: only the container says.
+            let mut effective: Vec<String> = strings(&container["command"]).unwrap_or_default();
+            effective.extend(args.iter().cloned());
+            let effective: Vec<String> = effective.iter().map(|a| crate::common::kubelet_expand(a)).collect();
+            let expected: Vec<String> = spec_command.iter().chain(&spec_args).cloned().collect();
+            if effective != expected {
+                out.push(format!("{} ({}) runs {effective:?}, the spec says {expected:?}", pod.workload, pod.kind));
+            }
+            continue;
+        }
         match hawser::emit::build::binary(w) {
             Some((binary, _)) => {
                 let Some(dockerfile) = c.dockerfiles.get(&pod.workload) else {
@@ -516,6 +530,9 @@ fn references(c: &Cluster) -> Vec<String> {
             }
         }
         for volume in pod.spec()["volumes"].as_array().into_iter().flatten() {
+            if let Some(cm) = volume["configMap"]["name"].as_str().filter(|n| !config_maps.contains(n)) {
+                out.push(format!("{who} mounts ConfigMap {cm}, which is not produced"));
+            }
             if let Some(s) = volume["secret"]["secretName"].as_str() {
                 for item in volume["secret"]["items"].as_array().into_iter().flatten() {
                     secret_ref(who, s, item["key"].as_str().unwrap_or(""), &mut out);
@@ -565,7 +582,7 @@ fn availability(c: &Cluster) -> Vec<String> {
     let mut out = Vec::new();
     let autoscaled: BTreeSet<&str> =
         of_kind(c, "HorizontalPodAutoscaler").filter_map(|h| h["spec"]["scaleTargetRef"]["name"].as_str()).collect();
-    for d in of_kind(c, "Deployment") {
+    for d in of_kind(c, "Deployment").chain(of_kind(c, "StatefulSet")) {
         let many = d["spec"]["replicas"].as_u64().unwrap_or(1) > 1 || autoscaled.contains(name(d));
         if !many {
             continue;
@@ -577,11 +594,11 @@ fn availability(c: &Cluster) -> Vec<String> {
             .flatten()
             .any(|t| t["topologyKey"] == "kubernetes.io/hostname" && selects(&t["labelSelector"], &labels));
         if !spreads {
-            out.push(format!("Deployment {} runs several pods with nothing spreading them over nodes", name(d)));
+            out.push(format!("{} {} runs several pods with nothing spreading them over nodes", d["kind"], name(d)));
         }
         let pdbs: Vec<&Value> = of_kind(c, "PodDisruptionBudget").filter(|p| selects(&p["spec"]["selector"], &labels)).collect();
         if pdbs.is_empty() {
-            out.push(format!("Deployment {} runs several pods and no PodDisruptionBudget selects them", name(d)));
+            out.push(format!("{} {} runs several pods and no PodDisruptionBudget selects them", d["kind"], name(d)));
         }
         for p in pdbs.into_iter().filter(|p| p["spec"]["unhealthyPodEvictionPolicy"] != "AlwaysAllow") {
             out.push(format!("PodDisruptionBudget {} blocks node drains behind pods that are not Ready", name(p)));
@@ -666,6 +683,111 @@ fn monitoring(c: &Cluster) -> Vec<String> {
         }
         if !r["expr"].as_str().unwrap_or("").contains(&format!("namespace=\"{}\"", c.namespace)) {
             out.push(format!("alert {alert} does not select namespace {}", c.namespace));
+        }
+    }
+    out
+}
+
+/// Every volume and configuration file of the spec is where the program looks for it, as
+/// the spec says: a volume writable at its path (an emptyDir of its size, or a claim of the
+/// StatefulSet a persistent volume makes of a service, with its size, access mode and
+/// class, each pod its own), a file read-only at its path from a ConfigMap key holding
+/// exactly the file's contents, and the pod template carrying the hash of that ConfigMap's
+/// data, so that a changed file rolls the pods (a `subPath` mount never changes in place).
+/// Nothing else is writable but `/tmp`.
+fn storage(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let config_maps: BTreeMap<&str, &Value> = of_kind(c, "ConfigMap").map(|m| (name(m), m)).collect();
+    for o in &c.objects {
+        let kind = o["kind"].as_str().unwrap_or("");
+        let Some(pod) = pods(c)
+            .into_iter()
+            .find(|p| p.workload == o["metadata"]["labels"]["app.kubernetes.io/name"].as_str().unwrap_or("") && p.kind == kind)
+        else {
+            continue;
+        };
+        let Some(w) = c.view.workloads.get(&pod.workload) else { continue };
+        let Some(container) = pod.main_container() else { continue };
+        let who = &pod.workload;
+        let mounts: Vec<&Value> = container["volumeMounts"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+        let volumes: Vec<&Value> = pod.spec()["volumes"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+        let claims: Vec<&Value> = o["spec"]["volumeClaimTemplates"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+        let mount_at = |path: &str| mounts.iter().find(|m| m["mountPath"] == path).copied();
+        let volume_named = |n: &Value| volumes.iter().find(|v| v["name"] == *n).copied();
+        let stateful = w.is_stateful();
+        if stateful != (kind == "StatefulSet") {
+            out.push(format!("{who} is a {kind}, but it {} a persistent volume", if stateful { "has" } else { "has no" }));
+        }
+        for v in &w.volumes {
+            let Some(m) = mount_at(&v.path.value) else {
+                out.push(format!("{who}: volume {} is not mounted at {}", v.name.value, v.path.value));
+                continue;
+            };
+            if m["readOnly"] == true || !m["subPath"].is_null() {
+                out.push(format!("{who}: volume {} at {} is not a writable directory", v.name.value, v.path.value));
+            }
+            if v.persistent {
+                let claim = claims.iter().find(|t| t["metadata"]["name"] == m["name"]);
+                let Some(claim) = claim.filter(|_| volume_named(&m["name"]).is_none()) else {
+                    out.push(format!("{who}: persistent volume {} is not a claim of each pod", v.name.value));
+                    continue;
+                };
+                let spec = &claim["spec"];
+                let class = v.storage_class.as_ref().map(|s| s.value.as_str());
+                if spec["resources"]["requests"]["storage"] != v.size.value.text.as_str()
+                    || spec["accessModes"] != serde_json::json!([v.access_mode()])
+                    || spec["storageClassName"].as_str() != class
+                {
+                    out.push(format!(
+                        "{who}: the claim of volume {} is not {} {} of class {class:?}: {spec}",
+                        v.name.value,
+                        v.size.value.text,
+                        v.access_mode()
+                    ));
+                }
+            } else {
+                match volume_named(&m["name"]) {
+                    Some(vol) if vol["emptyDir"]["sizeLimit"] == v.size.value.text.as_str() => {}
+                    other => {
+                        out.push(format!("{who}: ephemeral volume {} is not an emptyDir of {}: {other:?}", v.name.value, v.size.value.text))
+                    }
+                }
+            }
+        }
+        let mut files_map: Option<&str> = None;
+        for f in &w.files {
+            let Some(m) = mount_at(&f.path.value) else {
+                out.push(format!("{who}: file {} is not mounted", f.path.value));
+                continue;
+            };
+            let source = volume_named(&m["name"]).map(|v| &v["configMap"]);
+            let key = m["subPath"].as_str().unwrap_or("");
+            let cm = source.and_then(|s| s["name"].as_str()).and_then(|n| config_maps.get(n).map(|cm| (n, cm)));
+            let Some((cm_name, cm)) = cm.filter(|_| m["readOnly"] == true && !key.is_empty()) else {
+                out.push(format!("{who}: file {} is not a read-only key of a ConfigMap", f.path.value));
+                continue;
+            };
+            files_map = Some(cm_name);
+            let expected = c.inputs.get(&f.input()).map(String::as_str);
+            let item =
+                source.and_then(|s| s["items"].as_array()).is_none_or(|items| items.iter().any(|i| i["key"] == key && i["path"] == key));
+            if cm["data"][key].as_str() != expected || !item {
+                out.push(format!("{who}: {} does not hold the contents of {} under {key}", cm_name, f.source.value));
+            }
+        }
+        if let Some(cm) = files_map.and_then(|n| config_maps.get(n)) {
+            let data: BTreeMap<String, String> = string_map(&cm["data"]);
+            let annotation = &pod.template["metadata"]["annotations"]["hawser.dev/files-checksum"];
+            if annotation.as_str() != Some(hawser::emit::kubernetes::objects::config_checksum(&data).as_str()) {
+                out.push(format!("{who}: the pods do not carry the hash of their files, so a changed file would not roll them"));
+            }
+        }
+        let declared: BTreeSet<&str> = w.volumes.iter().map(|v| v.path.value.as_str()).chain(["/tmp"]).collect();
+        for m in &mounts {
+            let path = m["mountPath"].as_str().unwrap_or("");
+            if m["readOnly"] != true && !declared.contains(path) {
+                out.push(format!("{who}: {path} is writable, which the spec does not ask for"));
+            }
         }
     }
     out

@@ -19,6 +19,25 @@ pub fn examples() -> Vec<(String, String)> {
     out
 }
 
+/// The configuration files a spec in `dir` names, read as `hawser generate` reads them
+/// (empty when the spec names none).
+pub fn inputs(dir: &Path, text: &str) -> hawser::check::inputs::Inputs {
+    match hawser::check(text).spec {
+        Some(spec) => hawser::review::inputs::read(dir, &spec).0,
+        None => hawser::check::inputs::Inputs::new(),
+    }
+}
+
+/// The directory of an example, by name.
+pub fn example_dir(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name)
+}
+
+/// The directory of the specs under `tests/specs/`.
+pub fn specs_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs")
+}
+
 /// Top-level declarations of a spec, in order, as text: the nodes and the comments before them.
 pub fn top_level_chunks(text: &str) -> Vec<String> {
     let (doc, _) = hawser::syntax::parse(text);

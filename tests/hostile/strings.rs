@@ -14,9 +14,9 @@
 //!   reader of stdout goes away before hawser writes;
 //! - `//! exit: N` and `//! code: E…` — the exit status, and a diagnostic code stderr
 //!   must name; `//! stderr: …` — text stderr must hold;
-//! - `//! round-trip` — after generating, every argument, environment value, annotation and
-//!   source URL of the spec is read back from each artifact with that artifact's own
-//!   reader, and must equal what the spec says.
+//! - `//! round-trip` — after generating, every argument (of `command` and `args`),
+//!   environment value, annotation and source URL of the spec is read back from each
+//!   artifact with that artifact's own reader, and must equal what the spec says.
 //!
 //! Every case must also end within the time limit and never panic or overflow.
 
@@ -235,6 +235,10 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
     let mut checked = 0;
     for (name, w) in &spec.base.workloads {
         let args: Vec<String> = w.args.iter().map(|a| a.value.clone()).collect();
+        let command: Vec<String> = w.command.iter().map(|a| a.value.clone()).collect();
+        // What follows the binary on a host: the command's words after the program, then
+        // the arguments.
+        let after_binary: Vec<String> = command.iter().skip(1).chain(&args).cloned().collect();
 
         // Dockerfile: the exec-form ENTRYPOINT, read as Docker does (JSON).
         let dockerfile = read(&out.join(format!("docker/{name}.Dockerfile")))?;
@@ -263,7 +267,7 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
                 // systemd: ExecStart= as systemd splits and unescapes it.
                 let unit_text = read(&service)?;
                 let exec = unit_text.lines().find_map(|l| l.strip_prefix("ExecStart=")).ok_or("no ExecStart=")?;
-                same("systemd ExecStart=", &systemd_words(exec, true)?[1..], &args)?;
+                same("systemd ExecStart=", &systemd_words(exec, true)?[1..], &after_binary)?;
                 if let Some(source) = &spec.base.project.source {
                     let doc = unit_text.lines().find_map(|l| l.strip_prefix("Documentation=")).ok_or("no Documentation=")?;
                     same("systemd Documentation=", &systemd_words(doc, false)?, std::slice::from_ref(&source.value))?;
@@ -279,12 +283,18 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
             let manifest = out.join(format!("kubernetes/{env_name}/{name}.yaml"));
             if manifest.exists() {
                 let docs = yaml_documents(&manifest)?;
-                let deployment = docs.iter().find(|d| d["kind"] == "Deployment" || d["kind"] == "Job").ok_or("no workload object")?;
+                let deployment = docs
+                    .iter()
+                    .find(|d| matches!(d["kind"].as_str(), Some("Deployment" | "StatefulSet" | "Job")))
+                    .ok_or("no workload object")?;
                 let container = &deployment["spec"]["template"]["spec"]["containers"][0];
                 let k8s_args: Vec<String> = serde_json::from_value(container["args"].clone()).unwrap_or_default();
                 // What the program receives after the kubelet's `$(VAR)` expansion.
                 let received: Vec<String> = k8s_args.iter().map(|a| crate::common::kubelet_expand(a)).collect();
                 same("Kubernetes args (after the kubelet)", &received, &args)?;
+                let k8s_command: Vec<String> = serde_json::from_value(container["command"].clone()).unwrap_or_default();
+                let received: Vec<String> = k8s_command.iter().map(|a| crate::common::kubelet_expand(a)).collect();
+                same("Kubernetes command (after the kubelet)", &received, &command)?;
                 if !env.is_empty() {
                     let config = docs.iter().find(|d| d["kind"] == "ConfigMap").ok_or("no ConfigMap")?;
                     for (key, value) in &env {

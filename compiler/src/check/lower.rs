@@ -846,10 +846,11 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
                         .child("address-families")
                         .map(|a| a.args.iter().flatten().filter_map(as_str).map(|f| f.value).collect())
                         .unwrap_or_default(),
-                    capabilities: b.child("capabilities").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
                     limit_nofile: b.child("limit-nofile").and_then(|l| l.arg(0)).and_then(as_u32).map(|n| n.value),
                 })
                 .unwrap_or_default(),
+            group: s.child_arg("group").and_then(as_str).map(|g| g.value),
+            reload_signal: s.child_arg("reload-signal").and_then(as_str).map(|g| g.value),
         })
         .unwrap_or_default();
     let docker = c
@@ -907,9 +908,39 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         kubernetes,
         systemd,
         docker,
+        volumes: lower_volumes(c),
+        files: lower_files(c),
+        command: c.child("command").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        capabilities: c.child("capabilities").map(|a| a.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
         poisoned,
         span: c.node.head_span(),
     })
+}
+
+/// `volume` nodes whose path and size are valid; the rest was reported.
+fn lower_volumes(c: &Checked) -> Vec<Volume> {
+    c.children_named("volume")
+        .filter_map(|v| {
+            let persistent = v.prop("persistent");
+            Some(Volume {
+                name: v.arg_str(0)?,
+                path: v.prop_str("path")?,
+                size: bytes(v.prop("size"))?,
+                persistent: persistent.and_then(as_bool).unwrap_or(false),
+                persistent_span: persistent.map(|p| p.span),
+                storage_class: v.prop_str("storage-class"),
+                access: v.prop_str("access"),
+                span: v.node.head_span(),
+            })
+        })
+        .collect()
+}
+
+/// `file` nodes whose path and source are valid; the rest was reported.
+fn lower_files(c: &Checked) -> Vec<ConfigFile> {
+    c.children_named("file")
+        .filter_map(|f| Some(ConfigFile { path: f.arg_str(0)?, source: f.prop_str("source")?, span: f.node.head_span() }))
+        .collect()
 }
 
 fn node_string(n: &Node) -> String {

@@ -8,6 +8,7 @@
 pub mod gobuild;
 pub mod graph;
 pub mod images;
+pub mod inputs;
 pub mod lower;
 pub mod model;
 pub mod overlay;
@@ -15,6 +16,7 @@ pub mod platforms;
 pub mod references;
 pub mod scheduling;
 pub mod schema;
+mod storage;
 pub mod targets;
 pub mod values;
 
@@ -97,6 +99,7 @@ pub fn check(text: &str) -> Analysis {
                 sink.warn(&env.view, w.as_deref(), d);
             }
         }
+        storage::check_overlay(&env, &base, &mut sink);
         env_diags.append(&mut sink.diags);
         env_diags.extend(graph::build(&env.view).cycles());
         for d in env_diags {
@@ -183,6 +186,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     for w in view.workloads.values() {
         let name = w.name.value.as_str();
         check_ports(w, sink);
+        storage::check_workload(view, w, env, sink);
         // Environment variables: secrets by reference, never credentials in plain text.
         for var in w.env.values() {
             match &var.value {
@@ -288,6 +292,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             }
             if let Some(p @ Platform::Systemd { .. }) = platform {
                 check_systemd_floor(w, p.systemd_floor().unwrap_or(Platform::DEFAULT_SYSTEMD), env_name, sink);
+                storage::check_systemd_floor(w, p.systemd_floor().unwrap_or(Platform::DEFAULT_SYSTEMD), env_name, sink);
                 if let Some(r) = w.replicas.as_ref().filter(|r| r.value > 1) {
                     sink.warn(view, Some(w), diag::replicas_on_systemd(name, r.span, env_name));
                 }
@@ -352,7 +357,7 @@ fn check_systemd_floor(w: &Workload, floor: u32, env_name: &str, sink: &mut Sink
             "remove `retries` (the next scheduled run is the retry)",
         ));
     }
-    if let Some(c) = w.systemd.sandbox.capabilities.first().filter(|_| floor < since::AMBIENT_CAPABILITIES) {
+    if let Some(c) = w.capabilities.first().filter(|_| floor < since::AMBIENT_CAPABILITIES) {
         sink.error(diag::systemd_floor(
             "keeping a capability without root (`AmbientCapabilities=`)",
             since::AMBIENT_CAPABILITIES,
@@ -459,9 +464,11 @@ fn unused_allows(spec: &Spec, sink: &mut Sink) {
         for a in allows {
             // W0110 is about how `generate` is run; its allow is for that, not for `check`.
             let for_generate = a.code.value == diag::code::DEVELOPMENT_VERSION.id && v.project.version == Version::Git;
-            // W0921 and W0922 compare with the module's files, which only the command line reads.
-            let for_go_mod = [diag::code::GO_MOD_VERSION.id, diag::code::IMAGE_SOURCE.id].contains(&a.code.value.as_str());
-            let for_generate = for_generate || for_go_mod;
+            // W0921 and W0922 compare with the module's files, which only the command line reads;
+            // W0910 is about the contents of configuration files, which `generate` reads.
+            let for_module = [diag::code::GO_MOD_VERSION.id, diag::code::IMAGE_SOURCE.id, diag::code::INPUT_CREDENTIAL_LIKE.id]
+                .contains(&a.code.value.as_str());
+            let for_generate = for_generate || for_module;
             if !for_generate && !sink.used_allows.contains(&a.span) && reported.insert(a.span) {
                 let d = diag::unused_allow(&a.code.value, a.span);
                 sink.diags.push(d);

@@ -169,6 +169,14 @@ pub struct Workload {
     pub kubernetes: KubernetesOptions,
     pub systemd: SystemdOptions,
     pub docker: DockerOptions,
+    /// `volume`: writable directories, by name in the spec's order.
+    pub volumes: Vec<Volume>,
+    /// `file`: read-only configuration files, in the spec's order.
+    pub files: Vec<ConfigFile>,
+    /// `command`: the program and its first arguments; empty for the image's entrypoint.
+    pub command: Vec<Spanned<String>>,
+    /// `capabilities`: what the program keeps of root's powers, on every platform.
+    pub capabilities: Vec<Spanned<String>>,
     /// Settings given with errors (already reported), so that checks which would see them
     /// as missing stay quiet: `port:NAME`, `memory.limit`, `health.ready`.
     pub poisoned: BTreeSet<String>,
@@ -240,6 +248,66 @@ impl Workload {
     pub fn allows(&self, code: &str) -> bool {
         self.allows.iter().any(|a| a.code.value == code)
     }
+
+    /// A service that keeps data per instance: a StatefulSet on Kubernetes.
+    pub fn is_stateful(&self) -> bool {
+        self.is_service() && self.volumes.iter().any(|v| v.persistent)
+    }
+}
+
+/// `volume "data" path="/data" size="10Gi"`: a writable directory the program uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Volume {
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub size: Spanned<Bytes>,
+    /// `persistent=#true`: kept across restarts, upgrades and rescheduling.
+    pub persistent: bool,
+    /// The `persistent=` value, when given.
+    pub persistent_span: Option<Span>,
+    pub storage_class: Option<Spanned<String>>,
+    pub access: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+impl Volume {
+    /// The Kubernetes access mode of a persistent volume's claim.
+    pub fn access_mode(&self) -> &'static str {
+        match self.access.as_ref().map(|a| a.value.as_str()) {
+            Some("read-write-once-pod") => "ReadWriteOncePod",
+            _ => "ReadWriteOnce",
+        }
+    }
+}
+
+/// `file "/etc/api/config.yaml" source="./config/api.yaml"`: a read-only configuration file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigFile {
+    /// Where the program reads it.
+    pub path: Spanned<String>,
+    /// Where its contents come from, relative to the spec's directory.
+    pub source: Spanned<String>,
+    pub span: Span,
+}
+
+impl ConfigFile {
+    /// Its key in the workload's ConfigMap and its file name in a release on hosts: the
+    /// path's last component, with what a ConfigMap key cannot hold turned into `-`.
+    pub fn key(&self) -> String {
+        let name = self.path.value.rsplit('/').next().unwrap_or_default();
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '-' }).collect()
+    }
+
+    /// The source as the input files are keyed: see [`input_key`].
+    pub fn input(&self) -> String {
+        input_key(&self.source.value)
+    }
+}
+
+/// How an input file named `./config/x.yaml` (or `./config/./x.yaml`) is keyed: its plain
+/// relative path, `config/x.yaml`.
+pub fn input_key(source: &str) -> String {
+    source.split('/').filter(|s| !s.is_empty() && *s != ".").collect::<Vec<_>>().join("/")
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -487,6 +555,10 @@ pub struct SystemdOptions {
     pub socket: Option<Spanned<String>>,
     pub restart_sec: Option<Spanned<Duration>>,
     pub sandbox: Sandbox,
+    /// `group`: the unit's `Group=`.
+    pub group: Option<String>,
+    /// `reload-signal`: what `systemctl reload` sends the program.
+    pub reload_signal: Option<String>,
 }
 
 /// `systemd { sandbox { … } }`: what the program needs opened, each asked with a reason.
@@ -494,7 +566,6 @@ pub struct SystemdOptions {
 pub struct Sandbox {
     pub writable: Vec<Spanned<String>>,
     pub address_families: Vec<String>,
-    pub capabilities: Vec<Spanned<String>>,
     pub limit_nofile: Option<u32>,
 }
 

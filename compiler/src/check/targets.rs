@@ -17,8 +17,10 @@ pub mod systemd {
         pub const AMBIENT_CAPABILITIES: u32 = 229;
         /// `OnCalendar=` with a time zone (`UTC`).
         pub const CALENDAR_TIMEZONE: u32 = 228;
-        /// `StateDirectory=`.
+        /// `StateDirectory=` and `CacheDirectory=`.
         pub const STATE_DIRECTORY: u32 = 235;
+        /// `BindPaths=` and `BindReadOnlyPaths=`: volumes and files at the spec's paths.
+        pub const BIND_PATHS: u32 = 233;
         /// `MemoryMax=`; `MemoryLimit=` before it.
         pub const MEMORY_MAX: u32 = 231;
         /// `RestartSteps=` and `RestartMaxDelaySec=`: a growing delay between restarts.
@@ -36,6 +38,9 @@ pub mod kubernetes {
     pub const OLDEST_VERSION: (u32, u32) = (1, 27);
     /// The first Kubernetes that runs a `preStop` sleep by default (beta in 1.30).
     pub const PRE_STOP_SLEEP_VERSION: (u32, u32) = (1, 30);
+    /// The pod volume of a workload's configuration files; hawser's other pod volumes are
+    /// `tmp` and `secret-<name>`. A spec's volume cannot take these names.
+    pub const FILES_VOLUME: &str = "files";
 
     /// The namespace of a Kubernetes environment, `None` for other platforms.
     pub fn namespace(environment: &Environment) -> Option<&str> {

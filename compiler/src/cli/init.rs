@@ -1,7 +1,7 @@
 //! `hawser init`: a starting spec for a Go module, from what the CLI found in it.
 //!
-//! The CLI reads `go.mod` and finds the `main` packages under `cmd/`; this module turns
-//! that into spec text. Every `main` package becomes a workload named after its directory:
+//! [`init`] reads `go.mod` and finds the `main` packages under `cmd/`; the rest of this
+//! module turns that into spec text, without I/O. Every `main` package becomes a workload named after its directory:
 //! a `service` when its sources import a server package (`net/http`, `net`, gRPC), a run-once
 //! `job` otherwise. Ports, probes, CPU and the rest are written as commented-out defaults
 //! (hawser cannot know which port a program listens on, and a wrong probe is worse than
@@ -10,6 +10,10 @@
 //! and says what to fill in.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Diagnostic;
 
 /// What `go.mod` says.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +31,92 @@ pub struct MainPackage {
     pub dir: String,
     /// Whether its sources import a package that serves a network (it is a service).
     pub serves: bool,
+}
+
+/// What `hawser init` wrote.
+#[derive(Debug)]
+pub struct Initialized {
+    pub spec_path: PathBuf,
+    pub mains: Vec<MainPackage>,
+}
+
+/// Why `hawser init` wrote nothing.
+#[derive(Debug)]
+pub enum InitFailed {
+    /// What to tell the user.
+    Error(String),
+    /// The starting spec does not check (a bug in hawser): its text and diagnostics.
+    SpecErrors { text: String, diagnostics: Vec<Diagnostic> },
+}
+
+/// `hawser init DIR`: writes `DIR/hawser.kdl` for the Go module in `DIR`, never over an
+/// existing file.
+pub fn init(dir: &Path) -> Result<Initialized, InitFailed> {
+    let spec_path = dir.join("hawser.kdl");
+    if std::fs::symlink_metadata(&spec_path).is_ok() {
+        return Err(InitFailed::Error(format!(
+            "{} exists; hawser init does not overwrite it (`hawser check` checks it)",
+            spec_path.display()
+        )));
+    }
+    let go_mod = dir.join("go.mod");
+    let module = match std::fs::read_to_string(&go_mod) {
+        Ok(text) => parse_go_mod(&text).ok_or_else(|| InitFailed::Error(format!("{} has no `module` line", go_mod.display())))?,
+        Err(e) => {
+            return Err(InitFailed::Error(format!(
+                "cannot read {}: {} (hawser init runs in the root of a Go module)",
+                go_mod.display(),
+                if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_owned() } else { e.to_string() }
+            )));
+        }
+    };
+    let mains = find_main_packages(dir).map_err(InitFailed::Error)?;
+    let text = spec(&module, &mains);
+    let analysis = crate::check::check(&text);
+    if analysis.has_errors() {
+        return Err(InitFailed::SpecErrors { text, diagnostics: analysis.diagnostics });
+    }
+    // `create_new`: never replace a file that appeared since the check above.
+    let written = std::fs::OpenOptions::new().write(true).create_new(true).open(&spec_path).and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        return Err(InitFailed::Error(format!("cannot write {}: {e}", spec_path.display())));
+    }
+    Ok(Initialized { spec_path, mains })
+}
+
+/// Every directory under `cmd/` whose Go files are in package `main`, sorted.
+pub fn find_main_packages(dir: &Path) -> Result<Vec<MainPackage>, String> {
+    let cmd = dir.join("cmd");
+    let mut found = Vec::new();
+    if !cmd.is_dir() {
+        return Ok(found);
+    }
+    let mut stack = vec![PathBuf::from("cmd")];
+    while let Some(rel) = stack.pop() {
+        let entries = std::fs::read_dir(dir.join(&rel)).map_err(|e| format!("cannot read {}: {e}", dir.join(&rel).display()))?;
+        let mut sources = String::new();
+        let mut is_main = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                // What the go tool ignores, hawser ignores.
+                if !(name.starts_with('.') || name.starts_with('_') || name == "testdata" || name == "vendor") {
+                    stack.push(rel.join(&name));
+                }
+            } else if name.ends_with(".go") && !name.ends_with("_test.go") {
+                let source = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                is_main |= is_main_package(&source);
+                sources.push_str(&source);
+            }
+        }
+        if is_main {
+            let dir = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+            found.push(MainPackage { dir, serves: serves(&sources) });
+        }
+    }
+    found.sort_by(|a, b| a.dir.cmp(&b.dir));
+    Ok(found)
 }
 
 /// Reads the module path and Go version from `go.mod`'s text.

@@ -1,4 +1,4 @@
-//! What an editor asks of a spec beyond checking it, as plain data and without I/O:
+//! What the commands and an editor ask of a spec beyond checking it, as plain data without I/O:
 //! generating in memory, the files one workload produces in one environment, and the
 //! values hawser derives for a workload in each environment.
 
@@ -46,10 +46,13 @@ pub fn workload_files<'a>(artifacts: &'a Artifacts, project: &str, workload: &st
             let mut parts = path.split('/');
             let (Some(kind), Some(second)) = (parts.next(), parts.next()) else { return false };
             let third = parts.next();
+            let fourth = parts.next();
             let stem = |file: &str| file.split('.').next().unwrap_or_default().to_owned();
             match (kind, third) {
                 ("docker", None) => stem(second) == workload,
                 ("kubernetes", Some(file)) => second == env && stem(file) == workload,
+                // A unit's configuration files: `systemd/<env>/files/<unit>/<name>`.
+                ("systemd", Some("files")) => second == env && fourth == Some(unit.as_str()),
                 ("systemd", Some(file)) => second == env && stem(file) == unit,
                 _ => false,
             }

@@ -16,6 +16,24 @@ pub fn spec(n: usize) -> String {
     s
 }
 
+/// [`spec`] with an overlay of every service in `prod` (three replicas, another log
+/// level): what checking costs when environments change many workloads.
+pub fn overlay_spec(n: usize) -> String {
+    let mut s = spec(n);
+    let open = s.rfind("environment \"prod\"").expect("the prod environment");
+    s.truncate(open);
+    s.reserve(80 * n + 100);
+    s.push_str("environment \"prod\" production=#true {\n    runs-on \"kubernetes\" namespace=\"bench\"\n");
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "    service \"svc-{i}\" {{\n        replicas 3\n        env {{\n            LOG_LEVEL \"warn\"\n        }}\n    }}\n"
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
 /// A spec of `n` services built from source, with a systemd and a Kubernetes environment:
 /// every artifact kind has work to do. One host runs every service, so each has its own
 /// port (from 10000 up; `n` is at most 55000).

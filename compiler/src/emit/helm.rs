@@ -14,9 +14,12 @@
 
 use serde_json::{Map, Value, json};
 
+use std::collections::BTreeMap;
+
+use super::kubernetes::values::{ChartValues, WorkloadValues};
 use super::kubernetes::{self, to_yaml, values};
 use super::{Artifacts, Options, deploy_version};
-use crate::check::model::Spec;
+use crate::check::model::{Environment, Spec};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("templates/_helpers.tpl", include_str!("../../../stdlib/templates/helm/templates/_helpers.tpl")),
@@ -26,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates/configmap.yaml", include_str!("../../../stdlib/templates/helm/templates/configmap.yaml")),
     ("templates/service.yaml", include_str!("../../../stdlib/templates/helm/templates/service.yaml")),
     ("templates/deployment.yaml", include_str!("../../../stdlib/templates/helm/templates/deployment.yaml")),
+    ("templates/statefulset.yaml", include_str!("../../../stdlib/templates/helm/templates/statefulset.yaml")),
     ("templates/job.yaml", include_str!("../../../stdlib/templates/helm/templates/job.yaml")),
     ("templates/cronjob.yaml", include_str!("../../../stdlib/templates/helm/templates/cronjob.yaml")),
     ("templates/hpa.yaml", include_str!("../../../stdlib/templates/helm/templates/hpa.yaml")),
@@ -36,16 +40,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     (".helmignore", include_str!("../../../stdlib/templates/helm/helmignore")),
 ];
 
-pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> Result<(), String> {
-    let environments: Vec<_> = spec
-        .environments
-        .values()
-        .filter(|e| opts.environments.is_empty() || opts.environments.contains(&e.name.value))
-        .filter(|e| kubernetes::namespace(e).is_some())
-        .collect();
-    if environments.is_empty() {
+/// Writes the chart of the Kubernetes environments whose values `charts` holds (computed
+/// once, for their manifests): none, no chart.
+pub fn emit(
+    spec: &Spec,
+    opts: &Options,
+    charts: Vec<(&Environment, ChartValues)>,
+    header: &str,
+    out: &mut Artifacts,
+) -> Result<(), String> {
+    if charts.is_empty() {
         return Ok(());
     }
+    let environments: Vec<&Environment> = charts.iter().map(|(e, _)| *e).collect();
     let project = &spec.base.project.name.value;
     let dir = format!("helm/{project}");
     let version = deploy_version(spec, opts).0;
@@ -64,19 +71,31 @@ pub fn emit(spec: &Spec, opts: &Options, header: &str, out: &mut Artifacts) -> R
     };
     out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?));
 
-    let base = values::chart(spec, opts, &spec.base);
-    let base_json = serde_json::to_value(&base).map_err(|e| e.to_string())?;
+    let mut base = values::chart(spec, opts, &spec.base);
     out.add(
         format!("{dir}/values.yaml"),
         format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n{}", to_yaml(&base)?),
     );
-    for e in environments {
-        let env_values = values::environment_chart(spec, opts, e);
-        let env_json = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
-        let changes = diff(&base_json, &env_json).unwrap_or_else(|| Value::Object(Map::new()));
+    let base_workloads = std::mem::take(&mut base.workloads);
+    let base_head = serde_json::to_value(&base).map_err(|e| e.to_string())?;
+    for (e, mut env_values) in charts {
+        let workloads = std::mem::take(&mut env_values.workloads);
+        let head = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
+        let mut changes = match diff(&base_head, &head) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let changed = workload_changes(&base_workloads, &workloads)?;
+        if !changed.is_empty() {
+            changes.insert("workloads".to_owned(), Value::Object(changed));
+        }
         out.add(
             format!("{dir}/values-{}.yaml", e.name.value),
-            format!("# {header}\n# What environment `{}` changes; `null` removes a key.\n{}", e.name.value, to_yaml(&changes)?),
+            format!(
+                "# {header}\n# What environment `{}` changes; `null` removes a key.\n{}",
+                e.name.value,
+                to_yaml(&Value::Object(changes))?
+            ),
         );
     }
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
@@ -132,6 +151,31 @@ fn is_semver(v: &str) -> bool {
         None => rest.strip_prefix('+').is_none_or(ident),
     };
     numbers.len() == 3 && numbers.iter().all(numeric) && tail_ok
+}
+
+/// What an environment changes in the workloads' values, as [`diff`] says it, workload by
+/// workload: only the workloads whose values differ are compared as JSON values (in most
+/// environments, a few).
+fn workload_changes(base: &BTreeMap<String, WorkloadValues>, env: &BTreeMap<String, WorkloadValues>) -> Result<Map<String, Value>, String> {
+    let json = |w: &WorkloadValues| serde_json::to_value(w).map_err(|e| e.to_string());
+    let mut out = Map::new();
+    for (name, e) in env {
+        match base.get(name) {
+            Some(b) if b == e => {}
+            Some(b) => {
+                if let Some(d) = diff(&json(b)?, &json(e)?) {
+                    out.insert(name.clone(), d);
+                }
+            }
+            None => {
+                out.insert(name.clone(), json(e)?);
+            }
+        }
+    }
+    for name in base.keys().filter(|n| !env.contains_key(*n)) {
+        out.insert(name.clone(), Value::Null);
+    }
+    Ok(out)
 }
 
 /// What `env` changes relative to `base`, as a Helm values overlay: changed and new keys,
@@ -333,15 +377,48 @@ pub fn schema() -> Value {
             }
         }
     });
+    let volumes = json!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$" },
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["mountPath", "size"],
+            "properties": {
+                "mountPath": { "type": "string", "pattern": "^/[^:]*$" },
+                "size": { "type": "string", "pattern": "^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)$" },
+                "claim": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["accessMode"],
+                    "properties": { "accessMode": { "enum": ["ReadWriteOnce", "ReadWriteOncePod"] }, "storageClassName": dns_label }
+                }
+            }
+        }
+    });
+    let files = json!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[-._a-zA-Z0-9]+$" },
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["path", "content"],
+            "properties": { "path": { "type": "string", "pattern": "^/[^:]*$" }, "content": string }
+        }
+    });
     let workload = json!({
         "type": "object",
         "additionalProperties": false,
         "required": ["kind", "image", "labels", "podAnnotations", "nodeSelector", "serviceAccountToken", "ports", "resources",
                      "probes", "config", "env", "secretFiles", "terminationGracePeriodSeconds", "waitFor", "networkPolicy", "alerts"],
         "properties": {
-            "kind": { "enum": ["Deployment", "Job", "CronJob"] },
+            "kind": { "enum": ["Deployment", "StatefulSet", "Job", "CronJob"] },
             "image": { "type": "string", "minLength": 1, "pattern": "^[^\\s]+$" },
+            "command": { "type": "array", "items": string, "minItems": 1 },
             "args": { "type": "array", "items": string },
+            "capabilities": { "type": "array", "items": { "enum": ["NET_RAW", "NET_ADMIN", "NET_BIND_SERVICE", "DAC_READ_SEARCH", "SYS_PTRACE", "IPC_LOCK"] } },
+            "volumes": volumes,
+            "files": files,
             "replicas": { "type": "integer", "minimum": 0 },
             "autoscale": autoscale,
             "labels": string_map,
@@ -441,6 +518,79 @@ mod tests {
         assert_eq!(chart_version("0.0.0-dev"), "0.0.0-dev");
         assert_eq!(chart_version("1.2"), "0.0.0-1-2");
         assert_eq!(chart_version("v1.4.2-3-gabc123-dirty"), "1.4.2-3-gabc123-dirty");
+    }
+
+    /// Comparing the values workload by workload (only those that differ, as JSON) gives
+    /// the very file a diff of the whole values gives, on every example and spec.
+    #[test]
+    fn values_files_are_the_diff_of_the_whole_values() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
+        let mut specs: Vec<std::path::PathBuf> =
+            ["payments", "shop", "edge-agent"].iter().map(|e| root.join("examples").join(e).join("hawser.kdl")).collect();
+        specs.extend(
+            std::fs::read_dir(root.join("tests/specs"))
+                .expect("listed")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "kdl")),
+        );
+        // An environment that leaves a workload out, and one that changes another.
+        let inline = r#"
+project "p" {
+    registry "r.example"
+    version "1.2.3"
+}
+service "a" {
+    image "r.example/a:1.0"
+    port "http" 8080
+    replicas 2
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http" }
+    env { MODE "x" }
+}
+service "b" {
+    image "r.example/b:1.0"
+    port "http" 8080
+    memory request="64Mi" limit="64Mi"
+    health { ready "/readyz" port="http" }
+    depends-on "a"
+}
+environment "small" {
+    runs-on "kubernetes" namespace="p"
+    workloads "a"
+}
+environment "big" {
+    runs-on "kubernetes" namespace="p"
+    service "a" {
+        replicas 5
+        env { MODE #null }
+    }
+}
+"#;
+        let mut texts: Vec<(String, String)> = vec![("inline".to_owned(), inline.to_owned())];
+        for path in specs {
+            texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable")));
+        }
+        let mut compared = 0;
+        for (path, text) in texts {
+            let analysis = crate::check(&text);
+            assert!(!analysis.has_errors(), "{path}: {:?}", analysis.diagnostics);
+            let spec = analysis.spec.expect("a model");
+            // The configuration files the spec names, read from beside it as `generate` does.
+            let dir = std::path::Path::new(&path).parent().filter(|_| path != "inline");
+            let inputs = dir.map(|d| crate::review::inputs::read(d, &spec).0).unwrap_or_default();
+            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), inputs, ..Default::default() };
+            let out = crate::emit::generate(&spec, &opts).expect("generates");
+            let base = serde_json::to_value(super::values::chart(&spec, &opts, &spec.base)).unwrap();
+            for e in spec.environments.values().filter(|e| super::kubernetes::namespace(e).is_some()) {
+                let env = serde_json::to_value(super::values::environment_chart(&spec, &opts, e)).unwrap();
+                let whole = diff(&base, &env).unwrap_or_else(|| json!({}));
+                let file = &out.files[&format!("helm/{}/values-{}.yaml", spec.base.project.name.value, e.name.value)].contents;
+                let body = file.splitn(3, '\n').nth(2).expect("two comment lines");
+                assert_eq!(body, super::to_yaml(&whole).unwrap(), "{path}: {}", e.name.value);
+                compared += 1;
+            }
+        }
+        assert!(compared >= 7, "{compared}");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 pub mod objects;
 pub mod scheduling;
+pub mod storage;
 pub mod values;
 
 pub use crate::check::targets::kubernetes::{OLDEST_VERSION, PRE_STOP_SLEEP_VERSION, namespace};
@@ -31,32 +32,61 @@ pub fn version(environment: &Environment) -> (u32, u32) {
     environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
 }
 
-use super::{Artifacts, Options};
-use crate::check::model::{Environment, Spec};
+use super::Artifacts;
+use crate::check::model::Environment;
 
-/// Serializes Kubernetes objects and values: YAML 1.1-ambiguous strings are quoted (the
-/// unit tests hold serde-saphyr to it), no folded block scalars.
-pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    let mut options = serde_saphyr::SerializerOptions::default();
-    options.prefer_block_scalars = false;
-    serde_saphyr::to_string_with_options(value, options).map_err(|e| format!("YAML serialization: {e}"))
+/// Serializes Kubernetes objects and values ([`super::yaml`]): YAML 1.1-ambiguous strings
+/// are quoted (the unit tests hold the writer to it), no folded block scalars.
+pub fn to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, String> {
+    super::yaml::to_string(value).map_err(|e| format!("YAML serialization: {e}"))
 }
 
-pub fn emit(spec: &Spec, opts: &Options, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
-    let Some(ns) = namespace(environment) else { return Ok(()) };
-    let chart = values::environment_chart(spec, opts, environment);
+/// Writes `kubernetes/<env>/<workload>.yaml` for each workload of `chart`, the values of
+/// `environment`, whose namespace is `ns`.
+///
+/// The files are independent of each other, and building and writing their objects is most
+/// of `generate`'s time for a large spec: from [`PARALLEL_FROM`] workloads on, two threads
+/// share them (the machines we build on have two cores), each half in name order.
+pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let dir = format!("kubernetes/{}", environment.name.value);
-    for name in chart.workloads.keys() {
-        let docs = objects::workload(&chart, name, ns);
-        let mut text = format!("# {header}\n");
-        for doc in &docs {
-            text.push_str("---\n");
-            text.push_str(&to_yaml(doc)?);
+    // Each file is laid out in a scratch buffer that keeps its capacity, then copied into a
+    // string of its exact size: no string grows a dozen times, none holds spare capacity.
+    let file = |name: &String, scratch: &mut String| -> Result<(String, String), String> {
+        scratch.clear();
+        scratch.push_str("# ");
+        scratch.push_str(header);
+        scratch.push('\n');
+        for doc in &objects::workload(chart, name, ns) {
+            scratch.push_str("---\n");
+            super::yaml::write(scratch, doc).map_err(|e| format!("YAML serialization: {e}"))?;
         }
-        out.add(format!("{dir}/{name}.yaml"), text);
+        Ok((format!("{dir}/{name}.yaml"), scratch.as_str().to_owned()))
+    };
+    let all = |names: &[&String]| -> Result<Vec<(String, String)>, String> {
+        let mut scratch = String::new();
+        names.iter().map(|n| file(n, &mut scratch)).collect()
+    };
+    let names: Vec<&String> = chart.workloads.keys().collect();
+    let files: Vec<(String, String)> = if names.len() >= PARALLEL_FROM {
+        let (first, second) = names.split_at(names.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| all(second));
+            let mut files = all(first)?;
+            files.extend(other.join().map_err(|_| "a thread writing Kubernetes manifests failed".to_owned())??);
+            Ok::<_, String>(files)
+        })?
+    } else {
+        all(&names)?
+    };
+    for (path, text) in files {
+        out.add(path, text);
     }
     Ok(())
 }
+
+/// How many workloads an environment needs before its manifests are built on two threads:
+/// below it, starting a thread costs more than it saves.
+pub const PARALLEL_FROM: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -138,6 +168,31 @@ mod tests {
             m.insert("k", s);
             let out = to_yaml(&m).unwrap();
             assert!(out.starts_with("k: "), "{out}");
+        }
+    }
+
+    /// With enough workloads to be built on two threads, every file is there and is what
+    /// building it alone gives, in the same place.
+    #[test]
+    fn two_threads_write_what_one_writes() {
+        let n = super::PARALLEL_FROM + 7;
+        let analysis = crate::check(&crate::cli::synthetic::spec(n));
+        let spec = analysis.spec.expect("model");
+        let opts = super::super::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+        let out = super::super::generate(&spec, &opts).unwrap();
+        for e in spec.environments.values() {
+            let chart = super::values::environment_chart(&spec, &opts, e);
+            let ns = super::namespace(e).unwrap();
+            assert_eq!(chart.workloads.len(), n);
+            for name in chart.workloads.keys() {
+                let mut alone = format!("# {}\n", super::super::header("hawser.kdl"));
+                for doc in super::objects::workload(&chart, name, ns) {
+                    alone.push_str("---\n");
+                    alone.push_str(&to_yaml(&doc).unwrap());
+                }
+                assert_eq!(out.files[&format!("kubernetes/{}/{name}.yaml", e.name.value)].contents, alone, "{name}");
+            }
+            assert_eq!(out.files.keys().filter(|p| p.starts_with(&format!("kubernetes/{}/", e.name.value))).count(), n);
         }
     }
 

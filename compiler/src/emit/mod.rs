@@ -14,6 +14,7 @@ pub mod prometheus;
 pub mod runtime;
 pub mod systemd;
 pub mod templates;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,9 @@ pub struct Options {
     /// The output directory relative to the spec's directory, when it is inside it: the
     /// Docker build context leaves it out.
     pub output_dir: Option<String>,
+    /// The configuration files the spec names, by their path relative to the spec's
+    /// directory (`review::inputs::read` reads them).
+    pub inputs: crate::check::inputs::Inputs,
 }
 
 /// One generated file.
@@ -119,20 +123,30 @@ pub fn check_options(spec: &Spec, opts: &Options) -> Result<(), String> {
 
 /// Generates every artifact of a checked spec. The spec must have no errors.
 pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
+    if let Some(missing) = crate::check::inputs::namings(spec).into_iter().find(|n| !opts.inputs.contains_key(&n.key)) {
+        return Err(format!("the configuration file `{}` was not read (inputs::read reads what the spec names)", missing.source));
+    }
     let env = templates::environment();
     let mut out = Artifacts::default();
     let header = header(&opts.spec_name);
     build::emit(spec, opts, &env, &header, &mut out)?;
     docker::emit(spec, opts, &env, &header, &mut out)?;
+    // The values of each Kubernetes environment, computed once: its manifests are built
+    // from them, and the chart's values files hold them.
+    let mut charts = Vec::new();
     for (name, environment) in &spec.environments {
         if !opts.environments.is_empty() && !opts.environments.contains(name) {
             continue;
         }
-        systemd::emit(environment, &env, &header, &mut out)?;
+        systemd::emit(environment, &opts.inputs, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
-        kubernetes::emit(spec, opts, environment, &header, &mut out)?;
+        if let Some(ns) = kubernetes::namespace(environment) {
+            let chart = kubernetes::values::environment_chart(spec, opts, environment);
+            kubernetes::emit(&chart, ns, environment, &header, &mut out)?;
+            charts.push((environment, chart));
+        }
     }
-    helm::emit(spec, opts, &header, &mut out)?;
+    helm::emit(spec, opts, charts, &header, &mut out)?;
     Ok(out)
 }
 

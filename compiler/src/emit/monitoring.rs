@@ -16,7 +16,8 @@
 //!   which the alerts select on.
 //! * **Alerts for every workload**, from kube-state-metrics for what Kubernetes knows and from
 //!   `up` for what only a scrape can tell, each with a `description` that says what to look
-//!   at and what to do: `DeploymentUnavailable`, `TargetDown`/`WorkloadDown` (workloads with
+//!   at and what to do: `DeploymentUnavailable` (`StatefulSetUnavailable` for a service with
+//!   a persistent volume), `TargetDown`/`WorkloadDown` (workloads with
 //!   metrics), `JobFailed` (run-once jobs), `CronJobNotScheduled` and `CronJobRunFailed`,
 //!   `ContainerOOMKilled` and `ContainerRestarting` for every container named after a
 //!   workload. kube-state-metrics labels its series with `namespace` and the object's name
@@ -64,6 +65,44 @@ impl Ctx<'_> {
         AlertValues { alert, expr, for_: for_.to_owned(), critical, summary, description }
     }
 
+    /// The alerts only a scrape can tell: a pod that does not answer, none that does.
+    fn scrape_rules(&self, w: &Workload, out: &mut Vec<AlertValues>) {
+        let name = w.name.value.as_str();
+        let ns = promql_string(self.namespace);
+        let who = format!("{} {name}", self.project);
+        let kubectl = format!("kubectl -n {}", self.namespace);
+        if let Some(m) = &w.metrics {
+            let up = format!("up{{namespace={ns}, workload={}}}", promql_string(name));
+            out.push(self.rule(
+                "TargetDown",
+                format!("{up} == 0"),
+                "5m",
+                false,
+                format!("{who}: pod {{{{ $labels.pod }}}} does not answer scrapes"),
+                format!(
+                    "Prometheus cannot scrape pod {{{{ $labels.pod }}}} on port `{}` (path {}). A pod that stays unscrapable \
+                     is hung or overloaded: check `{kubectl} describe pod {{{{ $labels.pod }}}}` and its logs, and delete \
+                     it if it does not recover.",
+                    m.port.value,
+                    m.path()
+                ),
+            ));
+            out.push(self.rule(
+                "WorkloadDown",
+                format!("sum({up}) == 0 or absent({up})"),
+                "5m",
+                true,
+                format!("{who}: no pod answers scrapes"),
+                format!(
+                    "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
+                     (`{kubectl} get pods -l app.kubernetes.io/name={name}`), that the PodMonitor {name} exists in \
+                     namespace {} and the Prometheus selects it, and that the NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}.",
+                    self.namespace
+                ),
+            ));
+        }
+    }
+
     /// The alerts of one workload.
     fn rules(&self, w: &Workload) -> Vec<AlertValues> {
         let name = w.name.value.as_str();
@@ -72,6 +111,26 @@ impl Ctx<'_> {
         let kubectl = format!("kubectl -n {}", self.namespace);
         let mut out = Vec::new();
         match &w.kind {
+            WorkloadKind::Service if w.is_stateful() => {
+                out.push(self.rule(
+                    "StatefulSetUnavailable",
+                    format!(
+                        "kube_statefulset_status_replicas{{namespace={ns}, statefulset={name_q}}} - kube_statefulset_status_replicas_ready{{namespace={ns}, statefulset={name_q}}} > 0",
+                        name_q = promql_string(name)
+                    ),
+                    "10m",
+                    true,
+                    format!("{who}: {{{{ $value }}}} replica(s) unavailable for 10 minutes"),
+                    format!(
+                        "Pods of StatefulSet {name} are not Ready. Look at `{kubectl} get pods -l app.kubernetes.io/name={name}` and \
+                         `{kubectl} describe pod` for the reason (a claim that does not bind: `{kubectl} get pvc`, image pull, \
+                         scheduling in the zone of its volume, a failing readiness check, a dependency an init container waits for), \
+                         then `{kubectl} logs` of a failing pod; roll back with `{kubectl} rollout undo statefulset/{name}` when a \
+                         release caused it. The pods of a StatefulSet start one at a time: one stuck pod holds the others."
+                    ),
+                ));
+                self.scrape_rules(w, &mut out);
+            }
             WorkloadKind::Service => {
                 out.push(self.rule(
                     "DeploymentUnavailable",
@@ -86,36 +145,7 @@ impl Ctx<'_> {
                          `{kubectl} rollout undo deployment/{name}` when a release caused it."
                     ),
                 ));
-                if let Some(m) = &w.metrics {
-                    let up = format!("up{{namespace={ns}, workload={}}}", promql_string(name));
-                    out.push(self.rule(
-                        "TargetDown",
-                        format!("{up} == 0"),
-                        "5m",
-                        false,
-                        format!("{who}: pod {{{{ $labels.pod }}}} does not answer scrapes"),
-                        format!(
-                            "Prometheus cannot scrape pod {{{{ $labels.pod }}}} on port `{}` (path {}). A pod that stays unscrapable \
-                             is hung or overloaded: check `{kubectl} describe pod {{{{ $labels.pod }}}}` and its logs, and delete \
-                             it if it does not recover.",
-                            m.port.value,
-                            m.path()
-                        ),
-                    ));
-                    out.push(self.rule(
-                        "WorkloadDown",
-                        format!("sum({up}) == 0 or absent({up})"),
-                        "5m",
-                        true,
-                        format!("{who}: no pod answers scrapes"),
-                        format!(
-                            "No pod of {name} is scraped successfully, or none is discovered. Check that pods run \
-                             (`{kubectl} get pods -l app.kubernetes.io/name={name}`), that the PodMonitor {name} exists in \
-                             namespace {} and the Prometheus selects it, and that the NetworkPolicy admits namespace {PROMETHEUS_NAMESPACE}.",
-                            self.namespace
-                        ),
-                    ));
-                }
+                self.scrape_rules(w, &mut out);
             }
             WorkloadKind::Job(j) if j.schedule.is_none() => {
                 out.push(self.rule(

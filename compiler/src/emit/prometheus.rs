@@ -224,8 +224,7 @@ struct Rule {
 fn yaml(header: &str, value: &impl Serialize) -> Result<String, String> {
     // Long strings (PromQL, descriptions) stay on one line: a reviewer's diff then shows
     // the whole expression that changed.
-    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
-    let body = serde_saphyr::to_string_with_options(value, options).map_err(|e| format!("prometheus: cannot write YAML: {e}"))?;
+    let body = super::yaml::to_string(value).map_err(|e| format!("prometheus: cannot write YAML: {e}"))?;
     let mut text = format!("# {header}\n{body}");
     if !text.ends_with('\n') {
         text.push('\n');

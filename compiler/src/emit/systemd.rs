@@ -15,6 +15,7 @@
 //! their path.
 
 pub mod lifecycle;
+pub mod storage;
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -59,6 +60,16 @@ struct Unit<'a> {
     /// Capabilities the service keeps: the spec's, and `CAP_NET_BIND_SERVICE` for a
     /// port below 1024.
     capabilities: Vec<String>,
+    /// `systemd { group }`.
+    group: Option<String>,
+    /// `systemd { reload-signal }`, without its `SIG`.
+    reload_signal: Option<String>,
+    /// The unit's volumes and configuration files.
+    state_directories: Vec<String>,
+    cache_directories: Vec<String>,
+    binds: Vec<String>,
+    read_only_binds: Vec<String>,
+    storage_notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -165,7 +176,13 @@ pub fn secret_env_file(project: &str, unit: &str) -> String {
     format!("/etc/{project}/{unit}.secrets.env")
 }
 
-pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(
+    environment: &Env,
+    inputs: &crate::check::inputs::Inputs,
+    env: &Environment,
+    header: &str,
+    out: &mut Artifacts,
+) -> Result<(), String> {
     let Some(platform @ Platform::Systemd { .. }) = &environment.platform else { return Ok(()) };
     let floor = platform.systemd_floor().unwrap_or(Platform::DEFAULT_SYSTEMD);
     let view = &environment.view;
@@ -202,8 +219,18 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
             environment_files.push(secret_env_file(project, &unit));
         }
         let (after, wants, requires) = ordering(view, w, project);
+        // The binary, then what `command` adds after it (the checker holds its first word to
+        // the binary), then the arguments.
         let mut exec_start = vec![format!("{}/{binary}", binary_dir(project))];
+        exec_start.extend(w.command.iter().skip(1).map(|a| super::inert::systemd_arg(&a.value)));
         exec_start.extend(w.args.iter().map(|a| super::inert::systemd_arg(&a.value)));
+        let host = storage::host_storage(project, &unit, w);
+        for f in &w.files {
+            let contents = inputs
+                .get(&f.input())
+                .ok_or_else(|| format!("{}: the configuration file {} was not read", w.name.value, f.source.value))?;
+            out.add(format!("{dir}/{}/{}", storage::files_dir(&unit), f.key()), contents.clone());
+        }
         let job = w.job();
         let ctx = Unit {
             header,
@@ -237,6 +264,13 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
             writable: w.systemd.sandbox.writable.iter().map(|p| unit_path(&p.value)).collect(),
             address_families: w.systemd.sandbox.address_families.clone(),
             capabilities: capabilities(w),
+            group: w.systemd.group.clone(),
+            reload_signal: w.systemd.reload_signal.as_ref().map(|s| s.trim_start_matches("SIG").to_owned()),
+            state_directories: host.state_directories,
+            cache_directories: host.cache_directories,
+            binds: host.binds,
+            read_only_binds: host.read_only_binds,
+            storage_notes: host.notes,
             install: w.is_service(),
             port_names: w.ports.iter().map(|p| format!("{} {}/{}", p.name.value, p.number.value, protocol(p.protocol))).collect(),
             state_directory: unit.clone(),
@@ -280,7 +314,7 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
 /// The capabilities a service keeps, in name order: what its sandbox asks for, and
 /// `CAP_NET_BIND_SERVICE` when it listens below 1024.
 fn capabilities(w: &Workload) -> Vec<String> {
-    let mut out: Vec<String> = w.systemd.sandbox.capabilities.iter().map(|c| c.value.clone()).collect();
+    let mut out: Vec<String> = w.capabilities.iter().map(|c| c.value.clone()).collect();
     if w.ports.iter().any(|p| p.number.value < 1024) {
         out.push("CAP_NET_BIND_SERVICE".to_owned());
     }

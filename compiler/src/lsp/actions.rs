@@ -4,7 +4,7 @@
 
 use crate::diagnostics::{Diagnostic, code};
 use crate::span::Span;
-use crate::syntax::format::{self, Formatted};
+use crate::syntax::format::Formatted;
 use crate::syntax::{Document, Node};
 
 use super::tree;
@@ -28,7 +28,7 @@ pub struct Action {
 /// The edits that format the text: only the lines that change, so the editor keeps the
 /// cursor and undo history elsewhere. An error says why nothing can be formatted.
 pub fn format_edits(text: &str) -> Result<Vec<Edit>, String> {
-    let formatted = match format::format(text) {
+    let formatted = match crate::cli::fmt::format_text(text).1 {
         Formatted::Text(t) => t,
         Formatted::SyntaxErrors(_) => return Err("the spec has syntax errors: fix them first".to_owned()),
         Formatted::Refused(why) => return Err(format!("not formatted: {why}")),

@@ -423,7 +423,7 @@ impl Server<'_> {
         let doc = self.docs.get_mut(uri).ok_or_else(|| (ErrorCode::InvalidParams, format!("`{uri}` is not an open document")))?;
         let spec_name = uri.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("hawser.kdl").to_owned();
         let analyzed = doc.analyzed();
-        let artifacts = generate(&analyzed.analysis, spec_name)?;
+        let artifacts = generate(&analyzed.analysis, spec_name, uri)?;
         match command {
             hints::SHOW_GENERATED => {
                 let project = analyzed.analysis.spec.as_ref().map(|s| s.base.project.name.value.clone()).unwrap_or_default();
@@ -459,7 +459,7 @@ impl Server<'_> {
         // The spec as the editor has it, when it is open; else as it is on disk.
         let text = match self.docs.get(spec_uri.as_str()) {
             Some(doc) => doc.text.clone(),
-            None => std::fs::read_to_string(&file.spec).map_err(|e| (ErrorCode::RequestFailed, format!("cannot read the spec: {e}")))?,
+            None => origin::spec_text(&file).map_err(|e| (ErrorCode::RequestFailed, format!("cannot read the spec: {e}")))?,
         };
         let spans = origin::origins(&file, &text, line)
             .ok_or_else(|| (ErrorCode::RequestFailed, "the spec has errors: fix them first".to_owned()))?;
@@ -504,8 +504,17 @@ impl Server<'_> {
     }
 }
 
-fn generate(analysis: &Analysis, spec_name: String) -> Result<Artifacts, Failure> {
-    let opts = Options { spec_name, ..Options::default() };
+fn generate(analysis: &Analysis, spec_name: String, uri: &str) -> Result<Artifacts, Failure> {
+    // The configuration files the spec names are read beside it, as `generate` reads them.
+    let mut inputs = check::inputs::Inputs::new();
+    if let (Some(spec), Some(dir)) = (&analysis.spec, origin::uri_path(uri).as_deref().and_then(std::path::Path::parent)) {
+        let (read, diags) = review::inputs::read(dir, spec);
+        if let Some(d) = diags.iter().find(|d| d.is_error()) {
+            return Err((ErrorCode::RequestFailed, format!("{}: {}", d.code.id, d.message)));
+        }
+        inputs = read;
+    }
+    let opts = Options { spec_name, inputs, ..Options::default() };
     session::generate_checked(analysis, &opts).map_err(|e| match e {
         session::NotGenerated::SpecErrors => {
             (ErrorCode::RequestFailed, "the spec has errors: nothing is generated until they are fixed".to_owned())

@@ -1,6 +1,6 @@
 //! From a generated file back to the spec: which output directory and spec a generated
-//! file belongs to (read from disk, the LSP being an edge), and the spec values that
-//! produce one of its lines (`hawser why`).
+//! file belongs to, and the spec values that produce one of its lines, found as `hawser
+//! why` finds them ([`crate::cli::why`]).
 //!
 //! Only files the lock of their output directory lists are answered for, and only the spec
 //! the lock names, beside the output directory, is read: a path in a request never leads
@@ -8,9 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::emit::Options;
-use crate::review::output;
-use crate::review::why;
+use crate::cli::why;
 use crate::span::Span;
 
 /// A generated file: its output directory, its path inside it and the spec that made it.
@@ -22,38 +20,29 @@ pub struct GeneratedFile {
     pub spec_name: String,
 }
 
-/// How far above a file its output directory may be (`kubernetes/prod/api.yaml` is two
-/// levels down; Helm templates three).
-const MAX_DEPTH: usize = 6;
-
-/// The generated file at `path`, when a lock above it lists it.
+/// The generated file at `path`, when a lock above it lists it and the spec the lock names
+/// is beside the output directory.
 pub fn generated_file(path: &Path) -> Option<GeneratedFile> {
     if !path.is_absolute() {
         return None;
     }
-    let out = path.ancestors().skip(1).take(MAX_DEPTH).find(|d| d.join(output::LOCK_FILE).is_file())?;
-    let rel_parts: Vec<&str> = path.strip_prefix(out).ok()?.components().map(|c| c.as_os_str().to_str()).collect::<Option<_>>()?;
-    let rel = rel_parts.join("/");
-    let lock_text = std::fs::read_to_string(out.join(output::LOCK_FILE)).ok()?;
-    let lock = output::parse_lock(&lock_text)?;
-    if !lock.files.contains_key(&rel) {
-        return None;
-    }
-    let spec_name = lock_text.lines().find_map(|l| l.strip_prefix("# spec ").and_then(|r| r.split_whitespace().nth(1)))?.to_owned();
-    // A name, never a path.
-    if spec_name.contains(['/', '\\']) || spec_name == ".." || spec_name == "." {
-        return None;
-    }
-    let spec = out.parent()?.join(&spec_name);
-    spec.is_file().then(|| GeneratedFile { out: out.to_path_buf(), rel, spec, spec_name })
+    let located = why::locate(path).ok()?;
+    let spec_name = located.lock.spec_name.clone();
+    let spec = located.out.parent()?.join(&spec_name);
+    spec.is_file().then_some(GeneratedFile { out: located.out, rel: located.rel, spec, spec_name })
+}
+
+/// The spec's text as it is on disk, read as `hawser why` reads it: never through a
+/// symlink.
+pub fn spec_text(file: &GeneratedFile) -> Result<String, String> {
+    why::spec_beside(&file.out, &file.spec_name).map(|(_, text)| text)
 }
 
 /// The spec values that produce line `line` (from 0) of the generated file, given the
 /// spec's text; empty when the line is hawser's own, `None` when the spec has errors.
 pub fn origins(file: &GeneratedFile, spec_text: &str, line: usize) -> Option<Vec<Span>> {
-    let output_dir = file.out.file_name().and_then(|n| n.to_str()).map(str::to_owned);
-    let opts = Options { spec_name: file.spec_name.clone(), version: None, environments: Vec::new(), output_dir };
-    why::origins(spec_text, &opts, &file.rel, line + 1).map(|found| found.into_iter().map(|o| o.span).collect())
+    let opts = why::options(&file.spec, &file.out, None, spec_text);
+    crate::review::why::origins(spec_text, &opts, &file.rel, line + 1).map(|found| found.into_iter().map(|o| o.span).collect())
 }
 
 /// The path of a `file://` URI (percent-escapes decoded); `None` for other schemes.

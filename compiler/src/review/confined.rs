@@ -57,6 +57,33 @@ pub struct Owner {
     pub gid: u32,
 }
 
+/// What `lstat` says of an entry that tells a changed one from an unchanged one: any change
+/// to a file's contents, mode or links moves its `ctime`, which no program can set back, and
+/// a new or removed entry moves its directory's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub size: u64,
+    /// Seconds and nanoseconds.
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(st: &rustix::fs::Stat) -> Stamp {
+        Stamp {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            mode: st.st_mode,
+            size: st.st_size as u64,
+            mtime: (st.st_mtime, st.st_mtime_nsec as i64),
+            ctime: (st.st_ctime, st.st_ctime_nsec as i64),
+        }
+    }
+}
+
 const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 impl Dir {
@@ -243,6 +270,21 @@ impl Dir {
             )?;
         }
         Ok(())
+    }
+
+    /// The stamp of this directory.
+    pub fn stamp(&self) -> io::Result<Stamp> {
+        Ok(Stamp::of(&rustix::fs::fstat(&self.fd)?))
+    }
+
+    /// The stamp of `name` here, a symlink's own; `None` when nothing is there.
+    pub fn stamp_here(&self, name: &str) -> io::Result<Option<Stamp>> {
+        components(name)?;
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(Stamp::of(&st))),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether something (anything, a dangling symlink included) is at `name` here.

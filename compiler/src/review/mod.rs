@@ -5,6 +5,8 @@
 //! what these return.
 
 pub mod confined;
+pub mod inputs;
+pub mod module;
 pub mod output;
 pub mod why;
 
@@ -88,7 +90,8 @@ impl Drift {
             }
             Problem::Lock(LockProblem::Entries) => "out of date: its files or hashes differ from what hawser produces".to_owned(),
             Problem::Lock(LockProblem::SpecHash) => {
-                "out of date: it records another hash of the spec (the spec changed, its artifacts did not)".to_owned()
+                "out of date: it records another hash of the spec or of a configuration file it names (they changed, the artifacts did not)"
+                    .to_owned()
             }
         }
     }

@@ -52,6 +52,27 @@ pub fn origins(text: &str, opts: &Options, path: &str, line: usize) -> Option<Ve
             extents.push(replace);
         }
     }
+    // The configuration files the spec names: each is changed on every line in turn (all
+    // at once), and the `source=` values naming it are reported when that changes the line.
+    if let Some(spec) = crate::check(text).spec {
+        let mut by_key: std::collections::BTreeMap<String, Vec<Span>> = std::collections::BTreeMap::new();
+        for n in crate::check::inputs::namings(&spec) {
+            by_key.entry(n.key).or_default().push(n.span);
+        }
+        for (key, spans) in by_key {
+            let Some(contents) = opts.inputs.get(&key) else { continue };
+            let mut changed = opts.clone();
+            changed.inputs.insert(key, contents.lines().map(|l| format!("{l}~\n")).collect::<String>() + "~");
+            let Some(after) = emit::generate(&crate::check(text).spec?, &changed).ok() else { continue };
+            if line_changed(&file.contents, after.files.get(path).map(|a| a.contents.as_str()), line, &target) {
+                for span in spans {
+                    let report = property_span(&doc.nodes, span).unwrap_or(span);
+                    out.push(Origin { span: report, kind: OriginKind::Value });
+                    extents.push(span);
+                }
+            }
+        }
+    }
     // A node whose own value is named already needs no mention of its own: removing it
     // removes that value.
     let values: Vec<Span> = out.iter().filter(|o| o.kind == OriginKind::Value).map(|o| o.span).collect();
@@ -88,6 +109,13 @@ fn line_changed(before: &str, after: Option<&str>, line: usize, target: &str) ->
     }
     // Past every op: unchanged unless the file got shorter.
     !after.lines().any(|l| l == target)
+}
+
+/// The whole `key=value` of the property whose value is at `value`.
+fn property_span(nodes: &[Node], value: Span) -> Option<Span> {
+    nodes.iter().find_map(|n| {
+        n.props.iter().find(|p| p.value.span == value).map(|p| p.value.entry_span).or_else(|| property_span(n.children(), value))
+    })
 }
 
 /// Every perturbation of the spec: (what to replace, with what, kind, what to report).
@@ -177,5 +205,26 @@ environment "dev" {
         let texts: Vec<&str> = found.iter().map(|o| &SPEC[o.span.range()]).collect();
         assert!(texts.contains(&"limit=\"256Mi\""), "{texts:?}");
         assert!(!texts.iter().any(|t| t.contains("8080")), "{texts:?}");
+    }
+
+    /// A line of a configuration file's copy (on a host, and in a ConfigMap) comes from the
+    /// file: the `source=` that names it is among the answers.
+    #[test]
+    fn a_configuration_file_line_comes_from_its_source() {
+        let spec = SPEC
+            .replace("    memory request=", "    file \"/etc/api/config.yaml\" source=\"./config/api.yaml\"\n    memory request=")
+            + "environment \"prod\" {\n    runs-on \"kubernetes\" namespace=\"shop\"\n}\n";
+        let mut opts = Options { spec_name: "hawser.kdl".into(), ..Options::default() };
+        opts.inputs.insert("config/api.yaml".into(), "listen: 8080\nlevel: info\n".into());
+        for (path, wanted) in [("systemd/dev/files/shop-api/config.yaml", "level: info"), ("kubernetes/prod/api.yaml", "config.yaml: ")] {
+            let a = generate(&spec, &opts).expect("generates");
+            let line = a.files[path].contents.lines().position(|l| l.contains(wanted)).expect("the line") + 1;
+            let found = origins(&spec, &opts, path, line).unwrap();
+            let texts: Vec<&str> = found.iter().map(|o| &spec[o.span.range()]).collect();
+            // The names that make the file's own path (project, workload, environment, the
+            // file's path) produce it too; nothing else of the spec does.
+            assert!(texts.contains(&"source=\"./config/api.yaml\""), "{path}:{line}: {texts:?}");
+            assert!(!texts.iter().any(|t| t.contains("Mi") || t.contains("8080") || t.contains("readyz")), "{path}:{line}: {texts:?}");
+        }
     }
 }

@@ -31,6 +31,7 @@ pub enum Object {
     ConfigMap(Obj<ConfigMapBody>),
     Service(Obj<Spec<ServiceSpec>>),
     Deployment(Obj<Spec<DeploymentSpec>>),
+    StatefulSet(Obj<Spec<StatefulSetSpec>>),
     Job(Obj<Spec<JobSpec>>),
     CronJob(Obj<Spec<CronJobSpec>>),
     Hpa(Obj<Spec<HpaSpec>>),
@@ -144,6 +145,46 @@ pub struct DeploymentSpec {
     pub replicas: Option<u32>,
     pub selector: LabelSelector,
     pub template: PodTemplate,
+}
+
+/// A service with a persistent volume: every pod has its own claims.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatefulSetSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    pub service_name: String,
+    pub selector: LabelSelector,
+    pub template: PodTemplate,
+    pub volume_claim_templates: Vec<ClaimTemplate>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimTemplate {
+    pub metadata: ClaimMetadata,
+    pub spec: ClaimSpec,
+}
+
+/// A claim template's metadata: its name and the workload's selector labels, which never
+/// change (the templates of a StatefulSet cannot be changed once created).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimMetadata {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimSpec {
+    pub access_modes: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+    pub resources: ClaimResources,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimResources {
+    pub requests: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -319,7 +360,7 @@ pub struct ContainerSecurityContext {
 pub struct Capabilities {
     pub drop: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<&'static str>,
+    pub add: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -327,6 +368,9 @@ pub struct Capabilities {
 pub struct VolumeMount {
     pub name: String,
     pub mount_path: String,
+    /// One key of a ConfigMap volume, mounted as a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
 }
@@ -339,12 +383,22 @@ pub struct Volume {
     pub empty_dir: Option<EmptyDir>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretVolume>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapVolume>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmptyDir {
-    pub size_limit: &'static str,
+    pub size_limit: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigMapVolume {
+    pub name: String,
+    pub default_mode: u32,
+    pub items: Vec<KeyToPath>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -647,7 +701,15 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             body: ConfigMapBody { data: w.config.clone() },
         }));
     }
-    if w.kind == "Deployment" && !w.ports.is_empty() {
+    if !w.files.is_empty() {
+        out.push(Object::ConfigMap(Obj {
+            api_version: "v1",
+            kind: "ConfigMap",
+            metadata: meta(&super::storage::files_config_map(name)),
+            body: ConfigMapBody { data: super::storage::files_data(&w.files) },
+        }));
+    }
+    if runs_continuously(w) && !w.ports.is_empty() {
         out.push(Object::Service(Obj {
             api_version: "v1",
             kind: "Service",
@@ -666,7 +728,28 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    if let Some(m) = w.metrics_port.as_ref().filter(|_| w.kind == "Deployment") {
+    if w.kind == "StatefulSet" {
+        // Governs the pods' stable names (`<pod>.<service>-headless`); every port, no
+        // cluster address.
+        out.push(Object::Service(Obj {
+            api_version: "v1",
+            kind: "Service",
+            metadata: meta(&super::storage::headless_service(name)),
+            body: Spec {
+                spec: ServiceSpec {
+                    type_: "ClusterIP",
+                    cluster_ip: Some("None"),
+                    selector: selector_labels(chart, name),
+                    ports: w
+                        .ports
+                        .iter()
+                        .map(|p| ServicePort { name: p.name.clone(), port: p.port, target_port: p.name.clone(), protocol: p.protocol })
+                        .collect(),
+                },
+            },
+        }));
+    }
+    if let Some(m) = w.metrics_port.as_ref().filter(|_| runs_continuously(w)) {
         // Headless: its SRV record lists the metrics port of every ready pod, which is how
         // the Prometheus configs find them (see emit/prometheus.rs).
         out.push(Object::Service(Obj {
@@ -720,6 +803,20 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
                 },
             },
         })),
+        (_, None) if w.kind == "StatefulSet" => out.push(Object::StatefulSet(Obj {
+            api_version: "apps/v1",
+            kind: "StatefulSet",
+            metadata: meta(name),
+            body: Spec {
+                spec: StatefulSetSpec {
+                    replicas: w.replicas,
+                    service_name: super::storage::headless_service(name),
+                    selector: selector(),
+                    volume_claim_templates: claim_templates(chart, name, w),
+                    template,
+                },
+            },
+        })),
         (_, None) => out.push(Object::Deployment(Obj {
             api_version: "apps/v1",
             kind: "Deployment",
@@ -743,7 +840,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             metadata: meta(name),
             body: Spec {
                 spec: HpaSpec {
-                    scale_target_ref: CrossVersionRef { api_version: "apps/v1", kind: "Deployment", name: name.to_owned() },
+                    scale_target_ref: CrossVersionRef { api_version: "apps/v1", kind: w.kind, name: name.to_owned() },
                     min_replicas: a.min_replicas,
                     max_replicas: a.max_replicas,
                     metrics,
@@ -752,7 +849,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         }));
     }
     let min_replicas = w.autoscale.as_ref().map_or(w.replicas.unwrap_or(1), |a| a.min_replicas);
-    if w.kind == "Deployment" && min_replicas > 1 {
+    if runs_continuously(w) && min_replicas > 1 {
         out.push(Object::Pdb(Obj {
             api_version: "policy/v1",
             kind: "PodDisruptionBudget",
@@ -907,7 +1004,16 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
     }
 }
 
-fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
+/// A container's security context: no privilege, nothing writable but its volumes, every
+/// capability dropped but those it adds (`NET_BIND_SERVICE` for a port below 1024, and what
+/// the spec asks for).
+fn security_context(bind_low_port: bool, added: &[String]) -> ContainerSecurityContext {
+    let mut add: Vec<String> = added.to_vec();
+    if bind_low_port {
+        add.push("NET_BIND_SERVICE".to_owned());
+    }
+    add.sort();
+    add.dedup();
     ContainerSecurityContext {
         allow_privilege_escalation: false,
         privileged: false,
@@ -915,7 +1021,7 @@ fn security_context(bind_low_port: bool) -> ContainerSecurityContext {
         run_as_non_root: true,
         run_as_user: RUN_AS,
         run_as_group: RUN_AS,
-        capabilities: Capabilities { drop: vec!["ALL"], add: if bind_low_port { vec!["NET_BIND_SERVICE"] } else { Vec::new() } },
+        capabilities: Capabilities { drop: vec!["ALL"], add },
         seccomp_profile: SeccompProfile { type_: "RuntimeDefault" },
     }
 }
@@ -947,15 +1053,79 @@ fn topology_spread(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<T
             topology_key: key,
             when_unsatisfiable: s.when_unsatisfiable,
             label_selector: LabelSelector { match_labels: selector_labels(chart, name) },
+            // A Deployment's rollout is a new ReplicaSet, whose pods spread among themselves;
+            // a StatefulSet replaces its pods one by one, under the same names.
             match_label_keys: if w.kind == "Deployment" { vec!["pod-template-hash"] } else { Vec::new() },
         })
         .collect()
 }
 
-/// Whether a workload's pods are spread: a Deployment with more than one replica, or an
+/// Whether a workload's pods are spread: a service with more than one replica, or an
 /// autoscaled one.
 pub fn spreads(w: &WorkloadValues) -> bool {
-    w.kind == "Deployment" && (w.autoscale.is_some() || w.replicas.unwrap_or(1) > 1)
+    runs_continuously(w) && (w.autoscale.is_some() || w.replicas.unwrap_or(1) > 1)
+}
+
+/// Whether a workload is a service: a Deployment, or a StatefulSet (a service with a
+/// persistent volume); not a Job or a CronJob.
+pub fn runs_continuously(w: &WorkloadValues) -> bool {
+    matches!(w.kind, "Deployment" | "StatefulSet")
+}
+
+/// The pod's volumes and the container's mounts of a workload's volumes (by name) and
+/// configuration files (by key): an emptyDir per ephemeral volume, the claim of a persistent
+/// one (which the StatefulSet's claim template names), and one file of the files' ConfigMap
+/// at each file's path.
+fn storage_volumes(name: &str, w: &WorkloadValues, mounts: &mut Vec<VolumeMount>, volumes: &mut Vec<Volume>) {
+    for (volume, v) in &w.volumes {
+        mounts.push(VolumeMount { name: volume.clone(), mount_path: v.mount_path.clone(), sub_path: None, read_only: false });
+        if v.claim.is_none() {
+            volumes.push(Volume {
+                name: volume.clone(),
+                empty_dir: Some(EmptyDir { size_limit: v.size.clone() }),
+                secret: None,
+                config_map: None,
+            });
+        }
+    }
+    for (key, f) in &w.files {
+        mounts.push(VolumeMount {
+            name: super::storage::FILES_VOLUME.to_owned(),
+            mount_path: f.path.clone(),
+            sub_path: Some(key.clone()),
+            read_only: true,
+        });
+    }
+    if !w.files.is_empty() {
+        volumes.push(Volume {
+            name: super::storage::FILES_VOLUME.to_owned(),
+            empty_dir: None,
+            secret: None,
+            config_map: Some(ConfigMapVolume {
+                name: super::storage::files_config_map(name),
+                default_mode: super::storage::FILE_MODE,
+                items: w.files.keys().map(|k| KeyToPath { key: k.clone(), path: k.clone() }).collect(),
+            }),
+        });
+    }
+}
+
+/// A StatefulSet's claim templates: one per persistent volume, by name.
+fn claim_templates(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<ClaimTemplate> {
+    w.volumes
+        .iter()
+        .filter_map(|(volume, v)| {
+            let claim = v.claim.as_ref()?;
+            Some(ClaimTemplate {
+                metadata: ClaimMetadata { name: volume.clone(), labels: selector_labels(chart, name) },
+                spec: ClaimSpec {
+                    access_modes: vec![claim.access_mode],
+                    storage_class_name: claim.storage_class_name.clone(),
+                    resources: ClaimResources { requests: BTreeMap::from([("storage".to_owned(), v.size.clone())]) },
+                },
+            })
+        })
+        .collect()
 }
 
 fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>) -> PodTemplate {
@@ -964,14 +1134,25 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         annotations.insert("hawser.dev/config-checksum".to_owned(), config_checksum(&w.config));
     }
     annotations.insert("hawser.dev/qos-class".to_owned(), super::values::qos_class(&w.resources).to_owned());
-    let tmp_mount = VolumeMount { name: "tmp".to_owned(), mount_path: "/tmp".to_owned(), read_only: false };
+    if !w.files.is_empty() {
+        let data = super::storage::files_data(&w.files);
+        annotations.insert("hawser.dev/files-checksum".to_owned(), config_checksum(&data));
+    }
+    let tmp_mount = VolumeMount { name: "tmp".to_owned(), mount_path: "/tmp".to_owned(), sub_path: None, read_only: false };
     let mut mounts = vec![tmp_mount.clone()];
-    let mut volumes = vec![Volume { name: "tmp".to_owned(), empty_dir: Some(EmptyDir { size_limit: "64Mi" }), secret: None }];
+    let mut volumes = vec![Volume {
+        name: "tmp".to_owned(),
+        empty_dir: Some(EmptyDir { size_limit: "64Mi".to_owned() }),
+        secret: None,
+        config_map: None,
+    }];
+    storage_volumes(name, w, &mut mounts, &mut volumes);
     for f in &w.secret_files {
-        mounts.push(VolumeMount { name: f.volume.clone(), mount_path: f.mount_path.clone(), read_only: true });
+        mounts.push(VolumeMount { name: f.volume.clone(), mount_path: f.mount_path.clone(), sub_path: None, read_only: true });
         volumes.push(Volume {
             name: f.volume.clone(),
             empty_dir: None,
+            config_map: None,
             secret: Some(SecretVolume {
                 secret_name: f.secret_name.clone(),
                 default_mode: 0o440,
@@ -1005,7 +1186,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             resources: wait_resources.clone(),
             probes: Default::default(),
             lifecycle: None,
-            security_context: security_context(false),
+            security_context: security_context(false, &[]),
             volume_mounts: vec![tmp_mount.clone()],
         })
         .collect();
@@ -1013,7 +1194,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         name: name.to_owned(),
         image: w.image.clone(),
         image_pull_policy: "IfNotPresent",
-        command: Vec::new(),
+        command: w.command.clone(),
         args: w.args.clone(),
         ports: w.ports.iter().map(|p| ContainerPort { name: p.name.clone(), container_port: p.port, protocol: p.protocol }).collect(),
         env_from: if w.config.is_empty() { Vec::new() } else { vec![EnvFromSource { config_map_ref: NameRef { name: name.to_owned() } }] },
@@ -1021,7 +1202,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
         resources: w.resources.clone(),
         probes: w.probes.clone(),
         lifecycle: w.pre_stop_sleep_seconds.map(|s| Lifecycle { pre_stop: PreStop { sleep: Sleep { seconds: s } } }),
-        security_context: security_context(w.ports.iter().any(|p| p.port < 1024)),
+        security_context: security_context(w.ports.iter().any(|p| p.port < 1024), &w.capabilities),
         volume_mounts: mounts,
     };
     PodTemplate {
@@ -1035,7 +1216,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             node_selector: w.node_selector.clone(),
             tolerations: w.tolerations.clone(),
             affinity: w.affinity.clone(),
-            restart_policy: (w.kind != "Deployment").then_some("Never"),
+            restart_policy: (!runs_continuously(w)).then_some("Never"),
             termination_grace_period_seconds: w.termination_grace_period_seconds,
             topology_spread_constraints: topology_spread(chart, name, w),
             security_context: PodSecurityContext {

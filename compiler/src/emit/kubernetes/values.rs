@@ -66,14 +66,26 @@ pub struct ExternalSecretValues {
     pub property: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadValues {
-    /// `Deployment`, `Job` or `CronJob`.
+    /// `Deployment`, `StatefulSet` (a service with a persistent volume), `Job` or `CronJob`.
     pub kind: &'static str,
     pub image: String,
+    /// The container's `command`, replacing the image's entrypoint (escaped like `args`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Capabilities the spec adds to the container (`NET_RAW`), sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    /// Volumes by name: emptyDirs, and a StatefulSet's claim templates.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, super::storage::VolumeValues>,
+    /// Configuration files by key in the `<workload>-files` ConfigMap.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, super::storage::FileValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,7 +138,7 @@ pub struct WorkloadValues {
     pub job: Option<JobValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoscaleValues {
     pub min_replicas: u32,
@@ -153,7 +165,7 @@ pub struct PortValues {
     pub protocol: &'static str,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probes {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,7 +176,7 @@ pub struct Probes {
     pub startup_probe: Option<Probe>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretFile {
     pub volume: String,
@@ -174,7 +186,7 @@ pub struct SecretFile {
     pub file_name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitFor {
     pub name: String,
@@ -182,7 +194,7 @@ pub struct WaitFor {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicyValues {
     /// Ports any source may connect to (`public` in the spec).
@@ -194,14 +206,14 @@ pub struct NetworkPolicyValues {
     pub egress_externals: Vec<EgressExternal>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressWorkload {
     pub name: String,
     pub ports: Vec<PortValues>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressExternal {
     pub name: String,
@@ -211,7 +223,7 @@ pub struct EgressExternal {
     pub port: u16,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobValues {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,7 +283,14 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        workloads.insert(w.name.value.clone(), workload(view, environment, w, &project, &version, &hooks, copies, from));
+        let mut values = workload(view, environment, w, &project, &version, &hooks, copies, from);
+        // What a workload keeps and reads (emit/kubernetes/storage.rs).
+        values.kind = super::storage::kind(w, values.kind);
+        values.command = super::storage::command(w);
+        values.capabilities = super::storage::capabilities(w);
+        values.volumes = super::storage::volumes(w);
+        values.files = super::storage::files(w, &opts.inputs);
+        workloads.insert(w.name.value.clone(), values);
     }
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
@@ -568,6 +587,10 @@ fn workload(
     WorkloadValues {
         kind,
         image,
+        command: Vec::new(),
+        capabilities: Vec::new(),
+        volumes: BTreeMap::new(),
+        files: BTreeMap::new(),
         // The kubelet expands `$(NAME)` in arguments; escaped, the program receives what
         // the spec says, as it does under systemd.
         args: w.args.iter().map(|a| crate::emit::inert::kubernetes_expansion(&a.value)).collect(),

@@ -25,9 +25,17 @@ struct Lifecycle<'a> {
     environment: &'a str,
     /// Named users the units run as: created from a `sysusers.d` entry.
     users: Vec<String>,
-    /// Directories the units cannot create themselves, with their owner: state
-    /// directories below `StateDirectory=`, and the writable paths a sandbox asks for.
-    state_dirs: Vec<(String, String)>,
+    /// Groups the units run with (`systemd { group }`): created when missing.
+    groups: Vec<String>,
+    /// Directories the units cannot create themselves, with their owner and group: state
+    /// directories (and volumes' directories) below `StateDirectory=`, and the writable
+    /// paths a sandbox asks for.
+    state_dirs: Vec<(String, String, String)>,
+    /// Where volumes and configuration files are mounted into the services: created empty
+    /// on the host when missing (a directory, or a file).
+    mount_points: Vec<(String, bool)>,
+    /// The configuration files of a release, relative to this directory and to the release.
+    files: Vec<String>,
     binaries: Vec<String>,
     steps: Vec<Step>,
     /// Credential files copied for the service user where `LoadCredential=` does not exist.
@@ -76,7 +84,10 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
         project,
         environment: &environment.name.value,
         users: Vec::new(),
+        groups: Vec::new(),
         state_dirs: Vec::new(),
+        mount_points: Vec::new(),
+        files: Vec::new(),
         binaries: Vec::new(),
         steps: Vec::new(),
         copies: Vec::new(),
@@ -92,13 +103,21 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
         let unit = unit_name(project, w);
         let user = super::user(project, w, floor);
         ctx.binaries.push(bin.to_owned());
+        let host = super::storage::host_storage(project, &unit, w);
+        if let Some(g) = &w.systemd.group {
+            ctx.groups.push(g.clone());
+        }
         if let Some(u) = &user {
             ctx.users.push(u.clone());
+            let group = w.systemd.group.clone().unwrap_or_else(|| u.clone());
             if floor < since::STATE_DIRECTORY {
-                ctx.state_dirs.push((format!("/var/lib/{unit}"), u.clone()));
+                ctx.state_dirs.push((format!("/var/lib/{unit}"), u.clone(), group.clone()));
+                ctx.state_dirs.extend(host.directories.iter().map(|d| (d.clone(), u.clone(), group.clone())));
             }
-            ctx.state_dirs.extend(w.systemd.sandbox.writable.iter().map(|p| (p.value.clone(), u.clone())));
+            ctx.state_dirs.extend(w.systemd.sandbox.writable.iter().map(|p| (p.value.clone(), u.clone(), group.clone())));
         }
+        ctx.mount_points.extend(host.mount_points);
+        ctx.files.extend(host.files.into_iter().map(|(f, _)| f));
         let uses = super::secret_uses(view, w, floor);
         let mut vars = Vec::new();
         for u in &uses {
@@ -149,6 +168,11 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
     }
     ctx.users.sort();
     ctx.users.dedup();
+    ctx.groups.sort();
+    ctx.groups.dedup();
+    ctx.mount_points.sort();
+    ctx.mount_points.dedup();
+    ctx.files.sort();
     ctx.binaries.sort();
     ctx.binaries.dedup();
     ctx.sources.sort();

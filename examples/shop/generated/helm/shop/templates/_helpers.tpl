@@ -57,9 +57,13 @@ runAsGroup: 65532
 capabilities:
   drop:
   - ALL
-  {{- if .lowPort }}
+  {{- $add := get . "add" | default list }}
+  {{- if .lowPort }}{{ $add = append $add "NET_BIND_SERVICE" }}{{ end }}
+  {{- with $add | uniq | sortAlpha }}
   add:
-  - NET_BIND_SERVICE
+  {{- range . }}
+  - {{ . }}
+  {{- end }}
   {{- end }}
 seccompProfile:
   type: RuntimeDefault
@@ -70,6 +74,11 @@ seccompProfile:
 {{- $annotations := dict -}}
 {{- range $k, $v := $w.podAnnotations }}{{ $_ := set $annotations $k $v }}{{ end -}}
 {{- if $w.config }}{{ $_ := set $annotations "hawser.dev/config-checksum" ($w.config | toJson | sha256sum) }}{{ end -}}
+{{- with get $w "files" }}
+{{- $data := dict }}
+{{- range $key, $f := . }}{{ $_ := set $data $key $f.content }}{{ end }}
+{{- $_ := set $annotations "hawser.dev/files-checksum" ($data | toJson | sha256sum) }}
+{{- end -}}
 {{- $_ := set $annotations "hawser.dev/qos-class" (include "hawser.qosClass" $w.resources) -}}
 {{- $lowPort := false -}}
 {{- range $w.ports }}{{ if lt (int .port) 1024 }}{{ $lowPort = true }}{{ end }}{{ end -}}
@@ -103,14 +112,14 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if ne $w.kind "Deployment" }}
+  {{- if not (has $w.kind (list "Deployment" "StatefulSet")) }}
   restartPolicy: Never
   {{- end }}
   terminationGracePeriodSeconds: {{ int $w.terminationGracePeriodSeconds }}
-  {{- /* Spread: the defaults of a Deployment with more than one pod, changed or joined by
+  {{- /* Spread: the defaults of a service with more than one pod, changed or joined by
   the spec's own `spread`, by topology key (objects.rs, scheduling.rs). */}}
   {{- $spread := dict }}
-  {{- if and (eq $w.kind "Deployment") (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
+  {{- if and (has $w.kind (list "Deployment" "StatefulSet")) (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
   {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}{{ $_ := set $spread . (dict "maxSkew" 1 "whenUnsatisfiable" "ScheduleAnyway") }}{{ end }}
   {{- end }}
   {{- range $key, $s := (get $w "spread" | default dict) }}{{ $_ := set $spread $key $s }}{{ end }}
@@ -167,6 +176,12 @@ spec:
   - name: {{ .name | quote }}
     image: {{ $w.image | quote }}
     imagePullPolicy: IfNotPresent
+    {{- with get $w "command" }}
+    command:
+    {{- range . }}
+    - {{ . | quote }}
+    {{- end }}
+    {{- end }}
     {{- with get $w "args" }}
     args:
     {{- range . }}
@@ -209,10 +224,20 @@ spec:
           seconds: {{ int . }}
     {{- end }}
     securityContext:
-      {{- include "hawser.securityContext" (dict "lowPort" $lowPort) | nindent 6 }}
+      {{- include "hawser.securityContext" (dict "lowPort" $lowPort "add" (get $w "capabilities")) | nindent 6 }}
     volumeMounts:
     - name: tmp
       mountPath: /tmp
+    {{- range $volume, $v := get $w "volumes" | default dict }}
+    - name: {{ $volume | quote }}
+      mountPath: {{ $v.mountPath | quote }}
+    {{- end }}
+    {{- range $key, $f := get $w "files" | default dict }}
+    - name: files
+      mountPath: {{ $f.path | quote }}
+      subPath: {{ $key | quote }}
+      readOnly: true
+    {{- end }}
     {{- range $w.secretFiles }}
     - name: {{ .volume | quote }}
       mountPath: {{ .mountPath | quote }}
@@ -222,6 +247,24 @@ spec:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  {{- range $volume, $v := get $w "volumes" | default dict }}
+  {{- if not (get $v "claim") }}
+  - name: {{ $volume | quote }}
+    emptyDir:
+      sizeLimit: {{ $v.size | quote }}
+  {{- end }}
+  {{- end }}
+  {{- with get $w "files" }}
+  - name: files
+    configMap:
+      name: {{ printf "%s-files" $.name | quote }}
+      defaultMode: 292
+      items:
+      {{- range $key, $f := . }}
+      - key: {{ $key | quote }}
+        path: {{ $key | quote }}
+      {{- end }}
+  {{- end }}
   {{- range $w.secretFiles }}
   - name: {{ .volume | quote }}
     secret:
