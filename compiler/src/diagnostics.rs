@@ -182,6 +182,17 @@ pub mod code {
         FILE_NAME_CLASH "E0929" "two configuration files with one file name";
         COMMAND_PROGRAM "E0930" "command runs a program the image does not hold";
         VOLUME_NAME "E0931" "volume name hawser uses itself";
+        UNKNOWN_REFERENCE "E0940" "reference to an undeclared service or external";
+        REFERENCE_PORT "E0941" "reference to a port the service does not serve";
+        NO_ADDRESS "E0942" "reference to something no workload may connect to";
+        REFERENCE_SHAPE "E0943" "malformed reference";
+        IMAGE_PATH "E0944" "file or binary the image cannot hold there";
+        PREBUILT_IMAGE_SETTINGS "E0945" "image settings on a prebuilt image";
+        PULL_SECRET "E0946" "pull secret that is not a registry credential";
+        BAD_TOLERATION "E0947" "malformed toleration";
+        BAD_NODE_AFFINITY "E0948" "malformed node affinity rule";
+        DUPLICATE_STAMP "E0952" "Go variable stamped twice";
+        PLATFORM_NEEDS_CGO "E0953" "platform Go cannot build without cgo";
         NO_READINESS "W0101" "service without a readiness check";
         NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
         LATEST_TAG "W0103" "image without a pinned tag";
@@ -197,6 +208,9 @@ pub mod code {
         CLOSED_LOAD_BALANCER "W0901" "NodePort or LoadBalancer port the NetworkPolicy closes";
         INPUT_CREDENTIAL_LIKE "W0910" "configuration file line that looks like a credential";
         CAPABILITY_ON_KUBERNETES "W0911" "capability a non-root container does not receive on Kubernetes";
+        PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
+        GO_MOD_VERSION "W0921" "Go version different from go.mod's";
+        IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
     }
 }
 
@@ -359,9 +373,11 @@ pub fn duplicate_name(kind: &str, name: &str, span: Span, first: Span, first_kin
 pub fn type_annotation(ty: &str, span: Span, allowed: bool) -> Diagnostic {
     let d = Diagnostic::new(code::TYPE_ANNOTATION, format!("unexpected type annotation `({ty})`"), span, "not used here".to_owned());
     if allowed {
-        d.help("the annotations hawser knows are `(secret)` and `(plain)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`")
+        d.help("the annotations hawser knows are `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`, `CART_ADDR (address)\"cart\"`")
     } else {
-        d.help("remove the annotation; `(secret)` and `(plain)` are only allowed on values in an `env` block")
+        d.help(
+            "remove the annotation; `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)` are only allowed on values in an `env` block",
+        )
     }
 }
 
@@ -1008,6 +1024,155 @@ pub fn closed_load_balancer(workload: &str, kind: &str, ports: &str, span: Span)
     .help(format!(
         "clients of the {kind} would time out: add `public \"<port>\"` for the ports they call, or `allow \"W0901\" reason=\"…\"` when the ports are meant for the cluster alone"
     ))
+}
+
+// ---------------------------------------------------------------- references in env values
+
+pub fn unknown_reference(name: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::UNKNOWN_REFERENCE,
+        format!("`{name}` is not a declared service or external"),
+        span,
+        "nothing to resolve".to_owned(),
+    );
+    match did_you_mean(name, known.iter().copied()) {
+        Some(h) => d.help(h),
+        None if known.is_empty() => {
+            d.help(format!("declare it: `external \"{name}\" host=\"…\" port=…` for something the project does not run"))
+        }
+        None => d.help(format!("services and externals: {}", list(known))),
+    }
+}
+
+pub fn reference_port(port: &str, span: Span, target: &str, ports: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(code::REFERENCE_PORT, format!("`{target}` declares no port `{port}`"), span, "no such port".to_owned());
+    match did_you_mean(port, ports.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("ports of `{target}`: {}", list(ports))),
+    }
+}
+
+pub fn reference_port_missing(target: &str, span: Span, ports: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::REFERENCE_PORT,
+        format!("`{target}` serves several ports; the reference does not say which"),
+        span,
+        "which port?".to_owned(),
+    )
+    .help(format!("name one with `port=`: {ports}"))
+}
+
+pub fn no_address(message: String, span: Span, help: String) -> Diagnostic {
+    Diagnostic::new(code::NO_ADDRESS, message, span, "no address".to_owned()).help(help)
+}
+
+pub fn reference_shape(message: String, span: Span, help: Option<String>) -> Diagnostic {
+    Diagnostic::new(code::REFERENCE_SHAPE, message, span, "here".to_owned()).maybe_help(help.or_else(|| {
+        Some("a reference is `KEY (address)\"service\" port=\"name\"` (with `scheme=` and `path=` for a URL), `(host)\"…\"` or `(port)\"…\"`".to_owned())
+    }))
+}
+
+// ---------------------------------------------------------------- images
+
+pub fn image_path(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::IMAGE_PATH, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn image_settings_on_prebuilt(workload: &str, span: Span, image: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PREBUILT_IMAGE_SETTINGS,
+        format!("`{workload}` runs a prebuilt image; `docker` settings are for images hawser builds"),
+        span,
+        "no image is built".to_owned(),
+    )
+    .label(image, "the prebuilt image")
+    .help("pin the prebuilt image in `image` itself (`registry/name:tag@sha256:…`), or build the workload from source with `build`")
+}
+
+pub fn pull_secret_source(secret: &str, span: Span, kind: &str, decl: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PULL_SECRET,
+        format!("secret `{secret}` comes from `{kind}=`; a pull secret must be an existing registry credential"),
+        span,
+        "not a registry credential".to_owned(),
+    )
+    .label(decl, "declared here")
+    .help(format!(
+        "`imagePullSecrets` names a Secret of type `kubernetes.io/dockerconfigjson`: declare it as `secret \"{secret}\" kubernetes=\"<secret-name>/.dockerconfigjson\"`"
+    ))
+}
+
+pub fn image_source(source: &str, span: Span, symlink: bool) -> Diagnostic {
+    let (message, label) = if symlink {
+        (format!("`{source}` is a symbolic link: the image would hold the link, not what it points to"), "a symlink")
+    } else {
+        (format!("`{source}` is not in the module: the image build would stop at its `COPY`"), "not found")
+    };
+    Diagnostic::new(code::IMAGE_SOURCE, message, span, label.to_owned())
+        .help("copy a file or directory the module holds, relative to the spec's directory; `allow \"W0922\" reason=\"…\"` when a build step creates it first")
+}
+
+// ---------------------------------------------------------------- scheduling
+
+pub fn bad_toleration(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::BAD_TOLERATION, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn bad_node_affinity(message: String, span: Span) -> Diagnostic {
+    Diagnostic::new(code::BAD_NODE_AFFINITY, message, span, "here".to_owned()).help(
+        "write `node-affinity \"LABEL\" \"In\" \"a\" \"b\"` (or `NotIn`), `node-affinity \"LABEL\" \"Exists\"` (or `DoesNotExist`), `node-affinity \"LABEL\" \"Gt\" \"4\"` (or `Lt`)".to_owned(),
+    )
+}
+
+pub fn platform_overlay(block: &str, platform: &str, env: &str, workload: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PLATFORM_OVERLAY,
+        format!("environment `{env}` runs on {platform}, where the `{block}` settings of `{workload}` do nothing"),
+        span,
+        format!("ignored on {platform}"),
+    )
+    .help(format!("move them to the overlay of an environment that runs on {block}, or remove them; `allow \"W0920\" reason=\"…\"` when they are kept there on purpose"))
+}
+
+// ---------------------------------------------------------------- the Go build
+
+pub fn duplicate_stamp(variable: &str, span: Span, first: Option<Span>, what: &str) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::DUPLICATE_STAMP,
+        format!("`{variable}` is the variable stamped with the {what}; `set` would stamp it again"),
+        span,
+        "stamped twice".to_owned(),
+    )
+    .help(format!("the Go linker keeps the last `-X` for a variable, so one of the two is lost: set another variable, or stamp the {what} elsewhere with `stamp {what}=\"…\"`"));
+    match first {
+        Some(f) => d.label(f, format!("the {what} goes here")),
+        None => d,
+    }
+}
+
+pub fn platform_needs_cgo(platform: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PLATFORM_NEEDS_CGO,
+        format!("Go cannot build `{platform}` without cgo, and hawser's builds are static and cgo-free"),
+        span,
+        "needs cgo".to_owned(),
+    )
+    .help("Go links Android (but `android/arm64`) and iOS executables with the C toolchain only; build those apps with their own SDKs, and leave the platform out here")
+}
+
+pub fn go_mod_version(spec: &str, module: &str, span: Span, given: bool) -> Diagnostic {
+    let what = if given {
+        format!("the spec builds with Go {spec}")
+    } else {
+        format!("the spec names no Go version, so images build with Go {spec}")
+    };
+    Diagnostic::new(
+        code::GO_MOD_VERSION,
+        format!("{what}, but the module's go.mod says `go {module}`"),
+        span,
+        format!("Go {spec}"),
+    )
+    .help(format!("build with the version the module is written for: `go \"{module}\"` in `project` (the builder images and build.sh follow it), or change go.mod's `go` line; `allow \"W0921\" reason=\"…\"` when the difference is meant"))
 }
 
 // ---------------------------------------------------------------- storage, files, commands

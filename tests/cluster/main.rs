@@ -46,6 +46,8 @@ pub struct Cluster<'a> {
     pub prometheus: BTreeMap<String, String>,
     /// Where the API server is (`api-server=`, or any address).
     pub api_server: String,
+    /// The Secrets the environment's pods pull their images with (`pull-secret`).
+    pub pull_secrets: Vec<String>,
     /// The configuration files the spec names, by path relative to the spec.
     pub inputs: &'a hawser::check::inputs::Inputs,
 }
@@ -115,6 +117,7 @@ fn findings(g: &Generated) -> Vec<String> {
             exposure: environment.exposure.as_ref(),
             prometheus,
             api_server: environment.api_server.as_ref().map_or("0.0.0.0/0", |a| a.value.as_str()).to_owned(),
+            pull_secrets: hawser::check::images::pull_secret_names(&environment.view, environment),
             inputs: &g.inputs,
         };
         for (rule, check) in rules::RULES {

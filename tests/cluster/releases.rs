@@ -72,6 +72,7 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
         prometheus: BTreeMap::new(),
         api_server: String::new(),
         exposure: None,
+        pull_secrets: Vec::new(),
         inputs: &inputs,
     };
     let c = &cluster;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::Cluster;
-use hawser::check::model::{Exposure, SecretSource, TlsSource, Workload};
+use hawser::check::model::{EnvValue, Exposure, ReferenceForm, SecretSource, TlsSource, Workload};
 
 type Rule = fn(&Cluster) -> Vec<String>;
 
@@ -27,6 +27,8 @@ pub const RULES: &[(&str, Rule)] = &[
     ("storage", storage),
     ("service-ports", service_ports_rule),
     ("exposure", exposure),
+    ("addresses", addresses),
+    ("pull-secrets", pull_secrets),
 ];
 
 // ------------------------------------------------------------------ reading objects
@@ -1449,6 +1451,114 @@ fn exposure(c: &Cluster) -> Vec<String> {
     out
 }
 
+/// Every address the spec writes as a reference (`(address)"cart" port="grpc"`) reaches
+/// what it names, as the pod receives it from its ConfigMap: a service's address is the
+/// name of a Service of the namespace that selects the service's pods and serves the port
+/// on a port they declare, and the NetworkPolicies let the workload connect there; an
+/// external's is its host and port, and egress to it is allowed.
+fn addresses(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let pods = pods(c);
+    for pod in &pods {
+        let Some(w) = c.view.workloads.get(&pod.workload) else { continue };
+        let Some(config) = of_kind(c, "ConfigMap").find(|m| name(m) == pod.workload) else { continue };
+        let from = Endpoint {
+            what: pod.workload.clone(),
+            namespace: c.namespace.clone(),
+            namespace_labels: namespace_labels(&c.namespace),
+            labels: pod.labels(),
+        };
+        for var in w.env.values() {
+            let EnvValue::Reference(r) = &var.value else { continue };
+            // Its own port, to listen on: no connection to check.
+            if r.target.value == pod.workload {
+                continue;
+            }
+            let key = &var.key.value;
+            let Some(value) = config["data"][key.as_str()].as_str() else {
+                out.push(format!("{}: {key} is a reference, and the ConfigMap has no {key}", pod.workload));
+                continue;
+            };
+            let (host, port) = match r.form {
+                ReferenceForm::Host => (Some(value.to_owned()), None),
+                ReferenceForm::Port => (None, value.parse::<u64>().ok().or(Some(0))),
+                ReferenceForm::Address => {
+                    let (default, rest) = match value.split_once("://") {
+                        Some((scheme, rest)) => (
+                            match scheme {
+                                "http" | "ws" => Some(80),
+                                "https" | "wss" => Some(443),
+                                _ => None,
+                            },
+                            rest.split('/').next().unwrap_or(""),
+                        ),
+                        None => (None, value),
+                    };
+                    match rest.rsplit_once(':').filter(|(h, _)| !h.is_empty() && !h.ends_with(':')) {
+                        Some((h, p)) => {
+                            (Some(h.trim_start_matches('[').trim_end_matches(']').to_owned()), p.parse::<u64>().ok().or(Some(0)))
+                        }
+                        None => (Some(rest.to_owned()), default.or(Some(0))),
+                    }
+                }
+            };
+            let target = &r.target.value;
+            if let Some(e) = c.view.externals.get(target) {
+                if host.as_ref().is_some_and(|h| *h != e.host.value) || port.is_some_and(|p| p != u64::from(e.port.value)) {
+                    out.push(format!("{}: {key}={value} is not the external {target} ({}:{})", pod.workload, e.host.value, e.port.value));
+                }
+                continue;
+            }
+            let Some(dst) = pods.iter().find(|p| p.workload == *target) else {
+                out.push(format!("{}: {key} names {target}, which has no pods here", pod.workload));
+                continue;
+            };
+            let service = host.as_ref().map(|h| {
+                let suffix = format!(".{}.svc.cluster.local", c.namespace);
+                h.strip_suffix(&suffix).unwrap_or(h).to_owned()
+            });
+            let services: Vec<&Value> = of_kind(c, "Service")
+                .filter(|s| service.as_ref().is_none_or(|n| name(s) == n))
+                .filter(|s| {
+                    let selector = string_map(&s["spec"]["selector"]);
+                    !selector.is_empty() && selector.iter().all(|(k, v)| dst.labels().get(k) == Some(v))
+                })
+                .collect();
+            if services.is_empty() {
+                out.push(format!("{}: {key}={value}: no Service of that name selects {target}'s pods", pod.workload));
+                continue;
+            }
+            // The container port the Service sends the address's port to.
+            let container_ports: Vec<(String, u64, String)> = services
+                .iter()
+                .flat_map(|s| s["spec"]["ports"].as_array().into_iter().flatten())
+                .filter(|sp| port.is_none_or(|p| sp["port"].as_u64() == Some(p)))
+                .filter_map(|sp| {
+                    dst.ports().into_iter().find(|(n, number, _)| match &sp["targetPort"] {
+                        Value::String(t) => t == n,
+                        Value::Number(t) => t.as_u64() == Some(*number),
+                        _ => sp["port"].as_u64() == Some(*number),
+                    })
+                })
+                .collect();
+            if container_ports.is_empty() {
+                out.push(format!("{}: {key}={value}: {target}'s Service serves no such port", pod.workload));
+                continue;
+            }
+            let to = Endpoint {
+                what: target.clone(),
+                namespace: c.namespace.clone(),
+                namespace_labels: namespace_labels(&c.namespace),
+                labels: dst.labels(),
+            };
+            if !container_ports.iter().any(|p| allowed(c, &from, &to, p)) {
+                out.push(format!("{}: {key}={value}: the NetworkPolicies do not let it connect to {target}", pod.workload));
+            }
+        }
+    }
+    out
+}
+
 /// The equality matchers of every `up{…}` selector of a PromQL expression.
 fn up_selectors(expr: &str) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -1466,6 +1576,35 @@ fn up_selectors(expr: &str) -> Vec<Vec<(String, String)>> {
                 .map(|(k, v)| (k.trim().to_owned(), v.trim_end_matches('"').to_owned()))
                 .collect(),
         );
+    }
+    out
+}
+
+/// Every pod pulls its images with exactly the registry credentials its environment
+/// declares (`pull-secret`), each an existing Secret the spec declares: a pod that names
+/// another cannot pull from a private registry, one that names a Secret nobody created
+/// does not start.
+fn pull_secrets(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let declared: BTreeSet<&str> = c
+        .view
+        .secrets
+        .values()
+        .filter_map(|s| match &s.source {
+            Some(SecretSource::Kubernetes { name, key }) if key == hawser::check::images::DOCKER_CONFIG_KEY => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: BTreeSet<&str> = c.pull_secrets.iter().map(String::as_str).collect();
+    for pod in pods(c) {
+        let named: BTreeSet<&str> =
+            pod.spec()["imagePullSecrets"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+        for n in named.iter().filter(|n| !declared.contains(**n)) {
+            out.push(format!("{} pulls with Secret {n}, which the spec declares as no registry credential", pod.workload));
+        }
+        if named != expected {
+            out.push(format!("{} pulls with {named:?}; the environment's pull secrets are {expected:?}", pod.workload));
+        }
     }
     out
 }

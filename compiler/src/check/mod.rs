@@ -6,11 +6,16 @@
 //! naming them.
 
 mod expose;
+pub mod gobuild;
 pub mod graph;
+pub mod images;
 pub mod inputs;
 pub mod lower;
 pub mod model;
 pub mod overlay;
+pub mod platforms;
+pub mod references;
+pub mod scheduling;
 pub mod schema;
 mod storage;
 pub mod targets;
@@ -57,6 +62,7 @@ pub fn check(text: &str) -> Analysis {
     let mut sink = Sink::default();
 
     let (base, env_nodes) = lower::lower_view(&doc, schema, &mut diagnostics);
+    diagnostics.extend(gobuild::check(&base.project));
     check_view(&base, None, &mut sink);
     let base_graph = graph::build(&base);
     sink.diags.extend(base_graph.cycles());
@@ -86,9 +92,16 @@ pub fn check(text: &str) -> Analysis {
             prometheus_operator: settings.prometheus_operator,
             exposure: settings.exposure.clone(),
             api_server: settings.api_server.clone(),
+            pull_secrets: settings.pull_secrets.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
+        if let Some(platform) = &env.platform {
+            for (workload, d) in scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
+                let w = env.view.workloads.get(&workload).cloned();
+                sink.warn(&env.view, w.as_deref(), d);
+            }
+        }
         storage::check_overlay(&env, &base, &mut sink);
         env_diags.append(&mut sink.diags);
         env_diags.extend(graph::build(&env.view).cycles());
@@ -192,6 +205,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                         sink.error(diag::credential_literal(&var.key.value, v.span));
                     }
                 }
+                EnvValue::Reference(_) => {}
                 EnvValue::Secret(s) => match view.secrets.get(&s.value) {
                     None if view.poisoned.contains(&s.value) => {}
                     None => sink.error(diag::unknown_secret(&s.value, s.span, &secret_names)),
@@ -296,6 +310,20 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                     sink.warn(view, Some(w), diag::autoscale_on_systemd(name, a.span, env_name));
                 }
             }
+        }
+    }
+    for d in references::check(view, env) {
+        sink.error(d);
+    }
+    for d in images::check(view) {
+        sink.error(d);
+    }
+    for d in scheduling::check(view) {
+        sink.error(d);
+    }
+    if let Some(env) = env {
+        for d in images::check_pull_secrets(view, env) {
+            sink.error(d);
         }
     }
     check_reachability(view, env, sink);
@@ -430,7 +458,8 @@ fn check_dependencies_run(env: &Environment, base: &View, sink: &mut Sink) {
 
 fn unused_secrets(spec: &Spec, sink: &mut Sink) {
     let views = std::iter::once(&spec.base).chain(spec.environments.values().map(|e| &e.view));
-    let used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    let mut used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    used.extend(spec.environments.values().flat_map(|e| e.pull_secrets.iter().map(|p| p.value.as_str())));
     for s in spec.base.secrets.values() {
         if !used.contains(s.name.value.as_str()) {
             sink.warn(&spec.base, None, diag::unused_secret(&s.name.value, s.name.span));
@@ -446,8 +475,11 @@ fn unused_allows(spec: &Spec, sink: &mut Sink) {
         for a in allows {
             // W0110 is about how `generate` is run; its allow is for that, not for `check`.
             let for_generate = a.code.value == diag::code::DEVELOPMENT_VERSION.id && v.project.version == Version::Git;
+            // W0921 and W0922 compare with the module's files, which only the command line reads;
             // W0910 is about the contents of configuration files, which `generate` reads.
-            let for_generate = for_generate || a.code.value == diag::code::INPUT_CREDENTIAL_LIKE.id;
+            let for_module = [diag::code::GO_MOD_VERSION.id, diag::code::IMAGE_SOURCE.id, diag::code::INPUT_CREDENTIAL_LIKE.id]
+                .contains(&a.code.value.as_str());
+            let for_generate = for_generate || for_module;
             if !for_generate && !sink.used_allows.contains(&a.span) && reported.insert(a.span) {
                 let d = diag::unused_allow(&a.code.value, a.span);
                 sink.diags.push(d);

@@ -34,6 +34,8 @@ pub struct Project {
     pub platforms: Vec<Spanned<String>>,
     pub stamp_version: Option<Spanned<String>>,
     pub stamp_commit: Option<Spanned<String>>,
+    /// `stamp { set "VAR" "VALUE" }`: further variables `-ldflags -X` sets.
+    pub stamps: Vec<Stamp>,
     pub source: Option<Spanned<String>>,
     pub allows: Vec<Allow>,
     pub span: Span,
@@ -64,6 +66,14 @@ impl Project {
     pub fn stamp_commit(&self) -> &str {
         self.stamp_commit.as_ref().map_or("main.commit", |s| s.value.as_str())
     }
+}
+
+/// `set "example.com/app/build.Channel" "stable"` in `stamp`: a Go string variable the
+/// build sets to a fixed value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp {
+    pub variable: Spanned<String>,
+    pub value: Spanned<String>,
 }
 
 /// `allow "W0104" reason="…"`: a warning the spec acknowledges.
@@ -232,7 +242,7 @@ impl Workload {
             .values()
             .filter_map(|v| match &v.value {
                 EnvValue::Secret(s) => Some(s),
-                EnvValue::Literal(_) => None,
+                EnvValue::Literal(_) | EnvValue::Reference(_) => None,
             })
             .collect();
         out.sort_by(|a, b| a.value.cmp(&b.value));
@@ -401,6 +411,54 @@ pub enum EnvValue {
     Literal(Spanned<String>),
     /// `(secret)"name"`: a reference, never a value.
     Secret(Spanned<String>),
+    /// `(address)"cart" port="grpc"`: where a workload or an external is, resolved for
+    /// each environment (see `crate::references`).
+    Reference(Reference),
+}
+
+/// A reference to where a service or an external is, in an env value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub form: ReferenceForm,
+    /// The service or external, by name.
+    pub target: Spanned<String>,
+    /// `port=`: which port of a service.
+    pub port: Option<Spanned<String>>,
+    /// `scheme=`: an `(address)` written as a URL.
+    pub scheme: Option<Spanned<String>>,
+    /// `path=`: the URL's path.
+    pub path: Option<Spanned<String>>,
+}
+
+/// What a reference resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceForm {
+    /// `(address)`: `HOST:PORT`, or a URL with `scheme=`.
+    Address,
+    /// `(host)`: the host alone.
+    Host,
+    /// `(port)`: the port number alone.
+    Port,
+}
+
+impl ReferenceForm {
+    /// The annotation that writes it.
+    pub fn annotation(self) -> &'static str {
+        match self {
+            ReferenceForm::Address => "address",
+            ReferenceForm::Host => "host",
+            ReferenceForm::Port => "port",
+        }
+    }
+
+    pub fn from_annotation(s: &str) -> Option<ReferenceForm> {
+        match s {
+            "address" => Some(ReferenceForm::Address),
+            "host" => Some(ReferenceForm::Host),
+            "port" => Some(ReferenceForm::Port),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -469,6 +527,45 @@ pub struct KubernetesOptions {
     /// `service-type` or `service-annotations` given: for the check that the workload has a
     /// Service.
     pub service_span: Option<Span>,
+    /// `toleration`: taints the pods tolerate, in the spec's order.
+    pub tolerations: Vec<Toleration>,
+    /// `node-affinity`: rules on node labels, in the spec's order.
+    pub node_affinity: Vec<NodeAffinity>,
+    /// `spread`: topology spread settings, by topology key.
+    pub spread: Vec<Spread>,
+    /// `service-account-annotations`: annotations on the ServiceAccount.
+    pub service_account_annotations: BTreeMap<String, String>,
+}
+
+/// `toleration "dedicated" value="pci" effect="NoSchedule"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toleration {
+    pub key: Option<Spanned<String>>,
+    /// `Equal` or `Exists`.
+    pub operator: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub effect: Option<Spanned<String>>,
+    pub seconds: Option<Spanned<u32>>,
+    pub span: Span,
+}
+
+/// `node-affinity "topology.kubernetes.io/zone" "In" "eu-west-1a"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeAffinity {
+    pub key: Spanned<String>,
+    pub operator: Spanned<String>,
+    pub values: Vec<Spanned<String>>,
+    /// A preference of this weight; a requirement without.
+    pub weight: Option<u32>,
+    pub span: Span,
+}
+
+/// `spread "topology.kubernetes.io/zone" max-skew=1 when-unsatisfiable="DoNotSchedule"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    pub topology_key: Spanned<String>,
+    pub max_skew: Option<u32>,
+    pub when_unsatisfiable: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -495,6 +592,32 @@ pub struct Sandbox {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerOptions {
     pub runtime: Option<String>,
+    /// `registry`: where this workload's image is, instead of the project's registry.
+    pub registry: Option<Spanned<String>>,
+    /// `repository`: the image's name in the registry, instead of `<project>-<workload>`.
+    pub repository: Option<Spanned<String>>,
+    /// `digest`: the image deploy artifacts pin.
+    pub digest: Option<Spanned<String>>,
+    /// `copy`: files of the module copied into the image.
+    pub copies: Vec<ImageCopy>,
+    /// `binary`: further main packages built into the image.
+    pub binaries: Vec<ImageBinary>,
+    /// The `docker` node, when the workload has one.
+    pub span: Option<Span>,
+}
+
+/// `copy "./ui/dist" to="/ui"` in `docker`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageCopy {
+    pub source: Spanned<String>,
+    pub to: Spanned<String>,
+}
+
+/// `binary "podcli" main="./cmd/podcli"` in `docker`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageBinary {
+    pub name: Spanned<String>,
+    pub main: Spanned<String>,
 }
 
 /// Where an environment runs.
@@ -549,6 +672,8 @@ pub struct Environment {
     pub exposure: Option<Exposure>,
     /// Kubernetes: `api-server=`, the CIDR block of the API server's addresses.
     pub api_server: Option<Spanned<String>>,
+    /// Kubernetes: the secrets every pod pulls its images with (`pull-secret`).
+    pub pull_secrets: Vec<Spanned<String>>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.

@@ -52,6 +52,7 @@ pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagn
                             "a job is either scheduled or run once in every environment (a CronJob or a Job, a timer or a oneshot); the schedule itself may change, but not whether there is one",
                         ));
                     }
+                    crate::check::images::overlay_checks(ov, diags);
                     for child in ov.children().iter().filter(|c| c.name.value == "build") {
                         diags.push(diag::not_overridable(
                             "build",

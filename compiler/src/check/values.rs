@@ -486,8 +486,7 @@ impl ImageRef {
         };
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
-                let hex = d.strip_prefix("sha256:").unwrap_or("");
-                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                if digest(d).is_err() {
                     return bad("the digest is not `sha256:` and 64 lower-case hex digits");
                 }
                 (r, Some(d.to_owned()))
@@ -592,17 +591,18 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A GOOS/GOARCH pair Go 1.23 supports (`go tool dist list`).
 pub fn platform(s: &str) -> Result<(), Invalid> {
-    const OS: [&str; 4] = ["linux", "darwin", "windows", "freebsd"];
-    const ARCH: [&str; 8] = ["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "loong64"];
-    match s.split_once('/') {
-        Some((os, arch)) if OS.contains(&os) && ARCH.contains(&arch) => Ok(()),
-        _ => Err(invalid(
-            code::BAD_FORMAT,
-            format!("`{s}` is not a platform"),
-            Some("write `os/arch` as Go names them: `linux/amd64`, `linux/arm64`".to_owned()),
-        )),
+    if crate::check::platforms::linking(s).is_some() {
+        return Ok(());
     }
+    let known: Vec<&str> = crate::check::platforms::platforms().map(|(p, _)| p).collect();
+    let help = match crate::diagnostics::nearest(s, known.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "write `os/arch` as Go names them (`go tool dist list`): `linux/amd64`, `linux/arm64`, `darwin/arm64`, `windows/amd64`"
+            .to_owned(),
+    };
+    Err(invalid(code::BAD_FORMAT, format!("`{s}` is not a platform Go builds for"), Some(help)))
 }
 
 pub fn go_version(s: &str) -> Result<(), Invalid> {
@@ -925,6 +925,22 @@ pub fn object_name(s: &str) -> Result<(), Invalid> {
     }
 }
 
+/// A URL scheme (RFC 3986), lower-case: `http`, `grpc`, `postgres`, `svn+ssh`.
+pub fn url_scheme(s: &str) -> Result<(), Invalid> {
+    let ok = s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` is not a URL scheme", escape(s)),
+            Some("write the scheme alone, in lower case, without `://`: `http`, `https`, `grpc`".to_owned()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod exposure_tests {
     use super::*;
@@ -1027,6 +1043,62 @@ pub fn address(value: &str) -> Option<Address> {
     let (host, port) = value.rsplit_once(':')?;
     let port = port.parse::<u16>().ok()?;
     (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some(Address { host: 0..host.len(), port: Some(port) })
+}
+
+/// A value `-ldflags -X` sets to a Go variable: written inside `-X 'VAR=VALUE'` in a bash
+/// string and a Dockerfile `RUN`, and split by the Go command's flag parser, so only
+/// characters none of them reads.
+pub fn stamp_value(s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty() && s.len() <= 256 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._~+:/@=,-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` cannot be stamped into a binary", escape(s)),
+            Some("use letters, digits and `._~+:/@=,-` only (no blanks, quotes, `$` or `\\`), at most 256".to_owned()),
+        ))
+    }
+}
+
+/// An image's repository in its registry: `podinfo`, `team/api`.
+pub fn repository(s: &str) -> Result<(), Invalid> {
+    let component = |p: &str| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && p.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if s.len() <= 255 && s.split('/').all(component) {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not an image repository", escape(s)),
+            Some(
+                "write lower-case path components of letters, digits, `.`, `_` and `-`, separated by `/`: `podinfo`, `team/api`".to_owned(),
+            ),
+        ))
+    }
+}
+
+/// An OCI content digest: `sha256:` and 64 lower-case hex digits, or `sha512:` and 128.
+pub fn digest(s: &str) -> Result<(), Invalid> {
+    let hex = |h: &str, n: usize| h.len() == n && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    let ok = match s.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not an image digest", escape(s)),
+            Some("write `sha256:` and the 64 lower-case hex digits the registry shows for the image".to_owned()),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -478,6 +478,49 @@ pub fn schema() -> Value {
             "properties": { "path": { "type": "string", "pattern": "^/[^:]*$" }, "content": string }
         }
     });
+    let tolerations = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["operator"],
+            "properties": {
+                "key": string,
+                "operator": { "enum": ["Equal", "Exists"] },
+                "value": string,
+                "effect": { "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"] },
+                "tolerationSeconds": { "type": "integer", "minimum": 0 }
+            }
+        }
+    });
+    let affinity = json!({ "type": "object", "additionalProperties": false, "properties": { "nodeAffinity": { "type": "object" } } });
+    let spread = json!({
+        "type": "object",
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["maxSkew", "whenUnsatisfiable"],
+            "properties": {
+                "maxSkew": { "type": "integer", "minimum": 1 },
+                "whenUnsatisfiable": { "enum": ["ScheduleAnyway", "DoNotSchedule"] }
+            }
+        }
+    });
+    let addresses = json!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["before", "workload", "after"],
+            "properties": {
+                "before": string,
+                "workload": dns_label,
+                "namespaceSuffix": { "enum": ["", ".svc", ".svc.cluster.local"] },
+                "after": string
+            }
+        }
+    });
     let workload = json!({
         "type": "object",
         "additionalProperties": false,
@@ -497,6 +540,10 @@ pub fn schema() -> Value {
             "podAnnotations": string_map,
             "priorityClassName": dns_label,
             "nodeSelector": string_map,
+            "tolerations": tolerations,
+            "affinity": affinity,
+            "spread": spread,
+            "serviceAccountAnnotations": string_map,
             "serviceAccountToken": { "type": "boolean" },
             "ports": { "type": "array", "items": port },
             "serviceType": { "enum": ["NodePort", "LoadBalancer"] },
@@ -506,21 +553,7 @@ pub fn schema() -> Value {
             "resources": resources,
             "probes": probes,
             "config": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } },
-            "addresses": {
-                "type": "object",
-                "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
-                "additionalProperties": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["before", "workload", "after"],
-                    "properties": {
-                        "before": string,
-                        "workload": dns_label,
-                        "namespaceSuffix": { "enum": ["", ".svc", ".svc.cluster.local"] },
-                        "after": string
-                    }
-                }
-            },
+            "addresses": addresses,
             "env": env,
             "secretFiles": secret_files,
             "terminationGracePeriodSeconds": { "type": "integer", "minimum": 0 },
@@ -547,6 +580,7 @@ pub fn schema() -> Value {
             // Set, it replaces the release's prefix of every object name (`""`: the
             // manifests' names whatever the release is called).
             "namePrefix": { "type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?-)?$" },
+            "imagePullSecrets": { "type": "array", "items": { "type": "string", "minLength": 1 } },
             "project": dns_label,
             "environment": { "type": "string" },
             "production": { "type": "boolean" },

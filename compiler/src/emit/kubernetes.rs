@@ -23,6 +23,7 @@
 
 pub mod expose;
 pub mod objects;
+pub mod scheduling;
 pub mod storage;
 pub mod values;
 

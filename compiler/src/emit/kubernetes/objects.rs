@@ -284,10 +284,16 @@ pub struct PodSpec {
     pub service_account_name: String,
     pub automount_service_account_token: bool,
     pub enable_service_links: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<NameRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<super::scheduling::Toleration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<super::scheduling::Affinity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<&'static str>,
     pub termination_grace_period_seconds: u64,
@@ -304,9 +310,11 @@ pub struct PodSpec {
 #[serde(rename_all = "camelCase")]
 pub struct TopologySpreadConstraint {
     pub max_skew: u32,
-    pub topology_key: &'static str,
-    pub when_unsatisfiable: &'static str,
+    pub topology_key: String,
+    pub when_unsatisfiable: String,
     pub label_selector: LabelSelector,
+    /// A Deployment's pods are counted per rollout (`pod-template-hash`); other pods have
+    /// no such label.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub match_label_keys: Vec<&'static str>,
 }
@@ -792,7 +800,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
     out.push(Object::ServiceAccount(Obj {
         api_version: "v1",
         kind: "ServiceAccount",
-        metadata: meta(name),
+        metadata: Metadata { annotations: w.service_account_annotations.clone(), ..meta(name) },
         body: ServiceAccountBody { automount_service_account_token: w.service_account_token },
     }));
     for (secret, es) in &chart.external_secrets {
@@ -1288,15 +1296,12 @@ fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
 /// is a preference (`ScheduleAnyway`): a small or single-zone cluster still schedules every
 /// replica. `pod-template-hash` counts each rollout's pods on their own.
 fn topology_spread(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<TopologySpreadConstraint> {
-    if !spreads(w) {
-        return Vec::new();
-    }
-    ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    super::scheduling::constraints(spreads(w), &w.spread)
         .into_iter()
-        .map(|key| TopologySpreadConstraint {
-            max_skew: 1,
+        .map(|(key, s)| TopologySpreadConstraint {
+            max_skew: s.max_skew,
             topology_key: key,
-            when_unsatisfiable: "ScheduleAnyway",
+            when_unsatisfiable: s.when_unsatisfiable,
             label_selector: LabelSelector { match_labels: selector_labels(chart, name) },
             // A Deployment's rollout is a new ReplicaSet, whose pods spread among themselves;
             // a StatefulSet replaces its pods one by one, under the same names.
@@ -1500,8 +1505,11 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             service_account_name: name.to_owned(),
             automount_service_account_token: w.service_account_token,
             enable_service_links: false,
+            image_pull_secrets: chart.image_pull_secrets.iter().map(|n| NameRef { name: n.clone() }).collect(),
             priority_class_name: w.priority_class_name.clone(),
             node_selector: w.node_selector.clone(),
+            tolerations: w.tolerations.clone(),
+            affinity: w.affinity.clone(),
             restart_policy: (!runs_continuously(w)).then_some("Never"),
             termination_grace_period_seconds: w.termination_grace_period_seconds,
             topology_spread_constraints: topology_spread(chart, name, w),
