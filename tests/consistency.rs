@@ -55,7 +55,7 @@ fn expected(spec: &Spec, view: &hawser::check::model::View, w: &Workload, system
             .values()
             .filter_map(|v| match &v.value {
                 hawser::check::model::EnvValue::Secret(s) => view.secrets.get(&s.value).map(|d| d.delivery.variable(&v.key.value)),
-                hawser::check::model::EnvValue::Literal(_) => None,
+                hawser::check::model::EnvValue::Literal(_) | hawser::check::model::EnvValue::Reference(_) => None,
             })
             .collect(),
         secrets: w

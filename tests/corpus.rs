@@ -18,6 +18,24 @@ fn corpus() {
             // What `generate` adds: diagnostics about how it is run, with default options.
             analysis.diagnostics.extend(hawser::emit::run_diagnostics(spec, &hawser::emit::Options::default()));
         }
+        // What the command line adds: the comparison with the module's go.mod, which a
+        // corpus file has beside it as `<name>.go.mod`.
+        if let (Some(spec), Ok(go_mod)) = (analysis.spec.as_ref(), std::fs::read_to_string(path.with_extension("go.mod"))) {
+            analysis.diagnostics.extend(hawser::check::gobuild::go_mod_diagnostics(&spec.base.project, &go_mod));
+        }
+        // And the files images copy from the module: the corpus directory stands for it.
+        if let Some(spec) = analysis.spec.as_ref() {
+            let dir = path.parent().expect("corpus dir");
+            analysis.diagnostics.extend(hawser::check::images::copy_sources(&spec.base, |rel| {
+                use hawser::check::images::Found;
+                match std::fs::symlink_metadata(dir.join(rel)) {
+                    Ok(m) if m.file_type().is_symlink() => Found::Symlink,
+                    Ok(m) if m.is_dir() => Found::Dir,
+                    Ok(_) => Found::File,
+                    Err(_) => Found::Missing,
+                }
+            }));
+        }
         let expected = name.split(['-', '.']).next().unwrap_or_default();
         if expected != "multi" {
             assert!(

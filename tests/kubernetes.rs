@@ -58,3 +58,41 @@ fn kubernetes_and_helm_output_is_snapshotted() {
         assert_eq!(count > 0, has_kubernetes, "{name}: Kubernetes output without a Kubernetes environment, or the reverse");
     }
 }
+
+/// The specs of `tests/specs/` that expose ports: their Kubernetes manifests, the chart's
+/// values, and the host side (the nginx site and the lifecycle script that installs it),
+/// one snapshot per file under `snapshots/generate/specs/<spec>/`.
+#[test]
+fn exposure_specs_are_snapshotted() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/specs")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("expose-") && n.ends_with(".kdl")))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 2, "{specs:?}");
+    for spec in specs {
+        let name = spec.file_stem().and_then(|n| n.to_str()).expect("name").to_owned();
+        let out = generate(&spec);
+        let mut count = 0;
+        for (path, file) in &out.files {
+            let wanted = path.starts_with("kubernetes/")
+                || (path.starts_with("helm/") && path.contains("/values"))
+                || (path.starts_with("systemd/") && (path.ends_with(".nginx.conf") || path.ends_with("lifecycle.sh")));
+            if !wanted || path.ends_with(".json") {
+                continue;
+            }
+            count += 1;
+            insta::with_settings!({
+                snapshot_path => format!("../snapshots/generate/specs/{name}"),
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+                description => path.clone(),
+            }, {
+                insta::assert_snapshot!(path.replace('/', "__"), file.contents);
+            });
+        }
+        assert!(count > 0, "{name}: nothing snapshotted");
+    }
+}

@@ -62,6 +62,19 @@ struct Host {
 
 impl Host {
     fn new(name: &str) -> Host {
+        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/specs/{SPEC}.kdl"));
+        // The credential store a Vault agent or the operator fills, and a `file=` secret.
+        let files = [
+            ("etc/credstore/db-password", "s3cret\n"),
+            ("etc/credstore/api-token", "tok\"en$HOME`x`\\\n"),
+            ("etc/floor219/tls.key", "KEY\n"),
+        ];
+        Host::with_spec(name, &spec, &files)
+    }
+
+    /// A host for any spec whose systemd environment is named `hosts`, with `files` under
+    /// its root.
+    fn with_spec(name: &str, spec: &Path, files: &[(&str, &str)]) -> Host {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lifecycle").join(name);
         let _ = fs::remove_dir_all(&dir);
         let root = dir.join("root");
@@ -70,16 +83,10 @@ impl Host {
         executable(&bin.join("systemctl"), SYSTEMCTL);
         executable(&bin.join("systemd-sysusers"), "#!/bin/sh\necho \"$*\" >> \"$T/sysusers.log\"\n");
         executable(&bin.join("chown"), "#!/bin/sh\necho \"$*\" >> \"$T/chown.log\"\n");
-        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/specs/{SPEC}.kdl"));
         let out = dir.join("generated");
-        let o = Command::new(env!("CARGO_BIN_EXE_hawser")).arg("generate").arg(&spec).arg("--out").arg(&out).output().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_hawser")).arg("generate").arg(spec).arg("--out").arg(&out).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        // The credential store a Vault agent or the operator fills, and a `file=` secret.
-        for (path, value) in [
-            ("etc/credstore/db-password", "s3cret\n"),
-            ("etc/credstore/api-token", "tok\"en$HOME`x`\\\n"),
-            ("etc/floor219/tls.key", "KEY\n"),
-        ] {
+        for (path, value) in files {
             fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
             fs::write(root.join(path), value).unwrap();
         }
@@ -228,6 +235,76 @@ fn install_upgrade_and_failed_upgrades_roll_back() {
     assert!(host.read("api.started").ends_with("1.0.0\n"));
 }
 
+/// `nginx` for a temporary root: logs every call; `-t` refuses the configuration when the
+/// installed site holds the word `refuse`.
+const NGINX: &str = r#"#!/usr/bin/env bash
+echo "nginx $*" >> "$T/systemctl.log"
+if [[ "$1" == -t ]] && grep -qs refuse "$ROOT"/etc/nginx/conf.d/*.conf; then echo "nginx: [emerg] refused" >&2; exit 1; fi
+exit 0
+"#;
+
+/// A systemd environment that exposes a port: the lifecycle script checks the certificate
+/// files first, installs the nginx site after the services are ready, has nginx check it
+/// and reloads nginx; a site nginx refuses fails the release, and the previous release's
+/// site comes back with it.
+#[test]
+fn the_nginx_site_is_installed_checked_and_rolled_back() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lifecycle-site-spec");
+    fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("hawser.kdl");
+    fs::write(
+        &spec,
+        r#"project "site" { version "1.0.0"; }
+service "web" {
+    build "go" main="./cmd/web"
+    port "http" 18181
+    memory request="16Mi" limit="32Mi"
+    allow "W0101" reason="the test's program answers nothing"
+    expose "http" {
+        hosts "site.example.com"
+        tls certificate="/etc/site/tls/cert.pem" key="/etc/site/tls/key.pem"
+    }
+}
+environment "hosts" {
+    runs-on "systemd" { host "h1.example.com"; }
+}
+"#,
+    )
+    .unwrap();
+    let host = Host::with_spec("site", &spec, &[("etc/site/tls/cert.pem", "CERT\n")]);
+    executable(&host.dir.join("bin/nginx"), NGINX);
+    let dist = |version: &str| {
+        let dist = host.dir.join(format!("dist-{version}"));
+        fs::create_dir_all(&dist).unwrap();
+        executable(&dist.join("web"), "#!/bin/sh\nexec sleep 60\n");
+        dist
+    };
+    let site = host.root.join("etc/nginx/conf.d/site.conf");
+    let generated = host.dir.join("generated/systemd/hosts/site.nginx.conf");
+
+    // The key is missing: nothing changes on the host.
+    let out = failed(&host.install("1.0.0", &dist("1.0.0")));
+    assert!(out.contains("missing TLS file") && out.contains("key.pem"), "{out}");
+    assert!(!site.exists());
+    fs::write(host.root.join("etc/site/tls/key.pem"), "KEY\n").unwrap();
+
+    // The first install puts the site in place once the service runs, checks and reloads.
+    ok(&host.install("1.0.0", &dist("1.0.0")));
+    assert_eq!(fs::read_to_string(&site).unwrap(), fs::read_to_string(&generated).unwrap());
+    let log = host.read("systemctl.log");
+    let started = log.find("restart site-web.service").expect("web restarted");
+    let checked = log.find("nginx -t -q").expect("nginx checked the site");
+    let reloaded = log.find("reload-or-restart nginx").expect("nginx reloaded");
+    assert!(started < checked && checked < reloaded, "{log}");
+
+    // A release whose site nginx refuses fails, and 1.0.0 comes back with its site.
+    let first = fs::read_to_string(&generated).unwrap();
+    fs::write(&generated, format!("{first}# refuse\n")).unwrap();
+    let out = failed(&host.install("2.0.0", &dist("2.0.0")));
+    assert!(out.contains("nginx refuses the site") && out.contains("back to 1.0.0"), "{out}");
+    assert_eq!(fs::read_link(host.root.join("opt/site/current")).unwrap().display().to_string(), "releases/1.0.0");
+    assert_eq!(fs::read_to_string(&site).unwrap(), first);
+}
 /// `systemctl` for a temporary root that runs `ExecStart=` with its arguments (unquoted as
 /// systemd does for these plain words), a service in the background.
 const SYSTEMCTL_WITH_ARGS: &str = r#"#!/usr/bin/env bash

@@ -221,7 +221,9 @@ fn rename(text: &str, from: &str, to: &str) -> String {
                 {
                     spans.push((span.0, span.1, format!("{:?}", format!("{}{to}{}", &s[..found.host.start], &s[found.host.end..]))));
                 }
-                if matches!(&a.value, Value::String(s) if s == from) && ((declares && i == 0) || lists) {
+                // A reference in `env`, `(address)"cart"`, names the workload too.
+                let reference = a.ty.as_ref().is_some_and(|t| matches!(t.value.as_str(), "address" | "host" | "port"));
+                if matches!(&a.value, Value::String(s) if s == from) && ((declares && i == 0) || lists || reference) {
                     spans.push((span.0, span.1, format!("\"{to}\"")));
                 }
                 // The binary is named after the workload: an exec check that runs it follows.
@@ -268,12 +270,15 @@ fn renaming_a_workload_changes_only_its_files_and_references() {
                 // Prometheus config) keep their maps sorted by name, so a renamed workload's
                 // block moves: there the other lines must be the same lines, in any order.
                 let shared = path.starts_with("helm/") || path.starts_with("prometheus/");
-                // A ConfigMap that holds the workload's address changes with it, and so does
-                // its checksum on the pods.
+                // A ConfigMap's checksum follows its data: where a value names the workload
+                // (an address, a reference: `cart.shop.svc.cluster.local:9000`), it changes
+                // with it.
+                let names_it = a.contents.lines().any(|l| l.contains(workload.as_str()));
                 let keep = |s: &str| {
                     let mut lines = s
                         .lines()
-                        .filter(|l| !l.contains(workload.as_str()) && !l.contains("hawser.dev/config-checksum:"))
+                        .filter(|l| !l.contains(workload.as_str()))
+                        .filter(|l| !(names_it && l.trim_start().starts_with("hawser.dev/config-checksum:")))
                         .map(str::to_owned)
                         .collect::<Vec<_>>();
                     if shared {

@@ -162,6 +162,14 @@ pub mod code {
         SCHEDULED_DEPENDENCY "E0703" "dependency on a scheduled job";
         HOST_PORT "E0801" "two workloads bind one port on a host";
         SYSTEMD_FLOOR "E0802" "setting the systemd floor cannot do";
+        EXPOSURE_CONFLICT "E0901" "host and path exposed twice";
+        TLS_SOURCE "E0902" "TLS without exactly one certificate source";
+        TLS_PLATFORM "E0903" "TLS certificate source not available on the platform";
+        EXPOSURE_SETTING "E0904" "exposure setting that does not fit the platform";
+        HOST_TLS "E0905" "one host name with different TLS";
+        NGINX_PORT "E0906" "workload binds a port nginx needs on the hosts";
+        SERVICE_PORT_CLASH "E0907" "two ports of a Service on one number";
+        NO_SERVICE "E0908" "Service setting on a workload without a Service";
         MOUNT_PATH "E0920" "mount path a program cannot be given";
         MOUNT_OVERLAP "E0921" "two mounts at one path";
         EPHEMERAL_STORAGE_SETTING "E0922" "claim setting on an ephemeral volume";
@@ -174,6 +182,17 @@ pub mod code {
         FILE_NAME_CLASH "E0929" "two configuration files with one file name";
         COMMAND_PROGRAM "E0930" "command runs a program the image does not hold";
         VOLUME_NAME "E0931" "volume name hawser uses itself";
+        UNKNOWN_REFERENCE "E0940" "reference to an undeclared service or external";
+        REFERENCE_PORT "E0941" "reference to a port the service does not serve";
+        NO_ADDRESS "E0942" "reference to something no workload may connect to";
+        REFERENCE_SHAPE "E0943" "malformed reference";
+        IMAGE_PATH "E0944" "file or binary the image cannot hold there";
+        PREBUILT_IMAGE_SETTINGS "E0945" "image settings on a prebuilt image";
+        PULL_SECRET "E0946" "pull secret that is not a registry credential";
+        BAD_TOLERATION "E0947" "malformed toleration";
+        BAD_NODE_AFFINITY "E0948" "malformed node affinity rule";
+        DUPLICATE_STAMP "E0952" "Go variable stamped twice";
+        PLATFORM_NEEDS_CGO "E0953" "platform Go cannot build without cgo";
         NO_READINESS "W0101" "service without a readiness check";
         NO_MEMORY_LIMIT "W0102" "workload without a memory limit";
         LATEST_TAG "W0103" "image without a pinned tag";
@@ -186,8 +205,12 @@ pub mod code {
         DEVELOPMENT_VERSION "W0110" "deploy artifacts with a development version";
         UNREACHABLE_SERVICE "W0111" "service that nothing may connect to";
         UNREACHABLE_ADDRESS "W0112" "address in the environment that the workload cannot reach";
+        CLOSED_LOAD_BALANCER "W0901" "NodePort or LoadBalancer port the NetworkPolicy closes";
         INPUT_CREDENTIAL_LIKE "W0910" "configuration file line that looks like a credential";
         CAPABILITY_ON_KUBERNETES "W0911" "capability a non-root container does not receive on Kubernetes";
+        PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
+        GO_MOD_VERSION "W0921" "Go version different from go.mod's";
+        IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
     }
 }
 
@@ -350,9 +373,11 @@ pub fn duplicate_name(kind: &str, name: &str, span: Span, first: Span, first_kin
 pub fn type_annotation(ty: &str, span: Span, allowed: bool) -> Diagnostic {
     let d = Diagnostic::new(code::TYPE_ANNOTATION, format!("unexpected type annotation `({ty})`"), span, "not used here".to_owned());
     if allowed {
-        d.help("the annotations hawser knows are `(secret)` and `(plain)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`")
+        d.help("the annotations hawser knows are `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)`, on environment values: `DB_PASSWORD (secret)\"db-password\"`, `CART_ADDR (address)\"cart\"`")
     } else {
-        d.help("remove the annotation; `(secret)` and `(plain)` are only allowed on values in an `env` block")
+        d.help(
+            "remove the annotation; `(secret)`, `(plain)`, `(address)`, `(host)` and `(port)` are only allowed on values in an `env` block",
+        )
     }
 }
 
@@ -906,6 +931,248 @@ pub fn systemd_floor(what: &str, needs: u32, floor: u32, span: Span, env: &str, 
         format!("needs systemd >= {needs}"),
     )
     .help(format!("{fix}, or raise the floor when every host runs systemd {needs} or newer: `runs-on \"systemd\" min-version={needs}`"))
+}
+
+// ---------------------------------------------------------------- exposure
+
+pub fn exposure_conflict(route: &str, span: Span, target: &str, first: Span, first_target: &str) -> Diagnostic {
+    let message = if target == first_target {
+        format!("`{route}` is exposed twice, both times to {target}")
+    } else {
+        format!("`{route}` is exposed to {target} and to {first_target}")
+    };
+    Diagnostic::new(code::EXPOSURE_CONFLICT, message, span, "exposed again here".to_owned())
+        .label(first, "first exposed here")
+        .help("a host name and path prefix route to one port: give one of them another host or path, or remove it")
+}
+
+pub fn tls_source(span: Span, given: &[&str]) -> Diagnostic {
+    let message = match given {
+        [] => "`tls` names no certificate".to_owned(),
+        ["certificate"] => "`tls` names a certificate file but not its key".to_owned(),
+        ["key"] => "`tls` names a key file but not its certificate".to_owned(),
+        ["issuer-kind"] => "`tls` says what kind of issuer, but names none".to_owned(),
+        many => format!("`tls` names {} certificate sources: {}", many.len(), list(many)),
+    };
+    Diagnostic::new(code::TLS_SOURCE, message, span, "tls".to_owned()).help(
+        "give exactly one source: `issuer=\"letsencrypt\"` (cert-manager issues it), `secret=\"api-tls\"` (an existing Kubernetes Secret), or `certificate=\"/etc/…/fullchain.pem\" key=\"/etc/…/privkey.pem\"` (files on systemd hosts); an overlay of an environment can give it another",
+    )
+}
+
+pub fn tls_platform(source: &str, span: Span, env: &str, platform: &str) -> Diagnostic {
+    let (what, help) = if platform == "systemd" {
+        (
+            format!("environment `{env}` runs on systemd, where {source} cannot give nginx a certificate"),
+            format!(
+                "give the certificate's files on the hosts in an overlay of `{env}`: `tls certificate=\"/etc/…/fullchain.pem\" key=\"/etc/…/privkey.pem\"`"
+            ),
+        )
+    } else {
+        (
+            format!("environment `{env}` runs on Kubernetes, where {source} cannot be read"),
+            format!(
+                "give a cert-manager issuer (`tls issuer=\"…\"`) or an existing TLS Secret (`tls secret=\"…\"`) in an overlay of `{env}`"
+            ),
+        )
+    };
+    Diagnostic::new(code::TLS_PLATFORM, what, span, "this certificate".to_owned()).help(help)
+}
+
+pub fn exposure_setting(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::EXPOSURE_SETTING, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn host_tls(host: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(code::HOST_TLS, format!("host `{host}` is exposed with different TLS"), span, "this TLS".to_owned())
+        .label(first, "differs from this")
+        .help("one host name has one certificate (or none) wherever it is exposed: give every `expose` of the host the same `tls`")
+}
+
+pub fn nginx_port(port: u16, span: Span, workload: &str, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::NGINX_PORT,
+        format!("`{workload}` binds port {port}, which nginx needs on every host of environment `{env}` to serve the exposed ports"),
+        span,
+        "bound here".to_owned(),
+    )
+    .help("only one process can bind a port: give the workload another port (nginx proxies to it), or expose nothing in this environment")
+}
+
+pub fn service_port_clash(number: u16, span: Span, first: Span, workload: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::SERVICE_PORT_CLASH,
+        format!("two ports of `{workload}`'s Service are both on port {number}"),
+        span,
+        "this Service port".to_owned(),
+    )
+    .label(first, "the other")
+    .help("a Service listens on each port number once (per protocol): give one of them another `service-port=`")
+}
+
+pub fn no_service(workload: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::NO_SERVICE, format!("`{workload}` has no Service for this to apply to: {why}"), span, "no Service".to_owned())
+        .help("only a service with ports gets a Kubernetes Service; remove the setting")
+}
+
+pub fn closed_load_balancer(workload: &str, kind: &str, ports: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::CLOSED_LOAD_BALANCER,
+        format!("`{workload}`'s {kind} Service forwards clients outside the cluster to {ports}, which its NetworkPolicy admits only from within"),
+        span,
+        kind.to_owned(),
+    )
+    .help(format!(
+        "clients of the {kind} would time out: add `public \"<port>\"` for the ports they call, or `allow \"W0901\" reason=\"…\"` when the ports are meant for the cluster alone"
+    ))
+}
+
+// ---------------------------------------------------------------- references in env values
+
+pub fn unknown_reference(name: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::UNKNOWN_REFERENCE,
+        format!("`{name}` is not a declared service or external"),
+        span,
+        "nothing to resolve".to_owned(),
+    );
+    match did_you_mean(name, known.iter().copied()) {
+        Some(h) => d.help(h),
+        None if known.is_empty() => {
+            d.help(format!("declare it: `external \"{name}\" host=\"…\" port=…` for something the project does not run"))
+        }
+        None => d.help(format!("services and externals: {}", list(known))),
+    }
+}
+
+pub fn reference_port(port: &str, span: Span, target: &str, ports: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(code::REFERENCE_PORT, format!("`{target}` declares no port `{port}`"), span, "no such port".to_owned());
+    match did_you_mean(port, ports.iter().copied()) {
+        Some(h) => d.help(h),
+        None => d.help(format!("ports of `{target}`: {}", list(ports))),
+    }
+}
+
+pub fn reference_port_missing(target: &str, span: Span, ports: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::REFERENCE_PORT,
+        format!("`{target}` serves several ports; the reference does not say which"),
+        span,
+        "which port?".to_owned(),
+    )
+    .help(format!("name one with `port=`: {ports}"))
+}
+
+pub fn no_address(message: String, span: Span, help: String) -> Diagnostic {
+    Diagnostic::new(code::NO_ADDRESS, message, span, "no address".to_owned()).help(help)
+}
+
+pub fn reference_shape(message: String, span: Span, help: Option<String>) -> Diagnostic {
+    Diagnostic::new(code::REFERENCE_SHAPE, message, span, "here".to_owned()).maybe_help(help.or_else(|| {
+        Some("a reference is `KEY (address)\"service\" port=\"name\"` (with `scheme=` and `path=` for a URL), `(host)\"…\"` or `(port)\"…\"`".to_owned())
+    }))
+}
+
+// ---------------------------------------------------------------- images
+
+pub fn image_path(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::IMAGE_PATH, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn image_settings_on_prebuilt(workload: &str, span: Span, image: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PREBUILT_IMAGE_SETTINGS,
+        format!("`{workload}` runs a prebuilt image; `docker` settings are for images hawser builds"),
+        span,
+        "no image is built".to_owned(),
+    )
+    .label(image, "the prebuilt image")
+    .help("pin the prebuilt image in `image` itself (`registry/name:tag@sha256:…`), or build the workload from source with `build`")
+}
+
+pub fn pull_secret_source(secret: &str, span: Span, kind: &str, decl: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PULL_SECRET,
+        format!("secret `{secret}` comes from `{kind}=`; a pull secret must be an existing registry credential"),
+        span,
+        "not a registry credential".to_owned(),
+    )
+    .label(decl, "declared here")
+    .help(format!(
+        "`imagePullSecrets` names a Secret of type `kubernetes.io/dockerconfigjson`: declare it as `secret \"{secret}\" kubernetes=\"<secret-name>/.dockerconfigjson\"`"
+    ))
+}
+
+pub fn image_source(source: &str, span: Span, symlink: bool) -> Diagnostic {
+    let (message, label) = if symlink {
+        (format!("`{source}` is a symbolic link: the image would hold the link, not what it points to"), "a symlink")
+    } else {
+        (format!("`{source}` is not in the module: the image build would stop at its `COPY`"), "not found")
+    };
+    Diagnostic::new(code::IMAGE_SOURCE, message, span, label.to_owned())
+        .help("copy a file or directory the module holds, relative to the spec's directory; `allow \"W0922\" reason=\"…\"` when a build step creates it first")
+}
+
+// ---------------------------------------------------------------- scheduling
+
+pub fn bad_toleration(message: String, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(code::BAD_TOLERATION, message, span, "here".to_owned()).help(help.to_owned())
+}
+
+pub fn bad_node_affinity(message: String, span: Span) -> Diagnostic {
+    Diagnostic::new(code::BAD_NODE_AFFINITY, message, span, "here".to_owned()).help(
+        "write `node-affinity \"LABEL\" \"In\" \"a\" \"b\"` (or `NotIn`), `node-affinity \"LABEL\" \"Exists\"` (or `DoesNotExist`), `node-affinity \"LABEL\" \"Gt\" \"4\"` (or `Lt`)".to_owned(),
+    )
+}
+
+pub fn platform_overlay(block: &str, platform: &str, env: &str, workload: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PLATFORM_OVERLAY,
+        format!("environment `{env}` runs on {platform}, where the `{block}` settings of `{workload}` do nothing"),
+        span,
+        format!("ignored on {platform}"),
+    )
+    .help(format!("move them to the overlay of an environment that runs on {block}, or remove them; `allow \"W0920\" reason=\"…\"` when they are kept there on purpose"))
+}
+
+// ---------------------------------------------------------------- the Go build
+
+pub fn duplicate_stamp(variable: &str, span: Span, first: Option<Span>, what: &str) -> Diagnostic {
+    let d = Diagnostic::new(
+        code::DUPLICATE_STAMP,
+        format!("`{variable}` is the variable stamped with the {what}; `set` would stamp it again"),
+        span,
+        "stamped twice".to_owned(),
+    )
+    .help(format!("the Go linker keeps the last `-X` for a variable, so one of the two is lost: set another variable, or stamp the {what} elsewhere with `stamp {what}=\"…\"`"));
+    match first {
+        Some(f) => d.label(f, format!("the {what} goes here")),
+        None => d,
+    }
+}
+
+pub fn platform_needs_cgo(platform: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        code::PLATFORM_NEEDS_CGO,
+        format!("Go cannot build `{platform}` without cgo, and hawser's builds are static and cgo-free"),
+        span,
+        "needs cgo".to_owned(),
+    )
+    .help("Go links Android (but `android/arm64`) and iOS executables with the C toolchain only; build those apps with their own SDKs, and leave the platform out here")
+}
+
+pub fn go_mod_version(spec: &str, module: &str, span: Span, given: bool) -> Diagnostic {
+    let what = if given {
+        format!("the spec builds with Go {spec}")
+    } else {
+        format!("the spec names no Go version, so images build with Go {spec}")
+    };
+    Diagnostic::new(
+        code::GO_MOD_VERSION,
+        format!("{what}, but the module's go.mod says `go {module}`"),
+        span,
+        format!("Go {spec}"),
+    )
+    .help(format!("build with the version the module is written for: `go \"{module}\"` in `project` (the builder images and build.sh follow it), or change go.mod's `go` line; `allow \"W0921\" reason=\"…\"` when the difference is meant"))
 }
 
 // ---------------------------------------------------------------- storage, files, commands

@@ -116,6 +116,13 @@ enum Command {
     },
     /// The language server, over stdin and stdout (for editors).
     Lsp,
+    /// The JSON Schema of the spec language (for editors and other tools), or, with
+    /// `--convert SPEC`, a spec as the JSON document it describes.
+    Schema {
+        /// Print this spec as JSON instead of the schema.
+        #[arg(long, value_name = "SPEC")]
+        convert: Option<PathBuf>,
+    },
     /// Explain a diagnostic code, e.g. `hawser explain E0103`.
     Explain {
         /// The code; `--list` for every code.
@@ -210,6 +217,7 @@ fn main() -> ExitCode {
         Command::Why { location, spec, version, color } => why(&location, spec, version, color),
         Command::Explain { code, list } => explain(code.as_deref(), list),
         Command::Lsp => lsp(),
+        Command::Schema { convert } => schema(convert.as_deref()),
     }
 }
 
@@ -256,6 +264,8 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
         // The configuration files the spec names are checked too: a missing one is an error
         // `check` should find before `generate` does.
         analysis.diagnostics.extend(hawser::review::inputs::read(&cli::spec_dir(path), spec).1);
+        // And the Go module beside it: its go.mod, the files images copy from it.
+        analysis.diagnostics.extend(hawser::review::module::diagnostics(&cli::spec_dir(path), spec));
     }
     let name = path.display().to_string();
     match format {
@@ -622,6 +632,28 @@ fn why(location: &str, spec: Option<PathBuf>, version: Option<String>, color: Co
         })
         .collect();
     out!("{}", render::spans(&found.name, &found.text, &format!("produced by {} place(s) in the spec", origins.len()), &labels, style));
+    ExitCode::SUCCESS
+}
+
+/// `hawser schema`: the JSON Schema; `--convert SPEC`: the spec as JSON (a spec that does
+/// not parse is a spec error, reported as `check` would).
+fn schema(convert: Option<&Path>) -> ExitCode {
+    let Some(path) = convert else {
+        out!("{}", cli::jsonschema::schema_text());
+        return ExitCode::SUCCESS;
+    };
+    let text = match read_spec(path) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (doc, diags) = hawser::syntax::parse(&text);
+    let Some(doc) = doc else {
+        let style = render::Style { color: use_color(Color::Auto), width: width() };
+        let name = path.display().to_string();
+        eprint!("{}", render::human(&diags, &name, &text, style));
+        return ExitCode::from(SPEC_ERRORS);
+    };
+    outln!("{}", serde_json::to_string_pretty(&cli::jsonschema::to_json(&doc)).unwrap_or_default());
     ExitCode::SUCCESS
 }
 

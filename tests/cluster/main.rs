@@ -40,10 +40,14 @@ pub struct Cluster<'a> {
     pub dockerfiles: BTreeMap<String, String>,
     /// Whether the environment's Prometheus is run by prometheus-operator (`monitoring=`).
     pub operator: bool,
+    /// How exposed ports are reached from outside the cluster.
+    pub exposure: Option<&'a hawser::check::model::Exposure>,
     /// `prometheus/<env>/` files (`prometheus.yml`, `rules.yml`), by file name.
     pub prometheus: BTreeMap<String, String>,
     /// Where the API server is (`api-server=`, or any address).
     pub api_server: String,
+    /// The Secrets the environment's pods pull their images with (`pull-secret`).
+    pub pull_secrets: Vec<String>,
     /// The configuration files the spec names, by path relative to the spec.
     pub inputs: &'a hawser::check::inputs::Inputs,
 }
@@ -110,8 +114,10 @@ fn findings(g: &Generated) -> Vec<String> {
             objects,
             dockerfiles: dockerfiles.clone(),
             operator: environment.prometheus_operator,
+            exposure: environment.exposure.as_ref(),
             prometheus,
             api_server: environment.api_server.as_ref().map_or("0.0.0.0/0", |a| a.value.as_str()).to_owned(),
+            pull_secrets: hawser::check::images::pull_secret_names(&environment.view, environment),
             inputs: &g.inputs,
         };
         for (rule, check) in rules::RULES {
@@ -299,6 +305,7 @@ fn two_releases_share_a_namespace_without_crossing() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("releases");
     let mut checked = 0;
     let mut broken_input = None;
+    let mut exposed_input = None;
     for path in spec_files() {
         let Generated { spec, files, .. } = generate(&path);
         let dir = tmp.join(path.parent().and_then(|p| p.file_name()).unwrap()).join(path.file_stem().unwrap());
@@ -318,6 +325,9 @@ fn two_releases_share_a_namespace_without_crossing() {
             let found = releases::findings(&env.view, namespace, &both);
             assert!(found.is_empty(), "{} {env_name}: {} findings:\n{}", path.display(), found.len(), found.join("\n"));
             checked += 1;
+            if path.file_stem().is_some_and(|s| s == "expose-kubernetes") && env_name == "staging" {
+                exposed_input = Some((env.view.clone(), both.clone()));
+            }
             if project == "shop" && env_name == "prod" {
                 broken_input = Some((chart.clone(), env.view.clone(), both));
             }
@@ -339,6 +349,14 @@ fn two_releases_share_a_namespace_without_crossing() {
         releases::findings(&view, "shop", &[(first.0.clone(), a), (second.0.clone(), b)])
     };
     let edit = |change: &dyn Fn(&mut Value)| edit_releases(change, false);
+    // The same for a spec whose ports are exposed through an ingress controller, with a
+    // certificate from cert-manager.
+    let (exposed_view, exposed) = exposed_input.expect("the expose-kubernetes spec's staging environment");
+    let edit_exposed = |change: &dyn Fn(&mut Value)| -> Vec<String> {
+        let mut b = exposed[1].1.clone();
+        b.iter_mut().for_each(change);
+        releases::findings(&exposed_view, "storefront-staging", &[exposed[0].clone(), (exposed[1].0.clone(), b)])
+    };
     let unprefixed = releases::render(&chart, &second.0, "shop", "prod", &["namePrefix="]).expect("renders");
     let cases: Vec<(&str, Vec<String>)> = vec![
         ("names without the release's prefix", releases::findings(&view, "shop", &[first.clone(), (second.0.clone(), unprefixed)])),
@@ -382,6 +400,26 @@ fn two_releases_share_a_namespace_without_crossing() {
             edit(&|o| {
                 if o["kind"] == "Deployment" && o["metadata"]["name"] == "shop-canary-catalog" {
                     o["spec"]["template"]["spec"]["serviceAccountName"] = "catalog".into();
+                }
+            }),
+        ),
+        (
+            "an Ingress that routes to the other release's Service",
+            edit_exposed(&|o| {
+                if o["kind"] == "Ingress" && o["metadata"]["name"] == "storefront-canary-web-http" {
+                    for rule in o["spec"]["rules"].as_array_mut().into_iter().flatten() {
+                        for p in rule["http"]["paths"].as_array_mut().into_iter().flatten() {
+                            p["backend"]["service"]["name"] = "web".into();
+                        }
+                    }
+                }
+            }),
+        ),
+        (
+            "an Ingress served with the certificate the other release's Certificate writes",
+            edit_exposed(&|o| {
+                if o["kind"] == "Ingress" && o["metadata"]["name"] == "storefront-canary-web-http" {
+                    o["spec"]["tls"][0]["secretName"] = "web-http-tls".into();
                 }
             }),
         ),

@@ -4,8 +4,9 @@
 //! may be shared or crossed: no two objects of one kind and name; every selector of a
 //! release selects only its own pods; every name a pod uses (its ServiceAccount, ConfigMap,
 //! synced Secrets, the Jobs it waits for, the Services its environment values and waits
-//! address) is its own release's; the NetworkPolicies admit, between the pods of both
-//! releases, exactly each release's own dependency edges.
+//! address), and every Service and certificate Secret its Ingresses, HTTPRoutes and
+//! ReferenceGrants route to or serve, is its own release's; the NetworkPolicies admit,
+//! between the pods of both releases, exactly each release's own dependency edges.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -14,7 +15,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::Cluster;
-use super::rules::{Endpoint, allowed, name, pods, reaches, selects, service_ports};
+use super::rules::{Endpoint, allowed, name, namespace_labels, pods, reaches, selects, service_ports};
 
 /// The validators' `helm template`.
 pub const RENDER: &str = "/opt/validators/bin/helm-render";
@@ -70,6 +71,8 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
         operator: true,
         prometheus: BTreeMap::new(),
         api_server: String::new(),
+        exposure: None,
+        pull_secrets: Vec::new(),
         inputs: &inputs,
     };
     let c = &cluster;
@@ -85,6 +88,13 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
         .iter()
         .filter(|o| o["kind"] == "ExternalSecret")
         .map(|o| (o["spec"]["target"]["name"].as_str().unwrap_or("").to_owned(), release_of(o).to_owned()))
+        .collect();
+    // The Secrets the releases' Certificates write.
+    let certified: BTreeMap<String, String> = c
+        .objects
+        .iter()
+        .filter(|o| o["kind"] == "Certificate")
+        .map(|o| (o["spec"]["secretName"].as_str().unwrap_or("").to_owned(), release_of(o).to_owned()))
         .collect();
     // Selectors select the pods of their own release (and one workload).
     let selector_of = |o: &Value| -> Option<Value> {
@@ -174,6 +184,27 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
                 }
                 uses(&who, &release, "Role", o["roleRef"]["name"].as_str().unwrap_or(""), &by_name("Role"));
             }
+            "Ingress" => {
+                for path in
+                    o["spec"]["rules"].as_array().into_iter().flatten().flat_map(|r| r["http"]["paths"].as_array().into_iter().flatten())
+                {
+                    uses(&who, &release, "Service", path["backend"]["service"]["name"].as_str().unwrap_or(""), &services);
+                }
+                for tls in o["spec"]["tls"].as_array().into_iter().flatten() {
+                    uses(&who, &release, "Secret", tls["secretName"].as_str().unwrap_or(""), &certified);
+                }
+            }
+            "HTTPRoute" => {
+                for b in o["spec"]["rules"].as_array().into_iter().flatten().flat_map(|r| r["backendRefs"].as_array().into_iter().flatten())
+                {
+                    uses(&who, &release, "Service", b["name"].as_str().unwrap_or(""), &services);
+                }
+            }
+            "ReferenceGrant" => {
+                for to in o["spec"]["to"].as_array().into_iter().flatten() {
+                    uses(&who, &release, "Secret", to["name"].as_str().unwrap_or(""), &certified);
+                }
+            }
             "Role" => {
                 for job in o["rules"].as_array().into_iter().flatten().flat_map(|r| r["resourceNames"].as_array().into_iter().flatten()) {
                     uses(&who, &release, "Job", job.as_str().unwrap_or(""), &jobs);
@@ -188,10 +219,20 @@ pub fn findings(view: &hawser::check::model::View, namespace: &str, releases: &[
     for dst in &all_pods {
         let Some(dw) = view.workloads.get(&dst.workload) else { continue };
         let used = service_ports(dw);
-        let to = Endpoint { what: dst.workload.clone(), namespace: namespace.to_owned(), labels: dst.labels() };
+        let to = Endpoint {
+            what: dst.workload.clone(),
+            namespace: namespace.to_owned(),
+            namespace_labels: namespace_labels(namespace),
+            labels: dst.labels(),
+        };
         for src in all_pods.iter().filter(|s| !(s.workload == dst.workload && pod_release(&s.labels()) == pod_release(&to.labels))) {
             let Some(sw) = view.workloads.get(&src.workload) else { continue };
-            let from = Endpoint { what: src.workload.clone(), namespace: namespace.to_owned(), labels: src.labels() };
+            let from = Endpoint {
+                what: src.workload.clone(),
+                namespace: namespace.to_owned(),
+                namespace_labels: namespace_labels(namespace),
+                labels: src.labels(),
+            };
             let same = pod_release(&from.labels) == pod_release(&to.labels);
             for port in dst.ports() {
                 let expected = same && reaches(c, sw).contains(&dst.workload) && used.contains(&port.0);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::Cluster;
-use hawser::check::model::{SecretSource, Workload};
+use hawser::check::model::{EnvValue, Exposure, ReferenceForm, SecretSource, TlsSource, Workload};
 
 type Rule = fn(&Cluster) -> Vec<String>;
 
@@ -25,6 +25,10 @@ pub const RULES: &[(&str, Rule)] = &[
     ("monitoring", monitoring),
     ("scrape-config", scrape_config),
     ("storage", storage),
+    ("service-ports", service_ports_rule),
+    ("exposure", exposure),
+    ("addresses", addresses),
+    ("pull-secrets", pull_secrets),
 ];
 
 // ------------------------------------------------------------------ reading objects
@@ -180,30 +184,41 @@ fn service_selector(c: &Cluster) -> Vec<String> {
     out
 }
 
-/// Every port of a Service targets a port its workload's container declares (which pods
-/// the Service selects is `service-selector`'s question).
+/// Every port of a Service targets a port its workload's container declares, and resolves
+/// to the container port the spec declares under the Service port's name — whatever number
+/// the Service listens on (which pods the Service selects is `service-selector`'s question).
 fn target_port(c: &Cluster) -> Vec<String> {
     let pods = pods(c);
     let mut out = Vec::new();
     for s in of_kind(c, "Service") {
         let owner = s["metadata"]["labels"]["app.kubernetes.io/name"].as_str().unwrap_or("");
+        let spec_ports = c.view.workloads.get(owner).map(|w| w.ports.clone()).unwrap_or_default();
         for pod in pods.iter().filter(|p| p.workload == owner) {
             let ports = pod.ports();
             for sp in s["spec"]["ports"].as_array().into_iter().flatten() {
                 let protocol = sp["protocol"].as_str().unwrap_or("TCP");
                 let found = match &sp["targetPort"] {
-                    Value::String(n) => ports.iter().any(|(pn, _, pp)| pn == n && pp == protocol),
-                    Value::Number(n) => ports.iter().any(|(_, pn, pp)| Some(*pn) == n.as_u64() && pp == protocol),
-                    _ => ports.iter().any(|(_, pn, pp)| Some(*pn) == sp["port"].as_u64() && pp == protocol),
+                    Value::String(n) => ports.iter().find(|(pn, _, pp)| pn == n && pp == protocol),
+                    Value::Number(n) => ports.iter().find(|(_, pn, pp)| Some(*pn) == n.as_u64() && pp == protocol),
+                    _ => ports.iter().find(|(_, pn, pp)| Some(*pn) == sp["port"].as_u64() && pp == protocol),
                 };
-                if !found {
-                    out.push(format!(
+                let declared = spec_ports.iter().find(|p| sp["name"] == p.name.value.as_str());
+                match (found, declared) {
+                    (None, _) => out.push(format!(
                         "Service {} port {} targets {} which {} does not declare",
                         name(s),
                         sp["name"],
                         sp["targetPort"],
                         pod.workload
-                    ));
+                    )),
+                    (Some((_, number, _)), Some(p)) if *number != u64::from(p.number.value) => out.push(format!(
+                        "Service {} port {} forwards to container port {number}, but the program serves {} on {}",
+                        name(s),
+                        sp["name"],
+                        p.name.value,
+                        p.number.value
+                    )),
+                    _ => {}
                 }
             }
         }
@@ -249,10 +264,12 @@ fn probes(c: &Cluster) -> Vec<String> {
 pub(crate) struct Endpoint {
     pub(crate) what: String,
     pub(crate) namespace: String,
+    /// Its namespace's labels: the name label Kubernetes sets, and any others.
+    pub(crate) namespace_labels: BTreeMap<String, String>,
     pub(crate) labels: BTreeMap<String, String>,
 }
 
-fn namespace_labels(ns: &str) -> BTreeMap<String, String> {
+pub(crate) fn namespace_labels(ns: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())])
 }
 
@@ -264,7 +281,7 @@ fn peer_matches(peer: &Value, policy_namespace: &str, pod: &Endpoint) -> bool {
         return cidr == "0.0.0.0/0";
     }
     let ns_ok = match peer.get("namespaceSelector") {
-        Some(sel) => selects(sel, &namespace_labels(&pod.namespace)),
+        Some(sel) => selects(sel, &pod.namespace_labels),
         None => pod.namespace == policy_namespace,
     };
     let pod_ok = peer.get("podSelector").is_none_or(|sel| selects(sel, &pod.labels));
@@ -326,12 +343,14 @@ pub(crate) fn allowed(c: &Cluster, from: &Endpoint, to: &Endpoint, port: &(Strin
     side(from, "Egress", "egress", "to", to) && side(to, "Ingress", "ingress", "from", from)
 }
 
-/// Every dependency edge, every `public` port and the metrics scrape is allowed by the
+/// Every dependency edge, every `public` port, every exposed port from the ingress
+/// controller's (or gateway's) namespace and the metrics scrape is allowed by the
 /// NetworkPolicies, and no other connection between the sources and pods a cluster holds
-/// (the workloads, another pod of the namespace, a pod of another namespace, Prometheus),
-/// and every declared external is reachable on its port. A workload reaches a `public`
-/// port only when it depends on it; every source that is not a workload of the project
-/// reaches it.
+/// (the workloads, another pod of the namespace, a pod of another namespace, Prometheus,
+/// the ingress controller), and every declared external is reachable on its port. A
+/// workload reaches a `public` port only when it depends on it; every source that is not a
+/// workload of the project reaches it. An exposed port admits the namespaces the
+/// environment's `exposure` selects, and only on that port.
 fn network_policy(c: &Cluster) -> Vec<String> {
     let pods = pods(c);
     let prometheus_ns = hawser::emit::monitoring::PROMETHEUS_NAMESPACE;
@@ -340,23 +359,43 @@ fn network_policy(c: &Cluster) -> Vec<String> {
         .map(|p| {
             (
                 c.view.workloads.get(&p.workload).map(|w| &**w),
-                Endpoint { what: p.workload.clone(), namespace: c.namespace.clone(), labels: p.labels() },
+                Endpoint {
+                    what: p.workload.clone(),
+                    namespace: c.namespace.clone(),
+                    namespace_labels: namespace_labels(&c.namespace),
+                    labels: p.labels(),
+                },
             )
         })
         .collect();
     let stranger = |what: &str, ns: &str, app: &str| Endpoint {
         what: what.to_owned(),
         namespace: ns.to_owned(),
+        namespace_labels: namespace_labels(ns),
         labels: BTreeMap::from([("app.kubernetes.io/name".to_owned(), app.to_owned())]),
     };
     sources.push((None, stranger("another pod of the namespace", &c.namespace, "stranger")));
     sources.push((None, stranger("a pod of another namespace", "elsewhere", "stranger")));
     sources.push((None, stranger("Prometheus", prometheus_ns, "prometheus")));
+    // The ingress controller's or the gateway's proxies, in the namespace the spec names,
+    // which carries the labels the spec selects it by.
+    let admit = c.exposure.and_then(Exposure::admit);
+    if let Some(a) = admit {
+        let mut controller = stranger("the ingress controller", &a.namespace, "ingress-controller");
+        controller.namespace_labels.extend(a.labels.clone());
+        sources.push((None, controller));
+    }
     let mut out = Vec::new();
     for dst in &pods {
         let Some(dw) = c.view.workloads.get(&dst.workload) else { continue };
-        let to = Endpoint { what: dst.workload.clone(), namespace: c.namespace.clone(), labels: dst.labels() };
+        let to = Endpoint {
+            what: dst.workload.clone(),
+            namespace: c.namespace.clone(),
+            namespace_labels: namespace_labels(&c.namespace),
+            labels: dst.labels(),
+        };
         let public: BTreeSet<&str> = dw.public.iter().map(|p| p.value.as_str()).collect();
+        let exposed: BTreeSet<&str> = dw.expose.iter().map(|e| e.port.value.as_str()).collect();
         let metrics = dw.metrics.as_ref().map(|m| m.port.value.as_str());
         let used = service_ports(dw);
         for port in dst.ports() {
@@ -369,7 +408,11 @@ fn network_policy(c: &Cluster) -> Vec<String> {
                 // A workload's own egress is limited to what it depends on; `public` opens a
                 // port to everything else: other namespaces, the ingress controller.
                 let outside = sw.is_none() && public.contains(port.0.as_str());
-                let expected = dependent || scrape || outside;
+                // An exposed port: the namespaces the spec admits, which the controller's is.
+                let routed = sw.is_none()
+                    && exposed.contains(port.0.as_str())
+                    && admit.is_some_and(|a| a.selector().iter().all(|(k, v)| from.namespace_labels.get(k) == Some(v)));
+                let expected = dependent || scrape || outside || routed;
                 let actual = allowed(c, from, &to, &port);
                 if expected != actual {
                     let verb = if actual { "may connect to" } else { "cannot connect to" };
@@ -1146,6 +1189,376 @@ fn storage(c: &Cluster) -> Vec<String> {
     out
 }
 
+/// Where a configuration value points when it addresses a workload's Service: a URL
+/// (`http://api/x`, `http://api.<ns>.svc.cluster.local:80`, the scheme's port when it has
+/// none) or `host:port`, with the host a workload's name, alone or qualified by the
+/// namespace. `None` for any other value.
+fn service_address<'v>(value: &'v str, namespace: &str) -> Option<(&'v str, Option<u64>)> {
+    let (host, port) = match value.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p.parse::<u64>().ok()?)),
+                None => (
+                    authority,
+                    match scheme {
+                        "http" | "ws" => Some(80),
+                        "https" | "wss" => Some(443),
+                        _ => None,
+                    },
+                ),
+            }
+        }
+        None => {
+            let (h, p) = value.rsplit_once(':')?;
+            (h, Some(p.parse::<u64>().ok()?))
+        }
+    };
+    let short = match host.split_once('.') {
+        Some((first, rest))
+            if [namespace.to_owned(), format!("{namespace}.svc"), format!("{namespace}.svc.cluster.local")].iter().any(|s| s == rest) =>
+        {
+            first
+        }
+        Some(_) => return None,
+        None => host,
+    };
+    Some((short, port))
+}
+
+/// Every Service listens on each of its workload's ports at the spec's Service port
+/// (`service-port=`, else the port's own number); dependents wait for a workload on a port
+/// its Service listens on, and the addresses of workloads in their configuration name one.
+fn service_ports_rule(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut served: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for s in of_kind(c, "Service").filter(|s| s["spec"]["clusterIP"] != "None") {
+        let owner = s["metadata"]["labels"]["app.kubernetes.io/name"].as_str().unwrap_or("");
+        let Some(w) = c.view.workloads.get(owner) else { continue };
+        let ports: Vec<&Value> = s["spec"]["ports"].as_array().into_iter().flatten().collect();
+        for p in &w.ports {
+            match ports.iter().find(|sp| sp["name"] == p.name.value.as_str()) {
+                None => out.push(format!("Service {} has no port {}", name(s), p.name.value)),
+                Some(sp) if sp["port"].as_u64() != Some(u64::from(p.service_number())) => out.push(format!(
+                    "Service {} listens for {} on {}, the spec says {}",
+                    name(s),
+                    p.name.value,
+                    sp["port"],
+                    p.service_number()
+                )),
+                Some(_) => {}
+            }
+        }
+        served.insert(owner.to_owned(), ports.iter().filter_map(|sp| sp["port"].as_u64()).collect());
+    }
+    for pod in pods(c) {
+        for init in pod.spec()["initContainers"].as_array().into_iter().flatten() {
+            let command: Vec<&str> = init["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let (Some(host), Some(port)) = (command.get(3), command.get(4).and_then(|p| p.parse::<u64>().ok())) else { continue };
+            if let Some(ports) = served.get(*host).filter(|ports| !ports.contains(&port)) {
+                out.push(format!("{} waits for {host}:{port}, but {host}'s Service listens on {ports:?}", pod.workload));
+            }
+        }
+    }
+    for cm in of_kind(c, "ConfigMap") {
+        for (key, value) in string_map(&cm["data"]) {
+            let Some((host, Some(port))) = service_address(&value, &c.namespace) else { continue };
+            if let Some(ports) = served.get(host).filter(|ports| !ports.contains(&port)) {
+                out.push(format!("ConfigMap {} sets {key} to {value}, but {host}'s Service listens on {ports:?}", name(cm)));
+            }
+        }
+    }
+    out
+}
+
+/// Every exposed port of the spec is routed — each host name and path prefix, through the
+/// environment's Ingress class or Gateway, to a Service whose port forwards to the exposed
+/// container port — and nothing else is; a host with TLS is served with a certificate the
+/// spec names (a cert-manager Certificate from its issuer covering the host, or the
+/// existing Secret), which a Gateway of another namespace is allowed to read.
+fn exposure(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(exposure) = c.exposure else { return out };
+    let pods = pods(c);
+    // A Service and one of its ports (by name or number) to the workload and container
+    // port it reaches.
+    let resolve = |service: &str, port: &Value| -> Option<(String, String)> {
+        let s = of_kind(c, "Service").find(|s| name(s) == service && s["spec"]["clusterIP"] != "None")?;
+        let sp = s["spec"]["ports"].as_array()?.iter().find(|sp| match port {
+            Value::String(n) => sp["name"] == n.as_str(),
+            Value::Number(n) => sp["port"].as_u64() == n.as_u64(),
+            _ => false,
+        })?;
+        let selector = string_map(&s["spec"]["selector"]);
+        let pod = pods.iter().find(|p| !selector.is_empty() && selector.iter().all(|(k, v)| p.labels().get(k) == Some(v)))?;
+        let ports = pod.ports();
+        let target = match &sp["targetPort"] {
+            Value::String(n) => ports.iter().find(|x| &x.0 == n),
+            Value::Number(n) => ports.iter().find(|x| Some(x.1) == n.as_u64()),
+            _ => ports.iter().find(|x| Some(x.1) == sp["port"].as_u64()),
+        }?;
+        Some((pod.workload.clone(), target.0.clone()))
+    };
+    let mut expected: BTreeSet<(String, String, String, String)> = BTreeSet::new();
+    for w in c.view.workloads.values() {
+        for e in &w.expose {
+            for host in &e.hosts {
+                for path in e.paths() {
+                    expected.insert((host.value.clone(), path.to_owned(), w.name.value.clone(), e.port.value.clone()));
+                }
+            }
+        }
+    }
+    let mut actual = BTreeSet::new();
+    let mut route = |host: &str, path: &str, backend: Option<(String, String)>, what: &str, out: &mut Vec<String>| match backend {
+        Some((w, p)) => {
+            actual.insert((host.to_owned(), path.to_owned(), w, p));
+        }
+        None => out.push(format!("{what} routes {host}{path} to no container port")),
+    };
+    let (kind, other) = match exposure {
+        Exposure::Ingress { .. } => ("Ingress", "HTTPRoute"),
+        Exposure::Gateway { .. } => ("HTTPRoute", "Ingress"),
+        Exposure::Nginx => return out,
+    };
+    for o in of_kind(c, other) {
+        out.push(format!("{other} {} is there, but the environment routes through {kind}s", name(o)));
+    }
+    // Host name → the Secrets its TLS is served from.
+    let mut served_tls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in of_kind(c, kind) {
+        let what = format!("{kind} {}", name(o));
+        match exposure {
+            Exposure::Ingress { class, .. } => {
+                if o["spec"]["ingressClassName"] != class.as_str() {
+                    out.push(format!("{what} is for class {}, the environment's controller is {class}", o["spec"]["ingressClassName"]));
+                }
+                for rule in o["spec"]["rules"].as_array().into_iter().flatten() {
+                    let host = rule["host"].as_str().unwrap_or("*");
+                    for p in rule["http"]["paths"].as_array().into_iter().flatten() {
+                        if p["pathType"] != "Prefix" {
+                            out.push(format!("{what} matches {host}{} as {}, not as a prefix", p["path"], p["pathType"]));
+                        }
+                        let backend = &p["backend"]["service"];
+                        let port = if backend["port"]["name"].is_null() { &backend["port"]["number"] } else { &backend["port"]["name"] };
+                        route(
+                            host,
+                            p["path"].as_str().unwrap_or("/"),
+                            resolve(backend["name"].as_str().unwrap_or(""), port),
+                            &what,
+                            &mut out,
+                        );
+                    }
+                }
+                for t in o["spec"]["tls"].as_array().into_iter().flatten() {
+                    for h in t["hosts"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        served_tls.entry(h.to_owned()).or_default().insert(t["secretName"].as_str().unwrap_or("").to_owned());
+                    }
+                }
+            }
+            Exposure::Gateway { name: gateway, namespace, .. } => {
+                let attached = o["spec"]["parentRefs"].as_array().into_iter().flatten().any(|p| {
+                    p["name"] == gateway.as_str()
+                        && p["namespace"].as_str().unwrap_or(&c.namespace) == namespace
+                        && p["kind"].as_str().unwrap_or("Gateway") == "Gateway"
+                });
+                if !attached {
+                    out.push(format!("{what} is not attached to Gateway {namespace}/{gateway}"));
+                }
+                let hosts: Vec<&str> = o["spec"]["hostnames"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                if hosts.is_empty() {
+                    out.push(format!("{what} names no host, so it takes every host of the Gateway"));
+                }
+                for rule in o["spec"]["rules"].as_array().into_iter().flatten() {
+                    for b in rule["backendRefs"].as_array().into_iter().flatten() {
+                        for m in rule["matches"].as_array().into_iter().flatten() {
+                            if m["path"]["type"] != "PathPrefix" {
+                                out.push(format!("{what} matches {} as {}, not as a prefix", m["path"]["value"], m["path"]["type"]));
+                            }
+                            for host in &hosts {
+                                let backend = resolve(b["name"].as_str().unwrap_or(""), &b["port"]);
+                                route(host, m["path"]["value"].as_str().unwrap_or("/"), backend, &what, &mut out);
+                            }
+                        }
+                    }
+                }
+            }
+            Exposure::Nginx => {}
+        }
+    }
+    for (host, path, w, p) in expected.difference(&actual) {
+        out.push(format!("{host}{path} is exposed to {w}:{p} but not routed there"));
+    }
+    for (host, path, w, p) in actual.difference(&expected) {
+        out.push(format!("{host}{path} is routed to {w}:{p}, which the spec does not expose there"));
+    }
+    // TLS: the Secrets that hold a valid certificate for each host, as the spec asks.
+    let certificates: Vec<&Value> = of_kind(c, "Certificate").collect();
+    for w in c.view.workloads.values() {
+        for e in &w.expose {
+            let source = e.tls.as_ref().and_then(|t| t.source.as_ref());
+            for host in &e.hosts {
+                let valid: BTreeSet<String> = match source {
+                    None => BTreeSet::new(),
+                    Some(TlsSource::Secret(s)) => BTreeSet::from([s.clone()]),
+                    Some(TlsSource::Issuer { name: issuer, kind }) => certificates
+                        .iter()
+                        .filter(|cert| {
+                            cert["spec"]["issuerRef"]["name"] == issuer.as_str()
+                                && cert["spec"]["issuerRef"]["kind"].as_str().unwrap_or("Issuer") == kind
+                                && cert["spec"]["dnsNames"].as_array().into_iter().flatten().any(|d| d == host.value.as_str())
+                        })
+                        .filter_map(|cert| cert["spec"]["secretName"].as_str().map(str::to_owned))
+                        .collect(),
+                    Some(TlsSource::Files { .. }) => continue,
+                };
+                if source.is_some() && valid.is_empty() {
+                    out.push(format!("{} has TLS, but no certificate for it comes from the spec's source", host.value));
+                }
+                match exposure {
+                    Exposure::Ingress { .. } => {
+                        let served = served_tls.get(&host.value).cloned().unwrap_or_default();
+                        if source.is_some() && served.intersection(&valid).next().is_none() {
+                            out.push(format!("{} is served without its certificate (Secrets {served:?})", host.value));
+                        }
+                        if source.is_none() && !served.is_empty() {
+                            out.push(format!("{} is served with TLS from {served:?}, which the spec does not ask for", host.value));
+                        }
+                    }
+                    Exposure::Gateway { namespace, .. } if source.is_some() && namespace != &c.namespace => {
+                        let granted = of_kind(c, "ReferenceGrant").any(|g| {
+                            g["spec"]["from"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .any(|f| f["kind"] == "Gateway" && f["namespace"] == namespace.as_str())
+                                && g["spec"]["to"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .any(|t| t["kind"] == "Secret" && t["name"].as_str().is_none_or(|n| valid.contains(n)))
+                        });
+                        if !granted {
+                            out.push(format!("the Gateway in {namespace} may not read the certificate of {}", host.value));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every address the spec writes as a reference (`(address)"cart" port="grpc"`) reaches
+/// what it names, as the pod receives it from its ConfigMap: a service's address is the
+/// name of a Service of the namespace that selects the service's pods and serves the port
+/// on a port they declare, and the NetworkPolicies let the workload connect there; an
+/// external's is its host and port, and egress to it is allowed.
+fn addresses(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let pods = pods(c);
+    for pod in &pods {
+        let Some(w) = c.view.workloads.get(&pod.workload) else { continue };
+        let Some(config) = of_kind(c, "ConfigMap").find(|m| name(m) == pod.workload) else { continue };
+        let from = Endpoint {
+            what: pod.workload.clone(),
+            namespace: c.namespace.clone(),
+            namespace_labels: namespace_labels(&c.namespace),
+            labels: pod.labels(),
+        };
+        for var in w.env.values() {
+            let EnvValue::Reference(r) = &var.value else { continue };
+            // Its own port, to listen on: no connection to check.
+            if r.target.value == pod.workload {
+                continue;
+            }
+            let key = &var.key.value;
+            let Some(value) = config["data"][key.as_str()].as_str() else {
+                out.push(format!("{}: {key} is a reference, and the ConfigMap has no {key}", pod.workload));
+                continue;
+            };
+            let (host, port) = match r.form {
+                ReferenceForm::Host => (Some(value.to_owned()), None),
+                ReferenceForm::Port => (None, value.parse::<u64>().ok().or(Some(0))),
+                ReferenceForm::Address => {
+                    let (default, rest) = match value.split_once("://") {
+                        Some((scheme, rest)) => (
+                            match scheme {
+                                "http" | "ws" => Some(80),
+                                "https" | "wss" => Some(443),
+                                _ => None,
+                            },
+                            rest.split('/').next().unwrap_or(""),
+                        ),
+                        None => (None, value),
+                    };
+                    match rest.rsplit_once(':').filter(|(h, _)| !h.is_empty() && !h.ends_with(':')) {
+                        Some((h, p)) => {
+                            (Some(h.trim_start_matches('[').trim_end_matches(']').to_owned()), p.parse::<u64>().ok().or(Some(0)))
+                        }
+                        None => (Some(rest.to_owned()), default.or(Some(0))),
+                    }
+                }
+            };
+            let target = &r.target.value;
+            if let Some(e) = c.view.externals.get(target) {
+                if host.as_ref().is_some_and(|h| *h != e.host.value) || port.is_some_and(|p| p != u64::from(e.port.value)) {
+                    out.push(format!("{}: {key}={value} is not the external {target} ({}:{})", pod.workload, e.host.value, e.port.value));
+                }
+                continue;
+            }
+            let Some(dst) = pods.iter().find(|p| p.workload == *target) else {
+                out.push(format!("{}: {key} names {target}, which has no pods here", pod.workload));
+                continue;
+            };
+            let service = host.as_ref().map(|h| {
+                let suffix = format!(".{}.svc.cluster.local", c.namespace);
+                h.strip_suffix(&suffix).unwrap_or(h).to_owned()
+            });
+            let services: Vec<&Value> = of_kind(c, "Service")
+                .filter(|s| service.as_ref().is_none_or(|n| name(s) == n))
+                .filter(|s| {
+                    let selector = string_map(&s["spec"]["selector"]);
+                    !selector.is_empty() && selector.iter().all(|(k, v)| dst.labels().get(k) == Some(v))
+                })
+                .collect();
+            if services.is_empty() {
+                out.push(format!("{}: {key}={value}: no Service of that name selects {target}'s pods", pod.workload));
+                continue;
+            }
+            // The container port the Service sends the address's port to.
+            let container_ports: Vec<(String, u64, String)> = services
+                .iter()
+                .flat_map(|s| s["spec"]["ports"].as_array().into_iter().flatten())
+                .filter(|sp| port.is_none_or(|p| sp["port"].as_u64() == Some(p)))
+                .filter_map(|sp| {
+                    dst.ports().into_iter().find(|(n, number, _)| match &sp["targetPort"] {
+                        Value::String(t) => t == n,
+                        Value::Number(t) => t.as_u64() == Some(*number),
+                        _ => sp["port"].as_u64() == Some(*number),
+                    })
+                })
+                .collect();
+            if container_ports.is_empty() {
+                out.push(format!("{}: {key}={value}: {target}'s Service serves no such port", pod.workload));
+                continue;
+            }
+            let to = Endpoint {
+                what: target.clone(),
+                namespace: c.namespace.clone(),
+                namespace_labels: namespace_labels(&c.namespace),
+                labels: dst.labels(),
+            };
+            if !container_ports.iter().any(|p| allowed(c, &from, &to, p)) {
+                out.push(format!("{}: {key}={value}: the NetworkPolicies do not let it connect to {target}", pod.workload));
+            }
+        }
+    }
+    out
+}
+
 /// The equality matchers of every `up{…}` selector of a PromQL expression.
 fn up_selectors(expr: &str) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -1163,6 +1576,35 @@ fn up_selectors(expr: &str) -> Vec<Vec<(String, String)>> {
                 .map(|(k, v)| (k.trim().to_owned(), v.trim_end_matches('"').to_owned()))
                 .collect(),
         );
+    }
+    out
+}
+
+/// Every pod pulls its images with exactly the registry credentials its environment
+/// declares (`pull-secret`), each an existing Secret the spec declares: a pod that names
+/// another cannot pull from a private registry, one that names a Secret nobody created
+/// does not start.
+fn pull_secrets(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    let declared: BTreeSet<&str> = c
+        .view
+        .secrets
+        .values()
+        .filter_map(|s| match &s.source {
+            Some(SecretSource::Kubernetes { name, key }) if key == hawser::check::images::DOCKER_CONFIG_KEY => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: BTreeSet<&str> = c.pull_secrets.iter().map(String::as_str).collect();
+    for pod in pods(c) {
+        let named: BTreeSet<&str> =
+            pod.spec()["imagePullSecrets"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+        for n in named.iter().filter(|n| !declared.contains(**n)) {
+            out.push(format!("{} pulls with Secret {n}, which the spec declares as no registry credential", pod.workload));
+        }
+        if named != expected {
+            out.push(format!("{} pulls with {named:?}; the environment's pull secrets are {expected:?}", pod.workload));
+        }
     }
     out
 }

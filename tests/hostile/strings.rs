@@ -28,8 +28,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hawser::check::model::EnvValue;
-
 /// The time any case may take, in a debug build on a busy machine.
 const TIME_LIMIT: Duration = Duration::from_secs(120);
 /// PyYAML, the reader of checkov, yamllint and kubernetes-validate.
@@ -254,14 +252,6 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
         // What follows the binary on a host: the command's words after the program, then
         // the arguments.
         let after_binary: Vec<String> = command.iter().skip(1).chain(&args).cloned().collect();
-        let env: Vec<(String, String)> = w
-            .env
-            .values()
-            .filter_map(|v| match &v.value {
-                EnvValue::Literal(l) => Some((v.key.value.clone(), l.value.clone())),
-                EnvValue::Secret(_) => None,
-            })
-            .collect();
 
         // Dockerfile: the exec-form ENTRYPOINT, read as Docker does (JSON).
         let dockerfile = read(&out.join(format!("docker/{name}.Dockerfile")))?;
@@ -280,6 +270,10 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
         checked += 1;
 
         for (env_name, environment) in &spec.environments {
+            // The non-secret environment as that environment resolves it: literals, and
+            // references written as the values hawser computes.
+            let Some(here) = environment.view.workloads.get(name) else { continue };
+            let env: Vec<(String, String)> = hawser::check::references::plain_env(&environment.view, Some(environment), here);
             let unit = format!("{project}-{name}");
             let service = out.join(format!("systemd/{env_name}/{unit}.service"));
             if service.exists() {
@@ -328,7 +322,6 @@ fn round_trip(text: &str, out: &Path) -> Result<(), String> {
                     let got = deployment["spec"]["template"]["metadata"]["annotations"][key].as_str().unwrap_or("<missing>").to_owned();
                     same(&format!("annotation {key}"), &[got], std::slice::from_ref(value))?;
                 }
-                let _ = environment;
                 checked += 1;
             }
         }

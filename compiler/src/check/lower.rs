@@ -6,10 +6,12 @@
 //! the `lower_*` functions read that tree into model structs, which never fails: whatever
 //! was invalid has been reported and is simply absent.
 
+mod expose;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::model::*;
-use crate::check::schema::{NodeSchema, Schema, Ty};
+use crate::check::schema::{NodeSchema, PropSchema, Schema, Ty};
 use crate::check::values::{self, Bytes, Cpu, Duration, ImageRef, Invalid};
 use crate::diagnostics::{self as diag, Diagnostic};
 use crate::span::{Span, Spanned};
@@ -27,6 +29,9 @@ pub enum Typed {
     Image(ImageRef),
     /// `(secret)"name"` in an env map.
     Secret(String),
+    /// `(address)"cart"`, `(host)"…"`, `(port)"…"` in an env map: where a service or an
+    /// external is.
+    Reference(ReferenceForm, String),
     /// `#null` in a map: the key is removed.
     Null,
 }
@@ -127,7 +132,7 @@ pub fn validate_children<'a>(
     let mut keys: BTreeMap<(&str, String), Span> = BTreeMap::new();
     if let Some((key_ty, value_ty)) = &parent.map {
         for child in nodes {
-            out.push(validate_map_entry(child, key_ty, value_ty, mode, &mut seen, diags));
+            out.push(validate_map_entry(child, key_ty, value_ty, &parent.entry_props, mode, &mut seen, diags));
         }
         return out;
     }
@@ -182,6 +187,7 @@ fn validate_map_entry<'a>(
     child: &'a Node,
     key_ty: &Ty,
     value_ty: &Ty,
+    entry_props: &[PropSchema],
     mode: Mode,
     seen: &mut BTreeMap<&'a str, Span>,
     diags: &mut Vec<Diagnostic>,
@@ -206,13 +212,11 @@ fn validate_map_entry<'a>(
             }
         }
     }
-    for p in &child.props {
-        diags.push(diag::unknown_property(&p.key.value, p.key.span, key, &[]));
-    }
+    let props = entry_props_of(child, entry_props, args.first().and_then(Option::as_ref), mode, diags);
     if child.children.is_some() {
         diags.push(diag::no_children(key, child.name.span));
     }
-    Checked { node: child, args, props: BTreeMap::new(), children: Vec::new() }
+    Checked { node: child, args, props, children: Vec::new() }
 }
 
 /// Validates one node against its schema.
@@ -315,11 +319,16 @@ fn example(ty: &Ty) -> &'static str {
 }
 
 /// Type-checks one value. Reports and returns `None` when it does not fit.
-fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Option<Spanned<Typed>> {
+pub(crate) fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Option<Spanned<Typed>> {
     let span = entry.span;
+    let reference = match &entry.ty {
+        Some(a) if ty.name == "env-value" => ReferenceForm::from_annotation(&a.value),
+        _ => None,
+    };
     let secret_annotation = match &entry.ty {
         Some(a) if a.value == "secret" && ty.name == "env-value" => true,
         Some(a) if a.value == "plain" && ty.name == "env-value" => false,
+        Some(_) if reference.is_some() => false,
         Some(a) => {
             diags.push(diag::type_annotation(&a.value, a.span, ty.name == "env-value"));
             return None;
@@ -347,6 +356,11 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
             Err(e) => return fail(diags, e),
         },
         ("env-value", _) if secret_annotation => return wrong(diags, "a secret name (a string)"),
+        ("env-value", Value::String(s)) if reference.is_some() => match values::dns_label(s) {
+            Ok(()) => Typed::Reference(reference?, s.clone()),
+            Err(e) => return fail(diags, e),
+        },
+        ("env-value", _) if reference.is_some() => return wrong(diags, "the name of a service or an external (a string)"),
         ("env-value", Value::String(s)) => match values::passable(s, false) {
             Ok(()) => Typed::Str(s.clone()),
             Err(e) => return fail(diags, e),
@@ -439,11 +453,11 @@ fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnostic>) -> Opt
             }
             Typed::Str(s.clone())
         }
-        ("port-ref", Value::Int(i)) => {
+        ("port-ref" | "service-port-ref", Value::Int(i)) => {
             diags.push(diag::port_by_number(&i.to_string(), span));
             return None;
         }
-        ("port-ref", Value::String(s)) if s.parse::<u32>().is_ok() => {
+        ("port-ref" | "service-port-ref", Value::String(s)) if s.parse::<u32>().is_ok() => {
             diags.push(diag::port_by_number(s, span));
             return None;
         }
@@ -491,7 +505,7 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         }
         "text" => Ok(()),
         "dns-label" | "workload-ref" | "dependency-ref" | "secret-ref" => values::dns_label(s),
-        "port-ref" => values::dns_label(s),
+        "port-ref" | "service-port-ref" => values::dns_label(s),
         "env-name" => values::env_name(s),
         "user-name" => values::user_name(s),
         "label-key" => values::label_key(s),
@@ -510,6 +524,13 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
         "registry" => values::registry(s),
         "version" => values::version(s),
         "go-package" => values::go_package(s),
+        "dns-name" => values::dns_name(s),
+        "route-path" => values::route_path(s),
+        "object-name" => values::object_name(s),
+        "url-scheme" => values::url_scheme(s),
+        "stamp-value" => values::stamp_value(s),
+        "repository" => values::repository(s),
+        "digest" => values::digest(s),
         _ => Ok(()),
     }
 }
@@ -547,6 +568,7 @@ pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagno
             _ => {}
         }
     }
+    crate::check::references::add_dependencies(&mut view);
     (view, envs)
 }
 
@@ -595,6 +617,9 @@ fn lower_project(c: &Checked, diags: &mut Vec<Diagnostic>) -> Project {
         platforms: c.child("platforms").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
         stamp_version: stamp.and_then(|s| s.prop_str("version")),
         stamp_commit: stamp.and_then(|s| s.prop_str("commit")),
+        stamps: stamp
+            .map(|s| s.children_named("set").filter_map(|v| Some(Stamp { variable: v.arg_str(0)?, value: v.arg_str(1)? })).collect())
+            .unwrap_or_default(),
         source: c.child_arg("source").and_then(as_str),
         allows: lower_allows(c),
         span: c.node.head_span(),
@@ -715,7 +740,9 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             }
             let number = p.arg(1).and_then(as_u32).and_then(|n| u16::try_from(n.value).ok().map(|v| Spanned::new(v, n.span)))?;
             let protocol = if p.prop_str("protocol").is_some_and(|s| s.value == "udp") { Protocol::Udp } else { Protocol::Tcp };
-            Some(Port { name: pname, number, protocol, span: p.node.head_span() })
+            let service_port =
+                p.prop("service-port").and_then(as_u32).and_then(|n| u16::try_from(n.value).ok().map(|v| Spanned::new(v, n.span)));
+            Some(Port { name: pname, number, protocol, service_port, span: p.node.head_span() })
         })
         .collect();
     let health = c
@@ -736,6 +763,13 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
                     let value = match &kv.arg(0)?.value {
                         Typed::Str(s) => EnvValue::Literal(Spanned::new(s.clone(), kv.arg(0)?.span)),
                         Typed::Secret(s) => EnvValue::Secret(Spanned::new(s.clone(), kv.arg(0)?.span)),
+                        Typed::Reference(form, target) => EnvValue::Reference(Reference {
+                            form: *form,
+                            target: Spanned::new(target.clone(), kv.arg(0)?.span),
+                            port: kv.prop_str("port"),
+                            scheme: kv.prop_str("scheme"),
+                            path: kv.prop_str("path"),
+                        }),
                         _ => return None,
                     };
                     let plain = kv.node.args.first().and_then(|a| a.ty.as_ref()).is_some_and(|t| t.value == "plain");
@@ -772,6 +806,43 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
             priority_class: k.child_arg("priority-class").and_then(as_str).map(|s| s.value),
             node_selector: string_props(k.child("node-selector")),
             annotations: string_props(k.child("annotations")),
+            service_type: k.child_arg("service-type").and_then(as_str),
+            service_annotations: string_props(k.child("service-annotations")),
+            service_span: k.children.iter().find(|n| matches!(n.name(), "service-type" | "service-annotations")).map(|n| n.node.span),
+            tolerations: k
+                .children_named("toleration")
+                .map(|t| Toleration {
+                    key: t.arg_str(0),
+                    operator: t.prop_str("operator"),
+                    value: t.prop_str("value"),
+                    effect: t.prop_str("effect"),
+                    seconds: t.prop_u32("seconds"),
+                    span: t.node.head_span(),
+                })
+                .collect(),
+            node_affinity: k
+                .children_named("node-affinity")
+                .filter_map(|a| {
+                    Some(NodeAffinity {
+                        key: a.arg_str(0)?,
+                        operator: a.arg_str(1)?,
+                        values: a.args.iter().skip(2).flatten().filter_map(as_str).collect(),
+                        weight: a.prop_u32("weight").map(|w| w.value),
+                        span: a.node.head_span(),
+                    })
+                })
+                .collect(),
+            spread: k
+                .children_named("spread")
+                .filter_map(|s| {
+                    Some(Spread {
+                        topology_key: s.arg_str(0)?,
+                        max_skew: s.prop_u32("max-skew").map(|m| m.value),
+                        when_unsatisfiable: s.prop_str("when-unsatisfiable").map(|w| w.value),
+                    })
+                })
+                .collect(),
+            service_account_annotations: string_props(k.child("service-account-annotations")),
         })
         .unwrap_or_default();
     let systemd = c
@@ -798,7 +869,18 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         .unwrap_or_default();
     let docker = c
         .child("docker")
-        .map(|d| DockerOptions { runtime: d.child("runtime").and_then(|r| r.arg_str(0)).map(|s| s.value) })
+        .map(|d| DockerOptions {
+            runtime: d.child("runtime").and_then(|r| r.arg_str(0)).map(|s| s.value),
+            registry: d.child("registry").and_then(|r| r.arg_str(0)),
+            repository: d.child("repository").and_then(|r| r.arg_str(0)),
+            digest: d.child("digest").and_then(|r| r.arg_str(0)),
+            copies: d.children_named("copy").filter_map(|c| Some(ImageCopy { source: c.arg_str(0)?, to: c.prop_str("to")? })).collect(),
+            binaries: d
+                .children_named("binary")
+                .filter_map(|b| Some(ImageBinary { name: b.arg_str(0)?, main: b.prop_str("main")? }))
+                .collect(),
+            span: Some(d.node.head_span()),
+        })
         .unwrap_or_default();
     // What lowered fine is not poisoned.
     for p in &ports {
@@ -827,6 +909,7 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
         ports,
         replicas: c.child_arg("replicas").and_then(as_u32),
         public: c.child("public").map(|p| p.args.iter().flatten().filter_map(as_str).collect()).unwrap_or_default(),
+        expose: expose::lower_expose(c, diags),
         cpu: c.child("cpu").map(|r| Resources { request: cpu(r.prop("request")), limit: cpu(r.prop("limit")) }).unwrap_or_default(),
         memory,
         health,
@@ -980,8 +1063,12 @@ pub struct EnvSettings {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether prometheus-operator's objects are written (`monitoring=`).
     pub prometheus_operator: bool,
+    /// How exposed ports are reached (`exposure`, or the platform's default).
+    pub exposure: Option<Exposure>,
     /// Kubernetes: `api-server=`, the API server's addresses as a CIDR block.
     pub api_server: Option<Spanned<String>>,
+    /// Kubernetes: `pull-secret`s, the secrets every pod pulls its images with.
+    pub pull_secrets: Vec<Spanned<String>>,
 }
 
 pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<EnvSettings> {
@@ -1028,6 +1115,13 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
                 }
             }
             _ => {
+                if let Some(p) = r.child("pull-secret") {
+                    diags.push(diag::platform_setting(
+                        format!("environment `{}` runs on systemd, where no image is pulled", name.value),
+                        p.node.span,
+                        "remove `pull-secret`: on systemd hosts the lifecycle script installs binaries, not images",
+                    ));
+                }
                 if let Some(ns) = r.prop("namespace") {
                     diags.push(diag::platform_setting(
                         format!("environment `{}` runs on systemd, where a namespace means nothing", name.value),
@@ -1054,7 +1148,9 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
             }
         }
     });
+    let exposure = expose::lower_exposure(c, platform.as_ref(), &name.value, diags);
     Some(EnvSettings {
+        exposure,
         name,
         production: c.prop("production").and_then(as_bool).unwrap_or(false),
         platform,
@@ -1062,6 +1158,11 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
         span: c.node.head_span(),
         prometheus_operator: c.child("runs-on").and_then(|r| r.prop_str("monitoring")).is_none_or(|m| m.value == "operator"),
         api_server: c.child("runs-on").and_then(|r| r.prop_str("api-server")).filter(|a| values::is_cidr(&a.value)),
+        pull_secrets: c
+            .child("runs-on")
+            .filter(|r| r.arg_str(0).is_some_and(|p| p.value == "kubernetes"))
+            .map(|r| r.children_named("pull-secret").filter_map(|p| p.arg_str(0)).collect())
+            .unwrap_or_default(),
         kubernetes_version: c.child("runs-on").and_then(|r| r.prop_str("kubernetes-version")).and_then(|v| {
             let parsed = v.value.split_once('.').and_then(|(major, minor)| {
                 let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
@@ -1079,4 +1180,65 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
             parsed.map(|p| Spanned::new(p, v.span))
         }),
     })
+}
+
+/// The properties of one `env` entry: `port=`, `scheme=` and `path=`, which only a
+/// reference takes, each type-checked; `value` is the entry's value as type-checked.
+fn entry_props_of(
+    entry: &Node,
+    schema: &[PropSchema],
+    value: Option<&Spanned<Typed>>,
+    mode: Mode,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Spanned<Typed>> {
+    let key = entry.name.value.as_str();
+    let form = entry.args.first().and_then(|a| a.ty.as_ref()).and_then(|t| ReferenceForm::from_annotation(&t.value));
+    let mut out = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for p in &entry.props {
+        let name = p.key.value.as_str();
+        if let Some(first) = first_seen.insert(name, p.key.span) {
+            diags.push(diag::duplicate_property(name, p.key.span, first));
+            continue;
+        }
+        let Some(ps) = schema.iter().find(|s| s.name == name) else {
+            let known: Vec<&str> = schema.iter().map(|s| s.name.as_str()).collect();
+            diags.push(diag::unknown_property(name, p.key.span, key, if form.is_some() { &known } else { &[] }));
+            continue;
+        };
+        match form {
+            None => {
+                diags.push(diag::reference_shape(format!("`{name}=` belongs to a reference, and `{key}` holds none"), p.key.span, None));
+                continue;
+            }
+            Some(f) if name != "port" && f != ReferenceForm::Address => {
+                diags.push(diag::reference_shape(
+                    format!("`{name}=` makes a URL, which only `(address)` writes; `({})` is the {} alone", f.annotation(), f.annotation()),
+                    p.key.span,
+                    Some(format!("write `{key} (address)\"…\" {name}=…` for a URL")),
+                ));
+                continue;
+            }
+            Some(_) => {}
+        }
+        if let Some(t) = typed(&p.value, &ps.ty, mode, diags) {
+            if name == "path"
+                && let Typed::Str(s) = &t.value
+                && let Err(e) = values::passable(s, false)
+            {
+                diags.push(diag::bad_value(e.code, e.message, t.span, "here".to_owned(), e.help));
+                continue;
+            }
+            out.insert(name.to_owned(), t);
+        }
+    }
+    if let (Some(path), None) = (out.get("path"), out.get("scheme")) {
+        diags.push(diag::reference_shape(
+            "a path makes the address a URL, which needs a scheme".to_owned(),
+            path.span,
+            Some("add the scheme: `scheme=\"http\"`".to_owned()),
+        ));
+    }
+    let _ = value;
+    out
 }

@@ -5,11 +5,17 @@
 //! base is reported once; a problem found only in some environments is reported once,
 //! naming them.
 
+mod expose;
+pub mod gobuild;
 pub mod graph;
+pub mod images;
 pub mod inputs;
 pub mod lower;
 pub mod model;
 pub mod overlay;
+pub mod platforms;
+pub mod references;
+pub mod scheduling;
 pub mod schema;
 mod storage;
 pub mod targets;
@@ -64,6 +70,7 @@ pub fn check_keeping_tree(text: &str) -> (Analysis, Option<Document>) {
     let mut sink = Sink::default();
 
     let (base, env_nodes) = lower::lower_view(&doc, schema, &mut diagnostics);
+    diagnostics.extend(gobuild::check(&base.project));
     check_view(&base, None, &mut sink);
     let base_graph = graph::build(&base);
     sink.diags.extend(base_graph.cycles());
@@ -91,10 +98,18 @@ pub fn check_keeping_tree(text: &str) -> (Analysis, Option<Document>) {
             span: settings.span,
             kubernetes_version: settings.kubernetes_version.clone(),
             prometheus_operator: settings.prometheus_operator,
+            exposure: settings.exposure.clone(),
             api_server: settings.api_server.clone(),
+            pull_secrets: settings.pull_secrets.clone(),
         };
         check_view(&env.view, Some(&env), &mut sink);
         check_dependencies_run(&env, &base, &mut sink);
+        if let Some(platform) = &env.platform {
+            for (workload, d) in scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
+                let w = env.view.workloads.get(&workload).cloned();
+                sink.warn(&env.view, w.as_deref(), d);
+            }
+        }
         storage::check_overlay(&env, &base, &mut sink);
         env_diags.append(&mut sink.diags);
         env_diags.extend(graph::build(&env.view).cycles());
@@ -198,6 +213,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                         sink.error(diag::credential_literal(&var.key.value, v.span));
                     }
                 }
+                EnvValue::Reference(_) => {}
                 EnvValue::Secret(s) => match view.secrets.get(&s.value) {
                     None if view.poisoned.contains(&s.value) => {}
                     None => sink.error(diag::unknown_secret(&s.value, s.span, &secret_names)),
@@ -304,8 +320,23 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
             }
         }
     }
+    for d in references::check(view, env) {
+        sink.error(d);
+    }
+    for d in images::check(view) {
+        sink.error(d);
+    }
+    for d in scheduling::check(view) {
+        sink.error(d);
+    }
+    if let Some(env) = env {
+        for d in images::check_pull_secrets(view, env) {
+            sink.error(d);
+        }
+    }
     check_reachability(view, env, sink);
     check_kubernetes_version(view, env, sink);
+    expose::check(view, env, sink);
 }
 
 /// Every host of a systemd environment runs every workload: no two of them may bind the
@@ -435,7 +466,8 @@ fn check_dependencies_run(env: &Environment, base: &View, sink: &mut Sink) {
 
 fn unused_secrets(spec: &Spec, sink: &mut Sink) {
     let views = std::iter::once(&spec.base).chain(spec.environments.values().map(|e| &e.view));
-    let used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    let mut used: BTreeSet<&str> = views.flat_map(|v| v.workloads.values()).flat_map(|w| w.secrets()).map(|s| s.value.as_str()).collect();
+    used.extend(spec.environments.values().flat_map(|e| e.pull_secrets.iter().map(|p| p.value.as_str())));
     for s in spec.base.secrets.values() {
         if !used.contains(s.name.value.as_str()) {
             sink.warn(&spec.base, None, diag::unused_secret(&s.name.value, s.name.span));
@@ -451,8 +483,11 @@ fn unused_allows(spec: &Spec, sink: &mut Sink) {
         for a in allows {
             // W0110 is about how `generate` is run; its allow is for that, not for `check`.
             let for_generate = a.code.value == diag::code::DEVELOPMENT_VERSION.id && v.project.version == Version::Git;
+            // W0921 and W0922 compare with the module's files, which only the command line reads;
             // W0910 is about the contents of configuration files, which `generate` reads.
-            let for_generate = for_generate || a.code.value == diag::code::INPUT_CREDENTIAL_LIKE.id;
+            let for_module = [diag::code::GO_MOD_VERSION.id, diag::code::IMAGE_SOURCE.id, diag::code::INPUT_CREDENTIAL_LIKE.id]
+                .contains(&a.code.value.as_str());
+            let for_generate = for_generate || for_module;
             if !for_generate && !sink.used_allows.contains(&a.span) && reported.insert(a.span) {
                 let d = diag::unused_allow(&a.code.value, a.span);
                 sink.diags.push(d);
@@ -489,7 +524,7 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
         }
         let metrics = w.metrics.as_ref().map(|m| m.port.value.as_str());
         let callable: Vec<&str> = w.ports.iter().map(|p| p.name.value.as_str()).filter(|p| Some(*p) != metrics).collect();
-        if w.is_service() && !callable.is_empty() && w.public.is_empty() && !depended.contains(name) {
+        if w.is_service() && !callable.is_empty() && w.public.is_empty() && w.expose.is_empty() && !depended.contains(name) {
             sink.warn(view, Some(w), diag::unreachable_service(name, w.span, &callable.join(", ")));
         }
         let reach = reaches(view, w);
@@ -507,10 +542,11 @@ fn check_reachability(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 }
                 _ => host,
             };
+            // Through the Service: its port, which `service-port=` may set apart from the program's.
             let served =
-                |t: &Workload| t.ports.iter().map(|p| format!("{} {}", p.name.value, p.number.value)).collect::<Vec<_>>().join(", ");
+                |t: &Workload| t.ports.iter().map(|p| format!("{} {}", p.name.value, p.service_number())).collect::<Vec<_>>().join(", ");
             let (problem, ports) = if let Some(target) = view.workloads.get(host) {
-                if port.is_some_and(|n| !target.ports.iter().any(|p| p.number.value == n)) {
+                if port.is_some_and(|n| !target.ports.iter().any(|p| p.service_number() == n)) {
                     (Some(diag::AddressProblem::Port("")), served(target))
                 } else if !reach.contains(host) {
                     (Some(diag::AddressProblem::NotADependency), String::new())

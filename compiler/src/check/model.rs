@@ -34,6 +34,8 @@ pub struct Project {
     pub platforms: Vec<Spanned<String>>,
     pub stamp_version: Option<Spanned<String>>,
     pub stamp_commit: Option<Spanned<String>>,
+    /// `stamp { set "VAR" "VALUE" }`: further variables `-ldflags -X` sets.
+    pub stamps: Vec<Stamp>,
     pub source: Option<Spanned<String>>,
     pub allows: Vec<Allow>,
     pub span: Span,
@@ -64,6 +66,14 @@ impl Project {
     pub fn stamp_commit(&self) -> &str {
         self.stamp_commit.as_ref().map_or("main.commit", |s| s.value.as_str())
     }
+}
+
+/// `set "example.com/app/build.Channel" "stable"` in `stamp`: a Go string variable the
+/// build sets to a fixed value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp {
+    pub variable: Spanned<String>,
+    pub value: Spanned<String>,
 }
 
 /// `allow "W0104" reason="…"`: a warning the spec acknowledges.
@@ -149,6 +159,8 @@ pub struct Workload {
     /// `public "http"`: ports that accept traffic from outside the project, not only from
     /// the workloads that depend on this one.
     pub public: Vec<Spanned<String>>,
+    /// `expose "http" { … }`: ports reachable from outside under host names, in port order.
+    pub expose: Vec<Expose>,
     pub cpu: Resources<Cpu>,
     pub memory: Resources<Bytes>,
     pub health: Health,
@@ -230,7 +242,7 @@ impl Workload {
             .values()
             .filter_map(|v| match &v.value {
                 EnvValue::Secret(s) => Some(s),
-                EnvValue::Literal(_) => None,
+                EnvValue::Literal(_) | EnvValue::Reference(_) => None,
             })
             .collect();
         out.sort_by(|a, b| a.value.cmp(&b.value));
@@ -314,7 +326,16 @@ pub struct Port {
     pub name: Spanned<String>,
     pub number: Spanned<u16>,
     pub protocol: Protocol,
+    /// `service-port=`: the Service's port on Kubernetes, when it differs from `number`.
+    pub service_port: Option<Spanned<u16>>,
     pub span: Span,
+}
+
+impl Port {
+    /// The port a Kubernetes Service listens on for this port, which dependents address.
+    pub fn service_number(&self) -> u16 {
+        self.service_port.as_ref().map_or(self.number.value, |p| p.value)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -390,6 +411,54 @@ pub enum EnvValue {
     Literal(Spanned<String>),
     /// `(secret)"name"`: a reference, never a value.
     Secret(Spanned<String>),
+    /// `(address)"cart" port="grpc"`: where a workload or an external is, resolved for
+    /// each environment (see `crate::references`).
+    Reference(Reference),
+}
+
+/// A reference to where a service or an external is, in an env value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub form: ReferenceForm,
+    /// The service or external, by name.
+    pub target: Spanned<String>,
+    /// `port=`: which port of a service.
+    pub port: Option<Spanned<String>>,
+    /// `scheme=`: an `(address)` written as a URL.
+    pub scheme: Option<Spanned<String>>,
+    /// `path=`: the URL's path.
+    pub path: Option<Spanned<String>>,
+}
+
+/// What a reference resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceForm {
+    /// `(address)`: `HOST:PORT`, or a URL with `scheme=`.
+    Address,
+    /// `(host)`: the host alone.
+    Host,
+    /// `(port)`: the port number alone.
+    Port,
+}
+
+impl ReferenceForm {
+    /// The annotation that writes it.
+    pub fn annotation(self) -> &'static str {
+        match self {
+            ReferenceForm::Address => "address",
+            ReferenceForm::Host => "host",
+            ReferenceForm::Port => "port",
+        }
+    }
+
+    pub fn from_annotation(s: &str) -> Option<ReferenceForm> {
+        match s {
+            "address" => Some(ReferenceForm::Address),
+            "host" => Some(ReferenceForm::Host),
+            "port" => Some(ReferenceForm::Port),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -452,6 +521,51 @@ pub struct KubernetesOptions {
     pub priority_class: Option<String>,
     pub node_selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// `service-type`: `ClusterIP` when `None`.
+    pub service_type: Option<Spanned<String>>,
+    pub service_annotations: BTreeMap<String, String>,
+    /// `service-type` or `service-annotations` given: for the check that the workload has a
+    /// Service.
+    pub service_span: Option<Span>,
+    /// `toleration`: taints the pods tolerate, in the spec's order.
+    pub tolerations: Vec<Toleration>,
+    /// `node-affinity`: rules on node labels, in the spec's order.
+    pub node_affinity: Vec<NodeAffinity>,
+    /// `spread`: topology spread settings, by topology key.
+    pub spread: Vec<Spread>,
+    /// `service-account-annotations`: annotations on the ServiceAccount.
+    pub service_account_annotations: BTreeMap<String, String>,
+}
+
+/// `toleration "dedicated" value="pci" effect="NoSchedule"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toleration {
+    pub key: Option<Spanned<String>>,
+    /// `Equal` or `Exists`.
+    pub operator: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub effect: Option<Spanned<String>>,
+    pub seconds: Option<Spanned<u32>>,
+    pub span: Span,
+}
+
+/// `node-affinity "topology.kubernetes.io/zone" "In" "eu-west-1a"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeAffinity {
+    pub key: Spanned<String>,
+    pub operator: Spanned<String>,
+    pub values: Vec<Spanned<String>>,
+    /// A preference of this weight; a requirement without.
+    pub weight: Option<u32>,
+    pub span: Span,
+}
+
+/// `spread "topology.kubernetes.io/zone" max-skew=1 when-unsatisfiable="DoNotSchedule"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    pub topology_key: Spanned<String>,
+    pub max_skew: Option<u32>,
+    pub when_unsatisfiable: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -478,6 +592,32 @@ pub struct Sandbox {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerOptions {
     pub runtime: Option<String>,
+    /// `registry`: where this workload's image is, instead of the project's registry.
+    pub registry: Option<Spanned<String>>,
+    /// `repository`: the image's name in the registry, instead of `<project>-<workload>`.
+    pub repository: Option<Spanned<String>>,
+    /// `digest`: the image deploy artifacts pin.
+    pub digest: Option<Spanned<String>>,
+    /// `copy`: files of the module copied into the image.
+    pub copies: Vec<ImageCopy>,
+    /// `binary`: further main packages built into the image.
+    pub binaries: Vec<ImageBinary>,
+    /// The `docker` node, when the workload has one.
+    pub span: Option<Span>,
+}
+
+/// `copy "./ui/dist" to="/ui"` in `docker`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageCopy {
+    pub source: Spanned<String>,
+    pub to: Spanned<String>,
+}
+
+/// `binary "podcli" main="./cmd/podcli"` in `docker`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageBinary {
+    pub name: Spanned<String>,
+    pub main: Spanned<String>,
 }
 
 /// Where an environment runs.
@@ -528,8 +668,12 @@ pub struct Environment {
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
     /// Kubernetes: whether the manifests hold prometheus-operator's objects.
     pub prometheus_operator: bool,
+    /// How exposed ports are reached; `None` when the platform is missing or invalid.
+    pub exposure: Option<Exposure>,
     /// Kubernetes: `api-server=`, the CIDR block of the API server's addresses.
     pub api_server: Option<Spanned<String>>,
+    /// Kubernetes: the secrets every pod pulls its images with (`pull-secret`).
+    pub pull_secrets: Vec<Spanned<String>>,
 }
 
 /// The whole checked spec: the base, and every environment's view of it.
@@ -537,4 +681,98 @@ pub struct Environment {
 pub struct Spec {
     pub base: View,
     pub environments: BTreeMap<String, Environment>,
+}
+
+// ------------------------------------------------------------------ exposure
+
+/// `expose "http" { hosts …; paths …; tls … }`: a port reachable from outside.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expose {
+    pub port: Spanned<String>,
+    pub hosts: Vec<Spanned<String>>,
+    /// The path prefixes as given; see [`Expose::paths`].
+    pub paths: Vec<Spanned<String>>,
+    pub tls: Option<Tls>,
+    pub span: Span,
+}
+
+impl Expose {
+    /// The path prefixes routed to the port: the spec's, or `/`.
+    pub fn paths(&self) -> Vec<&str> {
+        if self.paths.is_empty() { vec!["/"] } else { self.paths.iter().map(|p| p.value.as_str()).collect() }
+    }
+}
+
+/// `tls …`: where the certificate comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tls {
+    /// `None` when the spec gives no source or several (already reported).
+    pub source: Option<TlsSource>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsSource {
+    /// cert-manager issues it: `issuer=` and `issuer-kind=` (`ClusterIssuer` by default).
+    Issuer { name: String, kind: String },
+    /// An existing Kubernetes TLS Secret.
+    Secret(String),
+    /// Files on the hosts.
+    Files { certificate: String, key: String },
+}
+
+impl TlsSource {
+    /// The platform the source works on.
+    pub fn platform(&self) -> &'static str {
+        match self {
+            TlsSource::Issuer { .. } | TlsSource::Secret(_) => "kubernetes",
+            TlsSource::Files { .. } => "systemd",
+        }
+    }
+}
+
+/// How an environment's exposed ports are reached (`exposure`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Exposure {
+    /// Kubernetes: an Ingress per exposed port, for the controller of `class`.
+    Ingress { class: String, admit: Admit },
+    /// Kubernetes: a Gateway API HTTPRoute per exposed port, attached to a Gateway.
+    Gateway { name: String, namespace: String, admit: Admit },
+    /// systemd: an nginx site on every host.
+    Nginx,
+}
+
+impl Exposure {
+    /// The IngressClass an Ingress names when the spec names none.
+    pub const DEFAULT_CLASS: &str = "nginx";
+    /// The namespace the ingress controller runs in when the spec names none: where the
+    /// ingress-nginx controller, whose class is `nginx`, installs itself.
+    pub const DEFAULT_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
+
+    /// Who the NetworkPolicy admits to exposed ports; `None` on systemd.
+    pub fn admit(&self) -> Option<&Admit> {
+        match self {
+            Exposure::Ingress { admit, .. } | Exposure::Gateway { admit, .. } => Some(admit),
+            Exposure::Nginx => None,
+        }
+    }
+}
+
+/// The namespace of the ingress controller's or gateway's proxies, admitted to exposed
+/// ports: selected by its name, or by the labels the spec gives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Admit {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Admit {
+    /// The NetworkPolicy's `namespaceSelector.matchLabels`.
+    pub fn selector(&self) -> BTreeMap<String, String> {
+        if self.labels.is_empty() {
+            BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), self.namespace.clone())])
+        } else {
+            self.labels.clone()
+        }
+    }
 }

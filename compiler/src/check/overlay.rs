@@ -52,6 +52,7 @@ pub fn apply(base: &Document, env: &Node, schema: &Schema, diags: &mut Vec<Diagn
                             "a job is either scheduled or run once in every environment (a CronJob or a Job, a timer or a oneshot); the schedule itself may change, but not whether there is one",
                         ));
                     }
+                    crate::check::images::overlay_checks(ov, diags);
                     for child in ov.children().iter().filter(|c| c.name.value == "build") {
                         diags.push(diag::not_overridable(
                             "build",
@@ -96,6 +97,21 @@ fn first_string(n: &Node) -> Option<&str> {
     }
 }
 
+/// The certificate sources of an `expose`'s `tls`, in groups: a `tls` has one source, so an
+/// overlay that gives a property of one group replaces the base's other groups.
+const TLS_SOURCES: [&[&str]; 3] = [&["issuer", "issuer-kind"], &["secret"], &["certificate", "key"]];
+
+fn replace_tls_source(base: &mut Node, ov: &Node, schema: &NodeSchema) {
+    if schema.name != "tls" || schema.prop("issuer").is_none() {
+        return;
+    }
+    for group in TLS_SOURCES {
+        if ov.props.iter().any(|p| group.contains(&p.key.value.as_str())) {
+            base.props.retain(|p| group.contains(&p.key.value.as_str()) || !TLS_SOURCES.iter().any(|g| g.contains(&p.key.value.as_str())));
+        }
+    }
+}
+
 /// Merges `ov` into `base`, both nodes of the kind `schema` describes.
 ///
 /// Properties and children are matched through indexes built once per merge, so that a
@@ -116,6 +132,7 @@ fn merge(base: &mut Node, ov: &Node, schema: &NodeSchema) {
     } else if !ov.args.is_empty() {
         base.args = ov.args.clone();
     }
+    replace_tls_source(base, ov, schema);
     merge_props(&mut base.props, &ov.props, schema.free_props.is_some());
     let Some(ov_children) = &ov.children else { return };
     let children = base.children.get_or_insert_with(Vec::new);

@@ -37,6 +37,8 @@ pub struct NodeSchema {
     pub props: Vec<PropSchema>,
     /// Free-form properties: (key type, value type).
     pub free_props: Option<(Ty, Ty)>,
+    /// For a map (`env`): the properties an entry may carry (`port=` of a reference).
+    pub entry_props: Vec<PropSchema>,
     pub children: Vec<NodeSchema>,
 }
 
@@ -134,6 +136,7 @@ pub fn load(text: &str) -> Result<Schema, String> {
             rest: source.rest.clone(),
             props: source.props.clone(),
             free_props: source.free_props.clone(),
+            entry_props: source.entry_props.clone(),
             children: source.children.iter().map(deep_copy).collect(),
         };
         root.children[ei].children[ci] = copy;
@@ -154,6 +157,7 @@ fn deep_copy(n: &NodeSchema) -> NodeSchema {
         rest: n.rest.clone(),
         props: n.props.clone(),
         free_props: n.free_props.clone(),
+        entry_props: n.entry_props.clone(),
         children: n.children.iter().map(deep_copy).collect(),
     }
 }
@@ -200,12 +204,16 @@ fn add_members(
                     doc: prop_str(m, "doc").unwrap_or_default(),
                 })
             }
-            "prop" => s.props.push(PropSchema {
-                name: arg_str(m, 0)?,
-                ty: ty(m, types)?,
-                required: prop_bool(m, "required"),
-                doc: prop_str(m, "doc").unwrap_or_default(),
-            }),
+            "prop" => {
+                let prop = PropSchema {
+                    name: arg_str(m, 0)?,
+                    ty: ty(m, types)?,
+                    required: prop_bool(m, "required"),
+                    doc: prop_str(m, "doc").unwrap_or_default(),
+                };
+                // A map's properties are its entries'.
+                if s.map.is_some() { s.entry_props.push(prop) } else { s.props.push(prop) }
+            }
             "props" => {
                 let key = prop_str(m, "key").ok_or("props without key")?;
                 s.free_props = Some((plain_ty(&key, types)?, ty(m, types)?));

@@ -486,8 +486,7 @@ impl ImageRef {
         };
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
-                let hex = d.strip_prefix("sha256:").unwrap_or("");
-                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                if digest(d).is_err() {
                     return bad("the digest is not `sha256:` and 64 lower-case hex digits");
                 }
                 (r, Some(d.to_owned()))
@@ -592,17 +591,18 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A GOOS/GOARCH pair Go 1.23 supports (`go tool dist list`).
 pub fn platform(s: &str) -> Result<(), Invalid> {
-    const OS: [&str; 4] = ["linux", "darwin", "windows", "freebsd"];
-    const ARCH: [&str; 8] = ["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "loong64"];
-    match s.split_once('/') {
-        Some((os, arch)) if OS.contains(&os) && ARCH.contains(&arch) => Ok(()),
-        _ => Err(invalid(
-            code::BAD_FORMAT,
-            format!("`{s}` is not a platform"),
-            Some("write `os/arch` as Go names them: `linux/amd64`, `linux/arm64`".to_owned()),
-        )),
+    if crate::check::platforms::linking(s).is_some() {
+        return Ok(());
     }
+    let known: Vec<&str> = crate::check::platforms::platforms().map(|(p, _)| p).collect();
+    let help = match crate::diagnostics::nearest(s, known.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "write `os/arch` as Go names them (`go tool dist list`): `linux/amd64`, `linux/arm64`, `darwin/arm64`, `windows/amd64`"
+            .to_owned(),
+    };
+    Err(invalid(code::BAD_FORMAT, format!("`{s}` is not a platform Go builds for"), Some(help)))
 }
 
 pub fn go_version(s: &str) -> Result<(), Invalid> {
@@ -835,6 +835,165 @@ pub fn is_credential_key(key: &str) -> bool {
     SUFFIXES.contains(&last) || SUFFIXES.iter().any(|s| upper == *s)
 }
 
+// ------------------------------------------------------------------ exposure
+
+/// A host name clients use to reach an exposed port (an Ingress or HTTPRoute host, an
+/// nginx `server_name`, a certificate's DNS name): a lower-case DNS name of at least two
+/// labels, whose first label may be `*` (a wildcard for one label). Not an IP address:
+/// neither an Ingress host nor a certificate's DNS name can be one.
+pub fn dns_name(s: &str) -> Result<(), Invalid> {
+    let help = |why: &str| Some(format!("{why}: `api.example.com`, or `*.example.com` for every name one label below it"));
+    if s.parse::<std::net::IpAddr>().is_ok() {
+        return Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` is an IP address, not a host name", escape(s)),
+            help("give the DNS name clients use"),
+        ));
+    }
+    if s.chars().any(|c| c.is_ascii_uppercase()) && dns_name(&s.to_ascii_lowercase()).is_ok() {
+        return Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` is not a lower-case host name", escape(s)),
+            Some(format!("Kubernetes and certificates take host names in lower case: `{}`", s.to_ascii_lowercase())),
+        ));
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    let label_ok = |i: usize, l: &str| {
+        (i == 0 && l == "*")
+            || (!l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-'))
+    };
+    if s.len() <= 253 && labels.len() >= 2 && labels.iter().enumerate().all(|(i, l)| label_ok(i, l)) {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` is not a host name", escape(s)),
+            help("give the full DNS name in lower-case letters, digits, `-` and `.`"),
+        ))
+    }
+}
+
+/// A path prefix routed to an exposed port: `/`, or `/` and segments of letters, digits and
+/// `-._~`, without an empty, `.` or `..` segment and without a trailing `/`. Each target
+/// reads it the same way (an Ingress `Prefix` path, a Gateway API `PathPrefix`, an nginx
+/// location), so the characters those grammars treat specially (`%`, `;`, `{`, `$`,
+/// `*`, regular-expression syntax) cannot appear.
+pub fn route_path(s: &str) -> Result<(), Invalid> {
+    if s == "/" {
+        return Ok(());
+    }
+    let segments_ok = s.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)))
+    });
+    if segments_ok {
+        return Ok(());
+    }
+    let trimmed = s.trim_end_matches('/');
+    let help = if s.starts_with('/') && trimmed.len() < s.len() && route_path(trimmed).is_ok() {
+        format!("a prefix has no trailing `/` (`{trimmed}` matches `{trimmed}` and everything below it)")
+    } else {
+        "start with `/`, then segments of letters, digits and `-._~` separated by single `/`s: `/api/v1`".to_owned()
+    };
+    Err(invalid(code::BAD_PATH, format!("`{}` is not a path prefix hawser can route", escape(s)), Some(help)))
+}
+
+/// A Kubernetes object name (a DNS-1123 subdomain): at most 253 characters of lower-case
+/// letters, digits, `-` and `.`, each `.`-separated part starting and ending with a letter
+/// or digit.
+pub fn object_name(s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_NAME,
+            format!("`{}` is not a Kubernetes object name", escape(s)),
+            Some("object names are lower-case letters, digits, `-` and `.`, at most 253 characters: `api-tls`".to_owned()),
+        ))
+    }
+}
+
+/// A URL scheme (RFC 3986), lower-case: `http`, `grpc`, `postgres`, `svn+ssh`.
+pub fn url_scheme(s: &str) -> Result<(), Invalid> {
+    let ok = s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` is not a URL scheme", escape(s)),
+            Some("write the scheme alone, in lower case, without `://`: `http`, `https`, `grpc`".to_owned()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod exposure_tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        for ok in ["api.example.com", "*.example.com", "a-1.b.example", "xn--bcher-kva.example"] {
+            assert_eq!(dns_name(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "localhost",
+            "10.0.0.1",
+            "::1",
+            "api.*.example.com",
+            "*",
+            "-a.example",
+            "a..example",
+            "a.example.",
+            "a b.example",
+            "a.example;x",
+            "a.example\nx",
+            "$host.example",
+        ] {
+            assert!(dns_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(dns_name("API.Example.com").unwrap_err().help.unwrap().contains("`api.example.com`"));
+    }
+
+    #[test]
+    fn route_paths() {
+        for ok in ["/", "/api", "/api/v1", "/a.b/c-d_e~f"] {
+            assert_eq!(route_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "", "api", "/api/", "//", "/a//b", "/a/../b", "/./a", "/a b", "/a;b", "/a{1}", "/$uri", "/a%20b", "/a*", "/a?x=1", "/a#b",
+            "/a\nb",
+        ] {
+            assert!(route_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(route_path("/api/").unwrap_err().help.unwrap().contains("`/api`"));
+    }
+
+    #[test]
+    fn object_names() {
+        for ok in ["api-tls", "wildcard.example.com", "a"] {
+            assert_eq!(object_name(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "API", "a_b", "-a", "a.", "a..b", &"a".repeat(254)] {
+            assert!(object_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}
+
 /// An IPv4 or IPv6 CIDR block: `10.0.0.0/8`, `fd00::/64`.
 pub fn is_cidr(s: &str) -> bool {
     let Some((address, bits)) = s.split_once('/') else { return false };
@@ -884,6 +1043,62 @@ pub fn address(value: &str) -> Option<Address> {
     let (host, port) = value.rsplit_once(':')?;
     let port = port.parse::<u16>().ok()?;
     (is_host(host) && host.chars().any(|c| c.is_ascii_alphabetic())).then_some(Address { host: 0..host.len(), port: Some(port) })
+}
+
+/// A value `-ldflags -X` sets to a Go variable: written inside `-X 'VAR=VALUE'` in a bash
+/// string and a Dockerfile `RUN`, and split by the Go command's flag parser, so only
+/// characters none of them reads.
+pub fn stamp_value(s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty() && s.len() <= 256 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._~+:/@=,-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_FORMAT,
+            format!("`{}` cannot be stamped into a binary", escape(s)),
+            Some("use letters, digits and `._~+:/@=,-` only (no blanks, quotes, `$` or `\\`), at most 256".to_owned()),
+        ))
+    }
+}
+
+/// An image's repository in its registry: `podinfo`, `team/api`.
+pub fn repository(s: &str) -> Result<(), Invalid> {
+    let component = |p: &str| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && p.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if s.len() <= 255 && s.split('/').all(component) {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not an image repository", escape(s)),
+            Some(
+                "write lower-case path components of letters, digits, `.`, `_` and `-`, separated by `/`: `podinfo`, `team/api`".to_owned(),
+            ),
+        ))
+    }
+}
+
+/// An OCI content digest: `sha256:` and 64 lower-case hex digits, or `sha512:` and 128.
+pub fn digest(s: &str) -> Result<(), Invalid> {
+    let hex = |h: &str, n: usize| h.len() == n && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    let ok = match s.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            code::BAD_IMAGE,
+            format!("`{}` is not an image digest", escape(s)),
+            Some("write `sha256:` and the 64 lower-case hex digits the registry shows for the image".to_owned()),
+        ))
+    }
 }
 
 #[cfg(test)]

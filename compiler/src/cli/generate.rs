@@ -167,6 +167,8 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
     let mut diagnostics = analysis.diagnostics.clone();
     diagnostics.extend(input_diagnostics);
     diagnostics.extend(emit::run_diagnostics(spec, &opts));
+    // The Go module beside the spec: its go.mod, the files images copy from it.
+    diagnostics.extend(review::module::diagnostics(&spec_dir(path), spec));
     let artifacts = session::generate_checked(&analysis, &opts).map_err(|e| match e {
         NotGenerated::SpecErrors => {
             Failed::SpecErrors { name: name.clone(), text: text.clone(), diagnostics: analysis.diagnostics.clone() }

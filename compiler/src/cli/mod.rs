@@ -11,6 +11,7 @@ pub mod fmt;
 pub mod generate;
 pub mod graph;
 pub mod init;
+pub mod jsonschema;
 pub mod render;
 pub mod session;
 pub mod synthetic;

@@ -19,6 +19,14 @@ struct Context<'a> {
     version: Option<&'a str>,
     stamp_version: &'a str,
     stamp_commit: &'a str,
+    /// `VAR=VALUE` of the further `-X` stamps.
+    stamps: Vec<String>,
+    /// Platforms whose executables carry a suffix (`.exe`), with it.
+    suffixes: Vec<(&'a str, &'static str)>,
+    /// Platforms whose executables are not static ELF files, so not checked for it.
+    not_static: Vec<&'a str>,
+    /// Platforms whose binaries `go version -m` cannot read.
+    unreadable: Vec<&'a str>,
     workloads: Vec<Binary<'a>>,
 }
 
@@ -30,6 +38,11 @@ struct Binary<'a> {
 }
 
 pub use crate::check::targets::build::binary;
+
+/// The further `-X` stamps of a project, `VAR=VALUE`, in the spec's order.
+pub fn stamps(p: &crate::check::model::Project) -> Vec<String> {
+    p.stamps.iter().map(|s| format!("{}={}", s.variable.value, s.value.value)).collect()
+}
 
 pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
     let p = &spec.base.project;
@@ -50,6 +63,19 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
         },
         stamp_version: p.stamp_version(),
         stamp_commit: p.stamp_commit(),
+        stamps: stamps(p),
+        suffixes: p
+            .platforms()
+            .into_iter()
+            .map(|platform| (platform, crate::check::platforms::executable_suffix(platform)))
+            .filter(|(_, suffix)| !suffix.is_empty())
+            .collect(),
+        not_static: p
+            .platforms()
+            .into_iter()
+            .filter(|platform| crate::check::platforms::linking(platform) != Some(crate::check::platforms::Linking::Static))
+            .collect(),
+        unreadable: p.platforms().into_iter().filter(|platform| !crate::check::platforms::build_info_readable(platform)).collect(),
         workloads,
     };
     let text = render(env, "build.sh", &ctx)?;

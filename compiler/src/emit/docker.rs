@@ -18,13 +18,17 @@ struct Context<'a> {
     main: &'a str,
     builder: String,
     runtime: Runtime,
-    stamp_version: &'a str,
-    stamp_commit: &'a str,
+    /// The link flags: stripped, stamped, no build ID.
+    ldflags: String,
     version: String,
     source: Option<&'a str>,
     expose: Vec<String>,
     entrypoint: String,
     output_dir: Option<&'a str>,
+    /// `docker { binary … }`: further main packages built into the image, (name, main).
+    binaries: Vec<(&'a str, &'a str)>,
+    /// `docker { copy … }`: files of the module copied into the image, (source, to).
+    copies: Vec<(String, &'a str)>,
 }
 
 #[derive(Serialize)]
@@ -35,7 +39,7 @@ struct Runtime {
 }
 
 /// The Go toolchain version builder images use when the spec names none.
-pub const DEFAULT_GO: &str = "1.23";
+pub use crate::check::gobuild::DEFAULT_GO;
 
 fn runtime(kind: Option<&str>) -> Runtime {
     match kind {
@@ -44,6 +48,16 @@ fn runtime(kind: Option<&str>) -> Runtime {
         // distroless/static's `nonroot` user.
         _ => Runtime { image: "gcr.io/distroless/static-debian12:nonroot", user: "65532:65532", scratch: false },
     }
+}
+
+/// The `-ldflags` of every `go build` in an image: the same as build.sh's.
+fn ldflags(p: &crate::check::model::Project) -> String {
+    let mut out = format!("-s -w -X '{}=${{VERSION}}' -X '{}=${{COMMIT}}'", p.stamp_version(), p.stamp_commit());
+    for s in super::build::stamps(p) {
+        out.push_str(&format!(" -X '{s}'"));
+    }
+    out.push_str(" -buildid=");
+    out
 }
 
 pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
@@ -64,8 +78,7 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
             main,
             builder: format!("golang:{go}-bookworm"),
             runtime: runtime(w.docker.runtime.as_deref()),
-            stamp_version: p.stamp_version(),
-            stamp_commit: p.stamp_commit(),
+            ldflags: ldflags(p),
             version: deploy_version(spec, opts).0,
             source: p.source.as_ref().map(|s| s.value.as_str()),
             expose: w
@@ -78,6 +91,17 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
                 .collect(),
             entrypoint: super::inert::dockerfile_exec_form(&argv)?,
             output_dir: opts.output_dir.as_deref(),
+            binaries: w.docker.binaries.iter().map(|b| (b.name.value.as_str(), b.main.value.as_str())).collect(),
+            // The build context is the spec's directory: a source is written relative to it.
+            copies: w
+                .docker
+                .copies
+                .iter()
+                .map(|c| {
+                    let source = c.source.value.trim_start_matches("./");
+                    (if source.is_empty() || source == "." { ".".to_owned() } else { source.to_owned() }, c.to.value.as_str())
+                })
+                .collect(),
         };
         let name = &w.name.value;
         let dockerfile = render(env, "Dockerfile", &ctx)?;

@@ -41,8 +41,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates/role.yaml", include_str!("../../../stdlib/templates/helm/templates/role.yaml")),
     ("templates/podmonitor.yaml", include_str!("../../../stdlib/templates/helm/templates/podmonitor.yaml")),
     ("templates/prometheusrule.yaml", include_str!("../../../stdlib/templates/helm/templates/prometheusrule.yaml")),
+    ("templates/certificate.yaml", include_str!("../../../stdlib/templates/helm/templates/certificate.yaml")),
+    ("templates/referencegrant.yaml", include_str!("../../../stdlib/templates/helm/templates/referencegrant.yaml")),
+    ("templates/ingress.yaml", include_str!("../../../stdlib/templates/helm/templates/ingress.yaml")),
+    ("templates/httproute.yaml", include_str!("../../../stdlib/templates/helm/templates/httproute.yaml")),
     (".helmignore", include_str!("../../../stdlib/templates/helm/helmignore")),
 ];
+
+/// The templates of exposed ports' objects: part of the chart when the spec exposes a port
+/// in any environment (whichever `--env` selects), so a chart that routes nothing holds none.
+const EXPOSURE_TEMPLATES: &[&str] =
+    &["templates/certificate.yaml", "templates/referencegrant.yaml", "templates/ingress.yaml", "templates/httproute.yaml"];
 
 /// Writes the chart of the Kubernetes environments whose values `charts` holds (computed
 /// once, for their manifests): none, no chart.
@@ -104,7 +113,13 @@ pub fn emit(
     }
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
     out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"));
+    let exposes = std::iter::once(&spec.base)
+        .chain(spec.environments.values().map(|e| &e.view))
+        .any(|v| v.workloads.values().any(|w| !w.expose.is_empty()));
     for (path, text) in TEMPLATES {
+        if !exposes && EXPOSURE_TEMPLATES.contains(path) {
+            continue;
+        }
         let contents = if path.ends_with(".tpl") || path.ends_with(".txt") {
             format!("{{{{- /* {} */ -}}}}\n{text}", super::inert::helm_comment(header))
         } else {
@@ -224,7 +239,8 @@ pub fn schema() -> Value {
         "properties": {
             "name": { "type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$" },
             "port": port_number,
-            "protocol": { "enum": ["TCP", "UDP"] }
+            "protocol": { "enum": ["TCP", "UDP"] },
+            "servicePort": port_number
         }
     });
     let quantities = json!({
@@ -303,6 +319,7 @@ pub fn schema() -> Value {
             "ingressFrom": { "type": "array", "items": dns_label },
             "ingressPorts": { "type": "array", "items": port },
             "publicPorts": { "type": "array", "items": port },
+            "exposedPorts": { "type": "array", "items": port },
             "egressWorkloads": {
                 "type": "array",
                 "items": {
@@ -381,6 +398,37 @@ pub fn schema() -> Value {
             }
         }
     });
+    // Exposure: host names and path prefixes in the grammars hawser checks them against.
+    let host_name =
+        json!({ "type": "string", "pattern": "^(\\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$" });
+    let expose = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["port", "servicePort", "hosts", "paths"],
+            "properties": {
+                "port": { "type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$" },
+                "servicePort": port_number,
+                "hosts": { "type": "array", "minItems": 1, "items": host_name },
+                "paths": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$" } },
+                "tls": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["secretName"],
+                    "properties": {
+                        "secretName": { "type": "string", "pattern": "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" },
+                        "issuer": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["name", "kind"],
+                            "properties": { "name": dns_label, "kind": { "enum": ["ClusterIssuer", "Issuer"] } }
+                        }
+                    }
+                }
+            }
+        }
+    });
     let volumes = json!({
         "type": "object",
         "propertyNames": { "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$" },
@@ -400,6 +448,26 @@ pub fn schema() -> Value {
             }
         }
     });
+    let exposure = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["via", "admit"],
+        "properties": {
+            "via": { "enum": ["ingress", "gateway"] },
+            "className": dns_label,
+            "gateway": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "namespace"],
+                "properties": { "name": dns_label, "namespace": dns_label }
+            },
+            "admit": { "type": "object", "minProperties": 1, "additionalProperties": { "type": "string" } }
+        },
+        "oneOf": [
+            { "properties": { "via": { "const": "ingress" } }, "required": ["className"] },
+            { "properties": { "via": { "const": "gateway" } }, "required": ["gateway"] }
+        ]
+    });
     let files = json!({
         "type": "object",
         "propertyNames": { "pattern": "^[-._a-zA-Z0-9]+$" },
@@ -408,6 +476,49 @@ pub fn schema() -> Value {
             "additionalProperties": false,
             "required": ["path", "content"],
             "properties": { "path": { "type": "string", "pattern": "^/[^:]*$" }, "content": string }
+        }
+    });
+    let tolerations = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["operator"],
+            "properties": {
+                "key": string,
+                "operator": { "enum": ["Equal", "Exists"] },
+                "value": string,
+                "effect": { "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"] },
+                "tolerationSeconds": { "type": "integer", "minimum": 0 }
+            }
+        }
+    });
+    let affinity = json!({ "type": "object", "additionalProperties": false, "properties": { "nodeAffinity": { "type": "object" } } });
+    let spread = json!({
+        "type": "object",
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["maxSkew", "whenUnsatisfiable"],
+            "properties": {
+                "maxSkew": { "type": "integer", "minimum": 1 },
+                "whenUnsatisfiable": { "enum": ["ScheduleAnyway", "DoNotSchedule"] }
+            }
+        }
+    });
+    let addresses = json!({
+        "type": "object",
+        "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["before", "workload", "after"],
+            "properties": {
+                "before": string,
+                "workload": dns_label,
+                "namespaceSuffix": { "enum": ["", ".svc", ".svc.cluster.local"] },
+                "after": string
+            }
         }
     });
     let workload = json!({
@@ -429,27 +540,20 @@ pub fn schema() -> Value {
             "podAnnotations": string_map,
             "priorityClassName": dns_label,
             "nodeSelector": string_map,
+            "tolerations": tolerations,
+            "affinity": affinity,
+            "spread": spread,
+            "serviceAccountAnnotations": string_map,
             "serviceAccountToken": { "type": "boolean" },
             "ports": { "type": "array", "items": port },
+            "serviceType": { "enum": ["NodePort", "LoadBalancer"] },
+            "serviceAnnotations": string_map,
+            "expose": expose,
             "metricsPort": port,
             "resources": resources,
             "probes": probes,
             "config": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } },
-            "addresses": {
-                "type": "object",
-                "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
-                "additionalProperties": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["before", "workload", "after"],
-                    "properties": {
-                        "before": string,
-                        "workload": dns_label,
-                        "namespaceSuffix": { "enum": ["", ".svc", ".svc.cluster.local"] },
-                        "after": string
-                    }
-                }
-            },
+            "addresses": addresses,
             "env": env,
             "secretFiles": secret_files,
             "terminationGracePeriodSeconds": { "type": "integer", "minimum": 0 },
@@ -476,6 +580,7 @@ pub fn schema() -> Value {
             // Set, it replaces the release's prefix of every object name (`""`: the
             // manifests' names whatever the release is called).
             "namePrefix": { "type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?-)?$" },
+            "imagePullSecrets": { "type": "array", "items": { "type": "string", "minLength": 1 } },
             "project": dns_label,
             "environment": { "type": "string" },
             "production": { "type": "boolean" },
@@ -504,7 +609,8 @@ pub fn schema() -> Value {
                     "properties": { "workload": dns_label, "remoteKey": { "type": "string", "minLength": 1 }, "property": { "type": "string", "minLength": 1 } }
                 }
             },
-            "workloads": { "type": "object", "additionalProperties": workload, "propertyNames": dns_label }
+            "workloads": { "type": "object", "additionalProperties": workload, "propertyNames": dns_label },
+            "exposure": exposure
         }
     })
 }

@@ -217,6 +217,22 @@ pub fn kubernetes_expansion(s: &str) -> String {
     out
 }
 
+/// One word of an nginx directive (a host name, a location's path, a file): bare when it
+/// holds only characters that mean nothing to nginx's parser, otherwise double-quoted with
+/// `\` and `"` escaped. A `$` is refused, quoted or not: nginx expands variables inside
+/// quotes too, and has no escape for one; so are control characters and line breaks, and
+/// a leading `~`, `=`, `^` or `@`, which make a `server_name` or a `location` a regular
+/// expression, an exact match or a named location even inside quotes.
+pub fn nginx_word(s: &str) -> Result<String, String> {
+    if s.chars().any(|c| c == '$' || c.is_control() || is_line_break(c) || is_bidi_control(c)) || s.starts_with(['~', '=', '^', '@']) {
+        return Err(format!("{s:?} cannot be written in an nginx configuration: it holds `$`, a control character or a leading modifier"));
+    }
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@+*~".contains(c)) {
+        return Ok(s.to_owned());
+    }
+    Ok(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+}
+
 /// Characters that end a line for some reader of an artifact: Unicode's line and
 /// paragraph separators and NEL (YAML 1.1, Python's `splitlines`), besides the control
 /// characters every caller refuses or escapes already.
@@ -372,6 +388,44 @@ mod tests {
             }
         }
         String::from_utf8(out).expect("utf-8 in, utf-8 out")
+    }
+
+    /// Every hostile string is refused or becomes one nginx token that means itself: a
+    /// `server_name` and a `location` of it pass `nginx -t` (when nginx is installed), and
+    /// nothing of it becomes a directive or a variable.
+    #[test]
+    fn nginx_words_are_one_token() {
+        assert_eq!(nginx_word("api.example.com").as_deref(), Ok("api.example.com"));
+        assert_eq!(nginx_word("*.example.com").as_deref(), Ok("*.example.com"));
+        assert_eq!(nginx_word("/etc/ssl/a b.pem").as_deref(), Ok("\"/etc/ssl/a b.pem\""));
+        assert_eq!(nginx_word("a\"b\\").as_deref(), Ok("\"a\\\"b\\\\\""));
+        for refused in ["$host", "a$b", "a\nb", "a\u{2028}b", "\u{202e}x", "~^api", "=/x", "^~/x", "@named"] {
+            assert!(nginx_word(refused).is_err(), "{refused:?}");
+        }
+        let written: Vec<String> = HOSTILE.iter().filter_map(|s| nginx_word(s).ok()).collect();
+        assert!(written.len() > 10);
+        if std::process::Command::new("nginx").arg("-v").output().is_err() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("hawser-nginx-word-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("logs")).unwrap();
+        let mut conf = format!("pid {}/nginx.pid;\nerror_log stderr;\nevents {{}}\nhttp {{\n", dir.display());
+        for (i, w) in written.iter().enumerate() {
+            conf.push_str(&format!("server {{ listen 127.0.0.1:{}; server_name {w}; location {w} {{ return 204; }} }}\n", 20000 + i));
+        }
+        conf.push_str("}\n");
+        std::fs::write(dir.join("nginx.conf"), &conf).unwrap();
+        let out = std::process::Command::new("nginx")
+            .arg("-t")
+            .arg("-q")
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(out.status.success(), "{}\n{conf}", String::from_utf8_lossy(&out.stderr));
     }
 
     #[test]

@@ -21,7 +21,9 @@
 //! - NetworkPolicies allow exactly the graph's edges, DNS, and Prometheus scrapes from the
 //!   `monitoring` namespace.
 
+pub mod expose;
 pub mod objects;
+pub mod scheduling;
 pub mod storage;
 pub mod values;
 

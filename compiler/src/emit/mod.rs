@@ -10,6 +10,7 @@ pub mod helm;
 pub mod inert;
 pub mod kubernetes;
 pub mod monitoring;
+pub mod nginx;
 pub mod prometheus;
 pub mod runtime;
 pub mod systemd;
@@ -139,6 +140,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
             continue;
         }
         systemd::emit(environment, &opts.inputs, &env, &header, &mut out)?;
+        nginx::emit(environment, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
         if let Some(ns) = kubernetes::namespace(environment) {
             let chart = kubernetes::values::environment_chart(spec, opts, environment);

@@ -191,14 +191,8 @@ pub fn emit(
     for w in view.workloads.values() {
         let Some((binary, _)) = binary(w) else { continue };
         let unit = unit_name(project, w);
-        let literals: Vec<(&str, &str)> = w
-            .env
-            .values()
-            .filter_map(|v| match &v.value {
-                EnvValue::Literal(l) => Some((v.key.value.as_str(), l.value.as_str())),
-                EnvValue::Secret(_) => None,
-            })
-            .collect();
+        let plain = crate::check::references::plain_env(view, Some(environment), w);
+        let literals: Vec<(&str, &str)> = plain.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut environment_vars = runtime::go_env(w);
         let mut credentials = Vec::new();
         let uses = secret_uses(view, w, floor);

@@ -14,6 +14,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("unit.socket", include_str!("../../../stdlib/templates/unit.socket.j2")),
     ("unit.env", include_str!("../../../stdlib/templates/unit.env.j2")),
     ("lifecycle.sh", include_str!("../../../stdlib/templates/lifecycle.sh.j2")),
+    ("nginx.conf", include_str!("../../../stdlib/templates/nginx.conf.j2")),
 ];
 
 /// A template environment with every template loaded.
@@ -36,6 +37,7 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("dockerfile_word", |s: String| inert::dockerfile_word(&s).map_err(invalid));
     env.add_filter("dockerfile_sh", |s: String| inert::dockerfile_shell_word(&s).map_err(invalid));
     env.add_filter("dockerignore", |s: String| inert::dockerignore_pattern(&s).map_err(invalid));
+    env.add_filter("nginx", |s: String| inert::nginx_word(&s).map_err(invalid));
     for (name, source) in TEMPLATES {
         // The templates ship with the binary; a broken one is caught by this crate's tests.
         if let Err(e) = env.add_template(name, source) {

@@ -126,6 +126,7 @@ fn values(ty: &Ty, quoted: bool, decls: &Declarations<'_>, workload: Option<&str
         "workload-ref" => &["service", "job"],
         "dependency-ref" => &["service", "job", "external"],
         "env-value" if annotation == Some("secret") => &["secret"],
+        "env-value" if matches!(annotation, Some("address" | "host" | "port")) => &["service", "external"],
         "port-ref" => &["port"],
         _ => &[],
     };

@@ -88,6 +88,11 @@ fn about(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Located<
             }
         }
         (Part::Arg(_), Described::MapEntry { map }) => out.push(map_entry_doc(map)),
+        (Part::PropKey(k) | Part::PropValue(k), Described::MapEntry { map }) => {
+            if let Some(p) = map.entry_props.iter().find(|p| &p.name == k) {
+                out.push(format!("`{}={}` ({})\n\n{}{}", k, placeholder(&p.ty), p.ty.name, p.doc, type_doc(&p.ty)));
+            }
+        }
         _ => {}
     }
     // A reference: its declaration. Only values can be references; the walk over the
@@ -116,7 +121,44 @@ fn about(text: &str, doc: &Document, analysis: &Analysis, found: &tree::Located<
     if let Some(table) = effective(text, doc, analysis, found) {
         out.push(table);
     }
+    if let Some(table) = resolved(analysis, found) {
+        out.push(table);
+    }
     (span, out)
+}
+
+/// For a reference in `env` (`CART_ADDR (address)"cart"`): the value it resolves to in
+/// every environment, which is what the workload receives there.
+fn resolved(analysis: &Analysis, found: &tree::Located<'_>) -> Option<String> {
+    let entry = found.node();
+    let annotation = entry.args.first()?.ty.as_ref()?;
+    crate::check::model::ReferenceForm::from_annotation(&annotation.value)?;
+    let names = tree::names(&found.nodes);
+    if !matches!(tree::describe(&names), Described::MapEntry { .. }) {
+        return None;
+    }
+    let workload = found.nodes.iter().find(|n| matches!(n.name.value.as_str(), "service" | "job")).and_then(|n| tree::first_string(n))?;
+    let spec = analysis.spec.as_ref()?;
+    let key = entry.name.value.as_str();
+    let value = |view: &crate::check::model::View, env: Option<&crate::check::model::Environment>| -> String {
+        let Some(w) = view.workloads.get(workload) else { return "does not run there".to_owned() };
+        match w.env.get(key).map(|v| &v.value) {
+            Some(crate::check::model::EnvValue::Reference(r)) => crate::check::references::resolve(view, env, workload, r)
+                .map_or_else(|| "does not resolve (see the diagnostics)".to_owned(), |v| format!("`{}`", v.replace('|', "\\|"))),
+            Some(crate::check::model::EnvValue::Literal(l)) => {
+                format!("`{}` (a literal there)", l.value.replace('|', "\\|").replace('`', "'"))
+            }
+            Some(crate::check::model::EnvValue::Secret(_)) => "a secret there".to_owned(),
+            None => "unset there".to_owned(),
+        }
+    };
+    let mut md = String::from("**Resolves to**\n\n| environment | value |\n|---|---|\n");
+    let _ = writeln!(md, "| (base, the chart's values.yaml) | {} |", value(&spec.base, None));
+    for env in spec.environments.values() {
+        let platform = env.platform.as_ref().map_or("", |p| p.name());
+        let _ = writeln!(md, "| {} ({platform}) | {} |", env.name.value, value(&env.view, Some(env)));
+    }
+    Some(md.trim_end().to_owned())
 }
 
 fn node_doc(s: &NodeSchema) -> String {

@@ -305,6 +305,7 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, scope: Option<&str>, out: &
                     out.push(Occurrence { kind: Kind::Secret, name: name.clone(), scope: None, span: arg.span, role: Role::Reference });
                 }
             }
+            reference_occurrences(child, out);
             continue;
         }
         let mut child_scope = scope.map(str::to_owned);
@@ -324,6 +325,26 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, scope: Option<&str>, out: &
         path.push(child.name.value.as_str());
         walk(child, path, child_scope.as_deref(), out);
         path.pop();
+    }
+}
+
+/// `KEY (address)"cart" port="grpc"` in `env`: the service or external it names, and the
+/// port, which is the target's.
+fn reference_occurrences(entry: &Node, out: &mut Vec<Occurrence>) {
+    let Some(arg) = entry.args.first() else { return };
+    let (Some(ty), Value::String(target)) = (&arg.ty, &arg.value) else { return };
+    if crate::check::model::ReferenceForm::from_annotation(&ty.value).is_none() {
+        return;
+    }
+    out.push(Occurrence {
+        kind: Kind::Workload,
+        name: target.clone(),
+        scope: Some(DEPENDENCY.to_owned()),
+        span: arg.span,
+        role: Role::Reference,
+    });
+    if let Some(Entry { value: Value::String(port), span, .. }) = entry.prop("port") {
+        out.push(Occurrence { kind: Kind::Port, name: port.clone(), scope: Some(target.clone()), span: *span, role: Role::Reference });
     }
 }
 

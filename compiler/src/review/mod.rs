@@ -6,6 +6,7 @@
 
 pub mod confined;
 pub mod inputs;
+pub mod module;
 pub mod output;
 pub mod why;
 

@@ -49,6 +49,10 @@ pub enum Object {
     NetworkPolicy(Obj<Spec<NetworkPolicySpec>>),
     PodMonitor(Obj<Spec<PodMonitorSpec>>),
     PrometheusRule(Obj<Spec<RuleSpec>>),
+    Certificate(Obj<Spec<super::expose::CertificateSpec>>),
+    ReferenceGrant(Obj<Spec<super::expose::ReferenceGrantSpec>>),
+    Ingress(Obj<Spec<super::expose::IngressSpec>>),
+    HttpRoute(Obj<Spec<super::expose::HttpRouteSpec>>),
     Role(Obj<RoleBody>),
     RoleBinding(Obj<RoleBindingBody>),
 }
@@ -280,10 +284,16 @@ pub struct PodSpec {
     pub service_account_name: String,
     pub automount_service_account_token: bool,
     pub enable_service_links: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<NameRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<super::scheduling::Toleration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<super::scheduling::Affinity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<&'static str>,
     pub termination_grace_period_seconds: u64,
@@ -300,9 +310,11 @@ pub struct PodSpec {
 #[serde(rename_all = "camelCase")]
 pub struct TopologySpreadConstraint {
     pub max_skew: u32,
-    pub topology_key: &'static str,
-    pub when_unsatisfiable: &'static str,
+    pub topology_key: String,
+    pub when_unsatisfiable: String,
     pub label_selector: LabelSelector,
+    /// A Deployment's pods are counted per rollout (`pod-template-hash`); other pods have
+    /// no such label.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub match_label_keys: Vec<&'static str>,
 }
@@ -788,7 +800,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
     out.push(Object::ServiceAccount(Obj {
         api_version: "v1",
         kind: "ServiceAccount",
-        metadata: meta(name),
+        metadata: Metadata { annotations: w.service_account_annotations.clone(), ..meta(name) },
         body: ServiceAccountBody { automount_service_account_token: w.service_account_token },
     }));
     for (secret, es) in &chart.external_secrets {
@@ -833,16 +845,22 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         out.push(Object::Service(Obj {
             api_version: "v1",
             kind: "Service",
-            metadata: meta(name),
+            metadata: Metadata { annotations: w.service_annotations.clone(), ..meta(name) },
             body: Spec {
                 spec: ServiceSpec {
-                    type_: "ClusterIP",
+                    type_: service_type(w),
                     cluster_ip: None,
                     selector: selector_labels(chart, name),
+                    // The Service's port (`service-port=`) forwards to the container's, by name.
                     ports: w
                         .ports
                         .iter()
-                        .map(|p| ServicePort { name: p.name.clone(), port: p.port, target_port: p.name.clone(), protocol: p.protocol })
+                        .map(|p| ServicePort {
+                            name: p.name.clone(),
+                            port: p.service_number(),
+                            target_port: p.name.clone(),
+                            protocol: p.protocol,
+                        })
                         .collect(),
                 },
             },
@@ -1006,6 +1024,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         metadata: meta(name),
         body: Spec { spec: network_policy(chart, name, w) },
     }));
+    out.extend(exposure(chart, name, w, namespace, &meta));
     // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
     // namespace the PodMonitor is in, and the alerts select that namespace.
     if let (Some(port), Some(scrape), true) = (&w.metrics_port, &w.scrape, chart.prometheus_operator) {
@@ -1060,6 +1079,15 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
     out
 }
 
+/// The Service's type: the spec's, or `ClusterIP`.
+fn service_type(w: &WorkloadValues) -> &'static str {
+    match w.service_type.as_deref() {
+        Some("NodePort") => "NodePort",
+        Some("LoadBalancer") => "LoadBalancer",
+        _ => "ClusterIP",
+    }
+}
+
 /// The workloads whose pods wait for a job to complete, in name order: the hook jobs, or
 /// the others.
 pub fn waiting_for<'a>(chart: &'a ChartValues, job: &str, hooks: bool) -> Vec<&'a str> {
@@ -1110,6 +1138,18 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
             ),
             to: None,
             ports: np_ports(&np.ingress_ports),
+        });
+    }
+    if let (Some(exposure), false) = (&chart.exposure, np.exposed_ports.is_empty()) {
+        // Exposed ports: the ingress controller's or the gateway's namespace.
+        ingress.push(NetworkPolicyRule {
+            from: Some(vec![NetworkPolicyPeer {
+                namespace_selector: Some(LabelSelector { match_labels: exposure.admit.clone() }),
+                pod_selector: None,
+                ip_block: None,
+            }]),
+            to: None,
+            ports: np_ports(&np.exposed_ports),
         });
     }
     if let Some(m) = &w.metrics_port {
@@ -1256,15 +1296,12 @@ fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
 /// is a preference (`ScheduleAnyway`): a small or single-zone cluster still schedules every
 /// replica. `pod-template-hash` counts each rollout's pods on their own.
 fn topology_spread(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<TopologySpreadConstraint> {
-    if !spreads(w) {
-        return Vec::new();
-    }
-    ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    super::scheduling::constraints(spreads(w), &w.spread)
         .into_iter()
-        .map(|key| TopologySpreadConstraint {
-            max_skew: 1,
+        .map(|(key, s)| TopologySpreadConstraint {
+            max_skew: s.max_skew,
             topology_key: key,
-            when_unsatisfiable: "ScheduleAnyway",
+            when_unsatisfiable: s.when_unsatisfiable,
             label_selector: LabelSelector { match_labels: selector_labels(chart, name) },
             // A Deployment's rollout is a new ReplicaSet, whose pods spread among themselves;
             // a StatefulSet replaces its pods one by one, under the same names.
@@ -1468,8 +1505,11 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             service_account_name: name.to_owned(),
             automount_service_account_token: w.service_account_token,
             enable_service_links: false,
+            image_pull_secrets: chart.image_pull_secrets.iter().map(|n| NameRef { name: n.clone() }).collect(),
             priority_class_name: w.priority_class_name.clone(),
             node_selector: w.node_selector.clone(),
+            tolerations: w.tolerations.clone(),
+            affinity: w.affinity.clone(),
             restart_policy: (!runs_continuously(w)).then_some("Never"),
             termination_grace_period_seconds: w.termination_grace_period_seconds,
             topology_spread_constraints: topology_spread(chart, name, w),
@@ -1485,4 +1525,115 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BT
             volumes,
         },
     }
+}
+
+/// The route, certificate and grant objects of a workload's exposed ports.
+fn exposure(chart: &ChartValues, name: &str, w: &WorkloadValues, namespace: &str, meta: &dyn Fn(&str) -> Metadata) -> Vec<Object> {
+    use super::expose::{
+        BackendRef, CertificateSpec, GrantFrom, GrantTo, HttpRouteMatch, HttpRouteRule, HttpRouteSpec, IngressBackend, IngressHttp,
+        IngressPath, IngressRule, IngressServiceBackend, IngressSpec, IngressTls, IssuerRef, NamedPort, ParentRef, PathMatch,
+        ReferenceGrantSpec, object_name,
+    };
+    use crate::check::model::Exposure;
+    let Some(exposure) = &chart.exposure else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in &w.expose {
+        let object = object_name(name, &e.port);
+        if let Some(tls) = &e.tls {
+            if let Some(issuer) = &tls.issuer {
+                out.push(Object::Certificate(Obj {
+                    api_version: "cert-manager.io/v1",
+                    kind: "Certificate",
+                    metadata: meta(&object),
+                    body: Spec {
+                        spec: CertificateSpec {
+                            secret_name: tls.secret_name.clone(),
+                            dns_names: e.hosts.clone(),
+                            issuer_ref: IssuerRef { group: "cert-manager.io", kind: issuer.kind.clone(), name: issuer.name.clone() },
+                        },
+                    },
+                }));
+            }
+            // A Gateway terminates TLS with a Secret it reads; one of another namespace
+            // needs this namespace's leave.
+            if let Some(gateway) = exposure.gateway.as_ref().filter(|g| g.namespace != namespace) {
+                out.push(Object::ReferenceGrant(Obj {
+                    api_version: "gateway.networking.k8s.io/v1beta1",
+                    kind: "ReferenceGrant",
+                    metadata: meta(&object),
+                    body: Spec {
+                        spec: ReferenceGrantSpec {
+                            from: vec![GrantFrom {
+                                group: "gateway.networking.k8s.io",
+                                kind: "Gateway",
+                                namespace: gateway.namespace.clone(),
+                            }],
+                            to: vec![GrantTo { group: "", kind: "Secret", name: tls.secret_name.clone() }],
+                        },
+                    },
+                }));
+            }
+        }
+        match &exposure.gateway {
+            Some(gateway) => out.push(Object::HttpRoute(Obj {
+                api_version: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: meta(&object),
+                body: Spec {
+                    spec: HttpRouteSpec {
+                        parent_refs: vec![ParentRef {
+                            group: "gateway.networking.k8s.io",
+                            kind: "Gateway",
+                            name: gateway.name.clone(),
+                            namespace: gateway.namespace.clone(),
+                        }],
+                        hostnames: e.hosts.clone(),
+                        rules: vec![HttpRouteRule {
+                            matches: e
+                                .paths
+                                .iter()
+                                .map(|p| HttpRouteMatch { path: PathMatch { type_: "PathPrefix", value: p.clone() } })
+                                .collect(),
+                            backend_refs: vec![BackendRef { group: "", kind: "Service", name: name.to_owned(), port: e.service_port }],
+                        }],
+                    },
+                },
+            })),
+            None => out.push(Object::Ingress(Obj {
+                api_version: "networking.k8s.io/v1",
+                kind: "Ingress",
+                metadata: meta(&object),
+                body: Spec {
+                    spec: IngressSpec {
+                        ingress_class_name: exposure.class_name.clone().unwrap_or_else(|| Exposure::DEFAULT_CLASS.to_owned()),
+                        tls: e.tls.iter().map(|t| IngressTls { hosts: e.hosts.clone(), secret_name: t.secret_name.clone() }).collect(),
+                        rules: e
+                            .hosts
+                            .iter()
+                            .map(|host| IngressRule {
+                                host: host.clone(),
+                                http: IngressHttp {
+                                    paths: e
+                                        .paths
+                                        .iter()
+                                        .map(|p| IngressPath {
+                                            path: p.clone(),
+                                            path_type: "Prefix",
+                                            backend: IngressBackend {
+                                                service: IngressServiceBackend {
+                                                    name: name.to_owned(),
+                                                    port: NamedPort { name: e.port.clone() },
+                                                },
+                                            },
+                                        })
+                                        .collect(),
+                                },
+                            })
+                            .collect(),
+                    },
+                },
+            })),
+        }
+    }
+    out
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::check::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Source, Spec, View, Workload, WorkloadKind};
+use crate::check::model::{EnvValue, ProbeCheck, Protocol, SecretSource, Spec, View, Workload, WorkloadKind};
 use crate::emit::monitoring::PROMETHEUS_NAMESPACE;
 use crate::emit::{Options, deploy_version};
 
@@ -59,10 +59,16 @@ pub struct ChartValues {
     pub wait_seconds: u64,
     pub job_wait_image: String,
     pub api_server: ApiServerValues,
+    /// The Secrets every pod pulls its images with (`pull-secret`), by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<String>,
     pub secret_store: String,
     /// Keyed by the name of the Secret they sync.
     pub external_secrets: BTreeMap<String, ExternalSecretValues>,
     pub workloads: BTreeMap<String, WorkloadValues>,
+    /// How exposed ports are reached; only when a workload exposes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<super::expose::ExposureValues>,
 }
 
 /// Where pods reach the Kubernetes API server (the job waits need it).
@@ -112,8 +118,26 @@ pub struct WorkloadValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
     pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<super::scheduling::Toleration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<super::scheduling::Affinity>,
+    /// The spec's own topology spread settings, by topology key; the defaults of a
+    /// Deployment with more than one pod are the objects' (and the templates') to add.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub spread: BTreeMap<String, super::scheduling::SpreadValues>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_account_annotations: BTreeMap<String, String>,
     pub service_account_token: bool,
     pub ports: Vec<PortValues>,
+    /// The Service's type when it is not `ClusterIP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_annotations: BTreeMap<String, String>,
+    /// Ports reachable from outside, through an Ingress or an HTTPRoute.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<super::expose::ExposeValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_port: Option<PortValues>,
     /// How prometheus-operator scrapes the metrics port (a PodMonitor), for services with one.
@@ -175,6 +199,38 @@ impl AddressValues {
     }
 }
 
+/// A reference to a service of the view (`(address)` or `(host)`), as the address of its
+/// Service: the value it resolves to, split around the Service's name. `None` for a
+/// reference to an external, a `(port)` reference, or one that does not resolve.
+fn reference_address(
+    view: &View,
+    environment: Option<&crate::check::model::Environment>,
+    from: &Workload,
+    r: &crate::check::model::Reference,
+) -> Option<AddressValues> {
+    use crate::check::model::{Platform, ReferenceForm};
+    use crate::check::references::{CLUSTER_DOMAIN, endpoint, resolve};
+    let name = r.target.value.as_str();
+    if r.form == ReferenceForm::Port || !view.workloads.get(name).is_some_and(|t| t.is_service()) {
+        return None;
+    }
+    let (host, _) = endpoint(view, environment, &from.name.value, r)?;
+    let namespace_suffix = match environment.and_then(|e| e.platform.as_ref()) {
+        Some(Platform::Kubernetes { namespace }) if host == format!("{name}.{}.svc.{CLUSTER_DOMAIN}", namespace.value) => {
+            Some(format!(".svc.{CLUSTER_DOMAIN}"))
+        }
+        None if host == name => None,
+        _ => return None,
+    };
+    let value = resolve(view, environment, &from.name.value, r)?;
+    let before = match (&r.form, &r.scheme) {
+        (ReferenceForm::Address, Some(scheme)) => format!("{}://", scheme.value),
+        _ => String::new(),
+    };
+    let after = value.strip_prefix(before.as_str())?.strip_prefix(host.as_str())?.to_owned();
+    Some(AddressValues { before, workload: name.to_owned(), namespace_suffix, after })
+}
+
 /// The address of a workload of the view that an environment value holds, if it is one:
 /// a URL or `host:port` whose host is the workload's name, or its name in the
 /// environment's namespace (`catalog.shop`, `catalog.shop.svc`,
@@ -226,6 +282,22 @@ pub struct PortValues {
     pub name: String,
     pub port: u16,
     pub protocol: &'static str,
+    /// The Service's port, when it differs from the container's (`service-port=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_port: Option<u16>,
+}
+
+impl PortValues {
+    /// The port as a NetworkPolicy sees it: the pod's, whatever the Service listens on.
+    fn pod_port(mut self) -> PortValues {
+        self.service_port = None;
+        self
+    }
+
+    /// The port dependents connect to, through the Service.
+    pub fn service_number(&self) -> u16 {
+        self.service_port.unwrap_or(self.port)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
@@ -262,6 +334,9 @@ pub struct WaitFor {
 pub struct NetworkPolicyValues {
     /// Ports any source may connect to (`public` in the spec).
     pub public_ports: Vec<PortValues>,
+    /// Exposed ports, which the ingress controller's or gateway's namespace may connect to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exposed_ports: Vec<PortValues>,
     /// Workloads that may connect, on `ingressPorts`.
     pub ingress_from: Vec<String>,
     pub ingress_ports: Vec<PortValues>,
@@ -346,7 +421,14 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        let ctx = Ctx { view, project: &project, version: &version, hooks: &hooks, namespace: environment.and_then(super::namespace) };
+        let ctx = Ctx {
+            view,
+            environment,
+            project: &project,
+            version: &version,
+            hooks: &hooks,
+            namespace: environment.and_then(super::namespace),
+        };
         let mut values = workload(&ctx, w, copies, from);
         // What a workload keeps and reads (emit/kubernetes/storage.rs).
         values.kind = super::storage::kind(w, values.kind);
@@ -396,8 +478,14 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
             cidr: environment.and_then(|e| e.api_server.as_ref()).map_or(API_SERVER_CIDR, |a| a.value.as_str()).to_owned(),
             ports: API_SERVER_PORTS.to_vec(),
         },
+        image_pull_secrets: environment.map(|e| crate::check::images::pull_secret_names(view, e)).unwrap_or_default(),
         secret_store: SECRET_STORE.to_owned(),
         external_secrets,
+        exposure: view
+            .workloads
+            .values()
+            .any(|w| !w.expose.is_empty())
+            .then(|| super::expose::exposure_values(environment.and_then(|e| e.exposure.as_ref()))),
         workloads,
     }
 }
@@ -438,7 +526,12 @@ fn protocol(p: Protocol) -> &'static str {
 }
 
 fn port_values(p: &crate::check::model::Port) -> PortValues {
-    PortValues { name: p.name.value.clone(), port: p.number.value, protocol: protocol(p.protocol) }
+    PortValues {
+        name: p.name.value.clone(),
+        port: p.number.value,
+        protocol: protocol(p.protocol),
+        service_port: Some(p.service_number()).filter(|n| *n != p.number.value),
+    }
 }
 
 /// The ports other workloads use: every port but the metrics port, or every port when the
@@ -498,6 +591,8 @@ fn effective_dependencies<'a>(view: &'a View, w: &'a Workload) -> Vec<&'a str> {
 /// What every workload's values are computed from.
 struct Ctx<'a> {
     view: &'a View,
+    /// The environment (`None` for the base values).
+    environment: Option<&'a crate::check::model::Environment>,
     project: &'a str,
     version: &'a str,
     /// The run-once jobs others depend on, with their hook weights.
@@ -507,18 +602,13 @@ struct Ctx<'a> {
 }
 
 fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, String>>, dependents: &[&str]) -> WorkloadValues {
-    let Ctx { view, project, version, hooks, namespace } = *ctx;
+    let Ctx { view, environment, project, version, hooks, namespace } = *ctx;
     let kind = match &w.kind {
         WorkloadKind::Service => "Deployment",
         WorkloadKind::Job(j) if j.schedule.is_some() => "CronJob",
         WorkloadKind::Job(_) => "Job",
     };
-    let image = match &w.source {
-        Some(Source::Image { reference, .. }) => reference.value.clone(),
-        _ => format!("{}/{project}-{}:{version}", view.project.registry.as_ref().map_or("", |r| r.value.as_str()), w.name.value)
-            .trim_start_matches('/')
-            .to_owned(),
-    };
+    let image = crate::check::images::reference(view, w, version);
     let autoscale = w.autoscale.as_ref().filter(|_| w.is_service()).map(|a| AutoscaleValues {
         min_replicas: a.min.value,
         max_replicas: a.max.value,
@@ -584,6 +674,18 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
                     config.insert(v.key.value.clone(), l.value.clone());
                 }
             },
+            // A reference to a service is its Service's address, which a release of the
+            // chart names as its own; any other resolves to a plain value.
+            EnvValue::Reference(r) => match reference_address(view, environment, w, r) {
+                Some(a) => {
+                    addresses.insert(v.key.value.clone(), a);
+                }
+                None => {
+                    if let Some(value) = crate::check::references::resolve(view, environment, &w.name.value, r) {
+                        config.insert(v.key.value.clone(), value);
+                    }
+                }
+            },
             EnvValue::Secret(s) => {
                 let Some(secret) = view.secrets.get(&s.value) else { continue };
                 let (secret_name, key) = match &secret.source {
@@ -626,10 +728,11 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
     for d in &deps {
         if let Some(dw) = view.workloads.get(*d) {
             let ports = service_ports(dw);
+            // Through the Service, on its port.
             if let Some(p) = ports.first().filter(|p| p.protocol == "TCP") {
-                wait_for.push(WaitFor { name: (*d).to_owned(), host: (*d).to_owned(), port: p.port });
+                wait_for.push(WaitFor { name: (*d).to_owned(), host: (*d).to_owned(), port: p.service_number() });
             }
-            egress_workloads.push(EgressWorkload { name: (*d).to_owned(), ports });
+            egress_workloads.push(EgressWorkload { name: (*d).to_owned(), ports: ports.into_iter().map(PortValues::pod_port).collect() });
         } else if let Some(e) = view.externals.get(*d) {
             wait_for.push(WaitFor { name: (*d).to_owned(), host: e.host.value.clone(), port: e.port.value });
             let cidr = match e.host.value.parse::<std::net::IpAddr>() {
@@ -643,10 +746,21 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
     egress_workloads.sort_by(|a, b| a.name.cmp(&b.name));
     egress_externals.sort_by(|a, b| a.name.cmp(&b.name));
     let ingress_from: Vec<String> = dependents.iter().map(|d| (*d).to_owned()).collect();
-    let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(port_values);
+    let metrics_port = w.metrics.as_ref().and_then(|m| w.port(&m.port.value)).map(|p| port_values(p).pod_port());
     let network_policy = NetworkPolicyValues {
-        public_ports: w.ports.iter().filter(|p| w.public.iter().any(|q| q.value == p.name.value)).map(port_values).collect(),
-        ingress_ports: if ingress_from.is_empty() { Vec::new() } else { service_ports(w) },
+        public_ports: w
+            .ports
+            .iter()
+            .filter(|p| w.public.iter().any(|q| q.value == p.name.value))
+            .map(|p| port_values(p).pod_port())
+            .collect(),
+        exposed_ports: w
+            .ports
+            .iter()
+            .filter(|p| w.expose.iter().any(|e| e.port.value == p.name.value))
+            .map(|p| port_values(p).pod_port())
+            .collect(),
+        ingress_ports: if ingress_from.is_empty() { Vec::new() } else { service_ports(w).into_iter().map(PortValues::pod_port).collect() },
         ingress_from,
         egress_workloads,
         egress_externals,
@@ -684,8 +798,15 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
         pod_annotations: w.kubernetes.annotations.clone(),
         priority_class_name: w.kubernetes.priority_class.clone(),
         node_selector: w.kubernetes.node_selector.clone(),
+        tolerations: super::scheduling::tolerations(&w.kubernetes),
+        affinity: super::scheduling::affinity(&w.kubernetes),
+        spread: super::scheduling::spread(&w.kubernetes),
+        service_account_annotations: w.kubernetes.service_account_annotations.clone(),
         service_account_token: w.kubernetes.service_account_token,
         ports: w.ports.iter().map(port_values).collect(),
+        service_type: w.kubernetes.service_type.as_ref().map(|t| t.value.clone()).filter(|t| t != "ClusterIP"),
+        service_annotations: w.kubernetes.service_annotations.clone(),
+        expose: super::expose::expose_values(w),
         metrics_port,
         scrape: w.metrics.as_ref().filter(|_| w.is_service()).map(|m| ScrapeValues {
             path: m.path().to_owned(),

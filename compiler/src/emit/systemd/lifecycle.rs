@@ -48,6 +48,8 @@ struct Lifecycle<'a> {
     /// Below `MemoryMax=`: each unit's memory limit in bytes, written as a drop-in in the
     /// form the host's systemd takes.
     memory: Vec<(String, u64)>,
+    /// The nginx site in front of exposed ports, installed after the services are ready.
+    site: Option<crate::emit::nginx::Install>,
 }
 
 #[derive(Serialize)]
@@ -95,6 +97,7 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
         sources: Vec::new(),
         utc: false,
         memory: Vec::new(),
+        site: crate::emit::nginx::install(environment),
     };
     let graph = crate::check::graph::build(view);
     for name in graph.dependency_order() {

@@ -26,6 +26,13 @@ existing one). Takes root and name. */ -}}
 {{- if hasKey .root.Values.externalSecrets .name }}{{ include "hawser.prefix" .root }}{{ end }}{{ .name -}}
 {{- end }}
 
+{{- /* The Secret an exposed port's TLS is served from: the one its Certificate writes is the
+release's own (prefixed as its other objects are), an existing Secret the spec names is used as
+given. Takes root and tls (the port's `tls` values). */ -}}
+{{- define "hawser.tlsSecretName" -}}
+{{- if get .tls "issuer" }}{{ include "hawser.prefix" .root }}{{ end }}{{ .tls.secretName -}}
+{{- end }}
+
 {{- /* An alert's text with the release's names in place of the placeholders of the values
 (emit/monitoring.rs, fill). Takes root, name and text. */ -}}
 {{- define "hawser.alertText" -}}
@@ -66,12 +73,16 @@ app.kubernetes.io/name: {{ .name | quote }}
 {{- /* A hook job's objects run before the release's other objects: its ServiceAccount,
 ConfigMap, ExternalSecrets and NetworkPolicy at weight -10, the job at its own weight. */ -}}
 {{- define "hawser.hook" -}}
+{{- $annotations := dict -}}
+{{- range $k, $v := (get . "annotations" | default dict) }}{{ $_ := set $annotations $k $v }}{{ end -}}
 {{- if and (get .w "job") (not (get . "noHook")) }}{{ if .w.job.hook }}
+{{- $_ := set $annotations "helm.sh/hook" "pre-install,pre-upgrade" -}}
+{{- $_ := set $annotations "helm.sh/hook-weight" (get . "weight" | default "-10" | toString) -}}
+{{- $_ := set $annotations "helm.sh/hook-delete-policy" "before-hook-creation" -}}
+{{- end }}{{ end -}}
+{{- with $annotations }}
 annotations:
-  helm.sh/hook: pre-install,pre-upgrade
-  helm.sh/hook-weight: {{ get . "weight" | default "-10" | quote }}
-  helm.sh/hook-delete-policy: before-hook-creation
-{{- end }}
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 
@@ -129,6 +140,12 @@ spec:
   serviceAccountName: {{ $fullname | quote }}
   automountServiceAccountToken: {{ $w.serviceAccountToken }}
   enableServiceLinks: false
+  {{- with get .root.Values "imagePullSecrets" }}
+  imagePullSecrets:
+  {{- range . }}
+  - name: {{ . | quote }}
+  {{- end }}
+  {{- end }}
   {{- with get $w "priorityClassName" }}
   priorityClassName: {{ . | quote }}
   {{- end }}
@@ -136,16 +153,31 @@ spec:
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with get $w "tolerations" }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with get $w "affinity" }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   {{- if not (has $w.kind (list "Deployment" "StatefulSet")) }}
   restartPolicy: Never
   {{- end }}
   terminationGracePeriodSeconds: {{ int $w.terminationGracePeriodSeconds }}
+  {{- /* Spread: the defaults of a service with more than one pod, changed or joined by
+  the spec's own `spread`, by topology key (objects.rs, scheduling.rs). */}}
+  {{- $spread := dict }}
   {{- if and (has $w.kind (list "Deployment" "StatefulSet")) (or (get $w "autoscale") (gt (int (get $w "replicas" | default 1)) 1)) }}
+  {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}{{ $_ := set $spread . (dict "maxSkew" 1 "whenUnsatisfiable" "ScheduleAnyway") }}{{ end }}
+  {{- end }}
+  {{- range $key, $s := (get $w "spread" | default dict) }}{{ $_ := set $spread $key $s }}{{ end }}
+  {{- with $spread }}
   topologySpreadConstraints:
-  {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
-  - maxSkew: 1
-    topologyKey: {{ . }}
-    whenUnsatisfiable: ScheduleAnyway
+  {{- range $key, $s := . }}
+  - maxSkew: {{ int $s.maxSkew }}
+    topologyKey: {{ $key | quote }}
+    whenUnsatisfiable: {{ $s.whenUnsatisfiable }}
     labelSelector:
       matchLabels:
         {{- include "hawser.selectorLabels" $ | nindent 8 }}
