@@ -94,7 +94,10 @@ fn yaml_docs(text: &str) -> Vec<Value> {
 
 fn kubernetes_facts(text: &str) -> (Facts, Value) {
     let docs = yaml_docs(text);
-    let workload = docs.iter().find(|d| matches!(d["kind"].as_str(), Some("Deployment" | "Job" | "CronJob"))).expect("a workload object");
+    let workload = docs
+        .iter()
+        .find(|d| matches!(d["kind"].as_str(), Some("Deployment" | "StatefulSet" | "Job" | "CronJob")))
+        .expect("a workload object");
     let pod = match workload["kind"].as_str() {
         Some("CronJob") => &workload["spec"]["jobTemplate"]["spec"]["template"]["spec"],
         _ => &workload["spec"]["template"]["spec"],

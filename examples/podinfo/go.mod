@@ -1,0 +1,3 @@
+module example.com/podinfo
+
+go 1.23
