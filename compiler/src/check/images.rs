@@ -20,11 +20,16 @@ pub fn reference(view: &View, w: &Workload, version: &str) -> String {
     if let Some(Source::Image { reference, .. }) = &w.source {
         return reference.value.clone();
     }
-    let project = view.project.name.value.as_str();
     let registry = w.docker.registry.as_ref().or(view.project.registry.as_ref()).map_or("", |r| r.value.as_str());
-    let repository = w.docker.repository.as_ref().map_or_else(|| format!("{project}-{}", w.name.value), |r| r.value.clone());
+    let repository = repository(view, w);
     let digest = w.docker.digest.as_ref().map_or(String::new(), |d| format!("@{}", d.value));
     format!("{registry}/{repository}:{version}{digest}").trim_start_matches('/').to_owned()
+}
+
+/// The name in the registry of the image built for a workload: its `docker` block's
+/// `repository`, or `<project>-<workload>`. The image's title says the same.
+pub fn repository(view: &View, w: &Workload) -> String {
+    w.docker.repository.as_ref().map_or_else(|| format!("{}-{}", view.project.name.value, w.name.value), |r| r.value.clone())
 }
 
 /// What a workload's `docker` block asks that cannot be: image settings on a prebuilt

@@ -14,6 +14,8 @@ struct Context<'a> {
     spec_name: &'a str,
     project: &'a str,
     name: &'a str,
+    /// The image's name in the registry, its OCI title.
+    title: String,
     binary: &'a str,
     main: &'a str,
     builder: String,
@@ -74,6 +76,7 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
             spec_name: &opts.spec_name,
             project: &p.name.value,
             name: &w.name.value,
+            title: crate::check::images::repository(&spec.base, w),
             binary,
             main,
             builder: format!("golang:{go}-bookworm"),

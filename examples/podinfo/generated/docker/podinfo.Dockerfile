@@ -26,7 +26,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=1.0.0
 ARG COMMIT=unknown
-LABEL org.opencontainers.image.title="podinfo-podinfo" \
+LABEL org.opencontainers.image.title="podinfo" \
       org.opencontainers.image.source="https://github.com/acme/podinfo" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${COMMIT}"
