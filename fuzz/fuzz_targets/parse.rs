@@ -33,27 +33,13 @@ fuzz_target!(|data: &[u8]| {
         match hawser::syntax::parse_with_kdl(text) {
             (Some(reference), _) => assert_eq!(fast, reference, "the fast parser and the kdl crate disagree"),
             (None, _) => {
-                let (spaced, _) = hawser::syntax::parse_with_kdl(&space_before_slashdashes(text));
+                let (spaced, _) = hawser::syntax::parse_with_kdl(&hawser::syntax::shape::space_before_slashdashes(text));
                 let spaced = spaced.expect("the fast parser accepted what the kdl crate rejects, beyond the slashdash spacing");
                 assert_eq!(spanless(&fast), spanless(&spaced), "the fast parser and the kdl crate disagree");
             }
         }
     }
 });
-
-/// The text with a space before every `/-` that follows a non-blank character.
-fn space_before_slashdashes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut prev = ' ';
-    for (i, c) in text.char_indices() {
-        if c == '/' && text[i..].starts_with("/-") && !prev.is_whitespace() {
-            out.push(' ');
-        }
-        out.push(c);
-        prev = c;
-    }
-    out
-}
 
 /// The tree with every span set to zero.
 fn spanless(doc: &Document) -> Document {

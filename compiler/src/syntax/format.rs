@@ -293,6 +293,9 @@ fn print(tokens: &[Token<'_>]) -> String {
                     if continued {
                         drop_dangling(&mut out, &mut chain);
                         line_start = out.len();
+                        // Without its `\`, the line before may now be the file's start or
+                        // end with a `{`: no blank line may follow either.
+                        after_open = out.is_empty() || out.ends_with("{\n");
                     }
                     chain.clear();
                     continued = false;

@@ -15,6 +15,8 @@ pub struct Shape {
     pub too_deep: Option<Span>,
     /// Where slashdashed blocks first nest deeper than [`MAX_SLASHDASH_DEPTH`]: the `{`.
     pub too_deep_slashdashed: Option<Span>,
+    /// Where each `/-` outside strings and comments starts, up to where the scan stopped.
+    pub slashdashes: Vec<usize>,
 }
 
 /// Where a spec first nests deeper than [`MAX_DEPTH`]: the span of the opening `{` or
@@ -76,6 +78,7 @@ pub fn scan(text: &str) -> Shape {
                 i += 1;
             }
             b'/' if s.get(i + 1) == Some(&b'-') => {
+                shape.slashdashes.push(i);
                 slashdash = true;
                 slashdash_waits = true;
                 i += 2;
@@ -134,6 +137,23 @@ pub fn scan(text: &str) -> Shape {
         }
     }
     shape
+}
+
+/// The text with a space before every slashdash that follows a non-blank character: what
+/// the `kdl` crate, which rejects `node "x"/-1` where KDL 2.0 allows it, must read as the
+/// same tree. Only slashdashes count, not a `/-` in a string or a comment (`//-`).
+pub fn space_before_slashdashes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut from = 0;
+    for at in scan(text).slashdashes {
+        out.push_str(&text[from..at]);
+        if !text[..at].ends_with(char::is_whitespace) {
+            out.push(' ');
+        }
+        from = at;
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// The end of the string that opens at `s[start]` (a `"`, after `hashes` `#` when raw):
