@@ -99,7 +99,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_edits_never_break_the_server(example in 0usize..3, ops in prop::collection::vec(op(), 1..25)) {
+    fn random_edits_never_break_the_server(example in 0usize..64, ops in prop::collection::vec(op(), 1..25)) {
         let examples = crate::common::examples();
         let mut text = examples[example % examples.len()].1.clone();
         let mut client = Client::start(json!({}), Value::Null);
