@@ -235,7 +235,14 @@ fn drop_dangling(out: &mut String, chain: &mut Vec<Continuation>) {
             out.replace_range(c.line_start..line_end, "");
             continue;
         }
-        out.replace_range(c.range, "");
+        // A `\` that began its line goes with the space written after it: what the line
+        // holds then starts where the `\` did (a comment, written as it will be again).
+        let end = if c.first {
+            c.range.end + out[c.range.end..line_end].len() - out[c.range.end..line_end].trim_start_matches(' ').len()
+        } else {
+            c.range.end
+        };
+        out.replace_range(c.range.start..end, "");
         break;
     }
 }
