@@ -382,8 +382,10 @@ pub fn rename(all: &[Occurrence], at: &Occurrence, new_name: &str) -> Result<(Ve
         Kind::Workload | Kind::External => matches!(k, Kind::Workload | Kind::External),
         other => k == other,
     };
-    if all.iter().any(|o| o.role == Role::Declaration && clashes(o.kind) && o.name == new_name && o.scope == at.scope) {
-        return Err(format!("a {} named `{new_name}` exists already", at.kind.noun()));
+    if let Some(taken) = all.iter().find(|o| o.role == Role::Declaration && clashes(o.kind) && o.name == new_name && o.scope == at.scope) {
+        let noun = taken.kind.noun();
+        let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        return Err(format!("{article} {noun} named `{new_name}` exists already"));
     }
     let spans = references(all, at).into_iter().map(|o| o.span).collect();
     Ok((spans, format!("\"{new_name}\"")))
