@@ -139,21 +139,31 @@ pub fn scan(text: &str) -> Shape {
     shape
 }
 
-/// The text with a space before every slashdash that follows a non-blank character: what
-/// the `kdl` crate, which rejects `node "x"/-1` where KDL 2.0 allows it, must read as the
-/// same tree. Only slashdashes count, not a `/-` in a string or a comment (`//-`).
-pub fn space_before_slashdashes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
+/// Where the text has a slashdash right after a non-blank character (`node "x"/-1`),
+/// ascending. KDL 2.0 allows it; the `kdl` crate refuses most of these (see
+/// [`super::parse_reference`]). Only slashdashes count, not a `/-` in a string or a
+/// comment (`//-`).
+pub fn unspaced_slashdashes(text: &str) -> Vec<usize> {
+    scan(text).slashdashes.into_iter().filter(|&at| !text[..at].ends_with(char::is_whitespace)).collect()
+}
+
+/// The text with a space put at each of `at` (ascending offsets on character boundaries).
+pub fn with_spaces_at(text: &str, at: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len() + at.len());
     let mut from = 0;
-    for at in scan(text).slashdashes {
+    for &at in at {
         out.push_str(&text[from..at]);
-        if !text[..at].ends_with(char::is_whitespace) {
-            out.push(' ');
-        }
+        out.push(' ');
         from = at;
     }
     out.push_str(&text[from..]);
     out
+}
+
+/// The text with a space before every slashdash that follows a non-blank character: the
+/// text the `kdl` crate must read as the same tree.
+pub fn space_before_slashdashes(text: &str) -> String {
+    with_spaces_at(text, &unspaced_slashdashes(text))
 }
 
 /// The end of the string that opens at `s[start]` (a `"`, after `hashes` `#` when raw):
