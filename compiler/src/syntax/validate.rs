@@ -10,7 +10,8 @@
 //! and goes on, so that one run reports the errors of independent nodes.
 //!
 //! It follows the KDL 2.0 grammar, and the `kdl` crate where that departs from it in what
-//! hawser can read: integers beyond 128 bits are refused, as the reference refuses them.
+//! hawser can read: integers beyond 128 bits are refused, and so are decimals whose digits
+//! before `.` or `e` are, as the reference refuses them.
 //! A slashdash right after a value (`node "x"/-1`) is accepted, as KDL 2.0 says; the
 //! reference reads such a text with a space put before the slashdash
 //! ([`super::parse_reference`]). The parse fuzz target holds the two to the same verdict.
@@ -750,8 +751,8 @@ impl Checker<'_> {
     }
 }
 
-/// A number, decimal, hexadecimal, octal or binary, with its sign; an integer must fit the
-/// 128 bits the reference parser reads it into.
+/// A number, decimal, hexadecimal, octal or binary, with its sign; an integer, and the
+/// whole part of a decimal, must fit the 128 bits the reference parser reads it into.
 fn number(word: &str) -> Result<(), &'static str> {
     let unsigned = word.strip_prefix(['+', '-']).unwrap_or(word);
     for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
@@ -783,7 +784,13 @@ fn number(word: &str) -> Result<(), &'static str> {
     {
         return Err("an exponent is `e` then digits, with an optional sign");
     }
-    if fraction.is_none() && exponent.is_none() { fits_128_bits(whole, 10) } else { Ok(()) }
+    // The reference reads the digits before `.` or `e` as an integer first, decimals too.
+    match fits_128_bits(whole, 10) {
+        Err(_) if fraction.is_some() || exponent.is_some() => {
+            Err("too large: the digits before `.` or `e` may make at most 127 bits; write it with an exponent")
+        }
+        fits => fits,
+    }
 }
 
 fn fits_128_bits(digits: &str, radix: u32) -> Result<(), &'static str> {
@@ -887,6 +894,8 @@ mod tests {
             "a 0x_1",
             "a 1.e5",
             "a 170141183460469231731687303715884105728",
+            "a 170141183460469231731687303715884105728.5",
+            "a 1000000000000000000000000000000000000000e2",
             "a \"x\"1",
             "a x\"y\"",
             "a {} 1",
