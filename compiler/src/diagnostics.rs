@@ -182,6 +182,7 @@ pub mod code {
         FILE_NAME_CLASH "E0929" "two configuration files with one file name";
         COMMAND_PROGRAM "E0930" "command runs a program the image does not hold";
         VOLUME_NAME "E0931" "volume name hawser uses itself";
+        WRITABLE_PATH "E0932" "writable path a service cannot be given on hosts";
         UNKNOWN_REFERENCE "E0940" "reference to an undeclared service or external";
         REFERENCE_PORT "E0941" "reference to a port the service does not serve";
         NO_ADDRESS "E0942" "reference to something no workload may connect to";
@@ -1280,6 +1281,23 @@ pub fn command_program(program: &str, span: Span, binary: &str) -> Diagnostic {
 pub fn volume_name(name: &str, span: Span) -> Diagnostic {
     Diagnostic::new(code::VOLUME_NAME, format!("a volume cannot be named `{name}`"), span, "taken".to_owned())
         .help("hawser names the pod volumes of /tmp `tmp`, of configuration files `files` and of secrets `secret-…`: choose another name")
+}
+
+pub fn writable_path(path: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::WRITABLE_PATH, format!("a service cannot be given `{path}` to write: {why}"), span, "this path".to_owned()).help(
+        "give it a directory of its own, such as `/var/spool/<program>` or `/srv/<program>`, or a `volume` for what it writes at a path of the service's own",
+    )
+}
+
+pub fn writable_shared(path: &str, span: Span, workload: &str, other_path: &str, other_span: Span, other: &str, env: &str) -> Diagnostic {
+    let message = if path == other_path {
+        format!("`{workload}` and `{other}` are both given `{path}` to write in systemd environment `{env}`")
+    } else {
+        format!("`{workload}` is given `{path}` to write, inside `{other}`'s `{other_path}`, in systemd environment `{env}`")
+    };
+    Diagnostic::new(code::WRITABLE_PATH, message, span, "this path".to_owned()).label(other_span, "and this one").help(
+        "the lifecycle script makes a writable path the service user's own (mode 0700), so only one service can write it: give each its own directory, and let one service own what they share",
+    )
 }
 
 pub fn capability_on_kubernetes(capability: &str, span: Span, env: &str) -> Diagnostic {

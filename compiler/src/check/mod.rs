@@ -200,6 +200,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     let secret_names: Vec<&str> = view.secrets.keys().map(String::as_str).collect();
     if let Some(Platform::Systemd { .. }) = platform {
         check_host_ports(view, env_name, sink);
+        storage::check_shared_writable(view, env_name, sink);
     }
     for w in view.workloads.values() {
         let name = w.name.value.as_str();
