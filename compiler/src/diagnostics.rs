@@ -212,6 +212,7 @@ pub mod code {
         PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
         GO_MOD_VERSION "W0921" "Go version different from go.mod's";
         IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
+        IMAGE_ONLY_ON_HOSTS "W0923" "image contents a host does not get";
     }
 }
 
@@ -1281,6 +1282,19 @@ pub fn command_program(program: &str, span: Span, binary: &str) -> Diagnostic {
 pub fn volume_name(name: &str, span: Span) -> Diagnostic {
     Diagnostic::new(code::VOLUME_NAME, format!("a volume cannot be named `{name}`"), span, "taken".to_owned())
         .help("hawser names the pod volumes of /tmp `tmp`, of configuration files `files` and of secrets `secret-…`: choose another name")
+}
+
+pub fn image_only_on_hosts(workload: &str, paths: &[String], span: Span, env: &str) -> Diagnostic {
+    let what = paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    Diagnostic::new(
+        code::IMAGE_ONLY_ON_HOSTS,
+        format!("`{workload}`'s image holds {what}, which the hosts of systemd environment `{env}` do not get"),
+        span,
+        "only in the image".to_owned(),
+    )
+    .help(format!(
+        "a host runs the workload's own binary, which the lifecycle script installs, and nothing else of the image: a program that reads these paths fails there. Give it what it reads as a `file` (installed on hosts too), leave `{workload}` out of the environment's `workloads`, or acknowledge it with `allow \"W0923\" reason=\"…\"` when the program does without them"
+    ))
 }
 
 pub fn writable_path(path: &str, span: Span, why: &str) -> Diagnostic {
