@@ -213,6 +213,7 @@ pub mod code {
         GO_MOD_VERSION "W0921" "Go version different from go.mod's";
         IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
         IMAGE_ONLY_ON_HOSTS "W0923" "image contents a host does not get";
+        WRITABLE_ON_KUBERNETES "W0924" "host path the program writes, read-only on Kubernetes";
     }
 }
 
@@ -1294,6 +1295,18 @@ pub fn image_only_on_hosts(workload: &str, paths: &[String], span: Span, env: &s
     )
     .help(format!(
         "a host runs the workload's own binary, which the lifecycle script installs, and nothing else of the image: a program that reads these paths fails there. Give it what it reads as a `file` (installed on hosts too), leave `{workload}` out of the environment's `workloads`, or acknowledge it with `allow \"W0923\" reason=\"…\"` when the program does without them"
+    ))
+}
+
+pub fn writable_on_kubernetes(workload: &str, path: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::WRITABLE_ON_KUBERNETES,
+        format!("`{workload}` writes `{path}` on hosts, but in Kubernetes environment `{env}` its container's file system is read-only there"),
+        span,
+        "writable on hosts only".to_owned(),
+    )
+    .help(format!(
+        "`writable` opens a path of the host, which a pod does not have: when only the program uses the directory, make it a `volume` at that path instead (writable on every platform, kept with `persistent=#true`); when it is shared with the host's other programs, make the program do without it in the cluster, and acknowledge it with `allow \"W0924\" reason=\"…\"` in `{workload}`'s overlay of `{env}`"
     ))
 }
 

@@ -98,6 +98,9 @@ pub(super) fn check_workload(view: &View, w: &Workload, env: Option<&Environment
         for c in w.capabilities.iter().filter(|c| c.value != "CAP_NET_BIND_SERVICE") {
             sink.warn(view, Some(w), diag::capability_on_kubernetes(&c.value, c.span, &env.name.value));
         }
+        for p in &w.systemd.sandbox.writable {
+            sink.warn(view, Some(w), diag::writable_on_kubernetes(name, &p.value, p.span, &env.name.value));
+        }
     }
 }
 
