@@ -41,8 +41,21 @@ const RESERVED_EXACT: &[&str] = &["/", "/etc", "/var", "/var/lib", "/var/cache",
 /// makes a writable path the service user's own (mode 0700), which would lock every other
 /// program out of them. A directory of its own below them is fine.
 const SHARED_EXACT: &[&str] = &[
-    "/", "/etc", "/var", "/var/lib", "/var/cache", "/var/log", "/var/spool", "/var/mail", "/var/backups", "/var/opt",
-    "/var/local", "/opt", "/srv", "/mnt", "/media",
+    "/",
+    "/etc",
+    "/var",
+    "/var/lib",
+    "/var/cache",
+    "/var/log",
+    "/var/spool",
+    "/var/mail",
+    "/var/backups",
+    "/var/opt",
+    "/var/local",
+    "/opt",
+    "/srv",
+    "/mnt",
+    "/media",
 ];
 
 /// The checks of one workload in one view (the base spec, or an environment's).
