@@ -54,8 +54,29 @@ fn parse_guarded(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
 /// documents), except after a keyword before a string (`node #null/-a`), where it accepts
 /// it but ends the node before the commented-out entry. So where the text has such a
 /// slashdash, the crate reads the text with a space put before each, and the spans are
-/// mapped back to the text as written. Unsafe on hostile text like [`parse_with_kdl`].
+/// mapped back to the text as written. It also accepts one slashdash on another before an
+/// entry (`a /- /-b c`), which KDL 2.0 does not: that is refused here. Unsafe on hostile
+/// text like [`parse_with_kdl`].
 pub fn parse_reference(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    let (doc, errors) = parse_spaced(text);
+    match (doc, shape::slashdash_on_slashdash(text)) {
+        // The crate's other departure: it accepts a slashdash on a slashdash (`a /- /-b c`).
+        (Some(_), Some(span)) => (
+            None,
+            vec![diagnostics::syntax_error(
+                "a `/-` must be followed by what it comments out, not another `/-`".to_owned(),
+                span,
+                Some("a second `/-`".to_owned()),
+                Some("remove one of the two".to_owned()),
+            )],
+        ),
+        (doc, _) => (doc, errors),
+    }
+}
+
+/// The `kdl` crate's reading of `text` with a space put before each slashdash that has
+/// none, its spans mapped back to `text`.
+fn parse_spaced(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     let inserted = shape::unspaced_slashdashes(text);
     if inserted.is_empty() {
         return parse_with_kdl(text);

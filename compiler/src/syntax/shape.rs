@@ -147,6 +147,49 @@ pub fn unspaced_slashdashes(text: &str) -> Vec<usize> {
     scan(text).slashdashes.into_iter().filter(|&at| !text[..at].ends_with(char::is_whitespace)).collect()
 }
 
+/// The first slashdash whose target is another slashdash (`a /- /-b c`): only spaces,
+/// newlines and comments between the two. KDL 2.0 has a slashdash comment out a node, an
+/// entry or a children block, never another slashdash; the `kdl` crate accepts one
+/// slashdash on another before an entry.
+pub fn slashdash_on_slashdash(text: &str) -> Option<Span> {
+    let at = scan(text).slashdashes;
+    at.windows(2).find(|w| only_line_space(&text.as_bytes()[w[0] + 2..w[1]])).map(|w| Span::new(w[1], w[1] + 2))
+}
+
+/// Whether `s` holds nothing but white space, newlines, comments and line continuations.
+fn only_line_space(s: &[u8]) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        let n = newline_len(&s[i..]).max(space_len(&s[i..]));
+        if n > 0 {
+            i += n;
+        } else if s[i..].starts_with(b"//") {
+            i += line_end(&s[i..]);
+        } else if s[i..].starts_with(b"/*") {
+            let mut open = 0usize;
+            while i < s.len() {
+                if s[i..].starts_with(b"/*") {
+                    open += 1;
+                    i += 2;
+                } else if s[i..].starts_with(b"*/") {
+                    open -= 1;
+                    i += 2;
+                    if open == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if s[i] == b'\\' {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
 /// The text with a space put at each of `at` (ascending offsets on character boundaries).
 pub fn with_spaces_at(text: &str, at: &[usize]) -> String {
     let mut out = String::with_capacity(text.len() + at.len());

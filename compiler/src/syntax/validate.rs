@@ -123,6 +123,7 @@ impl Checker<'_> {
         if self.at(b"/-") {
             self.i += 2;
             self.line_space()?;
+            self.not_on_slashdash()?;
             if matches!(self.peek(), None | Some(b'}' | b';')) {
                 return Err(self.fail(self.here(1), "a `/-` must be followed by the node it comments out", "nothing to comment out", ""));
             }
@@ -173,6 +174,7 @@ impl Checker<'_> {
                 Some(b'/') if self.s.get(self.i + 1) == Some(&b'-') => {
                     self.i += 2;
                     self.line_space()?;
+                    self.not_on_slashdash()?;
                     match self.peek() {
                         Some(b'{') => {
                             if phase == Phase::Entries {
@@ -216,6 +218,19 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// After a slashdash: what it comments out may not be another slashdash.
+    fn not_on_slashdash(&mut self) -> Step {
+        if !self.at(b"/-") {
+            return Ok(());
+        }
+        Err(self.fail(
+            self.here(2),
+            "a `/-` must be followed by what it comments out, not another `/-`",
+            "a second `/-`",
+            "remove one of the two",
+        ))
     }
 
     fn entry_allowed(&mut self, phase: Phase) -> Step {
@@ -888,6 +903,11 @@ mod tests {
             "/-",
             "a /-",
             "a = 1",
+            "a /- /-b c",
+            "a /-/-b c",
+            "a /- // c\n /-b c",
+            "/- /-a\nb",
+            "a /- /-{}",
         ] {
             assert!(!valid(text), "{text:?} was accepted");
         }
