@@ -182,6 +182,7 @@ pub mod code {
         FILE_NAME_CLASH "E0929" "two configuration files with one file name";
         COMMAND_PROGRAM "E0930" "command runs a program the image does not hold";
         VOLUME_NAME "E0931" "volume name hawser uses itself";
+        WRITABLE_PATH "E0932" "writable path a service cannot be given on hosts";
         UNKNOWN_REFERENCE "E0940" "reference to an undeclared service or external";
         REFERENCE_PORT "E0941" "reference to a port the service does not serve";
         NO_ADDRESS "E0942" "reference to something no workload may connect to";
@@ -211,6 +212,8 @@ pub mod code {
         PLATFORM_OVERLAY "W0920" "setting for another platform in an environment's overlay";
         GO_MOD_VERSION "W0921" "Go version different from go.mod's";
         IMAGE_SOURCE "W0922" "file copied into an image that the module does not hold";
+        IMAGE_ONLY_ON_HOSTS "W0923" "image contents a host does not get";
+        WRITABLE_ON_KUBERNETES "W0924" "host path the program writes, read-only on Kubernetes";
     }
 }
 
@@ -1280,6 +1283,48 @@ pub fn command_program(program: &str, span: Span, binary: &str) -> Diagnostic {
 pub fn volume_name(name: &str, span: Span) -> Diagnostic {
     Diagnostic::new(code::VOLUME_NAME, format!("a volume cannot be named `{name}`"), span, "taken".to_owned())
         .help("hawser names the pod volumes of /tmp `tmp`, of configuration files `files` and of secrets `secret-…`: choose another name")
+}
+
+pub fn image_only_on_hosts(workload: &str, paths: &[String], span: Span, env: &str) -> Diagnostic {
+    let what = paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    Diagnostic::new(
+        code::IMAGE_ONLY_ON_HOSTS,
+        format!("`{workload}`'s image holds {what}, which the hosts of systemd environment `{env}` do not get"),
+        span,
+        "only in the image".to_owned(),
+    )
+    .help(format!(
+        "a host runs the workload's own binary, which the lifecycle script installs, and nothing else of the image: a program that reads these paths fails there. Give it what it reads as a `file` (installed on hosts too), leave `{workload}` out of the environment's `workloads`, or acknowledge it with `allow \"W0923\" reason=\"…\"` when the program does without them"
+    ))
+}
+
+pub fn writable_on_kubernetes(workload: &str, path: &str, span: Span, env: &str) -> Diagnostic {
+    Diagnostic::new(
+        code::WRITABLE_ON_KUBERNETES,
+        format!("`{workload}` writes `{path}` on hosts, but in Kubernetes environment `{env}` its container's file system is read-only there"),
+        span,
+        "writable on hosts only".to_owned(),
+    )
+    .help(format!(
+        "`writable` opens a path of the host, which a pod does not have: when only the program uses the directory, make it a `volume` at that path instead (writable on every platform, kept with `persistent=#true`); when it is shared with the host's other programs, make the program do without it in the cluster, and acknowledge it with `allow \"W0924\" reason=\"…\"` in `{workload}`'s overlay of `{env}`"
+    ))
+}
+
+pub fn writable_path(path: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(code::WRITABLE_PATH, format!("a service cannot be given `{path}` to write: {why}"), span, "this path".to_owned()).help(
+        "give it a directory of its own, such as `/var/spool/<program>` or `/srv/<program>`, or a `volume` for what it writes at a path of the service's own",
+    )
+}
+
+pub fn writable_shared(path: &str, span: Span, workload: &str, other_path: &str, other_span: Span, other: &str, env: &str) -> Diagnostic {
+    let message = if path == other_path {
+        format!("`{workload}` and `{other}` are both given `{path}` to write in systemd environment `{env}`")
+    } else {
+        format!("`{workload}` is given `{path}` to write, inside `{other}`'s `{other_path}`, in systemd environment `{env}`")
+    };
+    Diagnostic::new(code::WRITABLE_PATH, message, span, "this path".to_owned()).label(other_span, "and this one").help(
+        "the lifecycle script makes a writable path the service user's own (mode 0700), so only one service can write it: give each its own directory, and let one service own what they share",
+    )
 }
 
 pub fn capability_on_kubernetes(capability: &str, span: Span, env: &str) -> Diagnostic {

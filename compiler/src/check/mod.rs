@@ -200,6 +200,7 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
     let secret_names: Vec<&str> = view.secrets.keys().map(String::as_str).collect();
     if let Some(Platform::Systemd { .. }) = platform {
         check_host_ports(view, env_name, sink);
+        storage::check_shared_writable(view, env_name, sink);
     }
     for w in view.workloads.values() {
         let name = w.name.value.as_str();
@@ -316,6 +317,15 @@ fn check_view(view: &View, env: Option<&Environment>, sink: &mut Sink) {
                 }
                 if let Some(a) = &w.autoscale {
                     sink.warn(view, Some(w), diag::autoscale_on_systemd(name, a.span, env_name));
+                }
+                // What only the image holds: further binaries and copies of the module.
+                let mut image_only: Vec<(String, Span)> = (w.docker.binaries.iter().map(|b| (format!("/{}", b.name.value), b.name.span)))
+                    .chain(w.docker.copies.iter().map(|c| (c.to.value.clone(), c.source.span)))
+                    .collect();
+                image_only.sort_by_key(|(_, span)| *span);
+                if let (Some((_, span)), Some(Source::Build { .. })) = (image_only.first(), &w.source) {
+                    let paths: Vec<String> = image_only.iter().map(|(p, _)| p.clone()).collect();
+                    sink.warn(view, Some(w), diag::image_only_on_hosts(name, &paths, *span, env_name));
                 }
             }
         }

@@ -10,7 +10,7 @@ use super::Sink;
 use super::targets::systemd::since;
 use crate::check::model::{Environment, Platform, View, Workload};
 use crate::diagnostics as diag;
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 
 /// Directories that belong to the system (or to hawser's own mounts): nothing is mounted at
 /// them or below them, with what each one is.
@@ -36,6 +36,27 @@ const RESERVED_TREES: &[(&str, &str)] = &[
 
 /// Directories a mount would hide whole: mounting below them is fine.
 const RESERVED_EXACT: &[&str] = &["/", "/etc", "/var", "/var/lib", "/var/cache", "/opt", "/srv", "/mnt", "/media"];
+
+/// Shared directories of a host that a service cannot be given whole: the lifecycle script
+/// makes a writable path the service user's own (mode 0700), which would lock every other
+/// program out of them. A directory of its own below them is fine.
+const SHARED_EXACT: &[&str] = &[
+    "/",
+    "/etc",
+    "/var",
+    "/var/lib",
+    "/var/cache",
+    "/var/log",
+    "/var/spool",
+    "/var/mail",
+    "/var/backups",
+    "/var/opt",
+    "/var/local",
+    "/opt",
+    "/srv",
+    "/mnt",
+    "/media",
+];
 
 /// The checks of one workload in one view (the base spec, or an environment's).
 pub(super) fn check_workload(view: &View, w: &Workload, env: Option<&Environment>, sink: &mut Sink) {
@@ -78,6 +99,9 @@ pub(super) fn check_workload(view: &View, w: &Workload, env: Option<&Environment
             sink.error(diag::mount_overlap(path, *span, other, *other_span, name));
         }
     }
+    for path in &w.systemd.sandbox.writable {
+        writable_path(path, project, &mounts, sink);
+    }
     if let (Some(binary), Some(program)) = (binary, w.command.first())
         && program.value != format!("/{binary}")
     {
@@ -86,6 +110,9 @@ pub(super) fn check_workload(view: &View, w: &Workload, env: Option<&Environment
     if let Some(env @ Environment { platform: Some(Platform::Kubernetes { .. }), .. }) = env {
         for c in w.capabilities.iter().filter(|c| c.value != "CAP_NET_BIND_SERVICE") {
             sink.warn(view, Some(w), diag::capability_on_kubernetes(&c.value, c.span, &env.name.value));
+        }
+        for p in &w.systemd.sandbox.writable {
+            sink.warn(view, Some(w), diag::writable_on_kubernetes(name, &p.value, p.span, &env.name.value));
         }
     }
 }
@@ -152,6 +179,57 @@ fn mount_path(path: &str, span: Span, project: &str, binary: Option<&str>, sink:
         return;
     };
     sink.error(diag::mount_path(path, span, &why, fix));
+}
+
+/// Reports a writable path (`systemd { sandbox { writable … } }`) the lifecycle script cannot
+/// give the service: it creates the directory on every host and makes it the service user's
+/// own, mode 0700.
+fn writable_path(path: &Spanned<String>, project: &str, mounts: &[(&str, Span)], sink: &mut Sink) {
+    if let Some(why) = writable_problem(&path.value, project, mounts) {
+        sink.error(diag::writable_path(&path.value, path.span, &why));
+    }
+}
+
+/// Why a writable path cannot be given, if it cannot.
+fn writable_problem(p: &str, project: &str, mounts: &[(&str, Span)]) -> Option<String> {
+    let trimmed = p.trim_end_matches('/');
+    let why: String = if p.split('/').any(|s| s == "." || s == "..") || (p.len() > 1 && p.ends_with('/')) || p.contains("//") {
+        "it is not in its plain form (`.` components, doubled or trailing `/`)".to_owned()
+    } else if trimmed.is_empty() || SHARED_EXACT.contains(&trimmed) {
+        format!(
+            "`{}` is shared by every program of the host, and the service user would own it alone",
+            if trimmed.is_empty() { "/" } else { trimmed }
+        )
+    } else if let Some((_, what)) = RESERVED_TREES.iter().find(|(tree, _)| inside(p, tree)) {
+        format!("{what}, and a service is given none of it")
+    } else if inside(p, &format!("/opt/{project}")) {
+        "hosts keep the project's releases there, read-only".to_owned()
+    } else if inside(p, &format!("/etc/{project}")) {
+        "the project's environment files and secrets are there, which one service must not own".to_owned()
+    } else if let Some((mount, _)) = mounts.iter().find(|(m, _)| inside(p, m) || inside(m, p)) {
+        format!("the service finds its volume or file `{mount}` there, not the host's directory")
+    } else {
+        return None;
+    };
+    Some(why)
+}
+
+/// Two workloads of a systemd environment given the same writable path, or one inside the
+/// other's: the lifecycle script makes it the own of each service user in turn, and only the
+/// last one could write it.
+pub(super) fn check_shared_writable(view: &View, env_name: &str, sink: &mut Sink) {
+    let project = view.project.name.value.as_str();
+    let mut seen: Vec<(&str, &str, Span)> = Vec::new();
+    for w in view.workloads.values().filter(|w| w.source.is_some()) {
+        // A path refused on its own is reported once, as that.
+        for path in w.systemd.sandbox.writable.iter().filter(|p| writable_problem(&p.value, project, &[]).is_none()) {
+            let clash = seen.iter().find(|(other, p, _)| *other != w.name.value && (inside(&path.value, p) || inside(p, &path.value)));
+            if let Some((other, p, span)) = clash {
+                sink.error(diag::writable_shared(&path.value, path.span, &w.name.value, p, *span, other, env_name));
+            }
+            seen.push((&w.name.value, &path.value, path.span));
+        }
+    }
 }
 
 /// Whether `path` is `dir` or below it.
