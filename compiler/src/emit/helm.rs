@@ -53,19 +53,20 @@ const TEMPLATES: &[(&str, &str)] = &[
 const EXPOSURE_TEMPLATES: &[&str] =
     &["templates/certificate.yaml", "templates/referencegrant.yaml", "templates/ingress.yaml", "templates/httproute.yaml"];
 
-/// Writes the chart of the Kubernetes environments whose values `charts` holds (computed
-/// once, for their manifests): none, no chart.
-pub fn emit(
+/// Writes the chart of the Kubernetes `environments` (none, no chart) but their values
+/// files: `Chart.yaml`, the base values, the values schema and the templates. Each
+/// environment's values file follows from [`Values::environment`], with the values its
+/// manifests were built from, so that no more than one environment's values are held at once.
+pub fn begin(
     spec: &Spec,
     opts: &Options,
-    charts: Vec<(&Environment, ChartValues)>,
+    environments: &[&Environment],
     header: &str,
     out: &mut Artifacts,
-) -> Result<(), String> {
-    if charts.is_empty() {
-        return Ok(());
+) -> Result<Option<Values>, String> {
+    if environments.is_empty() {
+        return Ok(None);
     }
-    let environments: Vec<&Environment> = charts.iter().map(|(e, _)| *e).collect();
     let project = &spec.base.project.name.value;
     let dir = format!("helm/{project}");
     let version = deploy_version(spec, opts).0;
@@ -91,26 +92,6 @@ pub fn emit(
     );
     let base_workloads = std::mem::take(&mut base.workloads);
     let base_head = serde_json::to_value(&base).map_err(|e| e.to_string())?;
-    for (e, mut env_values) in charts {
-        let workloads = std::mem::take(&mut env_values.workloads);
-        let head = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
-        let mut changes = match diff(&base_head, &head) {
-            Some(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        let changed = workload_changes(&base_workloads, &workloads)?;
-        if !changed.is_empty() {
-            changes.insert("workloads".to_owned(), Value::Object(changed));
-        }
-        out.add(
-            format!("{dir}/values-{}.yaml", e.name.value),
-            format!(
-                "# {header}\n# What environment `{}` changes; `null` removes a key.\n{}",
-                e.name.value,
-                to_yaml(&Value::Object(changes))?
-            ),
-        );
-    }
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
     out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"));
     let exposes = std::iter::once(&spec.base)
@@ -127,7 +108,43 @@ pub fn emit(
         };
         out.add(format!("{dir}/{path}"), contents);
     }
-    Ok(())
+    Ok(Some(Values { dir, base_head, base_workloads }))
+}
+
+/// The chart's base values, against which each environment's values file is written.
+pub struct Values {
+    dir: String,
+    /// The base values but the workloads, as JSON.
+    base_head: Value,
+    base_workloads: BTreeMap<String, WorkloadValues>,
+}
+
+impl Values {
+    /// Writes `values-<env>.yaml`: what `environment`'s values (`env_values`) change in the
+    /// base values. Takes the values, so that each environment's are freed once written.
+    pub fn environment(&self, e: &Environment, mut env_values: ChartValues, header: &str, out: &mut Artifacts) -> Result<(), String> {
+        let workloads = std::mem::take(&mut env_values.workloads);
+        let head = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
+        drop(env_values);
+        let mut changes = match diff(&self.base_head, &head) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let changed = workload_changes(&self.base_workloads, &workloads)?;
+        drop(workloads);
+        if !changed.is_empty() {
+            changes.insert("workloads".to_owned(), Value::Object(changed));
+        }
+        out.add(
+            format!("{}/values-{}.yaml", self.dir, e.name.value),
+            format!(
+                "# {header}\n# What environment `{}` changes; `null` removes a key.\n{}",
+                e.name.value,
+                to_yaml(&Value::Object(changes))?
+            ),
+        );
+        Ok(())
+    }
 }
 
 #[derive(serde::Serialize)]

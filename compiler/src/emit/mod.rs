@@ -132,23 +132,25 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
     let header = header(&opts.spec_name);
     build::emit(spec, opts, &env, &header, &mut out)?;
     docker::emit(spec, opts, &env, &header, &mut out)?;
-    // The values of each Kubernetes environment, computed once: its manifests are built
-    // from them, and the chart's values files hold them.
-    let mut charts = Vec::new();
+    let selected = |name: &String| opts.environments.is_empty() || opts.environments.contains(name);
+    let kubernetes: Vec<&crate::check::model::Environment> =
+        spec.environments.iter().filter(|(name, e)| selected(name) && kubernetes::namespace(e).is_some()).map(|(_, e)| e).collect();
+    let chart = helm::begin(spec, opts, &kubernetes, &header, &mut out)?;
     for (name, environment) in &spec.environments {
-        if !opts.environments.is_empty() && !opts.environments.contains(name) {
+        if !selected(name) {
             continue;
         }
         systemd::emit(environment, &opts.inputs, &env, &header, &mut out)?;
         nginx::emit(environment, &env, &header, &mut out)?;
         prometheus::emit(environment, &header, &mut out)?;
-        if let Some(ns) = kubernetes::namespace(environment) {
-            let chart = kubernetes::values::environment_chart(spec, opts, environment);
-            kubernetes::emit(&chart, ns, environment, &header, &mut out)?;
-            charts.push((environment, chart));
+        if let (Some(ns), Some(chart)) = (kubernetes::namespace(environment), &chart) {
+            // The environment's values, computed once: its manifests are built from them,
+            // and its values file holds what they change; then they are freed.
+            let values = kubernetes::values::environment_chart(spec, opts, environment);
+            kubernetes::emit(&values, ns, environment, &header, &mut out)?;
+            chart.environment(environment, values, &header, &mut out)?;
         }
     }
-    helm::emit(spec, opts, charts, &header, &mut out)?;
     Ok(out)
 }
 

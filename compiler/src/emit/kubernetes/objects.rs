@@ -1091,12 +1091,7 @@ fn service_type(w: &WorkloadValues) -> &'static str {
 /// The workloads whose pods wait for a job to complete, in name order: the hook jobs, or
 /// the others.
 pub fn waiting_for<'a>(chart: &'a ChartValues, job: &str, hooks: bool) -> Vec<&'a str> {
-    chart
-        .workloads
-        .iter()
-        .filter(|(_, w)| w.wait_for_jobs.iter().any(|j| j == job) && w.job.as_ref().is_some_and(|j| j.hook) == hooks)
-        .map(|(n, _)| n.as_str())
-        .collect()
+    chart.waiters.get(job).map_or_else(Vec::new, |w| w[usize::from(hooks)].iter().map(String::as_str).collect())
 }
 
 /// The Role (and RoleBinding) that lets the pods waiting for a job read it.

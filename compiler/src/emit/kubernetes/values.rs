@@ -69,6 +69,11 @@ pub struct ChartValues {
     /// How exposed ports are reached; only when a workload exposes one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure: Option<super::expose::ExposureValues>,
+    /// For each job, the workloads whose pods wait for it, in name order: the ordinary
+    /// ones, then the hook jobs. An index over `workloads` (not a value of the chart), so
+    /// that each job finds its waiters without reading every workload.
+    #[serde(skip)]
+    pub waiters: BTreeMap<String, [Vec<String>; 2]>,
 }
 
 /// Where pods reach the Kubernetes API server (the job waits need it).
@@ -464,6 +469,13 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
             }
         }
     }
+    let mut waiters: BTreeMap<String, [Vec<String>; 2]> = BTreeMap::new();
+    for (name, w) in &workloads {
+        let hook = usize::from(w.job.as_ref().is_some_and(|j| j.hook));
+        for job in &w.wait_for_jobs {
+            waiters.entry(job.clone()).or_default()[hook].push(name.clone());
+        }
+    }
     ChartValues {
         project,
         environment: environment.map_or_else(String::new, |e| e.name.value.clone()),
@@ -487,6 +499,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
             .any(|w| !w.expose.is_empty())
             .then(|| super::expose::exposure_values(environment.and_then(|e| e.exposure.as_ref()))),
         workloads,
+        waiters,
     }
 }
 
