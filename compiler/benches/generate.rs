@@ -143,7 +143,8 @@ mod target {
         let chart = emit::kubernetes::values::environment_chart(&spec, &opts, prod);
         bencher.bench(|| {
             let mut out = Artifacts::default();
-            emit::helm::emit(&spec, &opts, vec![(prod, chart.clone())], "h", &mut out).expect("emits");
+            let values = emit::helm::begin(&spec, &opts, &[prod], "h", &mut out).expect("emits").expect("a chart");
+            values.environment(prod, chart.clone(), "h", &mut out).expect("emits");
             out
         });
     }
