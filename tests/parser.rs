@@ -35,6 +35,11 @@ fn kdl_files() -> Vec<(String, String)> {
 
 fn agree(text: &str) -> Result<bool, String> {
     verdicts_agree(text)?;
+    if let (Some(_), errors) = syntax::parse(text)
+        && !errors.is_empty()
+    {
+        return Err(format!("a tree, and syntax errors: {:?}", errors.iter().map(|e| &e.message).collect::<Vec<_>>()));
+    }
     match syntax::fastkdl::parse(text) {
         None => Ok(false),
         Some(fast) => match syntax::parse_reference(text) {
@@ -171,6 +176,16 @@ fn fast_parser_agrees_on_tricky_inputs() {
         "a 1/-2/-3 4",
         "a \"s\"/-{}/-{} 1",
         "a /- /-b c",
+        "/-a;",
+        "project \"p\"/- {\n    version #\"\"\"1.0.0\"\"\"#\n}\n",
+        "a /-#\"\"\"x\"\"\"# 1",
+        "/-a #\"\"\"x\"\"\"#\nb",
+        "/-a b;c 1",
+        "p { /-a /-b; }",
+        "x /-a /-b;",
+        "/-a \\;",
+        "/-a {b};c",
+        "''&--/-''&--/-&;/-''-/-''&--/-&;",
         "a 170141183460469231731687303715884105727.5",
         "a 170141183460469231731687303715884105728.5",
         "a 1_70141183460469231731687303715884105728e2",

@@ -13,8 +13,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (doc, diagnostics) = hawser::syntax::parse(text);
-    // A parse either gives a tree or says why not.
+    // A parse either gives a tree or says why not, never both.
     assert!(doc.is_some() || !diagnostics.is_empty(), "no tree and no diagnostic");
+    assert!(doc.is_none() || diagnostics.is_empty(), "a tree and syntax errors");
     // Inside the limits both parsers may run; the fast one must agree with the reference.
     let shape = hawser::syntax::shape::scan(text);
     let within = text.len() <= hawser::syntax::limits::MAX_SPEC_BYTES && shape.too_deep.is_none() && shape.too_deep_slashdashed.is_none();

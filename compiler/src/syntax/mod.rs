@@ -54,11 +54,22 @@ fn parse_guarded(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
 /// documents), except after a keyword before a string (`node #null/-a`), where it accepts
 /// it but ends the node before the commented-out entry. So where the text has such a
 /// slashdash, the crate reads the text with a space put before each, and the spans are
-/// mapped back to the text as written. It also accepts one slashdash on another before an
-/// entry (`a /- /-b c`), which KDL 2.0 does not: that is refused here. Unsafe on hostile
-/// text like [`parse_with_kdl`].
+/// mapped back to the text as written. It refuses a slashdashed node ended by `;` (`/-a;`),
+/// which is read here as ended by a newline. And it accepts one slashdash on another before
+/// an entry (`a /- /-b c`), which KDL 2.0 does not: that is refused here. Unsafe on
+/// hostile text like [`parse_with_kdl`].
 pub fn parse_reference(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
-    let (doc, errors) = parse_spaced(text);
+    let (mut doc, mut errors) = parse_spaced(text);
+    if doc.is_none() {
+        // A third: it refuses a slashdashed node ended by `;` (`/-a;`, kdl-org/kdl-rs#107),
+        // but reads it ended by a newline, which means the same.
+        let mended = shape::semicolons_as_newlines(text);
+        if mended != text
+            && let (Some(read), _) = parse_spaced(&mended)
+        {
+            (doc, errors) = (Some(read), Vec::new());
+        }
+    }
     match (doc, shape::slashdash_on_slashdash(text)) {
         // The crate's other departure: it accepts a slashdash on a slashdash (`a /- /-b c`).
         (Some(_), Some(span)) => (
@@ -128,6 +139,12 @@ pub fn parse_with_kdl(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
             // The reference accepts a raw `"""` string on one line, which KDL 2.0 forbids.
             let mut errors = Vec::new();
             single_line_multiline_strings(doc.nodes(), text, &mut errors);
+            // Those the tree does not hold: in slashdashed nodes, entries and blocks.
+            for string in shape::scan(text).raw_multiline_on_one_line {
+                if !errors.iter().any(|e: &Diagnostic| e.primary_span().start <= string.start && string.start < e.primary_span().end) {
+                    errors.push(diagnostics::single_line_multiline_string(narrow_to_first_line(text, string)));
+                }
+            }
             if !errors.is_empty() {
                 return (None, bounded(errors));
             }

@@ -17,6 +17,12 @@ pub struct Shape {
     pub too_deep_slashdashed: Option<Span>,
     /// Where each `/-` outside strings and comments starts, up to where the scan stopped.
     pub slashdashes: Vec<usize>,
+    /// Where each `;` ends a node that holds a `/-` (slashdashed, or with a slashdashed
+    /// entry or block).
+    pub semicolons_after_slashdash: Vec<usize>,
+    /// Each raw multi-line string (`#"""`) whose opening quotes are not followed by a
+    /// newline, from its first `#` to its end: the `kdl` crate accepts them, KDL 2.0 does not.
+    pub raw_multiline_on_one_line: Vec<Span>,
 }
 
 /// Where a spec first nests deeper than [`MAX_DEPTH`]: the span of the opening `{` or
@@ -69,6 +75,9 @@ pub fn scan(text: &str) -> Shape {
                 i += 1;
             }
             b';' => {
+                if slashdash {
+                    shape.semicolons_after_slashdash.push(i);
+                }
                 slashdash = false;
                 slashdash_waits = false;
                 i += 1;
@@ -113,7 +122,12 @@ pub fn scan(text: &str) -> Shape {
             }
             b'#' => {
                 let hashes = s[i..].iter().take_while(|&&b| b == b'#').count();
+                let start = i;
                 i = if s.get(i + hashes) == Some(&b'"') { string_end(s, i + hashes, hashes) } else { i + hashes };
+                let quotes = start + hashes;
+                if s[quotes..].starts_with(b"\"\"\"") && newline_len(&s[quotes + 3..]) == 0 {
+                    shape.raw_multiline_on_one_line.push(Span::new(start, i));
+                }
                 slashdash_waits = false;
             }
             _ => {
@@ -188,6 +202,20 @@ fn only_line_space(s: &[u8]) -> bool {
         }
     }
     true
+}
+
+/// The text with a newline for each `;` that ends a node holding a `/-`, but one right
+/// after a `\` (where a newline would make a line continuation): the same document, read
+/// by a parser that refuses `;` after a slashdashed node. Same length, same offsets.
+pub fn semicolons_as_newlines(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for at in scan(text).semicolons_after_slashdash {
+        if !text[..at].trim_end_matches([' ', '\t']).ends_with('\\') {
+            bytes[at] = b'\n';
+        }
+    }
+    // Only ASCII `;` became ASCII `\n`.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
 }
 
 /// The text with a space put at each of `at` (ascending offsets on character boundaries).
