@@ -18,7 +18,7 @@ pub struct Shape {
     /// Where each `/-` outside strings and comments starts, up to where the scan stopped.
     pub slashdashes: Vec<usize>,
     /// Where each `;` ends a node that holds a `/-` (slashdashed, or with a slashdashed
-    /// entry or block).
+    /// entry or block), but not right after the `/-` (only space and comments between).
     pub semicolons_after_slashdash: Vec<usize>,
     /// Each raw multi-line string (`#"""`) whose opening quotes are not followed by a
     /// newline, from its first `#` to its end: the `kdl` crate accepts them, KDL 2.0 does not.
@@ -75,7 +75,9 @@ pub fn scan(text: &str) -> Shape {
                 i += 1;
             }
             b';' => {
-                if slashdash {
+                // Not one that a `/-` still waits before: there a newline would let the
+                // slashdash reach past it (`a /-;b` is not `a /-⏎b`).
+                if slashdash && !slashdash_waits {
                     shape.semicolons_after_slashdash.push(i);
                 }
                 slashdash = false;
