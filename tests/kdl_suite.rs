@@ -88,7 +88,10 @@ fn every_document_of_the_official_suite() {
         if !errors.iter().any(|e| e.message.contains("may not appear in a KDL document")) {
             let recognized = syntax::validate::validate(&input).is_empty();
             let reference = syntax::parse_reference(&input).0.is_some();
-            if recognized != reference {
+            // Around a slashdash the crate accepts more than KDL 2.0 (`tests/parser.rs`,
+            // `lax_around_slashdashes`): only its refusal counts there.
+            let lax = !syntax::shape::scan(&input).slashdashes.is_empty() && reference;
+            if recognized != reference && !lax {
                 wrong.push(format!("{name}: the recognizer says {recognized}, the kdl crate {reference}"));
             }
         }

@@ -59,9 +59,10 @@ fn agree(text: &str) -> Result<bool, String> {
 
 /// The recognizer accepts a text exactly when the reference does, for every text the
 /// parser does not refuse before parsing (beyond the limits, or holding a code point KDL
-/// forbids anywhere). The reference is the `kdl` crate with its one departure from KDL 2.0
-/// mended: it reads a text with a space put before each slashdash that has none
-/// ([`syntax::parse_reference`]).
+/// forbids anywhere). The reference is the `kdl` crate with its departures from KDL 2.0
+/// mended ([`syntax::parse_reference`]). In a text with a slashdash the crate accepts
+/// more than KDL 2.0 does, so there the recognizer must only never accept what the
+/// reference refuses.
 fn verdicts_agree(text: &str) -> Result<(), String> {
     let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     let shape = syntax::shape::scan(text);
@@ -77,10 +78,24 @@ fn verdicts_agree(text: &str) -> Result<(), String> {
         (true, false) => {
             Err(format!("the recognizer accepts what kdl rejects: {:?}", errors.iter().map(|e| &e.message).collect::<Vec<_>>()))
         }
+        // Around a slashdash the kdl crate accepts text KDL 2.0 refuses (`a {} /-b`,
+        // `/-a #truex`, see `lax_around_slashdashes`): its acceptance proves nothing there.
+        (false, true) if !shape.slashdashes.is_empty() => Ok(()),
         (false, true) => {
             Err(format!("the recognizer rejects what kdl accepts: {:?}", recognized.iter().map(|e| &e.message).collect::<Vec<_>>()))
         }
         _ => Ok(()),
+    }
+}
+
+/// What the `kdl` crate (6.7.1) accepts around a slashdash and KDL 2.0 refuses, which is
+/// why the verdicts are compared one way only there. The recognizer refuses each; should
+/// the crate come to refuse one, the comparison can be made both ways again.
+#[test]
+fn lax_around_slashdashes() {
+    for text in ["a {} /-b", "a {}/-\nb {}", "/-a #truex", "/-a #true\"x\"", "/-a k=#-infx"] {
+        assert!(syntax::parse_with_kdl(text).0.is_some(), "{text:?}: the kdl crate refuses it now");
+        assert!(!syntax::validate::validate(text).is_empty(), "{text:?}: the recognizer accepts it");
     }
 }
 
@@ -177,6 +192,11 @@ fn fast_parser_agrees_on_tricky_inputs() {
         "a \"s\"/-{}/-{} 1",
         "a /- /-b c",
         "/-a;",
+        "/-- #true._$$/-- #true",
+        "/-a #truex",
+        "a #true{}",
+        "a #true/-1",
+        "/-a #null;b",
         "-*.llz0/-;.",
         "a /-;b",
         "/-a /- /* c */;b",

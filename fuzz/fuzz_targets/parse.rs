@@ -5,7 +5,8 @@
 //! with a space put before each (`hawser::syntax::parse_reference`). The recognizer that
 //! guards the reference must give its verdict: accept exactly what the reference accepts
 //! (run on short texts only where it rejects, since the `kdl` crate's error recovery
-//! recurses per error).
+//! recurses per error). In a text with a slashdash the crate also accepts what KDL 2.0
+//! refuses, so there the recognizer must only never accept what the reference refuses.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -24,7 +25,14 @@ fuzz_target!(|data: &[u8]| {
         let accepted = hawser::syntax::validate::validate(text).is_empty();
         if accepted || text.len() <= 512 {
             let reference = hawser::syntax::parse_reference(text).0.is_some();
-            assert_eq!(accepted, reference, "the recognizer accepts {accepted}, the kdl crate {reference}");
+            if shape.slashdashes.is_empty() {
+                assert_eq!(accepted, reference, "the recognizer accepts {accepted}, the kdl crate {reference}");
+            } else {
+                // Around a slashdash the kdl crate accepts text KDL 2.0 refuses (`a {} /-b`,
+                // `/-a #truex`): there only its refusal of what the recognizer accepts is a
+                // finding, since hawser hands such a text to it.
+                assert!(!accepted || reference, "the recognizer accepts what the kdl crate refuses");
+            }
         }
     }
     if within
