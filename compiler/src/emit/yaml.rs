@@ -540,6 +540,22 @@ impl Seq<'_> {
     }
 }
 
+/// The serializer methods of every integer type, each writing the integer as it displays:
+/// the same for values and keys.
+macro_rules! integers_as_display {
+    () => {
+        integers_as_display!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128,
+            serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
+    };
+    ($($method:ident: $ty:ty),*) => {
+        $(
+            fn $method(self, v: $ty) -> Result<(), Error> {
+                self.display(v)
+            }
+        )*
+    };
+}
+
 impl<'a> ser::Serializer for Node<'a> {
     type Ok = ();
     type Error = Error;
@@ -554,36 +570,7 @@ impl<'a> ser::Serializer for Node<'a> {
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.literal(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.display(v)
-    }
+    integers_as_display!();
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.float(f64::from(v))
     }
@@ -772,36 +759,7 @@ impl ser::Serializer for Key<'_> {
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.display(v)
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.display(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.display(v)
-    }
+    integers_as_display!();
     fn serialize_f32(self, _v: f32) -> Result<(), Error> {
         Err(not_a_scalar_key())
     }

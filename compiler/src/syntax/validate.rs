@@ -394,19 +394,23 @@ impl Checker<'_> {
                 Some(b'\\') => {
                     self.escape()?;
                 }
-                Some(_) => {
-                    if newline_len(&self.s[self.i..]) > 0 {
-                        return Err(self.fail(
-                            Span::new(open, self.i),
-                            "a quoted string cannot span lines",
-                            "this string reaches the end of its line",
-                            "close it with `\"` on the same line, or use a multi-line string (`\"\"\"`)",
-                        ));
-                    }
-                    self.i += self.char_len();
-                }
+                Some(_) => self.single_line_char(
+                    open,
+                    "a quoted string cannot span lines",
+                    "close it with `\"` on the same line, or use a multi-line string (`\"\"\"`)",
+                )?,
             }
         }
+    }
+
+    /// One character of a single-line string that opened at `open`: a newline ends the
+    /// string there, with `message`.
+    fn single_line_char(&mut self, open: usize, message: &str, help: &str) -> Step {
+        if newline_len(&self.s[self.i..]) > 0 {
+            return Err(self.fail(Span::new(open, self.i), message, "this string reaches the end of its line", help));
+        }
+        self.i += self.char_len();
+        Ok(())
     }
 
     /// A raw string, from its first `#`.
@@ -425,17 +429,11 @@ impl Checker<'_> {
                     self.i += 1 + hashes;
                     return Ok(());
                 }
-                Some(_) => {
-                    if newline_len(&self.s[self.i..]) > 0 {
-                        return Err(self.fail(
-                            Span::new(open, self.i),
-                            "a raw string cannot span lines",
-                            "this string reaches the end of its line",
-                            &format!("close it with `\"{}` on the same line, or use a multi-line raw string", "#".repeat(hashes)),
-                        ));
-                    }
-                    self.i += self.char_len();
-                }
+                Some(_) => self.single_line_char(
+                    open,
+                    "a raw string cannot span lines",
+                    &format!("close it with `\"{}` on the same line, or use a multi-line raw string", "#".repeat(hashes)),
+                )?,
             }
         }
     }
