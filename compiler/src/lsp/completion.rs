@@ -277,23 +277,7 @@ fn scan(text: &str, heads_wanted: bool) -> Scan {
                     i += 1;
                 }
             }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
+            b'/' if b.get(i + 1) == Some(&b'*') => i += crate::syntax::shape::block_comment_len(&b[i..]),
             b'/' if b.get(i + 1) == Some(&b'-') => i += 2,
             b'"' if text[i..].starts_with("\"\"\"") => {
                 // A multi-line string runs to its closing `"""`.

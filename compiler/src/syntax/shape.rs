@@ -182,21 +182,7 @@ fn only_line_space(s: &[u8]) -> bool {
         } else if s[i..].starts_with(b"//") {
             i += line_end(&s[i..]);
         } else if s[i..].starts_with(b"/*") {
-            let mut open = 0usize;
-            while i < s.len() {
-                if s[i..].starts_with(b"/*") {
-                    open += 1;
-                    i += 2;
-                } else if s[i..].starts_with(b"*/") {
-                    open -= 1;
-                    i += 2;
-                    if open == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i += block_comment_len(&s[i..]);
         } else if s[i] == b'\\' {
             i += 1;
         } else {
@@ -280,6 +266,28 @@ pub(crate) fn string_end(s: &[u8], start: usize, hashes: usize) -> usize {
         }
     }
     s.len()
+}
+
+/// The length of the block comment that opens at the start of `s` (a `/*`), nested ones
+/// included: up to its closing `*/`, or all of `s` when it is never closed.
+pub(crate) fn block_comment_len(s: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i..].starts_with(b"/*") {
+            depth += 1;
+            i += 2;
+        } else if s[i..].starts_with(b"*/") {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                break;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
 }
 
 /// The length of the line comment at the start of `s`: up to its newline.
