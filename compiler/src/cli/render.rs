@@ -22,6 +22,14 @@ pub fn human(diags: &[Diagnostic], path: &str, text: &str, style: Style) -> Stri
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
     let mut out = String::new();
+    // Rendering a snippet reads the text from its start to the span, so a spec with a
+    // diagnostic on each of its 100,000 lines took minutes: the first ones are shown, and
+    // the count of the rest (the summary line still counts every one).
+    if diags.len() > MAX_RENDERED {
+        let rest = diags.len() - MAX_RENDERED;
+        let out = human(&diags[..MAX_RENDERED], path, text, style);
+        return format!("{out}… and {rest} more not shown here: `hawser check --format json` (or `sarif`) lists every one\n\n");
+    }
     for d in diags {
         let report = Report { d, source: &source, text };
         if handler.render_report(&mut out, &report).is_err() {
@@ -31,6 +39,9 @@ pub fn human(diags: &[Diagnostic], path: &str, text: &str, style: Style) -> Stri
     }
     out
 }
+
+/// The most diagnostics [`human`] renders; the rest are counted.
+pub const MAX_RENDERED: usize = 100;
 
 /// The one-line summary after the diagnostics.
 pub fn summary(diags: &[Diagnostic], path: &str) -> String {
