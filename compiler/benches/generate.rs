@@ -173,7 +173,7 @@ mod output {
 
         fn request(&self, cache: bool) -> hawser::review::output::Request<'_> {
             hawser::review::output::Request {
-                artifacts: &self.artifacts,
+                files: hawser::review::output::Files::Made(&self.artifacts),
                 spec_name: "hawser.kdl",
                 spec_sha256: hawser::review::output::sha256_hex(self.text.as_bytes()),
                 inputs_sha256: Default::default(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hawser::cli::generate::{Failed, Generated, OutputRequest};
+use hawser::cli::generate::{Checked, Failed, Generated, OutputRequest};
 use hawser::cli::graph::NoGraph;
 use hawser::cli::init::InitFailed;
 use hawser::cli::why::WhyFailed;
@@ -288,8 +288,18 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
 /// Checks and generates in memory. A failure is reported (spec errors in `format`) and
 /// becomes the exit status.
 fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Generated, ExitCode> {
+    checked(path, output, format, style)?.generate().map_err(|failed| failure(failed, format, style))
+}
+
+/// The spec at `path`, checked for a run of `generate`; the exit code when it cannot run,
+/// its diagnostics printed.
+fn checked(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Checked, ExitCode> {
     let request = OutputRequest { out: output.out, environments: output.environments, version: output.version };
-    cli::generate::generate_in_memory(path, request).map_err(|failed| match failed {
+    cli::generate::check(path, request).map_err(|failed| failure(failed, format, style))
+}
+
+fn failure(failed: Failed, format: Format, style: render::Style) -> ExitCode {
+    match failed {
         Failed::SpecErrors { name, text, diagnostics } => {
             emit_diagnostics(&diagnostics, &name, &text, format, style, None);
             if format == Format::Human {
@@ -301,7 +311,7 @@ fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: re
             eprintln!("error: {e}");
             ExitCode::from(FAILURE)
         }
-    })
+    }
 }
 
 /// Prints diagnostics (and drift) in the chosen format: human text to stderr, the formats
@@ -352,12 +362,13 @@ fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: 
         );
         return ExitCode::SUCCESS;
     }
-    let g = match generate_in_memory(path, output, format, style) {
+    let g = match checked(path, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
     emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, None);
-    let written = hawser::review::output::write(&g.out, &g.request());
+    // The files are written as they are made.
+    let written = g.write();
     let mut err = std::io::stderr().lock();
     let code = match written {
         Ok(summary) => {
@@ -429,8 +440,8 @@ fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, c
         }
     };
     let findings = cli::generate::drift(&g, &disk, &planned);
-    let prefix = g.out.display().to_string();
-    emit_diagnostics(&g.diagnostics, &g.name, &g.text, format, style, Some(&findings));
+    let prefix = g.checked.out.display().to_string();
+    emit_diagnostics(&g.checked.diagnostics, &g.checked.name, &g.checked.text, format, style, Some(&findings));
     if format == Format::Human {
         let mut err = std::io::stderr().lock();
         for f in &findings {
@@ -438,13 +449,13 @@ fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, c
         }
         let files = planned.artifacts.files.len() + 1;
         if findings.is_empty() {
-            let _ = writeln!(err, "{}: {} is up to date ({files} files)", g.name, prefix);
+            let _ = writeln!(err, "{}: {} is up to date ({files} files)", g.checked.name, prefix);
         } else {
             let n = findings.len();
             let _ = writeln!(
                 err,
                 "{}: {prefix} differs from what the spec produces ({n} file{}); run `hawser generate` to update it, `hawser diff` to see how",
-                g.name,
+                g.checked.name,
                 if n == 1 { "" } else { "s" }
             );
         }

@@ -38,8 +38,9 @@
 //!   the command line has none); then `generate --check`, which first finishes or undoes
 //!   what was interrupted, must pass for exactly one version and `diff` must agree, and
 //!   every snapshot must be untouched. `inside` swaps entry by entry inside the output, as
-//!   on a mount point; `two-renames` swaps as without `RENAME_EXCHANGE`. Ends with the
-//!   write that runs to completion, after which nothing of hawser's is left over;
+//!   on a mount point; `two-renames` swaps as without `RENAME_EXCHANGE`. At every other
+//!   step the files are made while the tree is written, as `generate` makes them. Ends
+//!   with the write that runs to completion, after which nothing of hawser's is left over;
 //! - `run … finishes=#true`: a reading command allowed to change files, because it first
 //!   finishes a swap a killed run left half done;
 //! - `in-mount "REL" { run …; sh "COMMAND" }`: the runs inside happen in a private mount
@@ -279,7 +280,17 @@ impl Case {
         assert_eq!(code(&["generate", "--check", "--version", &current]).0, Some(0), "{}: the output is not {current}", self.name);
         for k in 1.. {
             let generated = self.generated(&other);
-            let request = generated.request();
+            // Every other step, the files are made while the tree is written, as
+            // `generate` makes them, and the stop comes amid that.
+            let replay = |sink: &mut dyn hawser::emit::Sink| {
+                generated.artifacts.files.iter().try_for_each(|(path, a)| sink.put(path.clone(), a.clone()))
+            };
+            let files = if k % 2 == 0 {
+                hawser::review::output::Files::Making(&replay)
+            } else {
+                hawser::review::output::Files::Made(&generated.artifacts)
+            };
+            let request = generated.checked.request(files);
             let faults = hawser::review::output::Faults {
                 stop_after: Some(k),
                 without_exchange: swap.ends_with("two-renames"),

@@ -24,17 +24,15 @@ pub struct OutputRequest {
     pub version: Option<String>,
 }
 
-/// A checked spec, generated: what `generate`, `generate --check` and `diff` share.
+/// A checked spec, ready to generate: what `generate`, `generate --check` and `diff` share.
 #[derive(Debug)]
-pub struct Generated {
+pub struct Checked {
     /// The spec's path as the user gave it.
     pub name: String,
     pub text: String,
     pub out: PathBuf,
-    /// Spec diagnostics (warnings only, when generation succeeded) and those of the run.
+    /// Spec diagnostics (warnings only: the spec has no errors) and those of the run.
     pub diagnostics: Vec<Diagnostic>,
-    /// Every artifact of every environment: `--env` selects among them when writing.
-    pub artifacts: Artifacts,
     pub spec_name: String,
     pub environments: Vec<String>,
     /// The check the artifacts come from.
@@ -44,6 +42,16 @@ pub struct Generated {
     /// What names this run in the output directory's cache ([`cache_key`]), when the run
     /// may leave its stamps there: a clean run (no diagnostics) of every environment.
     pub cache_key: Option<String>,
+    /// What to generate: every environment (`--env` selects among them when writing).
+    opts: Options,
+}
+
+/// A checked spec, generated in memory.
+#[derive(Debug)]
+pub struct Generated {
+    pub checked: Checked,
+    /// Every artifact of every environment: `--env` selects among them when writing.
+    pub artifacts: Artifacts,
 }
 
 /// Why nothing was generated.
@@ -58,14 +66,43 @@ pub enum Failed {
 impl Generated {
     /// What writing the output asks for.
     pub fn request(&self) -> output::Request<'_> {
+        self.checked.request(output::Files::Made(&self.artifacts))
+    }
+}
+
+impl Checked {
+    /// What writing `files`, the spec's artifacts, asks for.
+    pub fn request<'a>(&'a self, files: output::Files<'a>) -> output::Request<'a> {
         output::Request {
-            artifacts: &self.artifacts,
+            files,
             spec_name: &self.spec_name,
             spec_sha256: output::sha256_hex(self.text.as_bytes()),
             inputs_sha256: self.inputs_sha256.clone(),
             environments: &self.environments,
             cache_key: self.cache_key.clone(),
         }
+    }
+
+    /// Every artifact, in memory.
+    pub fn generate(self) -> Result<Generated, Failed> {
+        let artifacts = session::generate_checked(&self.analysis, &self.opts).map_err(|e| match e {
+            NotGenerated::SpecErrors => {
+                Failed::SpecErrors { name: self.name.clone(), text: self.text.clone(), diagnostics: self.analysis.diagnostics.clone() }
+            }
+            NotGenerated::Options(e) => Failed::Error(e),
+            NotGenerated::Internal(e) => Failed::Error(format!("internal error while generating: {e}")),
+        })?;
+        Ok(Generated { checked: self, artifacts })
+    }
+
+    /// `generate`: writes the artifacts into the output directory as they are made (see
+    /// [`output::Files::Making`]).
+    pub fn write(&self) -> Result<output::Summary, output::Error> {
+        let Some(spec) = self.analysis.spec.as_ref().filter(|_| !self.analysis.has_errors()) else {
+            return Err(output::Error::internal("the spec has errors".to_owned()));
+        };
+        let generator = |sink: &mut dyn emit::Sink| emit::generate_into(spec, &self.opts, sink);
+        output::write(&self.out, &self.request(output::Files::Making(&generator)))
     }
 }
 
@@ -143,6 +180,12 @@ fn placed(path: &Path, request: &OutputRequest) -> (PathBuf, String, Option<Stri
 /// Reads the spec at `path`, checks it and generates every environment's artifacts in
 /// memory.
 pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generated, Failed> {
+    check(path, request)?.generate()
+}
+
+/// Reads the spec at `path` and checks it, with the configuration files it names, the
+/// options and the Go module beside it: everything a run does before it generates.
+pub fn check(path: &Path, request: OutputRequest) -> Result<Checked, Failed> {
     let text = read_spec(path).map_err(Failed::Error)?;
     let name = path.display().to_string();
     let analysis = check::check(&text);
@@ -169,13 +212,6 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
     diagnostics.extend(emit::run_diagnostics(spec, &opts));
     // The Go module beside the spec: its go.mod, the files images copy from it.
     diagnostics.extend(review::module::diagnostics(&spec_dir(path), spec));
-    let artifacts = session::generate_checked(&analysis, &opts).map_err(|e| match e {
-        NotGenerated::SpecErrors => {
-            Failed::SpecErrors { name: name.clone(), text: text.clone(), diagnostics: analysis.diagnostics.clone() }
-        }
-        NotGenerated::Options(e) => Failed::Error(e),
-        NotGenerated::Internal(e) => Failed::Error(format!("internal error while generating: {e}")),
-    })?;
     // The cache only stands for clean runs of every environment: a run that found warnings
     // does the whole work (and shows them) every time.
     let cache_key = if environments.is_empty() && diagnostics.is_empty() {
@@ -183,20 +219,21 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
     } else {
         None
     };
-    Ok(Generated { name, text, out, diagnostics, artifacts, spec_name, environments, analysis, cache_key, inputs_sha256 })
+    Ok(Checked { name, text, out, diagnostics, spec_name, environments, analysis, cache_key, inputs_sha256, opts })
 }
 
 /// Reads the output directory for a comparison, and what `generate` would write there; a
 /// missing directory is an error.
 pub fn read_output(g: &Generated) -> Result<(OnDisk, Planned<'_>), String> {
-    match output::read_on_disk(&g.out, &g.artifacts) {
+    match output::read_on_disk(&g.checked.out, &g.artifacts) {
         Ok(Some(disk)) => {
-            let planned = output::plan(&g.request(), disk.lock.as_ref());
+            let planned = output::plan(&g.artifacts, &g.request(), disk.lock.as_ref());
             Ok((disk, planned))
         }
-        Ok(None) => {
-            Err(format!("there is no output directory {}: run `hawser generate` first, or name the directory with --out", g.out.display()))
-        }
+        Ok(None) => Err(format!(
+            "there is no output directory {}: run `hawser generate` first, or name the directory with --out",
+            g.checked.out.display()
+        )),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -204,7 +241,7 @@ pub fn read_output(g: &Generated) -> Result<(OnDisk, Planned<'_>), String> {
 /// `generate --check`: how the output on disk differs from what the spec produces, one
 /// finding per file, named as the user names it.
 pub fn drift(g: &Generated, disk: &OnDisk, planned: &Planned<'_>) -> Vec<FileFinding> {
-    let prefix = g.out.display().to_string();
+    let prefix = g.checked.out.display().to_string();
     review::compare(&planned.artifacts, &planned.lock_text, disk)
         .iter()
         .map(|d| FileFinding { path: join_path(&prefix, &d.path), kind: d.kind(), message: d.message() })
@@ -220,7 +257,7 @@ pub fn diff(g: &Generated, environments: &[String], style: DiffStyle) -> Result<
     }
     let (disk, planned) = read_output(g)?;
     let drift = review::compare(&planned.artifacts, &planned.lock_text, &disk);
-    Ok(review::disk_diff(&planned.artifacts, &planned.lock_text, &disk, &drift, &g.out.display().to_string(), style))
+    Ok(review::disk_diff(&planned.artifacts, &planned.lock_text, &disk, &drift, &g.checked.out.display().to_string(), style))
 }
 
 fn join_path(prefix: &str, path: &str) -> String {

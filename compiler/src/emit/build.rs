@@ -5,7 +5,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use super::templates::render;
-use super::{Artifacts, Options};
+use super::{Options, Sink};
 use crate::check::model::{Spec, Version};
 
 #[derive(Serialize)]
@@ -44,7 +44,7 @@ pub fn stamps(p: &crate::check::model::Project) -> Vec<String> {
     p.stamps.iter().map(|s| format!("{}={}", s.variable.value, s.value.value)).collect()
 }
 
-pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let p = &spec.base.project;
     let workloads: Vec<Binary> =
         spec.base.workloads.values().filter_map(|w| binary(w).map(|(binary, main)| Binary { name: &w.name.value, binary, main })).collect();
@@ -79,6 +79,6 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
         workloads,
     };
     let text = render(env, "build.sh", &ctx)?;
-    out.add_executable("build/build.sh".to_owned(), text);
+    out.add_executable("build/build.sh".to_owned(), text)?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use super::templates::render;
-use super::{Artifacts, Options, build::binary, deploy_version};
+use super::{Options, Sink, build::binary, deploy_version};
 use crate::check::model::{Protocol, Spec};
 
 #[derive(Serialize)]
@@ -62,7 +62,7 @@ fn ldflags(p: &crate::check::model::Project) -> String {
     out
 }
 
-pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let p = &spec.base.project;
     let go = p.go.as_ref().map_or(DEFAULT_GO, |g| g.value.as_str());
     for w in spec.base.workloads.values() {
@@ -108,9 +108,9 @@ pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &
         };
         let name = &w.name.value;
         let dockerfile = render(env, "Dockerfile", &ctx)?;
-        out.add(format!("docker/{name}.Dockerfile"), dockerfile);
+        out.add(format!("docker/{name}.Dockerfile"), dockerfile)?;
         let ignore = render(env, "dockerignore", &ctx)?;
-        out.add(format!("docker/{name}.Dockerfile.dockerignore"), ignore);
+        out.add(format!("docker/{name}.Dockerfile.dockerignore"), ignore)?;
     }
     Ok(())
 }

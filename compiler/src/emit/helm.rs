@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use super::kubernetes::values::{ChartValues, WorkloadValues};
 use super::kubernetes::{self, to_yaml, values};
-use super::{Artifacts, Options, deploy_version};
+use super::{Options, Sink, deploy_version};
 use crate::check::model::{Environment, Spec};
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -62,7 +62,7 @@ pub fn begin(
     opts: &Options,
     environments: &[&Environment],
     header: &str,
-    out: &mut Artifacts,
+    out: &mut dyn Sink,
 ) -> Result<Option<Values>, String> {
     if environments.is_empty() {
         return Ok(None);
@@ -83,17 +83,17 @@ pub fn begin(
             format!(">={major}.{minor}.0-0")
         },
     };
-    out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?));
+    out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?))?;
 
     let mut base = values::chart(spec, opts, &spec.base);
     out.add(
         format!("{dir}/values.yaml"),
         format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n{}", to_yaml(&base)?),
-    );
+    )?;
     let base_workloads = std::mem::take(&mut base.workloads);
     let base_head = serde_json::to_value(&base).map_err(|e| e.to_string())?;
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
-    out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"));
+    out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"))?;
     let exposes = std::iter::once(&spec.base)
         .chain(spec.environments.values().map(|e| &e.view))
         .any(|v| v.workloads.values().any(|w| !w.expose.is_empty()));
@@ -106,7 +106,7 @@ pub fn begin(
         } else {
             format!("# {header}\n{text}")
         };
-        out.add(format!("{dir}/{path}"), contents);
+        out.add(format!("{dir}/{path}"), contents)?;
     }
     Ok(Some(Values { dir, base_head, base_workloads }))
 }
@@ -122,7 +122,7 @@ pub struct Values {
 impl Values {
     /// Writes `values-<env>.yaml`: what `environment`'s values (`env_values`) change in the
     /// base values. Takes the values, so that each environment's are freed once written.
-    pub fn environment(&self, e: &Environment, mut env_values: ChartValues, header: &str, out: &mut Artifacts) -> Result<(), String> {
+    pub fn environment(&self, e: &Environment, mut env_values: ChartValues, header: &str, out: &mut dyn Sink) -> Result<(), String> {
         let workloads = std::mem::take(&mut env_values.workloads);
         let head = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
         drop(env_values);
@@ -142,7 +142,7 @@ impl Values {
                 e.name.value,
                 to_yaml(&Value::Object(changes))?
             ),
-        );
+        )?;
         Ok(())
     }
 }

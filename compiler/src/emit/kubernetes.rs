@@ -36,7 +36,7 @@ pub fn version(environment: &Environment) -> (u32, u32) {
     environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
 }
 
-use super::Artifacts;
+use super::{Artifacts, Sink};
 use crate::check::model::Environment;
 
 /// Serializes Kubernetes objects and values ([`super::yaml`]): YAML 1.1-ambiguous strings
@@ -50,8 +50,9 @@ pub fn to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, String
 ///
 /// The files are independent of each other, and building and writing their objects is most
 /// of `generate`'s time for a large spec: from [`PARALLEL_FROM`] workloads on, two threads
-/// share them (the machines we build on have two cores), each half in name order.
-pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+/// share them (the machines we build on have two cores), each half in name order, each
+/// putting its files straight into `out` when it takes files from two threads.
+pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let dir = format!("kubernetes/{}", environment.name.value);
     // Each file is laid out in a scratch buffer that keeps its capacity, then copied into a
     // string of its exact size: no string grows a dozen times, none holds spare capacity.
@@ -66,26 +67,39 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
         }
         Ok((format!("{dir}/{name}.yaml"), scratch.as_str().to_owned()))
     };
-    let all = |names: &[&String]| -> Result<Vec<(String, String)>, String> {
+    let all = |names: &[&String], out: &mut dyn Sink| -> Result<(), String> {
         let mut scratch = String::new();
-        names.iter().map(|n| file(n, &mut scratch)).collect()
+        names.iter().try_for_each(|n| {
+            let (path, text) = file(n, &mut scratch)?;
+            out.add(path, text)
+        })
     };
     let names: Vec<&String> = chart.workloads.keys().collect();
-    let files: Vec<(String, String)> = if names.len() >= PARALLEL_FROM {
-        let (first, second) = names.split_at(names.len() / 2);
-        std::thread::scope(|s| {
-            let other = s.spawn(|| all(second));
-            let mut files = all(first)?;
-            files.extend(other.join().map_err(|_| "a thread writing Kubernetes manifests failed".to_owned())??);
-            Ok::<_, String>(files)
-        })?
-    } else {
-        all(&names)?
-    };
-    for (path, text) in files {
-        out.add(path, text);
+    if names.len() < PARALLEL_FROM {
+        return all(&names, out);
     }
-    Ok(())
+    let (first, second) = names.split_at(names.len() / 2);
+    let failed = || "a thread writing Kubernetes manifests failed".to_owned();
+    match out.beside() {
+        Some(mut beside) => std::thread::scope(|s| {
+            let other = s.spawn(move || all(second, &mut *beside));
+            let mine = all(first, out);
+            let theirs = other.join().map_err(|_| failed());
+            mine.and(theirs?)
+        }),
+        None => {
+            let theirs = std::thread::scope(|s| {
+                let other = s.spawn(|| {
+                    let mut theirs = Artifacts::default();
+                    all(second, &mut theirs).map(|()| theirs)
+                });
+                let mine = all(first, out);
+                let theirs = other.join().map_err(|_| failed());
+                mine.and(theirs?)
+            })?;
+            theirs.files.into_iter().try_for_each(|(path, a)| out.put(path, a))
+        }
+    }
 }
 
 /// How many workloads an environment needs before its manifests are built on two threads:

@@ -1,8 +1,9 @@
 //! Emit: from a checked spec to the files of the output directory, as data.
 //!
 //! One module per target. Rust computes every value; the templates in `stdlib/templates/`
-//! (embedded in the binary) lay them out. Nothing here touches the file system: the
-//! result is a sorted map from relative path to contents, which the CLI writes.
+//! (embedded in the binary) lay them out. Nothing here touches the file system: each file
+//! made goes to a [`Sink`], a sorted map from relative path to contents or the writer of
+//! the output directory.
 
 pub mod build;
 pub mod docker;
@@ -52,13 +53,42 @@ pub struct Artifacts {
     pub files: BTreeMap<String, Artifact>,
 }
 
-impl Artifacts {
-    fn add(&mut self, path: String, contents: String) {
-        self.files.insert(path, Artifact { contents, executable: false });
+/// Where the generators put each file as they make it: kept in memory ([`Artifacts`]), or
+/// handed to the writer of the output directory, which writes it and lets it go (the
+/// whole output of a large spec is never in memory at once). A path is made once: a second
+/// file at the same path is a generator's bug, and an error.
+pub trait Sink {
+    /// Takes one file; an error stops the generation (a duplicate path, or the writer has
+    /// stopped).
+    fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String>;
+
+    /// A second way into this sink, for another thread to put files beside this one, when
+    /// the sink takes files from two threads (the writer's); `None` when it cannot, and the
+    /// other thread's files must come back through this one.
+    fn beside(&self) -> Option<Box<dyn Sink + Send>> {
+        None
+    }
+}
+
+impl dyn Sink + '_ {
+    fn add(&mut self, path: String, contents: String) -> Result<(), String> {
+        self.put(path, Artifact { contents, executable: false })
     }
 
-    fn add_executable(&mut self, path: String, contents: String) {
-        self.files.insert(path, Artifact { contents, executable: true });
+    fn add_executable(&mut self, path: String, contents: String) -> Result<(), String> {
+        self.put(path, Artifact { contents, executable: true })
+    }
+}
+
+impl Sink for Artifacts {
+    fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String> {
+        match self.files.entry(path) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(artifact);
+                Ok(())
+            }
+            std::collections::btree_map::Entry::Occupied(o) => Err(format!("`{}` was generated twice", o.key())),
+        }
     }
 }
 
@@ -124,34 +154,40 @@ pub fn check_options(spec: &Spec, opts: &Options) -> Result<(), String> {
 
 /// Generates every artifact of a checked spec. The spec must have no errors.
 pub fn generate(spec: &Spec, opts: &Options) -> Result<Artifacts, String> {
+    let mut out = Artifacts::default();
+    generate_into(spec, opts, &mut out)?;
+    Ok(out)
+}
+
+/// [`generate`], each file handed to `out` as it is made.
+pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<(), String> {
     if let Some(missing) = crate::check::inputs::namings(spec).into_iter().find(|n| !opts.inputs.contains_key(&n.key)) {
         return Err(format!("the configuration file `{}` was not read (inputs::read reads what the spec names)", missing.source));
     }
     let env = templates::environment();
-    let mut out = Artifacts::default();
     let header = header(&opts.spec_name);
-    build::emit(spec, opts, &env, &header, &mut out)?;
-    docker::emit(spec, opts, &env, &header, &mut out)?;
+    build::emit(spec, opts, &env, &header, out)?;
+    docker::emit(spec, opts, &env, &header, out)?;
     let selected = |name: &String| opts.environments.is_empty() || opts.environments.contains(name);
     let kubernetes: Vec<&crate::check::model::Environment> =
         spec.environments.iter().filter(|(name, e)| selected(name) && kubernetes::namespace(e).is_some()).map(|(_, e)| e).collect();
-    let chart = helm::begin(spec, opts, &kubernetes, &header, &mut out)?;
+    let chart = helm::begin(spec, opts, &kubernetes, &header, out)?;
     for (name, environment) in &spec.environments {
         if !selected(name) {
             continue;
         }
-        systemd::emit(environment, &opts.inputs, &env, &header, &mut out)?;
-        nginx::emit(environment, &env, &header, &mut out)?;
-        prometheus::emit(environment, &header, &mut out)?;
+        systemd::emit(environment, &opts.inputs, &env, &header, out)?;
+        nginx::emit(environment, &env, &header, out)?;
+        prometheus::emit(environment, &header, out)?;
         if let (Some(ns), Some(chart)) = (kubernetes::namespace(environment), &chart) {
             // The environment's values, computed once: its manifests are built from them,
             // and its values file holds what they change; then they are freed.
             let values = kubernetes::values::environment_chart(spec, opts, environment);
-            kubernetes::emit(&values, ns, environment, &header, &mut out)?;
-            chart.environment(environment, values, &header, &mut out)?;
+            kubernetes::emit(&values, ns, environment, &header, out)?;
+            chart.environment(environment, values, &header, out)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The one-line header of every generated file that has comments. The spec's name is

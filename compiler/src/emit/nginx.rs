@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use minijinja::Environment;
 use serde::Serialize;
 
-use super::Artifacts;
+use super::Sink;
 use super::templates::render;
 use crate::check::model::{Environment as Env, Platform, TlsSource};
 
@@ -116,7 +116,7 @@ pub fn install(environment: &Env) -> Option<Install> {
     Some(Install { file: file_name(&environment.view.project.name.value), tls_files })
 }
 
-pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let Some(servers) = servers(environment) else { return Ok(()) };
     let project = environment.view.project.name.value.as_str();
     let site = Site {
@@ -126,6 +126,6 @@ pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut Artifa
         connection: format!("$hawser_{}_connection", project.replace('-', "_")),
         servers,
     };
-    out.add(format!("systemd/{}/{}", environment.name.value, file_name(project)), render(env, "nginx.conf", &site)?);
+    out.add(format!("systemd/{}/{}", environment.name.value, file_name(project)), render(env, "nginx.conf", &site)?)?;
     Ok(())
 }

@@ -46,7 +46,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Artifacts;
+use super::Sink;
 use super::monitoring::promql_string;
 use crate::check::model::{Environment, Metrics, Platform, Workload};
 use crate::check::values::Duration;
@@ -65,7 +65,7 @@ const DOWN_FOR_MILLIS: u64 = 5 * 60_000;
 /// Writes `prometheus/<env>/prometheus.yml` and `rules.yml` for one environment: on systemd
 /// when a service there exposes metrics, on Kubernetes when the environment's Prometheus is
 /// not run by prometheus-operator (`monitoring="config"`).
-pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(environment: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let Some(platform) = &environment.platform else { return Ok(()) };
     let ctx = Context {
         project: &environment.view.project.name.value,
@@ -109,8 +109,8 @@ pub fn emit(environment: &Environment, header: &str, out: &mut Artifacts) -> Res
     let config = Config { rule_files: vec![RULES_FILE], scrape_configs };
     let rule_file = RuleFile { groups: vec![RuleGroup { name: format!("{}-{}", ctx.project, ctx.environment), rules }] };
     let dir = format!("prometheus/{}", ctx.environment);
-    out.add(format!("{dir}/{CONFIG_FILE}"), yaml(header, &config)?);
-    out.add(format!("{dir}/{RULES_FILE}"), yaml(header, &rule_file)?);
+    out.add(format!("{dir}/{CONFIG_FILE}"), yaml(header, &config)?)?;
+    out.add(format!("{dir}/{RULES_FILE}"), yaml(header, &rule_file)?)?;
     Ok(())
 }
 

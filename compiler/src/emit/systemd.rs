@@ -21,7 +21,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use super::templates::render;
-use super::{Artifacts, build::binary, runtime};
+use super::{Sink, build::binary, runtime};
 use crate::check::model::{EnvValue, Environment as Env, Platform, Protocol, SecretSource, View, Workload, WorkloadKind};
 
 pub use crate::check::targets::systemd::since;
@@ -181,7 +181,7 @@ pub fn emit(
     inputs: &crate::check::inputs::Inputs,
     env: &Environment,
     header: &str,
-    out: &mut Artifacts,
+    out: &mut dyn Sink,
 ) -> Result<(), String> {
     let Some(platform @ Platform::Systemd { .. }) = &environment.platform else { return Ok(()) };
     let floor = platform.systemd_floor().unwrap_or(Platform::DEFAULT_SYSTEMD);
@@ -229,7 +229,7 @@ pub fn emit(
             let contents = inputs
                 .get(&f.input())
                 .ok_or_else(|| format!("{}: the configuration file {} was not read", w.name.value, f.source.value))?;
-            out.add(format!("{dir}/{}/{}", storage::files_dir(&unit), f.key()), contents.clone());
+            out.add(format!("{dir}/{}/{}", storage::files_dir(&unit), f.key()), contents.clone())?;
         }
         let job = w.job();
         let ctx = Unit {
@@ -276,9 +276,9 @@ pub fn emit(
             state_directory: unit.clone(),
             limit_nofile: w.systemd.sandbox.limit_nofile.map_or(LIMIT_NOFILE, u64::from),
         };
-        out.add(format!("{dir}/{unit}.service"), render(env, "unit.service", &ctx)?);
+        out.add(format!("{dir}/{unit}.service"), render(env, "unit.service", &ctx)?)?;
         if !literals.is_empty() {
-            out.add(format!("{dir}/{unit}.env"), render(env, "unit.env", EnvFile { header, vars: literals })?);
+            out.add(format!("{dir}/{unit}.env"), render(env, "unit.env", EnvFile { header, vars: literals })?)?;
         }
         if let Some(schedule) = job.and_then(|j| j.schedule.as_ref()) {
             let mut on_calendar =
@@ -295,7 +295,7 @@ pub fn emit(
                 description: format!("{project} {} schedule `{}` UTC ({})", w.name.value, schedule.value, environment.name.value),
                 on_calendar,
             };
-            out.add(format!("{dir}/{unit}.timer"), render(env, "unit.timer", &timer)?);
+            out.add(format!("{dir}/{unit}.timer"), render(env, "unit.timer", &timer)?)?;
         }
         if let Some(port) = w.systemd.socket.as_ref().and_then(|s| w.port(&s.value)) {
             let socket = Socket {
@@ -305,7 +305,7 @@ pub fn emit(
                 description: format!("{project} {} socket {} ({})", w.name.value, port.name.value, environment.name.value),
                 port: port.number.value,
             };
-            out.add(format!("{dir}/{unit}.socket"), render(env, "unit.socket", &socket)?);
+            out.add(format!("{dir}/{unit}.socket"), render(env, "unit.socket", &socket)?)?;
         }
     }
     lifecycle::emit(environment, floor, env, header, &dir, out)

@@ -24,6 +24,13 @@
 //! the directory — `generate`, `--check`, `diff`, `why` — tells which entries are already
 //! new and finishes the swap before it reads anything (see [`settle`]).
 //!
+//! `generate` writes each file as it is made ([`Files::Making`]): the generator runs on a
+//! thread of its own, and the writer checks, writes and hashes each file and lets it go, so
+//! making and writing share the cores and the whole output is never in memory at once. A
+//! file refused on the way (a path that is not plain, a foreign file in the way) or a
+//! generator's error removes the new tree, and nothing changed. Inside a mount point, where
+//! every top-level name must be known before the swap, the files are made first.
+//!
 //! Files hawser does not own are carried into the new tree as hard links (same inode, same
 //! contents), directories it does not own keep their mode, owner and emptiness, and a
 //! foreign file where hawser would write is an error, never an overwrite. Nothing is
@@ -37,7 +44,7 @@ use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
-use crate::emit::Artifacts;
+use crate::emit::{Artifact, Artifacts, Sink};
 use crate::review::confined::{Dir, Entry, Kind, Owner};
 
 pub const LOCK_FILE: &str = "hawser.lock";
@@ -131,12 +138,16 @@ pub fn render_lock(spec_name: &str, spec_text: &str, artifacts: &Artifacts) -> S
 /// The lock's entries of `artifacts`: path to sha256. Thousands of files are hashed on two
 /// threads, half each.
 pub fn lock_entries(artifacts: &Artifacts) -> BTreeMap<String, String> {
-    let files: Vec<(&String, &crate::emit::Artifact)> = artifacts.files.iter().collect();
-    let hash = |part: &[(&String, &crate::emit::Artifact)]| -> Vec<(String, String)> {
+    hash_all(&artifacts.files.iter().collect::<Vec<_>>())
+}
+
+/// The sha256 of each of `files`, by path.
+fn hash_all(files: &[(&String, &Artifact)]) -> BTreeMap<String, String> {
+    let hash = |part: &[(&String, &Artifact)]| -> Vec<(String, String)> {
         part.iter().map(|(path, a)| ((*path).clone(), sha256_hex(a.contents.as_bytes()))).collect()
     };
     if files.len() < 256 {
-        return hash(&files).into_iter().collect();
+        return hash(files).into_iter().collect();
     }
     let (first, second) = files.split_at(files.len() / 2);
     let (mut mine, theirs) = std::thread::scope(|s| {
@@ -248,7 +259,7 @@ pub fn environment_of(path: &str) -> Option<&str> {
 /// What a run of `generate` asks for: every artifact the spec produces, the spec it comes
 /// from, and the environments to write (all when empty).
 pub struct Request<'a> {
-    pub artifacts: &'a Artifacts,
+    pub files: Files<'a>,
     /// The spec's file name, recorded in the lock.
     pub spec_name: &'a str,
     pub spec_sha256: String,
@@ -261,44 +272,63 @@ pub struct Request<'a> {
     pub cache_key: Option<String>,
 }
 
+/// The files a write puts in the output directory.
+#[derive(Clone, Copy)]
+pub enum Files<'a> {
+    /// Every file, made before the write.
+    Made(&'a Artifacts),
+    /// Made while the tree is written: the generator runs on a thread of its own and hands
+    /// each file over as it is made, to be checked, written, hashed and freed, so that the
+    /// making and the writing share the cores and the whole output is never in memory at
+    /// once. A generator is pure: where the write must know every path before it starts (an
+    /// output directory that is a mount point), it is run to the end first, in memory.
+    Making(&'a Generator<'a>),
+}
+
+/// What makes the files of [`Files::Making`]: a generator that puts each file in the sink.
+pub type Generator<'a> = dyn Fn(&mut dyn Sink) -> Result<(), String> + Sync + 'a;
+
 /// What `generate` writes given the lock on disk: the artifacts, the lock's text, and the
 /// files of other environments it keeps as they are.
 pub struct Planned<'a> {
     pub artifacts: std::borrow::Cow<'a, Artifacts>,
     pub lock_text: String,
     pub kept: BTreeSet<String>,
-    /// The sha256 of each artifact written, computed once for the lock.
-    pub hashes: BTreeMap<String, String>,
+}
+
+/// Whether a run writes `path`: with `--env E…`, only the shared files and those of the
+/// environments selected.
+fn chosen(environments: &[String], path: &str) -> bool {
+    environments.is_empty() || environment_of(path).is_none_or(|e| environments.iter().any(|s| s == e))
+}
+
+/// The files of other environments the lock lists, with their hashes: with `--env`, they
+/// are kept as they are, and never removed.
+fn kept_entries(environments: &[String], previous: Option<&Lock>) -> BTreeMap<String, String> {
+    let other = |path: &&String| !chosen(environments, path);
+    previous.iter().flat_map(|l| &l.files).filter(|(p, _)| other(p)).map(|(p, sha)| (p.clone(), sha.clone())).collect()
 }
 
 /// With `--env E…`, of every artifact the spec produces, the shared ones and those of the
 /// environments selected; files of other environments that the lock lists are kept as they
 /// are, with their hashes, and never removed.
-pub fn plan<'a>(request: &Request<'a>, previous: Option<&Lock>) -> Planned<'a> {
+pub fn plan<'a>(artifacts: &'a Artifacts, request: &Request<'_>, previous: Option<&Lock>) -> Planned<'a> {
     if request.environments.is_empty() {
-        let hashes = lock_entries(request.artifacts);
+        let hashes = lock_entries(artifacts);
         let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, &hashes);
-        return Planned { artifacts: std::borrow::Cow::Borrowed(request.artifacts), lock_text, kept: BTreeSet::new(), hashes };
+        return Planned { artifacts: std::borrow::Cow::Borrowed(artifacts), lock_text, kept: BTreeSet::new() };
     }
-    let chosen = |path: &str| environment_of(path).is_none_or(|e| request.environments.iter().any(|s| s == e));
     let mut write = Artifacts::default();
-    let mut entries = BTreeMap::new();
-    for (path, a) in &request.artifacts.files {
-        if chosen(path) {
+    let mut entries = kept_entries(request.environments, previous);
+    let kept = entries.keys().cloned().collect();
+    for (path, a) in &artifacts.files {
+        if chosen(request.environments, path) {
             entries.insert(path.clone(), sha256_hex(a.contents.as_bytes()));
             write.files.insert(path.clone(), a.clone());
         }
     }
-    let mut kept = BTreeSet::new();
-    for (path, sha) in previous.iter().flat_map(|l| &l.files) {
-        if !chosen(path) {
-            entries.insert(path.clone(), sha.clone());
-            kept.insert(path.clone());
-        }
-    }
     let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, &entries);
-    let hashes = write.files.keys().filter_map(|p| Some((p.clone(), entries.get(p)?.clone()))).collect();
-    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept, hashes }
+    Planned { artifacts: std::borrow::Cow::Owned(write), lock_text, kept }
 }
 
 /// An error of the output directory: the message names the path and says what to do.
@@ -316,6 +346,11 @@ pub struct Error {
 impl Error {
     fn new(message: String) -> Error {
         Error { message, partly_changed: false, stopped: false }
+    }
+
+    /// An internal error: nothing changed.
+    pub fn internal(message: String) -> Error {
+        Error::new(format!("internal error while generating: {message}"))
     }
 }
 
@@ -712,10 +747,8 @@ pub fn write(out: &Path, request: &Request<'_>) -> Result<Summary, Error> {
 
 /// [`write`], carried out as `faults` say: for tests that stop it after each step.
 pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<Summary, Error> {
-    for path in request.artifacts.files.keys() {
-        if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
-            return Err(Error::new(format!("refusing to write `{path}`: not a plain path inside the output directory")));
-        }
+    if let Files::Made(artifacts) = request.files {
+        artifacts.files.keys().try_for_each(|path| writable(path))?;
     }
     let place = place(out, Access::Write)?.ok_or_else(|| Error::new(format!("cannot open the directory of {}", out.display())))?;
     place.remove_leftovers()?;
@@ -739,63 +772,128 @@ pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<S
         }
         None => Existing::default(),
     };
-    let planned = plan(request, existing.lock.as_ref());
-    let plan = &planned;
-    let artifacts = &*plan.artifacts;
-    // A foreign file where hawser would write, or on the way to it, is in the way.
-    for path in artifacts.files.keys() {
-        let mut prefix = String::new();
-        for (i, seg) in path.split('/').enumerate() {
-            if i > 0 {
-                prefix.push('/');
-            }
-            prefix.push_str(seg);
-            if existing.foreign.contains(&prefix) {
-                return Err(Error::new(format!(
-                    "{} exists and hawser does not own it (it is not in {LOCK_FILE}); move it away, hawser will not overwrite it",
-                    out.join(&prefix).display()
-                )));
-            }
+    let mount_point = out_dir.as_ref().is_some_and(|dir| faults.inside || dir.device().ok() != place.parent.device().ok());
+    // Inside a mount point, the new tree's top-level entries are swapped one by one, so
+    // every path must be known before the swap starts: the files are made first.
+    let made_first;
+    let files = match request.files {
+        Files::Making(generator) if mount_point => {
+            made_first = make(generator)?;
+            Files::Made(&made_first)
         }
-        if existing.dirs.contains_key(path) {
-            return Err(Error::new(format!("{} is a directory where hawser writes a file; move it away", out.join(path).display())));
-        }
+        files => files,
+    };
+    // Files made before the write are checked before anything is touched; files made
+    // during it, as each comes (a refused one removes the new tree, and nothing changed).
+    if let Files::Made(artifacts) = files {
+        artifacts.files.keys().filter(|p| chosen(request.environments, p)).try_for_each(|p| in_the_way(p, &existing, out))?;
     }
-    let mut summary = summarise(plan, &existing);
+    let kept = kept_entries(request.environments, existing.lock.as_ref());
+    let job = Job { request, kept: &kept, existing: &existing, out };
     let mut steps = Steps { done: 0, stop_after: faults.stop_after };
-    match &out_dir {
+    let built = match &out_dir {
         None => {
             let staging = place.staging_name();
             let new = place.parent.create_dir(&staging, 0o700).map_err(|e| io_err("create", &place.sibling(&staging), e))?;
-            let built = steps.step().and_then(|()| build_tree(None, &new, plan, &existing, false)).and_then(|()| {
+            let built = steps.step().and_then(|()| build_tree(None, &new, files, &job, false)).and_then(|built| {
                 new.set_owner(Owner { mode: 0o755, ..new.owner().map_err(|e| io_err("read", out, e))? })
                     .map_err(|e| io_err("set permissions of", out, e))?;
                 steps.step()?;
                 place.parent.rename(&staging, &place.parent, &place.name, false).map_err(|e| io_err("move into place", out, e))?;
-                steps.step()
+                steps.step()?;
+                Ok(built)
             });
-            if let Err(e) = built {
-                if !e.stopped {
-                    let _ = place.parent.remove_all(&staging);
-                }
-                return Err(e);
+            if let Err(e) = &built
+                && !e.stopped
+            {
+                let _ = place.parent.remove_all(&staging);
             }
+            built?
         }
         Some(dir) => {
-            let mount_point = faults.inside || dir.device().ok() != place.parent.device().ok();
-            let swapped = if mount_point { Err(Swap::MountPoint) } else { swap_beside(&place, dir, plan, &existing, faults, &mut steps) };
+            let swapped = if mount_point { Err(Swap::MountPoint) } else { swap_beside(&place, dir, files, &job, faults, &mut steps) };
             match swapped {
-                Ok(warnings) => summary.warnings = warnings,
+                Ok(built) => built,
                 Err(Swap::Failed(e)) => return Err(e),
-                Err(Swap::MountPoint) => summary.warnings = swap_inside(dir, out, plan, &existing, faults, &mut steps)?,
+                Err(Swap::MountPoint) => {
+                    // Found only when the tree built beside could not be swapped in: the
+                    // files are made again, in memory.
+                    let made_again;
+                    let artifacts = match files {
+                        Files::Made(artifacts) => artifacts,
+                        Files::Making(generator) => {
+                            made_again = make(generator)?;
+                            made_again.files.keys().try_for_each(|p| writable(p))?;
+                            let mut chosen_paths = made_again.files.keys().filter(|p| chosen(request.environments, p));
+                            chosen_paths.try_for_each(|p| in_the_way(p, &existing, out))?;
+                            &made_again
+                        }
+                    };
+                    swap_inside(dir, out, artifacts, &job, faults, &mut steps)?
+                }
             }
         }
-    }
+    };
+    let summary = summarise(&built, &kept, &existing);
     if let Some(key) = &request.cache_key {
         // Only a shortcut for the next run: without it, that run does the whole work.
-        let _ = write_cache(&place, key, &plan.lock_text);
+        let _ = write_cache(&place, key, &built.lock_text);
     }
     Ok(summary)
+}
+
+/// A path hawser may write: plain, inside the output directory, and neither the lock nor
+/// the cache.
+fn writable(path: &str) -> Result<(), Error> {
+    if !safe_relative(path) || path == LOCK_FILE || is_cache(path) {
+        return Err(Error::new(format!("refusing to write `{path}`: not a plain path inside the output directory")));
+    }
+    Ok(())
+}
+
+/// A foreign file where hawser would write `path`, or on the way to it, is in the way;
+/// so is a directory.
+fn in_the_way(path: &str, existing: &Existing, out: &Path) -> Result<(), Error> {
+    let mut end = 0;
+    for seg in path.split('/') {
+        end += seg.len();
+        let prefix = &path[..end];
+        if existing.foreign.contains(prefix) {
+            return Err(Error::new(format!(
+                "{} exists and hawser does not own it (it is not in {LOCK_FILE}); move it away, hawser will not overwrite it",
+                out.join(prefix).display()
+            )));
+        }
+        end += 1;
+    }
+    if existing.dirs.contains_key(path) {
+        return Err(Error::new(format!("{} is a directory where hawser writes a file; move it away", out.join(path).display())));
+    }
+    Ok(())
+}
+
+/// Runs a generator to the end, keeping every file in memory.
+fn make(generator: &Generator<'_>) -> Result<Artifacts, Error> {
+    let mut artifacts = Artifacts::default();
+    generator(&mut artifacts).map_err(Error::internal)?;
+    Ok(artifacts)
+}
+
+/// What every step of a write reads: the request, the files of other environments kept as
+/// they are, and what the output directory held.
+struct Job<'a> {
+    request: &'a Request<'a>,
+    kept: &'a BTreeMap<String, String>,
+    existing: &'a Existing,
+    out: &'a Path,
+}
+
+/// The new tree, built: the sha256 of each file written, the lock's text, and what went
+/// wrong after it was in place.
+struct Built {
+    hashes: BTreeMap<String, String>,
+    lock_text: String,
+    warnings: Vec<String>,
 }
 
 /// What [`up_to_date`] found: the output directory is what the run wrote.
@@ -957,27 +1055,25 @@ enum Swap {
 
 /// The new tree built beside the output and swapped with it in one atomic rename; where the
 /// file system cannot exchange, in two renames.
-fn swap_beside(
-    place: &Place,
-    out_dir: &Dir,
-    plan: &Planned<'_>,
-    existing: &Existing,
-    faults: Faults,
-    steps: &mut Steps,
-) -> Result<Vec<String>, Swap> {
+fn swap_beside(place: &Place, out_dir: &Dir, files: Files<'_>, job: &Job<'_>, faults: Faults, steps: &mut Steps) -> Result<Built, Swap> {
     let staging = place.staging_name();
     let new = place.parent.create_dir(&staging, 0o700).map_err(|e| Swap::Failed(io_err("create", &place.sibling(&staging), e)))?;
-    let built = steps.step().and_then(|()| build_tree(Some(out_dir), &new, plan, existing, false)).and_then(|()| match existing.root {
-        Some(root) => new.set_owner(root).map_err(|e| io_err("keep the owner and mode of", &place.out, e)),
-        None => Ok(()),
-    });
-    let built = built.and_then(|()| steps.step());
-    if let Err(e) = built {
-        if !e.stopped {
-            let _ = place.parent.remove_all(&staging);
+    let built = steps.step().and_then(|()| build_tree(Some(out_dir), &new, files, job, false)).and_then(|built| {
+        if let Some(root) = job.existing.root {
+            new.set_owner(root).map_err(|e| io_err("keep the owner and mode of", &place.out, e))?;
         }
-        return Err(Swap::Failed(e));
-    }
+        steps.step()?;
+        Ok(built)
+    });
+    let mut built = match built {
+        Ok(built) => built,
+        Err(e) => {
+            if !e.stopped {
+                let _ = place.parent.remove_all(&staging);
+            }
+            return Err(Swap::Failed(e));
+        }
+    };
     let exchanged = if faults.without_exchange {
         Err(rustix::io::Errno::INVAL.into())
     } else {
@@ -987,7 +1083,10 @@ fn swap_beside(
         match rustix::io::Errno::from_io_error(&e) {
             // A file system without RENAME_EXCHANGE: two renames, and a kill between them is
             // undone by the next command on the directory (`settle`).
-            Some(rustix::io::Errno::INVAL) => return swap_in_two_renames(place, &staging, steps),
+            Some(rustix::io::Errno::INVAL) => {
+                built.warnings = swap_in_two_renames(place, &staging, steps)?;
+                return Ok(built);
+            }
             Some(rustix::io::Errno::BUSY | rustix::io::Errno::XDEV) => {
                 let _ = place.parent.remove_all(&staging);
                 return Err(Swap::MountPoint);
@@ -1001,12 +1100,13 @@ fn swap_beside(
     steps.step().map_err(Swap::Failed)?;
     // The previous tree is now under the staging name; the new one is in place.
     match place.parent.remove_all(&staging) {
-        Ok(()) => steps.step().map(|()| Vec::new()).map_err(Swap::Failed),
-        Err(e) => Ok(vec![format!(
+        Ok(()) => steps.step().map_err(Swap::Failed)?,
+        Err(e) => built.warnings.push(format!(
             "{} (the previous output) could not be removed: {e}; the next run removes it",
             place.sibling(&staging).display()
-        )]),
+        )),
     }
+    Ok(built)
 }
 
 fn swap_in_two_renames(place: &Place, staging: &str, steps: &mut Steps) -> Result<Vec<String>, Swap> {
@@ -1042,28 +1142,28 @@ struct JournalEntry {
 /// On a mount point: the new tree is built in `.hawser-new` inside the output, then each
 /// top-level entry hawser owns is swapped in turn, the lock last. The journal, written
 /// before the first swap, lets the next command finish a swap a kill interrupted.
-fn swap_inside(
-    out_dir: &Dir,
-    out: &Path,
-    plan: &Planned<'_>,
-    existing: &Existing,
-    faults: Faults,
-    steps: &mut Steps,
-) -> Result<Vec<String>, Error> {
+fn swap_inside(out_dir: &Dir, out: &Path, artifacts: &Artifacts, job: &Job<'_>, faults: Faults, steps: &mut Steps) -> Result<Built, Error> {
+    let existing = job.existing;
     let new = out_dir.create_dir(STAGING, 0o700).map_err(|e| io_err("create", &out.join(STAGING), e))?;
-    let built = steps.step().and_then(|()| build_tree(Some(out_dir), &new, plan, existing, true)).and_then(|()| steps.step());
-    if let Err(e) = built {
-        if !e.stopped {
-            let _ = out_dir.remove_all(STAGING);
+    let built = steps.step().and_then(|()| build_tree(Some(out_dir), &new, Files::Made(artifacts), job, true)).and_then(|built| {
+        steps.step()?;
+        Ok(built)
+    });
+    let built = match built {
+        Ok(built) => built,
+        Err(e) => {
+            if !e.stopped {
+                let _ = out_dir.remove_all(STAGING);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     // Every top-level entry hawser owns, old or new, and the lock last.
     let mut names: BTreeSet<String> = existing
         .lock
         .iter()
         .flat_map(|l| l.files.keys())
-        .chain(plan.artifacts.files.keys())
+        .chain(artifacts.files.keys().filter(|p| chosen(job.request.environments, p)))
         .map(|p| p.split('/').next().unwrap_or(p).to_owned())
         .collect();
     names.remove(LOCK_FILE);
@@ -1097,7 +1197,7 @@ fn swap_inside(
     if let Some(root) = existing.root {
         let _ = out_dir.set_owner(root);
     }
-    Ok(Vec::new())
+    Ok(built)
 }
 
 /// Brings every entry of the journal to its new version, in order, then removes the
@@ -1227,24 +1327,23 @@ fn partly(e: Error) -> Error {
     }
 }
 
-fn summarise(plan: &Planned<'_>, existing: &Existing) -> Summary {
-    let artifacts = &*plan.artifacts;
+fn summarise(built: &Built, kept: &BTreeMap<String, String>, existing: &Existing) -> Summary {
     let previous = existing.lock.as_ref().map(|l| &l.files);
     let mut summary = Summary {
-        written: artifacts.files.len(),
+        written: built.hashes.len(),
         kept_foreign: existing.foreign.len(),
-        kept_other_environments: plan.kept.len(),
+        kept_other_environments: kept.len(),
         lock_conflict: existing.lock.as_ref().is_some_and(|l| l.conflicted),
+        warnings: built.warnings.clone(),
         ..Summary::default()
     };
-    for (path, a) in &artifacts.files {
-        let sha = plan.hashes.get(path).cloned().unwrap_or_else(|| sha256_hex(a.contents.as_bytes()));
-        if previous.and_then(|p| p.get(path)) != Some(&sha) {
+    for (path, sha) in &built.hashes {
+        if previous.and_then(|p| p.get(path)) != Some(sha) {
             summary.changed.push(path.clone());
         }
     }
     if let Some(prev) = previous {
-        summary.removed = prev.keys().filter(|p| !artifacts.files.contains_key(*p) && !plan.kept.contains(*p)).cloned().collect();
+        summary.removed = prev.keys().filter(|p| !built.hashes.contains_key(*p) && !kept.contains_key(*p)).cloned().collect();
     }
     summary
 }
@@ -1254,14 +1353,20 @@ fn summarise(plan: &Planned<'_>, existing: &Existing) -> Summary {
 /// directory given back its owner and mode, deepest first. With `inside`, the new tree is
 /// inside the old one (a mount point): entries at the top level that hawser does not own
 /// stay where they are.
-fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Existing, inside: bool) -> Result<(), Error> {
+fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, inside: bool) -> Result<Built, Error> {
+    let (request, existing) = (job.request, job.existing);
     let mut tree = Tree { root: new, dirs: BTreeMap::new() };
     let hawser_dirs: BTreeSet<String> = existing.lock.iter().flat_map(|l| l.files.keys()).flat_map(|p| ancestors(p)).collect();
+    // Only inside a mount point, where the files were made first (see `write_with`).
+    let made = match files {
+        Files::Made(artifacts) if inside => Some(artifacts.files.keys()),
+        _ => None,
+    };
     let top_level_owned: BTreeSet<&str> = existing
         .lock
         .iter()
         .flat_map(|l| l.files.keys())
-        .chain(plan.artifacts.files.keys())
+        .chain(made.into_iter().flatten())
         .filter_map(|p| p.split_once('/').map(|(top, _)| top))
         .collect();
     let stays = |rel: &str| inside && !top_level_owned.contains(rel.split('/').next().unwrap_or(rel));
@@ -1272,7 +1377,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Exist
         }
     }
     if let Some(old) = old {
-        let carried = existing.foreign.iter().chain(plan.kept.iter());
+        let carried = existing.foreign.iter().chain(job.kept.keys());
         for rel in carried {
             if stays(rel) || rel == STAGING {
                 continue;
@@ -1286,8 +1391,8 @@ fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Exist
         }
     }
     let owned = existing.lock.as_ref().map(|l| &l.files);
-    let mut old_dirs: BTreeMap<&str, Option<Dir>> = BTreeMap::new();
-    for (path, a) in &plan.artifacts.files {
+    let mut old_dirs: BTreeMap<String, Option<Dir>> = BTreeMap::new();
+    let mut place_file = |path: &str, a: &Artifact| -> Result<(), Error> {
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
         let mode = if a.executable { 0o755 } else { 0o644 };
         let to = tree.dir(parent)?;
@@ -1295,17 +1400,46 @@ fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Exist
         // tree rather than written again: no new inode, no new data, the same result.
         if let Some(old) = old
             && owned.is_some_and(|o| o.contains_key(path))
-            && let Some(from) = old_dirs.entry(parent).or_insert_with(|| old.open_dir(parent).ok())
+            && let Some(from) = old_dirs.entry(parent.to_owned()).or_insert_with(|| old.open_dir(parent).ok())
             && let Ok(Entry::File { contents, mode: m }) = from.read_here(name)
             && contents == a.contents.as_bytes()
             && m & 0o7777 == mode
         {
-            to.link_from(from, name).map_err(|e| io_err("keep", Path::new(path), e))?;
-            continue;
+            return to.link_from(from, name).map_err(|e| io_err("keep", Path::new(path), e));
         }
-        to.write_new(name, a.contents.as_bytes(), mode).map_err(|e| io_err("write", Path::new(path), e))?;
-    }
-    new.write_new(LOCK_FILE, plan.lock_text.as_bytes(), 0o644).map_err(|e| io_err("write", Path::new(LOCK_FILE), e))?;
+        to.write_new(name, a.contents.as_bytes(), mode).map_err(|e| io_err("write", Path::new(path), e))
+    };
+    let hashes = match files {
+        Files::Made(artifacts) => {
+            let files: Vec<(&String, &Artifact)> = artifacts.files.iter().filter(|(p, _)| chosen(request.environments, p)).collect();
+            for (path, a) in &files {
+                place_file(path, a)?;
+            }
+            hash_all(&files)
+        }
+        Files::Making(generator) => {
+            let mut hashes = BTreeMap::new();
+            let mut take = |path: String, a: Artifact| -> Result<(), Error> {
+                if !chosen(request.environments, &path) {
+                    return Ok(());
+                }
+                writable(&path)?;
+                in_the_way(&path, existing, job.out)?;
+                if hashes.contains_key(&path) {
+                    return Err(Error::internal(format!("`{path}` was generated twice")));
+                }
+                place_file(&path, &a)?;
+                hashes.insert(path, sha256_hex(a.contents.as_bytes()));
+                Ok(())
+            };
+            stream(generator, &mut take)?;
+            hashes
+        }
+    };
+    let mut entries = job.kept.clone();
+    entries.extend(hashes.iter().map(|(p, sha)| (p.clone(), sha.clone())));
+    let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, &entries);
+    new.write_new(LOCK_FILE, lock_text.as_bytes(), 0o644).map_err(|e| io_err("write", Path::new(LOCK_FILE), e))?;
     // Deepest first, so that a read-only directory is made so after its contents.
     let mut made: Vec<(&String, &Dir)> = tree.dirs.iter().collect();
     made.sort_by_key(|(rel, _)| std::cmp::Reverse(rel.matches('/').count()));
@@ -1317,7 +1451,39 @@ fn build_tree(old: Option<&Dir>, new: &Dir, plan: &Planned<'_>, existing: &Exist
         };
         dir.set_owner(owner).map_err(|e| io_err("keep the owner and mode of", Path::new(rel), e))?;
     }
-    Ok(())
+    Ok(Built { hashes, lock_text, warnings: Vec::new() })
+}
+
+/// How many made files may wait for the writer: enough that neither side waits on the
+/// other's every file, few enough that they are a small part of the output.
+const IN_FLIGHT: usize = 64;
+
+/// Runs `generator` on a thread of its own and hands each file it makes to `take`, on this
+/// thread, as it comes. The first error of `take` stops the generator (its next file finds
+/// no one to take it) and is the result.
+fn stream(generator: &Generator<'_>, take: &mut dyn FnMut(String, Artifact) -> Result<(), Error>) -> Result<(), Error> {
+    struct ToWriter(std::sync::mpsc::SyncSender<(String, Artifact)>);
+    impl Sink for ToWriter {
+        fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String> {
+            self.0.send((path, artifact)).map_err(|_| "the output directory's writer stopped".to_owned())
+        }
+
+        fn beside(&self) -> Option<Box<dyn Sink + Send>> {
+            Some(Box::new(ToWriter(self.0.clone())))
+        }
+    }
+    let (sender, files) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+    std::thread::scope(|s| {
+        let making = s.spawn(move || generator(&mut ToWriter(sender)));
+        let taken = files.into_iter().try_for_each(|(path, artifact)| take(path, artifact));
+        let made = making.join();
+        taken?;
+        match made {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::internal(e)),
+            Err(_) => Err(Error::internal("the generator stopped".to_owned())),
+        }
+    })
 }
 
 /// The directories of the new tree, created on demand and kept open.
@@ -1367,12 +1533,119 @@ mod tests {
     #[test]
     fn lock_round_trips() {
         let mut a = Artifacts::default();
-        a.files.insert("build/build.sh".into(), crate::emit::Artifact { contents: "x".into(), executable: true });
+        a.files.insert("build/build.sh".into(), Artifact { contents: "x".into(), executable: true });
         let text = render_lock("hawser.kdl", "spec", &a);
         let lock = parse_lock(&text).unwrap();
         assert_eq!(lock.files.len(), 1);
         assert_eq!(lock.spec_sha256, sha256_hex(b"spec"));
         assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    /// A scratch directory of its own for one test, empty.
+    fn scratch(test: &str) -> std::path::PathBuf {
+        let root = std::env::temp_dir().join(format!("hawser-output-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    fn artifacts(files: &[(&str, &str)]) -> Artifacts {
+        let mut a = Artifacts::default();
+        for (path, contents) in files {
+            a.files.insert((*path).to_owned(), Artifact { contents: (*contents).to_owned(), executable: path.ends_with(".sh") });
+        }
+        a
+    }
+
+    fn request<'a>(files: Files<'a>) -> Request<'a> {
+        Request {
+            files,
+            spec_name: "hawser.kdl",
+            spec_sha256: sha256_hex(b"spec"),
+            inputs_sha256: BTreeMap::new(),
+            environments: &[],
+            cache_key: None,
+        }
+    }
+
+    /// Every file and its contents below `dir`, by relative path.
+    fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                    out.insert(rel, (Vec::new(), e.metadata().unwrap().permissions().mode()));
+                } else {
+                    out.insert(rel, (std::fs::read(e.path()).unwrap(), e.metadata().unwrap().permissions().mode()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Made while written, in any order, or made first: the same tree, lock and summary.
+    #[test]
+    fn files_made_while_written_give_the_tree_files_made_first_give() {
+        let root = scratch("streamed");
+        let a =
+            artifacts(&[("build/build.sh", "#!/bin/sh\n"), ("kubernetes/dev/api.yaml", "a: 1\n"), ("kubernetes/dev/db.yaml", "b: 2\n")]);
+        let made = write(&root.join("made"), &request(Files::Made(&a))).unwrap();
+        let backwards = |sink: &mut dyn Sink| a.files.iter().rev().try_for_each(|(p, f)| sink.put(p.clone(), f.clone()));
+        let streamed = write(&root.join("streamed"), &request(Files::Making(&backwards))).unwrap();
+        assert_eq!(made, streamed);
+        assert_eq!(streamed.written, 3);
+        assert_eq!(tree(&root.join("made")), tree(&root.join("streamed")));
+        // And again over the tree it wrote: nothing changed.
+        let again = write(&root.join("streamed"), &request(Files::Making(&backwards))).unwrap();
+        assert!(again.changed.is_empty() && again.removed.is_empty(), "{again:?}");
+        assert_eq!(tree(&root.join("made")), tree(&root.join("streamed")));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A generator that fails, makes a path twice or a path that is not plain, and a foreign
+    /// file in the way of a file made late: the write fails, the output is as it was, and
+    /// nothing of the new tree is left beside it.
+    #[test]
+    fn a_write_that_fails_while_files_are_made_changes_nothing() {
+        let root = scratch("failed");
+        let out = root.join("out");
+        let a = artifacts(&[("build/build.sh", "#!/bin/sh\n"), ("kubernetes/dev/api.yaml", "a: 1\n")]);
+        write(&out, &request(Files::Made(&a))).unwrap();
+        std::fs::create_dir_all(out.join("kubernetes/prod")).unwrap();
+        std::fs::write(out.join("kubernetes/prod/mine.yaml"), "the user's").unwrap();
+        let before = tree(&out);
+        let failing = |sink: &mut dyn Sink| {
+            sink.put("kubernetes/dev/api.yaml".to_owned(), Artifact { contents: "a: 2\n".to_owned(), executable: false })?;
+            Err("the generator's own error".to_owned())
+        };
+        let twice = |sink: &mut dyn Sink| {
+            let file = Artifact { contents: "a: 2\n".to_owned(), executable: false };
+            sink.put("kubernetes/dev/api.yaml".to_owned(), file.clone())?;
+            sink.put("kubernetes/dev/api.yaml".to_owned(), file)
+        };
+        let outside = |sink: &mut dyn Sink| sink.put("../outside".to_owned(), Artifact { contents: String::new(), executable: false });
+        let in_the_way = |sink: &mut dyn Sink| {
+            sink.put("build/build.sh".to_owned(), Artifact { contents: "#!/bin/sh\nnew\n".to_owned(), executable: true })?;
+            sink.put("kubernetes/prod/mine.yaml".to_owned(), Artifact { contents: String::new(), executable: false })
+        };
+        let cases: [(&Generator<'_>, &str); 4] = [
+            (&failing, "internal error while generating: the generator's own error"),
+            (&twice, "internal error while generating: `kubernetes/dev/api.yaml` was generated twice"),
+            (&outside, "refusing to write `../outside`"),
+            (&in_the_way, "kubernetes/prod/mine.yaml exists and hawser does not own it"),
+        ];
+        for (generator, message) in cases {
+            let e = write(&out, &request(Files::Making(generator))).unwrap_err();
+            assert!(e.message.contains(message) && !e.partly_changed, "{}", e.message);
+            assert_eq!(tree(&out), before, "{message}");
+            let beside: Vec<String> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name().display().to_string()).collect();
+            assert_eq!(beside, ["out"], "{message}");
+        }
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     /// The configuration files' hashes are comment lines (`sha256sum -c` checks only the

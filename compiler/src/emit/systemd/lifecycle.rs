@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::{since, unit_name};
 use crate::check::model::{Environment as Env, ProbeCheck};
 use crate::emit::build::binary;
-use crate::emit::{Artifacts, templates::render};
+use crate::emit::{Sink, templates::render};
 
 #[derive(Serialize)]
 struct Lifecycle<'a> {
@@ -77,7 +77,7 @@ struct SecretEnv {
     vars: Vec<(String, String)>,
 }
 
-pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir: &str, out: &mut Artifacts) -> Result<(), String> {
+pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir: &str, out: &mut dyn Sink) -> Result<(), String> {
     let view = &environment.view;
     let project = view.project.name.value.as_str();
     let mut ctx = Lifecycle {
@@ -185,6 +185,6 @@ pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir:
     if ctx.steps.is_empty() {
         return Ok(());
     }
-    out.add_executable(format!("{dir}/lifecycle.sh"), render(env, "lifecycle.sh", &ctx)?);
+    out.add_executable(format!("{dir}/lifecycle.sh"), render(env, "lifecycle.sh", &ctx)?)?;
     Ok(())
 }
