@@ -86,10 +86,8 @@ pub fn begin(
     out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?))?;
 
     let mut base = values::chart(spec, opts, &spec.base);
-    out.add(
-        format!("{dir}/values.yaml"),
-        format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n{}", to_yaml(&base)?),
-    )?;
+    let comment = format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n");
+    out.add(format!("{dir}/values.yaml"), yaml_after(comment, &base)?)?;
     let base_workloads = std::mem::take(&mut base.workloads);
     let base_head = serde_json::to_value(&base).map_err(|e| e.to_string())?;
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
@@ -135,16 +133,17 @@ impl Values {
         if !changed.is_empty() {
             changes.insert("workloads".to_owned(), Value::Object(changed));
         }
-        out.add(
-            format!("{}/values-{}.yaml", self.dir, e.name.value),
-            format!(
-                "# {header}\n# What environment `{}` changes; `null` removes a key.\n{}",
-                e.name.value,
-                to_yaml(&Value::Object(changes))?
-            ),
-        )?;
-        Ok(())
+        let comment = format!("# {header}\n# What environment `{}` changes; `null` removes a key.\n", e.name.value);
+        out.add(format!("{}/values-{}.yaml", self.dir, e.name.value), yaml_after(comment, &Value::Object(changes))?)
     }
+}
+
+/// A values file: its comment lines, then `value` written after them (not written apart
+/// and copied: a large spec's values are megabytes).
+fn yaml_after(comment: String, value: &impl serde::Serialize) -> Result<String, String> {
+    let mut text = comment;
+    super::yaml::write(&mut text, value).map_err(|e| format!("YAML serialization: {e}"))?;
+    Ok(text)
 }
 
 #[derive(serde::Serialize)]

@@ -171,23 +171,69 @@ pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<
     let selected = |name: &String| opts.environments.is_empty() || opts.environments.contains(name);
     let kubernetes: Vec<&crate::check::model::Environment> =
         spec.environments.iter().filter(|(name, e)| selected(name) && kubernetes::namespace(e).is_some()).map(|(_, e)| e).collect();
-    let chart = helm::begin(spec, opts, &kubernetes, &header, out)?;
+
+    if kubernetes.is_empty() {
+        return environments(spec, opts, &env, &header, None, out);
+    }
+    // The chart's base values and files take a while, and only the environments' values
+    // files wait for them: they are made on a thread of their own, beside the first
+    // environment's manifests.
+    std::thread::scope(|s| {
+        let mut beside = out.beside();
+        let (kubernetes, header) = (&kubernetes, &header);
+        let begun = s.spawn(move || {
+            let mut kept = Artifacts::default();
+            let sink: &mut dyn Sink = match beside.as_deref_mut() {
+                Some(writer) => writer,
+                None => &mut kept,
+            };
+            helm::begin(spec, opts, kubernetes, header, sink).map(|chart| (chart, kept))
+        });
+        environments(spec, opts, &env, &header, Some(begun), out)
+    })
+}
+
+/// The chart's base values, being made ([`generate_into`]).
+type Begun<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Option<helm::Values>, Artifacts), String>>;
+
+/// Every selected environment's files; `begun` makes the chart's base values, needed from
+/// the first environment's values file on.
+fn environments(
+    spec: &Spec,
+    opts: &Options,
+    env: &minijinja::Environment<'_>,
+    header: &str,
+    mut begun: Option<Begun<'_>>,
+    out: &mut dyn Sink,
+) -> Result<(), String> {
+    let mut chart = None;
+    let finish = |begun: Option<Begun<'_>>, chart: &mut Option<helm::Values>, out: &mut dyn Sink| -> Result<(), String> {
+        if let Some(begun) = begun {
+            let (values, kept) = begun.join().map_err(|_| "the thread making the chart failed".to_owned())??;
+            kept.files.into_iter().try_for_each(|(path, a)| out.put(path, a))?;
+            *chart = values;
+        }
+        Ok(())
+    };
     for (name, environment) in &spec.environments {
-        if !selected(name) {
+        if !(opts.environments.is_empty() || opts.environments.contains(name)) {
             continue;
         }
-        systemd::emit(environment, &opts.inputs, &env, &header, out)?;
-        nginx::emit(environment, &env, &header, out)?;
-        prometheus::emit(environment, &header, out)?;
-        if let (Some(ns), Some(chart)) = (kubernetes::namespace(environment), &chart) {
+        systemd::emit(environment, &opts.inputs, env, header, out)?;
+        nginx::emit(environment, env, header, out)?;
+        prometheus::emit(environment, header, out)?;
+        if let Some(ns) = kubernetes::namespace(environment) {
             // The environment's values, computed once: its manifests are built from them,
             // and its values file holds what they change; then they are freed.
             let values = kubernetes::values::environment_chart(spec, opts, environment);
-            kubernetes::emit(&values, ns, environment, &header, out)?;
-            chart.environment(environment, values, &header, out)?;
+            kubernetes::emit(&values, ns, environment, header, out)?;
+            finish(begun.take(), &mut chart, out)?;
+            if let Some(chart) = &chart {
+                chart.environment(environment, values, header, out)?;
+            }
         }
     }
-    Ok(())
+    finish(begun, &mut chart, out)
 }
 
 /// The one-line header of every generated file that has comments. The spec's name is

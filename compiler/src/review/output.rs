@@ -1458,10 +1458,11 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
 /// other's every file, few enough that they are a small part of the output.
 const IN_FLIGHT: usize = 64;
 
-/// Runs `generator` on a thread of its own and hands each file it makes to `take`, on this
-/// thread, as it comes. The first error of `take` stops the generator (its next file finds
-/// no one to take it) and is the result.
-fn stream(generator: &Generator<'_>, take: &mut dyn FnMut(String, Artifact) -> Result<(), Error>) -> Result<(), Error> {
+/// Runs `generator` and hands each file it makes to `take`, on a thread of its own, as it
+/// comes. The generator runs on this thread, which has just checked the spec: the memory
+/// the check freed is where its values are made. The first error of `take` stops the
+/// generator (its next file finds no one to take it) and is the result.
+fn stream(generator: &Generator<'_>, take: &mut (dyn FnMut(String, Artifact) -> Result<(), Error> + Send)) -> Result<(), Error> {
     struct ToWriter(std::sync::mpsc::SyncSender<(String, Artifact)>);
     impl Sink for ToWriter {
         fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String> {
@@ -1474,15 +1475,14 @@ fn stream(generator: &Generator<'_>, take: &mut dyn FnMut(String, Artifact) -> R
     }
     let (sender, files) = std::sync::mpsc::sync_channel(IN_FLIGHT);
     std::thread::scope(|s| {
-        let making = s.spawn(move || generator(&mut ToWriter(sender)));
-        let taken = files.into_iter().try_for_each(|(path, artifact)| take(path, artifact));
-        let made = making.join();
+        let writing = s.spawn(move || files.into_iter().try_for_each(|(path, artifact)| take(path, artifact)));
+        let mut sink = ToWriter(sender);
+        let made = generator(&mut sink);
+        // The writer's last file: it finishes once this is gone.
+        drop(sink);
+        let taken = writing.join().map_err(|_| Error::internal("the writer stopped".to_owned()))?;
         taken?;
-        match made {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::internal(e)),
-            Err(_) => Err(Error::internal("the generator stopped".to_owned())),
-        }
+        made.map_err(Error::internal)
     })
 }
 
