@@ -189,7 +189,7 @@ pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<
             };
             helm::begin(spec, opts, kubernetes, header, sink).map(|chart| (chart, kept))
         });
-        environments(spec, opts, &env, &header, Some(begun), out)
+        environments(spec, opts, &env, header, Some(begun), out)
     })
 }
 
