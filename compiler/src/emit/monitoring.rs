@@ -45,11 +45,37 @@ pub const JOB: &str = "__JOB__";
 pub const INSTANCE: &str = "__INSTANCE__";
 
 /// An alert's text with the placeholders put in: what the manifests and the plain
-/// configuration write (the chart's templates do the same with the release's names). The
-/// namespace goes last: no name holds `_`, so no replacement can make another placeholder.
+/// configuration write (the chart's templates do the same with the release's names). One
+/// pass: at each `__`, the placeholder that starts there, if any. No name holds `_`, so
+/// nothing put in can start another placeholder.
 pub fn fill(text: &str, namespace: &str, name: &str, instance: &str) -> String {
     let job: String = name.chars().take(52).collect();
-    text.replace(JOB, job.trim_end_matches('-')).replace(NAME, name).replace(INSTANCE, instance).replace(NAMESPACE, namespace)
+    let values = [(JOB, job.trim_end_matches('-')), (NAME, name), (INSTANCE, instance), (NAMESPACE, namespace)];
+    let mut out = String::with_capacity(text.len() + 2 * name.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("__") {
+        let (before, from) = rest.split_at(at);
+        match values.iter().find(|(placeholder, _)| from.starts_with(placeholder)) {
+            Some((placeholder, value)) => {
+                out.push_str(before);
+                out.push_str(value);
+                rest = &from[placeholder.len()..];
+            }
+            None => {
+                out.push_str(&rest[..=at]);
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    // In the library's tests, every text is held to one replacement after another.
+    #[cfg(test)]
+    assert_eq!(
+        out,
+        text.replace(JOB, job.trim_end_matches('-')).replace(NAME, name).replace(INSTANCE, instance).replace(NAMESPACE, namespace),
+        "{text}"
+    );
+    out
 }
 
 /// A PromQL string literal: double quotes, with `\` and `"` escaped.

@@ -99,8 +99,9 @@ fn plain(s: &str, at: Position) -> bool {
     // One pass over the bytes: what would end a plain scalar early, start a comment, or
     // need an escape. Most bytes are letters, digits and `-./_`, which a table skips.
     let mut ascii = true;
+    let notable = if at == Position::Key { &NOTABLE } else { &NOTABLE_IN_VALUE };
     for (i, &b) in bytes.iter().enumerate() {
-        if !NOTABLE[usize::from(b)] {
+        if !notable[usize::from(b)] {
             continue;
         }
         match b {
@@ -125,17 +126,24 @@ fn plain(s: &str, at: Position) -> bool {
     !ambiguous(s, at)
 }
 
-/// The bytes [`plain`] looks at: `:`, `#`, the flow indicators, controls, and the bytes of
-/// characters beyond ASCII.
-static NOTABLE: [bool; 256] = {
+/// The bytes [`plain`] looks at in a key: `:`, `#`, the flow indicators, controls, and the
+/// bytes of characters beyond ASCII.
+static NOTABLE: [bool; 256] = notable(true);
+
+/// The bytes [`plain`] looks at in a value: those of a key but the flow indicators, which
+/// only a key must not hold.
+static NOTABLE_IN_VALUE: [bool; 256] = notable(false);
+
+const fn notable(flow_indicators: bool) -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
-        t[b] = b < 0x20 || b >= 0x7F || matches!(b as u8, b':' | b'#' | b',' | b'[' | b']' | b'{' | b'}');
+        let flow = matches!(b as u8, b',' | b'[' | b']' | b'{' | b'}');
+        t[b] = b < 0x20 || b >= 0x7F || matches!(b as u8, b':' | b'#') || (flow && flow_indicators);
         b += 1;
     }
     t
-};
+}
 
 /// The checks that only characters beyond ASCII can fail: control characters and the
 /// invisible ones a reader drops or escapes, and `#` after a Unicode blank.
@@ -335,32 +343,59 @@ fn timestamp(s: &str) -> bool {
 
 fn double_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            c if (c as u32) <= 0xFF && (c.is_control() || (0x7F..=0x9F).contains(&(c as u32))) => {
-                let _ = write!(out, "\\x{:02X}", c as u32);
-            }
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    // Runs of characters that need no escape are copied whole; most bytes are printable
+    // ASCII, which is looked at once.
+    let bytes = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        if matches!(bytes[i], 0x20..=0x7E) && !matches!(bytes[i], b'\\' | b'"') {
+            i += 1;
+            continue;
+        }
+        // `i` is at a character's start: every byte before it was ASCII or a whole character.
+        let Some(c) = s[i..].chars().next() else { break };
+        if needs_quoted_escape(c) {
+            out.push_str(&s[run..i]);
+            escape(out, c);
+            run = i + c.len_utf8();
+        }
+        i += c.len_utf8();
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+/// Whether `c` is written as an escape inside double quotes.
+fn needs_quoted_escape(c: char) -> bool {
+    matches!(c, '\\' | '"' | '\u{85}' | '\u{2028}' | '\u{2029}')
+        || ((c as u32) <= 0xFF && (c.is_control() || (0x7F..=0x9F).contains(&(c as u32))))
+        || needs_escape(c)
+}
+
+/// Writes the escape of `c` ([`needs_quoted_escape`]).
+fn escape(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '"' => out.push_str("\\\""),
+        '\0' => out.push_str("\\0"),
+        '\u{7}' => out.push_str("\\a"),
+        '\u{8}' => out.push_str("\\b"),
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\u{b}' => out.push_str("\\v"),
+        '\u{c}' => out.push_str("\\f"),
+        '\r' => out.push_str("\\r"),
+        '\u{1b}' => out.push_str("\\e"),
+        '\u{85}' => out.push_str("\\N"),
+        '\u{2028}' => out.push_str("\\L"),
+        '\u{2029}' => out.push_str("\\P"),
+        c if (c as u32) <= 0xFF => {
+            let _ = write!(out, "\\x{:02X}", c as u32);
+        }
+        c => {
+            let _ = write!(out, "\\u{:04X}", c as u32);
         }
     }
-    out.push('"');
 }
 
 // ------------------------------------------------------------------------ layout
