@@ -224,6 +224,16 @@ impl Dir {
     /// Creates the file `name` here with these contents and mode; never opens anything that
     /// exists already (`O_EXCL`), so a planted file or symlink is an error, not a target.
     pub fn write_new(&self, name: &str, contents: &[u8], mode: u32) -> io::Result<()> {
+        self.create(name, contents, mode).map(drop)
+    }
+
+    /// [`Dir::write_new`], giving the file's stamp once written.
+    pub fn write_new_stamped(&self, name: &str, contents: &[u8], mode: u32) -> io::Result<Stamp> {
+        let file = self.create(name, contents, mode)?;
+        Ok(Stamp::of(&rustix::fs::fstat(&file)?))
+    }
+
+    fn create(&self, name: &str, contents: &[u8], mode: u32) -> io::Result<std::fs::File> {
         components(name)?;
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode))?;
@@ -231,7 +241,7 @@ impl Dir {
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
         let mut file = std::fs::File::from(fd);
         file.write_all(contents)?;
-        Ok(())
+        Ok(file)
     }
 
     /// Hard-links `from`'s entry `name` here under the same name: the same inode, untouched.

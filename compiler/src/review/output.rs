@@ -45,7 +45,7 @@ use std::path::{Component, Path};
 use sha2::{Digest, Sha256};
 
 use crate::emit::{Artifact, Artifacts, Sink};
-use crate::review::confined::{Dir, Entry, Kind, Owner};
+use crate::review::confined::{Dir, Entry, Kind, Owner, Stamp};
 
 pub const LOCK_FILE: &str = "hawser.lock";
 
@@ -837,7 +837,7 @@ pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<S
     let summary = summarise(&built, &kept, &existing);
     if let Some(key) = &request.cache_key {
         // Only a shortcut for the next run: without it, that run does the whole work.
-        let _ = write_cache(&place, key, &built.lock_text);
+        let _ = write_cache(&place, key, &built.lock_text, &built.stamps);
     }
     Ok(summary)
 }
@@ -894,6 +894,12 @@ struct Built {
     hashes: BTreeMap<String, String>,
     lock_text: String,
     warnings: Vec<String>,
+    /// For the cache, when the run keeps one: the stamp of each file written in a directory,
+    /// taken once written. Nothing touches such a file afterwards (a swap renames the tree,
+    /// or its top-level entries, never what is inside a directory), so it is the file's
+    /// stamp when the cache is written, without a second look at it. A file linked from the
+    /// previous tree is not among them: removing that tree changes its ctime.
+    stamps: BTreeMap<String, Stamp>,
 }
 
 /// What [`up_to_date`] found: the output directory is what the run wrote.
@@ -961,7 +967,7 @@ pub fn up_to_date(out: &Path, key: &str) -> Option<UpToDate> {
 struct Cache {
     key: String,
     foreign: usize,
-    stamps: BTreeMap<String, crate::review::confined::Stamp>,
+    stamps: BTreeMap<String, Stamp>,
 }
 
 fn is_cache(path: &str) -> bool {
@@ -970,7 +976,7 @@ fn is_cache(path: &str) -> bool {
 
 /// The cache's text: a comment, `key KEY`, `foreign N`, then one line per stamped entry,
 /// `DEV INO MODE SIZE MTIME.NS CTIME.NS PATH` (`.` for the output directory itself).
-fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, crate::review::confined::Stamp>) -> String {
+fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, Stamp>) -> String {
     let mut s =
         format!("# stamps of what hawser last wrote here, machine-specific: see `hawser generate --help`\nkey {key}\nforeign {foreign}\n");
     for (path, t) in stamps {
@@ -1003,15 +1009,16 @@ fn parse_cache(text: &str) -> Option<Cache> {
         if path != "." && (!safe_relative(path) || is_cache(path)) {
             return None;
         }
-        stamps.insert(path.to_owned(), crate::review::confined::Stamp { dev, ino, mode, size, mtime, ctime });
+        stamps.insert(path.to_owned(), Stamp { dev, ino, mode, size, mtime, ctime });
     }
     Some(Cache { key, foreign, stamps })
 }
 
 /// After a write: stamps every directory of the new tree, the lock and every file it lists,
 /// and keeps them under `key` in the cache, with a `.gitignore` that keeps the cache out of
-/// commits. Taken after the tree is complete, under the run's exclusive lock.
-fn write_cache(place: &Place, key: &str, lock_text: &str) -> io::Result<()> {
+/// commits. Taken after the tree is complete, under the run's exclusive lock; a file's stamp
+/// taken when it was written (`known`) is used as it is.
+fn write_cache(place: &Place, key: &str, lock_text: &str, known: &BTreeMap<String, Stamp>) -> io::Result<()> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     let dir = place.open_out().map_err(|e| invalid(&e.message))?.ok_or_else(|| invalid("no output directory"))?;
     let lock = read_lock(lock_text).map_err(|e| invalid(&e))?;
@@ -1036,7 +1043,11 @@ fn write_cache(place: &Place, key: &str, lock_text: &str) -> io::Result<()> {
                     stack.push(path);
                 }
                 _ if path == LOCK_FILE || lock.files.contains_key(&path) => {
-                    stamps.insert(path, here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
+                    let stamp = match known.get(&path) {
+                        Some(stamp) => *stamp,
+                        None => here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?,
+                    };
+                    stamps.insert(path, stamp);
                 }
                 _ => foreign += 1,
             }
@@ -1392,6 +1403,8 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
     }
     let owned = existing.lock.as_ref().map(|l| &l.files);
     let mut old_dirs: BTreeMap<String, Option<Dir>> = BTreeMap::new();
+    let stamping = request.cache_key.is_some();
+    let mut stamps = BTreeMap::new();
     let mut place_file = |path: &str, a: &Artifact| -> Result<(), Error> {
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
         let mode = if a.executable { 0o755 } else { 0o644 };
@@ -1406,6 +1419,11 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
             && m & 0o7777 == mode
         {
             return to.link_from(from, name).map_err(|e| io_err("keep", Path::new(path), e));
+        }
+        if stamping && !parent.is_empty() {
+            let stamp = to.write_new_stamped(name, a.contents.as_bytes(), mode).map_err(|e| io_err("write", Path::new(path), e))?;
+            stamps.insert(path.to_owned(), stamp);
+            return Ok(());
         }
         to.write_new(name, a.contents.as_bytes(), mode).map_err(|e| io_err("write", Path::new(path), e))
     };
@@ -1451,7 +1469,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
         };
         dir.set_owner(owner).map_err(|e| io_err("keep the owner and mode of", Path::new(rel), e))?;
     }
-    Ok(Built { hashes, lock_text, warnings: Vec::new() })
+    Ok(Built { hashes, lock_text, warnings: Vec::new(), stamps })
 }
 
 /// How many made files may wait for the writer: enough that neither side waits on the
@@ -1603,6 +1621,27 @@ mod tests {
         let again = write(&root.join("streamed"), &request(Files::Making(&backwards))).unwrap();
         assert!(again.changed.is_empty() && again.removed.is_empty(), "{again:?}");
         assert_eq!(tree(&root.join("made")), tree(&root.join("streamed")));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// The cache a streamed write keeps (with the stamps its writer took) stands for the tree
+    /// it wrote, fresh and over a previous tree, and not for one edited since.
+    #[test]
+    fn the_cache_of_a_streamed_write_stands_for_its_tree() {
+        let root = scratch("cached");
+        let out = root.join("out");
+        let a =
+            artifacts(&[("build/build.sh", "#!/bin/sh\n"), ("kubernetes/dev/api.yaml", "a: 1\n"), ("kubernetes/dev/db.yaml", "b: 2\n")]);
+        let make = |sink: &mut dyn Sink| a.files.iter().try_for_each(|(p, f)| sink.put(p.clone(), f.clone()));
+        let cached = || Request { cache_key: Some("run".to_owned()), ..request(Files::Making(&make)) };
+        write(&out, &cached()).unwrap();
+        assert_eq!(up_to_date(&out, "run").map(|u| u.files), Some(3));
+        assert!(up_to_date(&out, "another run").is_none());
+        // Over the previous tree: the unchanged files are linked from it, the others written.
+        std::fs::write(out.join("kubernetes/dev/db.yaml"), "b: 3\n").unwrap();
+        assert!(up_to_date(&out, "run").is_none());
+        write(&out, &cached()).unwrap();
+        assert_eq!(up_to_date(&out, "run").map(|u| u.files), Some(3));
         let _ = std::fs::remove_dir_all(&root);
     }
 
