@@ -46,14 +46,14 @@ pub const INSTANCE: &str = "__INSTANCE__";
 
 /// An alert's text with the placeholders put in: what the manifests and the plain
 /// configuration write (the chart's templates do the same with the release's names). One
-/// pass: at each `__`, the placeholder that starts there, if any. No name holds `_`, so
+/// pass: at each `_`, the placeholder that starts there, if any. No name holds `_`, so
 /// nothing put in can start another placeholder.
 pub fn fill(text: &str, namespace: &str, name: &str, instance: &str) -> String {
     let job: String = name.chars().take(52).collect();
     let values = [(JOB, job.trim_end_matches('-')), (NAME, name), (INSTANCE, instance), (NAMESPACE, namespace)];
     let mut out = String::with_capacity(text.len() + 2 * name.len());
     let mut rest = text;
-    while let Some(at) = rest.find("__") {
+    while let Some(at) = rest.find('_') {
         let (before, from) = rest.split_at(at);
         match values.iter().find(|(placeholder, _)| from.starts_with(placeholder)) {
             Some((placeholder, value)) => {
