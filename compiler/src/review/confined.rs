@@ -227,10 +227,11 @@ impl Dir {
         self.create(name, contents, mode).map(drop)
     }
 
-    /// [`Dir::write_new`], giving the file's stamp once written.
+    /// [`Dir::write_new`], giving the file's stamp once written and closed (some file
+    /// systems set the mtime when the data is flushed, at the latest on close).
     pub fn write_new_stamped(&self, name: &str, contents: &[u8], mode: u32) -> io::Result<Stamp> {
-        let file = self.create(name, contents, mode)?;
-        Ok(Stamp::of(&rustix::fs::fstat(&file)?))
+        drop(self.create(name, contents, mode)?);
+        Ok(Stamp::of(&rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)?))
     }
 
     fn create(&self, name: &str, contents: &[u8], mode: u32) -> io::Result<std::fs::File> {

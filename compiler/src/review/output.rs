@@ -823,7 +823,6 @@ pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<S
                         Files::Made(artifacts) => artifacts,
                         Files::Making(generator) => {
                             made_again = make(generator)?;
-                            made_again.files.keys().try_for_each(|p| writable(p))?;
                             let mut chosen_paths = made_again.files.keys().filter(|p| chosen(request.environments, p));
                             chosen_paths.try_for_each(|p| in_the_way(p, &existing, out))?;
                             &made_again
@@ -872,11 +871,21 @@ fn in_the_way(path: &str, existing: &Existing, out: &Path) -> Result<(), Error> 
     Ok(())
 }
 
-/// Runs a generator to the end, keeping every file in memory.
+/// Runs a generator to the end, keeping every file in memory; every path must be one
+/// hawser may write ([`writable`]).
 fn make(generator: &Generator<'_>) -> Result<Artifacts, Error> {
     let mut artifacts = Artifacts::default();
-    generator(&mut artifacts).map_err(Error::internal)?;
+    generate_guarded(generator, &mut artifacts)?;
+    artifacts.files.keys().try_for_each(|path| writable(path))?;
     Ok(artifacts)
+}
+
+/// Runs `generator` into `sink`; its error, or its panic, is an internal error.
+fn generate_guarded(generator: &Generator<'_>, sink: &mut dyn Sink) -> Result<(), Error> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator(sink))) {
+        Ok(made) => made.map_err(Error::internal),
+        Err(_) => Err(Error::internal("a generator panicked".to_owned())),
+    }
 }
 
 /// What every step of a write reads: the request, the files of other environments kept as
@@ -1370,7 +1379,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
     let hawser_dirs: BTreeSet<String> = existing.lock.iter().flat_map(|l| l.files.keys()).flat_map(|p| ancestors(p)).collect();
     // Only inside a mount point, where the files were made first (see `write_with`).
     let made = match files {
-        Files::Made(artifacts) if inside => Some(artifacts.files.keys()),
+        Files::Made(artifacts) if inside => Some(artifacts.files.keys().filter(|p| chosen(request.environments, p))),
         _ => None,
     };
     let top_level_owned: BTreeSet<&str> = existing
@@ -1437,15 +1446,17 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
         }
         Files::Making(generator) => {
             let mut hashes = BTreeMap::new();
+            // Every path made, written or not, is held to what `Artifacts` holds it to.
+            let mut made: BTreeSet<String> = BTreeSet::new();
             let mut take = |path: String, a: Artifact| -> Result<(), Error> {
+                writable(&path)?;
+                if !made.insert(path.clone()) {
+                    return Err(Error::internal(format!("`{path}` was generated twice")));
+                }
                 if !chosen(request.environments, &path) {
                     return Ok(());
                 }
-                writable(&path)?;
                 in_the_way(&path, existing, job.out)?;
-                if hashes.contains_key(&path) {
-                    return Err(Error::internal(format!("`{path}` was generated twice")));
-                }
                 place_file(&path, &a)?;
                 hashes.insert(path, sha256_hex(a.contents.as_bytes()));
                 Ok(())
@@ -1495,12 +1506,12 @@ fn stream(generator: &Generator<'_>, take: &mut (dyn FnMut(String, Artifact) -> 
     std::thread::scope(|s| {
         let writing = s.spawn(move || files.into_iter().try_for_each(|(path, artifact)| take(path, artifact)));
         let mut sink = ToWriter(sender);
-        let made = generator(&mut sink);
+        let made = generate_guarded(generator, &mut sink);
         // The writer's last file: it finishes once this is gone.
         drop(sink);
-        let taken = writing.join().map_err(|_| Error::internal("the writer stopped".to_owned()))?;
+        let taken = writing.join().map_err(|_| Error::new("internal error: the output directory's writer panicked".to_owned()))?;
         taken?;
-        made.map_err(Error::internal)
+        made
     })
 }
 
@@ -1645,9 +1656,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
     }
 
-    /// A generator that fails, makes a path twice or a path that is not plain, and a foreign
-    /// file in the way of a file made late: the write fails, the output is as it was, and
-    /// nothing of the new tree is left beside it.
+    /// A generator that fails, panics, makes a path twice or a path that is not plain or is
+    /// the lock, and a foreign file in the way of a file made late: the write fails, the
+    /// output is as it was, and nothing of the new tree is left beside it.
     #[test]
     fn a_write_that_fails_while_files_are_made_changes_nothing() {
         let root = scratch("failed");
@@ -1671,18 +1682,31 @@ mod tests {
             sink.put("build/build.sh".to_owned(), Artifact { contents: "#!/bin/sh\nnew\n".to_owned(), executable: true })?;
             sink.put("kubernetes/prod/mine.yaml".to_owned(), Artifact { contents: String::new(), executable: false })
         };
-        let cases: [(&Generator<'_>, &str); 4] = [
+        let panicking = |sink: &mut dyn Sink| {
+            sink.put("build/build.sh".to_owned(), Artifact { contents: "#!/bin/sh\nnew\n".to_owned(), executable: true })?;
+            panic!("a generator's bug")
+        };
+        let the_lock = |sink: &mut dyn Sink| sink.put(LOCK_FILE.to_owned(), Artifact { contents: String::new(), executable: false });
+        let cases: [(&Generator<'_>, &str); 6] = [
             (&failing, "internal error while generating: the generator's own error"),
             (&twice, "internal error while generating: `kubernetes/dev/api.yaml` was generated twice"),
             (&outside, "refusing to write `../outside`"),
+            (&the_lock, "refusing to write `hawser.lock`"),
             (&in_the_way, "kubernetes/prod/mine.yaml exists and hawser does not own it"),
+            (&panicking, "internal error while generating: a generator panicked"),
         ];
-        for (generator, message) in cases {
-            let e = write(&out, &request(Files::Making(generator))).unwrap_err();
-            assert!(e.message.contains(message) && !e.partly_changed, "{}", e.message);
-            assert_eq!(tree(&out), before, "{message}");
-            let beside: Vec<String> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name().display().to_string()).collect();
-            assert_eq!(beside, ["out"], "{message}");
+        // Beside the output, where the files are written as they are made, and inside it, as
+        // on a mount point, where they are made first.
+        for inside in [false, true] {
+            for (generator, message) in cases {
+                let faults = Faults { inside, ..Faults::default() };
+                let e = write_with(&out, &request(Files::Making(generator)), faults).unwrap_err();
+                assert!(e.message.contains(message) && !e.partly_changed, "inside={inside}: {}", e.message);
+                assert_eq!(tree(&out), before, "inside={inside}: {message}");
+                let beside: Vec<String> =
+                    std::fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name().display().to_string()).collect();
+                assert_eq!(beside, ["out"], "inside={inside}: {message}");
+            }
         }
         let _ = std::fs::remove_dir_all(&root);
     }
