@@ -105,7 +105,7 @@ fn lex(text: &str) -> Vec<Token<'_>> {
         } else if rest.starts_with("//") {
             (Kind::LineComment, rest.find(is_newline).unwrap_or(rest.len()))
         } else if rest.starts_with("/*") {
-            (Kind::BlockComment, block_comment_len(rest))
+            (Kind::BlockComment, super::shape::block_comment_len(rest.as_bytes()))
         } else if rest.starts_with("/-") {
             (Kind::Slashdash, 2)
         } else if c == '"' {
@@ -129,28 +129,6 @@ fn lex(text: &str) -> Vec<Token<'_>> {
         i += len;
     }
     tokens
-}
-
-fn block_comment_len(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    while i + 1 < bytes.len() {
-        match (bytes[i], bytes[i + 1]) {
-            (b'/', b'*') => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    s.len()
 }
 
 /// A quoted string, single- or multi-line, with its escapes.

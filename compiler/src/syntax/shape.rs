@@ -97,27 +97,13 @@ pub fn scan(text: &str) -> Shape {
             b'/' if s.get(i + 1) == Some(&b'/') => {
                 i += line_end(&s[i..]);
             }
-            b'/' if s.get(i + 1) == Some(&b'*') => {
-                let mut comments = 0usize;
-                while i < s.len() {
-                    if s[i] == b'/' && s.get(i + 1) == Some(&b'*') {
-                        comments += 1;
-                        if blocks.len() + comments > MAX_DEPTH {
-                            shape.too_deep = Some(Span::new(i, i + 2));
-                            return shape;
-                        }
-                        i += 2;
-                    } else if s[i] == b'*' && s.get(i + 1) == Some(&b'/') {
-                        comments -= 1;
-                        i += 2;
-                        if comments == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
+            b'/' if s.get(i + 1) == Some(&b'*') => match block_comment(&s[i..], MAX_DEPTH.saturating_sub(blocks.len())) {
+                Ok(len) => i += len,
+                Err(at) => {
+                    shape.too_deep = Some(Span::new(i + at, i + at + 2));
+                    return shape;
                 }
-            }
+            },
             b'"' => {
                 i = string_end(s, i, 0);
                 slashdash_waits = false;
@@ -271,11 +257,20 @@ pub(crate) fn string_end(s: &[u8], start: usize, hashes: usize) -> usize {
 /// The length of the block comment that opens at the start of `s` (a `/*`), nested ones
 /// included: up to its closing `*/`, or all of `s` when it is never closed.
 pub(crate) fn block_comment_len(s: &[u8]) -> usize {
+    block_comment(s, usize::MAX).unwrap_or_else(|too_deep| too_deep)
+}
+
+/// [`block_comment_len`], or `Err` with the offset of the `/*` that nests the comments
+/// deeper than `limit`.
+fn block_comment(s: &[u8], limit: usize) -> Result<usize, usize> {
     let mut depth = 0usize;
     let mut i = 0;
     while i < s.len() {
         if s[i..].starts_with(b"/*") {
             depth += 1;
+            if depth > limit {
+                return Err(i);
+            }
             i += 2;
         } else if s[i..].starts_with(b"*/") {
             depth -= 1;
@@ -287,7 +282,7 @@ pub(crate) fn block_comment_len(s: &[u8]) -> usize {
             i += 1;
         }
     }
-    i
+    Ok(i)
 }
 
 /// The length of the line comment at the start of `s`: up to its newline.
