@@ -36,7 +36,7 @@ pub fn version(environment: &Environment) -> (u32, u32) {
     environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
 }
 
-use super::{Artifacts, Sink};
+use super::{Beside, Sink};
 use crate::check::model::Environment;
 
 /// Serializes Kubernetes objects and values ([`super::yaml`]): YAML 1.1-ambiguous strings
@@ -79,27 +79,14 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
         return all(&names, out);
     }
     let (first, second) = names.split_at(names.len() / 2);
-    let failed = || "a thread writing Kubernetes manifests failed".to_owned();
-    match out.beside() {
-        Some(mut beside) => std::thread::scope(|s| {
-            let other = s.spawn(move || all(second, &mut *beside));
-            let mine = all(first, out);
-            let theirs = other.join().map_err(|_| failed());
-            mine.and(theirs?)
-        }),
-        None => {
-            let theirs = std::thread::scope(|s| {
-                let other = s.spawn(|| {
-                    let mut theirs = Artifacts::default();
-                    all(second, &mut theirs).map(|()| theirs)
-                });
-                let mine = all(first, out);
-                let theirs = other.join().map_err(|_| failed());
-                mine.and(theirs?)
-            })?;
-            theirs.files.into_iter().try_for_each(|(path, a)| out.put(path, a))
-        }
-    }
+    let mut beside = Beside::new(out);
+    let beside = std::thread::scope(|s| {
+        let other = s.spawn(move || all(second, &mut beside).map(|()| beside));
+        let mine = all(first, out);
+        let theirs = other.join().map_err(|_| "a thread writing Kubernetes manifests failed".to_owned());
+        mine.and(theirs?)
+    })?;
+    beside.done(out)
 }
 
 /// How many workloads an environment needs before its manifests are built on two threads:

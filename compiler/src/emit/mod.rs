@@ -80,6 +80,34 @@ impl dyn Sink + '_ {
     }
 }
 
+/// Another thread's way into a sink: the sink's own second way in when it takes files from
+/// two threads ([`Sink::beside`]), else a map of its own, whose files go into the sink once
+/// that thread is done ([`Beside::done`]).
+pub struct Beside {
+    writer: Option<Box<dyn Sink + Send>>,
+    kept: Artifacts,
+}
+
+impl Beside {
+    pub fn new(out: &dyn Sink) -> Beside {
+        Beside { writer: out.beside(), kept: Artifacts::default() }
+    }
+
+    /// Puts the files kept apart into `out`, on the thread that owns it.
+    pub fn done(self, out: &mut dyn Sink) -> Result<(), String> {
+        self.kept.files.into_iter().try_for_each(|(path, a)| out.put(path, a))
+    }
+}
+
+impl Sink for Beside {
+    fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String> {
+        match &mut self.writer {
+            Some(writer) => writer.put(path, artifact),
+            None => self.kept.put(path, artifact),
+        }
+    }
+}
+
 impl Sink for Artifacts {
     fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String> {
         match self.files.entry(path) {
@@ -168,9 +196,8 @@ pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<
     let header = header(&opts.spec_name);
     build::emit(spec, opts, &env, &header, out)?;
     docker::emit(spec, opts, &env, &header, out)?;
-    let selected = |name: &String| opts.environments.is_empty() || opts.environments.contains(name);
     let kubernetes: Vec<&crate::check::model::Environment> =
-        spec.environments.iter().filter(|(name, e)| selected(name) && kubernetes::namespace(e).is_some()).map(|(_, e)| e).collect();
+        spec.environments.iter().filter(|(name, e)| selected(opts, name) && kubernetes::namespace(e).is_some()).map(|(_, e)| e).collect();
 
     if kubernetes.is_empty() {
         return environments(spec, opts, &env, &header, None, out);
@@ -179,22 +206,20 @@ pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<
     // files wait for them: they are made on a thread of their own, beside the first
     // environment's manifests.
     std::thread::scope(|s| {
-        let mut beside = out.beside();
+        let mut beside = Beside::new(out);
         let (kubernetes, header) = (&kubernetes, &header);
-        let begun = s.spawn(move || {
-            let mut kept = Artifacts::default();
-            let sink: &mut dyn Sink = match beside.as_deref_mut() {
-                Some(writer) => writer,
-                None => &mut kept,
-            };
-            helm::begin(spec, opts, kubernetes, header, sink).map(|chart| (chart, kept))
-        });
+        let begun = s.spawn(move || helm::begin(spec, opts, kubernetes, header, &mut beside).map(|chart| (chart, beside)));
         environments(spec, opts, &env, header, Some(begun), out)
     })
 }
 
+/// Whether `opts` generate environment `name`: `--env` names it, or names none.
+fn selected(opts: &Options, name: &str) -> bool {
+    opts.environments.is_empty() || opts.environments.iter().any(|e| e == name)
+}
+
 /// The chart's base values, being made ([`generate_into`]).
-type Begun<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Option<helm::Values>, Artifacts), String>>;
+type Begun<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Option<helm::Values>, Beside), String>>;
 
 /// Every selected environment's files; `begun` makes the chart's base values, needed from
 /// the first environment's values file on.
@@ -209,14 +234,14 @@ fn environments(
     let mut chart = None;
     let finish = |begun: Option<Begun<'_>>, chart: &mut Option<helm::Values>, out: &mut dyn Sink| -> Result<(), String> {
         if let Some(begun) = begun {
-            let (values, kept) = begun.join().map_err(|_| "the thread making the chart failed".to_owned())??;
-            kept.files.into_iter().try_for_each(|(path, a)| out.put(path, a))?;
+            let (values, beside) = begun.join().map_err(|_| "the thread making the chart failed".to_owned())??;
+            beside.done(out)?;
             *chart = values;
         }
         Ok(())
     };
     for (name, environment) in &spec.environments {
-        if !(opts.environments.is_empty() || opts.environments.contains(name)) {
+        if !selected(opts, name) {
             continue;
         }
         systemd::emit(environment, &opts.inputs, env, header, out)?;
