@@ -786,7 +786,7 @@ pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<S
     // Files made before the write are checked before anything is touched; files made
     // during it, as each comes (a refused one removes the new tree, and nothing changed).
     if let Files::Made(artifacts) = files {
-        artifacts.files.keys().filter(|p| chosen(request.environments, p)).try_for_each(|p| in_the_way(p, &existing, out))?;
+        nothing_in_the_way(artifacts, request.environments, &existing, out)?;
     }
     let kept = kept_entries(request.environments, existing.lock.as_ref());
     let job = Job { request, kept: &kept, existing: &existing, out };
@@ -823,8 +823,7 @@ pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<S
                         Files::Made(artifacts) => artifacts,
                         Files::Making(generator) => {
                             made_again = make(generator)?;
-                            let mut chosen_paths = made_again.files.keys().filter(|p| chosen(request.environments, p));
-                            chosen_paths.try_for_each(|p| in_the_way(p, &existing, out))?;
+                            nothing_in_the_way(&made_again, request.environments, &existing, out)?;
                             &made_again
                         }
                     };
@@ -869,6 +868,11 @@ fn in_the_way(path: &str, existing: &Existing, out: &Path) -> Result<(), Error> 
         return Err(Error::new(format!("{} is a directory where hawser writes a file; move it away", out.join(path).display())));
     }
     Ok(())
+}
+
+/// Nothing in the way ([`in_the_way`]) of any file of `artifacts` the run writes.
+fn nothing_in_the_way(artifacts: &Artifacts, environments: &[String], existing: &Existing, out: &Path) -> Result<(), Error> {
+    artifacts.files.keys().filter(|p| chosen(environments, p)).try_for_each(|p| in_the_way(p, existing, out))
 }
 
 /// Runs a generator to the end, keeping every file in memory; every path must be one
@@ -1378,7 +1382,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
     let mut tree = Tree { root: new, dirs: BTreeMap::new() };
     let hawser_dirs: BTreeSet<String> = existing.lock.iter().flat_map(|l| l.files.keys()).flat_map(|p| ancestors(p)).collect();
     // Only inside a mount point, where the files were made first (see `write_with`).
-    let made = match files {
+    let written = match files {
         Files::Made(artifacts) if inside => Some(artifacts.files.keys().filter(|p| chosen(request.environments, p))),
         _ => None,
     };
@@ -1386,7 +1390,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
         .lock
         .iter()
         .flat_map(|l| l.files.keys())
-        .chain(made.into_iter().flatten())
+        .chain(written.into_iter().flatten())
         .filter_map(|p| p.split_once('/').map(|(top, _)| top))
         .collect();
     let stays = |rel: &str| inside && !top_level_owned.contains(rel.split('/').next().unwrap_or(rel));
@@ -1447,10 +1451,10 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
         Files::Making(generator) => {
             let mut hashes = BTreeMap::new();
             // Every path made, written or not, is held to what `Artifacts` holds it to.
-            let mut made: BTreeSet<String> = BTreeSet::new();
+            let mut seen: BTreeSet<String> = BTreeSet::new();
             let mut take = |path: String, a: Artifact| -> Result<(), Error> {
                 writable(&path)?;
-                if !made.insert(path.clone()) {
+                if !seen.insert(path.clone()) {
                     return Err(Error::internal(format!("`{path}` was generated twice")));
                 }
                 if !chosen(request.environments, &path) {
