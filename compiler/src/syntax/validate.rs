@@ -422,6 +422,8 @@ impl Checker<'_> {
             return self.multi_line(open, hashes);
         }
         self.i += 1;
+        // Written once for the string, not for each of its characters.
+        let help = format!("close it with `\"{}` on the same line, or use a multi-line raw string", "#".repeat(hashes));
         loop {
             match self.peek() {
                 None => return Err(self.unterminated(open, hashes + 1)),
@@ -429,11 +431,7 @@ impl Checker<'_> {
                     self.i += 1 + hashes;
                     return Ok(());
                 }
-                Some(_) => self.single_line_char(
-                    open,
-                    "a raw string cannot span lines",
-                    &format!("close it with `\"{}` on the same line, or use a multi-line raw string", "#".repeat(hashes)),
-                )?,
+                Some(_) => self.single_line_char(open, "a raw string cannot span lines", &help)?,
             }
         }
     }
