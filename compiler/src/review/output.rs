@@ -835,7 +835,9 @@ pub fn write_with(out: &Path, request: &Request<'_>, faults: Faults) -> Result<S
     let summary = summarise(&built, &kept, &existing);
     if let Some(key) = &request.cache_key {
         // Only a shortcut for the next run: without it, that run does the whole work.
-        let _ = write_cache(&place, key, &built.lock_text, &built.stamps);
+        // The lock lists the files written and those of other environments kept.
+        let owned = |path: &str| built.hashes.contains_key(path) || kept.contains_key(path);
+        let _ = write_cache(&place, key, &owned, &built.stamps);
     }
     Ok(summary)
 }
@@ -901,11 +903,10 @@ struct Job<'a> {
     out: &'a Path,
 }
 
-/// The new tree, built: the sha256 of each file written, the lock's text, and what went
-/// wrong after it was in place.
+/// The new tree, built: the sha256 of each file written, and what went wrong after it was in
+/// place.
 struct Built {
     hashes: BTreeMap<String, String>,
-    lock_text: String,
     warnings: Vec<String>,
     /// For the cache, when the run keeps one: the stamp of each file written in a directory,
     /// taken once written. Nothing touches such a file afterwards (a swap renames the tree,
@@ -1027,14 +1028,13 @@ fn parse_cache(text: &str) -> Option<Cache> {
     Some(Cache { key, foreign, stamps })
 }
 
-/// After a write: stamps every directory of the new tree, the lock and every file it lists,
-/// and keeps them under `key` in the cache, with a `.gitignore` that keeps the cache out of
-/// commits. Taken after the tree is complete, under the run's exclusive lock; a file's stamp
-/// taken when it was written (`known`) is used as it is.
-fn write_cache(place: &Place, key: &str, lock_text: &str, known: &BTreeMap<String, Stamp>) -> io::Result<()> {
+/// After a write: stamps every directory of the new tree, the lock and every file it lists
+/// (`owned`), and keeps them under `key` in the cache, with a `.gitignore` that keeps the
+/// cache out of commits. Taken after the tree is complete, under the run's exclusive lock; a
+/// file's stamp taken when it was written (`known`) is used as it is.
+fn write_cache(place: &Place, key: &str, owned: &dyn Fn(&str) -> bool, known: &BTreeMap<String, Stamp>) -> io::Result<()> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     let dir = place.open_out().map_err(|e| invalid(&e.message))?.ok_or_else(|| invalid("no output directory"))?;
-    let lock = read_lock(lock_text).map_err(|e| invalid(&e))?;
     dir.remove_all(CACHE_DIR)?;
     let cache = dir.create_dir(CACHE_DIR, 0o755)?;
     cache.write_new(".gitignore", CACHE_IGNORE.as_bytes(), 0o644)?;
@@ -1055,7 +1055,7 @@ fn write_cache(place: &Place, key: &str, lock_text: &str, known: &BTreeMap<Strin
                     stamps.insert(path.clone(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
                     stack.push(path);
                 }
-                _ if path == LOCK_FILE || lock.files.contains_key(&path) => {
+                _ if path == LOCK_FILE || owned(&path) => {
                     let stamp = match known.get(&path) {
                         Some(stamp) => *stamp,
                         None => here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?,
@@ -1484,7 +1484,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
         };
         dir.set_owner(owner).map_err(|e| io_err("keep the owner and mode of", Path::new(rel), e))?;
     }
-    Ok(Built { hashes, lock_text, warnings: Vec::new(), stamps })
+    Ok(Built { hashes, warnings: Vec::new(), stamps })
 }
 
 /// How many made files may wait for the writer: enough that neither side waits on the
