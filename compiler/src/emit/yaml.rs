@@ -85,6 +85,24 @@ fn scalar(out: &mut String, s: &str, at: Position) {
 
 fn plain(s: &str, at: Position) -> bool {
     let bytes = s.as_bytes();
+    // Most strings are names, paths and versions. One of letters, digits and `-./_` alone
+    // that starts with a letter or `/` can only be misread as one of the words `ambiguous`
+    // lists: none of the other checks below can fail on it.
+    if let Some(b'a'..=b'z' | b'A'..=b'Z' | b'/') = bytes.first()
+        && bytes.iter().all(|&b| NAME[usize::from(b)])
+    {
+        let plain = !word(bytes);
+        // In the library's tests every such string is also held to every check.
+        #[cfg(test)]
+        assert_eq!(plain, every_check(s, at), "{s:?}");
+        return plain;
+    }
+    every_check(s, at)
+}
+
+/// [`plain`], each check made in turn.
+fn every_check(s: &str, at: Position) -> bool {
+    let bytes = s.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else { return false };
     if first.is_ascii_whitespace() || last.is_ascii_whitespace() {
         return false;
@@ -125,6 +143,17 @@ fn plain(s: &str, at: Position) -> bool {
     }
     !ambiguous(s, at)
 }
+
+/// The bytes of names, paths and versions: letters, digits and `-./_`.
+static NAME: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || matches!(b as u8, b'-' | b'.' | b'/' | b'_');
+        b += 1;
+    }
+    t
+};
 
 /// The bytes [`plain`] looks at in a key: `:`, `#`, the flow indicators, controls, and the
 /// bytes of characters beyond ASCII.
@@ -178,16 +207,22 @@ fn ambiguous(s: &str, at: Position) -> bool {
         }
         b'~' => bytes.len() == 1,
         b'<' | b'=' => s == "<<" || s == "=",
-        // The words: null, true, false, yes, no, on, off, y, n, nan, inf (in any case).
-        _ if bytes.len() <= 5 => {
-            let mut lower = [0u8; 5];
-            for (l, b) in lower.iter_mut().zip(bytes) {
-                *l = b.to_ascii_lowercase();
-            }
-            matches!(&lower[..bytes.len()], b"null" | b"true" | b"false" | b"yes" | b"no" | b"on" | b"off" | b"y" | b"n" | b"nan" | b"inf")
-        }
-        _ => false,
+        _ => word(bytes),
     }
+}
+
+/// Whether `bytes` is one of the words a reader resolves to null, a boolean or a float:
+/// null, true, false, yes, no, on, off, y, n, nan, inf (in any case).
+fn word(bytes: &[u8]) -> bool {
+    let first = bytes.first().map(u8::to_ascii_lowercase);
+    if bytes.len() > 5 || !matches!(first, Some(b'n' | b't' | b'f' | b'y' | b'o' | b'i')) {
+        return false;
+    }
+    let mut lower = [0u8; 5];
+    for (l, b) in lower.iter_mut().zip(bytes) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(&lower[..bytes.len()], b"null" | b"true" | b"false" | b"yes" | b"no" | b"on" | b"off" | b"y" | b"n" | b"nan" | b"inf")
 }
 
 /// Whether `s` reads as a number: in `strict` mode as YAML 1.2 spells numbers (underscores
