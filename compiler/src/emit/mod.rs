@@ -261,6 +261,17 @@ fn environments(
     finish(begun, &mut chart, out)
 }
 
+/// `bytes` in lowercase hexadecimal, two digits a byte (how digests are written).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xF)]));
+    }
+    s
+}
+
 /// The one-line header of every generated file that has comments. The spec's name is
 /// written as [`inert::comment`] text, so that no file name can end the comment.
 pub fn header(spec_name: &str) -> String {

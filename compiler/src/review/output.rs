@@ -121,12 +121,7 @@ pub struct DiskFile {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    crate::emit::hex(&Sha256::digest(bytes))
 }
 
 /// The lock file's text: comment lines, then `sha256  path` lines as `sha256sum` writes

@@ -696,7 +696,7 @@ pub fn config_checksum(data: &BTreeMap<String, String>) -> String {
     }
     json.push('}');
     let digest = Sha256::digest(json.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::emit::hex(&digest)
 }
 
 fn go_json_string(out: &mut String, s: &str) {
@@ -745,7 +745,7 @@ pub fn job_digest(chart: &ChartValues, name: &str) -> String {
         text.push_str(&job_digest(chart, j));
     }
     let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+    crate::emit::hex(&digest[..5])
 }
 
 /// A JSON value as Go's `encoding/json` writes the same data after Helm read it from a
