@@ -144,7 +144,7 @@ mod target {
         bencher.bench(|| {
             let mut out = Artifacts::default();
             let values = emit::helm::begin(&spec, &opts, &[prod], "h", &mut out).expect("emits").expect("a chart");
-            values.environment(prod, chart.clone(), "h", &mut out).expect("emits");
+            values.environment(prod, &chart, "h", &mut out).expect("emits");
             out
         });
     }

@@ -119,17 +119,14 @@ pub struct Values {
 
 impl Values {
     /// Writes `values-<env>.yaml`: what `environment`'s values (`env_values`) change in the
-    /// base values. Takes the values, so that each environment's are freed once written.
-    pub fn environment(&self, e: &Environment, mut env_values: ChartValues, header: &str, out: &mut dyn Sink) -> Result<(), String> {
-        let workloads = std::mem::take(&mut env_values.workloads);
-        let head = serde_json::to_value(&env_values).map_err(|e| e.to_string())?;
-        drop(env_values);
+    /// base values.
+    pub fn environment(&self, e: &Environment, env_values: &ChartValues, header: &str, out: &mut dyn Sink) -> Result<(), String> {
+        let head = serde_json::to_value(env_values.head()).map_err(|e| e.to_string())?;
         let mut changes = match diff(&self.base_head, &head) {
             Some(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        let changed = workload_changes(&self.base_workloads, &workloads)?;
-        drop(workloads);
+        let changed = workload_changes(&self.base_workloads, &env_values.workloads)?;
         if !changed.is_empty() {
             changes.insert("workloads".to_owned(), Value::Object(changed));
         }

@@ -36,6 +36,8 @@ pub fn version(environment: &Environment) -> (u32, u32) {
     environment.kubernetes_version.as_ref().map_or(DEFAULT_VERSION, |v| v.value)
 }
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::{Beside, Sink};
 use crate::check::model::Environment;
 
@@ -67,22 +69,25 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
         }
         Ok((format!("{dir}/{name}.yaml"), scratch.as_str().to_owned()))
     };
-    let all = |names: &[&String], out: &mut dyn Sink| -> Result<(), String> {
-        let mut scratch = String::new();
-        names.iter().try_for_each(|n| {
-            let (path, text) = file(n, &mut scratch)?;
-            out.add(path, text)
-        })
-    };
     let names: Vec<&String> = chart.workloads.keys().collect();
+    // Each thread takes the next workload not yet taken, so that neither waits for the
+    // other when one of them also shares its core.
+    let taken = AtomicUsize::new(0);
+    let take = |out: &mut dyn Sink| -> Result<(), String> {
+        let mut scratch = String::new();
+        while let Some(name) = names.get(taken.fetch_add(1, Ordering::Relaxed)) {
+            let (path, text) = file(name, &mut scratch)?;
+            out.add(path, text)?;
+        }
+        Ok(())
+    };
     if names.len() < PARALLEL_FROM {
-        return all(&names, out);
+        return take(out);
     }
-    let (first, second) = names.split_at(names.len() / 2);
     let mut beside = Beside::new(out);
     let beside = std::thread::scope(|s| {
-        let other = s.spawn(move || all(second, &mut beside).map(|()| beside));
-        let mine = all(first, out);
+        let other = s.spawn(|| take(&mut beside).map(|()| beside));
+        let mine = take(out);
         let theirs = other.join().map_err(|_| "a thread writing Kubernetes manifests failed".to_owned());
         mine.and(theirs?)
     })?;

@@ -223,6 +223,10 @@ type Begun<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Option<helm::
 
 /// Every selected environment's files; `begun` makes the chart's base values, needed from
 /// the first environment's values file on.
+///
+/// A Kubernetes environment's chart values are computed once: its manifests are built from
+/// them and its values file holds what they change; then they are freed. The values file
+/// is written on a thread beside the manifests, so that neither waits for the other.
 fn environments(
     spec: &Spec,
     opts: &Options,
@@ -231,15 +235,7 @@ fn environments(
     mut begun: Option<Begun<'_>>,
     out: &mut dyn Sink,
 ) -> Result<(), String> {
-    let mut chart = None;
-    let finish = |begun: Option<Begun<'_>>, chart: &mut Option<helm::Values>, out: &mut dyn Sink| -> Result<(), String> {
-        if let Some(begun) = begun {
-            let (values, beside) = begun.join().map_err(|_| "the thread making the chart failed".to_owned())??;
-            beside.done(out)?;
-            *chart = values;
-        }
-        Ok(())
-    };
+    let mut chart: Option<helm::Values> = None;
     for (name, environment) in &spec.environments {
         if !selected(opts, name) {
             continue;
@@ -247,18 +243,36 @@ fn environments(
         systemd::emit(environment, &opts.inputs, env, header, out)?;
         nginx::emit(environment, env, header, out)?;
         prometheus::emit(environment, header, out)?;
-        if let Some(ns) = kubernetes::namespace(environment) {
-            // The environment's values, computed once: its manifests are built from them,
-            // and its values file holds what they change; then they are freed.
-            let values = kubernetes::values::environment_chart(spec, opts, environment);
-            kubernetes::emit(&values, ns, environment, header, out)?;
-            finish(begun.take(), &mut chart, out)?;
-            if let Some(chart) = &chart {
-                chart.environment(environment, values, header, out)?;
+        let Some(ns) = kubernetes::namespace(environment) else { continue };
+        let values = kubernetes::values::environment_chart(spec, opts, environment);
+        let (begun, chart, values) = (&mut begun, &mut chart, &values);
+        let mut beside = Beside::new(out);
+        let values_file = move || -> Result<Beside, String> {
+            finish(begun.take(), chart, &mut beside)?;
+            if let Some(chart) = chart.as_ref() {
+                chart.environment(environment, values, header, &mut beside)?;
             }
-        }
+            Ok(beside)
+        };
+        let beside = std::thread::scope(|s| {
+            let values_file = s.spawn(values_file);
+            let made = kubernetes::emit(values, ns, environment, header, out);
+            let values_file = values_file.join().map_err(|_| "the thread writing the chart's values failed".to_owned());
+            made.and(values_file?)
+        })?;
+        beside.done(out)?;
     }
     finish(begun, &mut chart, out)
+}
+
+/// Waits for the chart's base values, if they are still being made, and puts their files.
+fn finish(begun: Option<Begun<'_>>, chart: &mut Option<helm::Values>, out: &mut dyn Sink) -> Result<(), String> {
+    if let Some(begun) = begun {
+        let (values, beside) = begun.join().map_err(|_| "the thread making the chart failed".to_owned())??;
+        beside.done(out)?;
+        *chart = values;
+    }
+    Ok(())
 }
 
 /// `bytes` in lowercase hexadecimal, two digits a byte (how digests are written).

@@ -76,6 +76,49 @@ pub struct ChartValues {
     pub waiters: BTreeMap<String, [Vec<String>; 2]>,
 }
 
+impl ChartValues {
+    /// These values but the workloads (and their index): the head of the chart's values,
+    /// small to copy. Every field is named, so that a new one cannot be left out.
+    pub fn head(&self) -> ChartValues {
+        let ChartValues {
+            project,
+            environment,
+            production,
+            prometheus_operator,
+            version,
+            prometheus_namespace,
+            wait_image,
+            wait_seconds,
+            job_wait_image,
+            api_server,
+            image_pull_secrets,
+            secret_store,
+            external_secrets,
+            workloads: _,
+            exposure,
+            waiters: _,
+        } = self;
+        ChartValues {
+            project: project.clone(),
+            environment: environment.clone(),
+            production: *production,
+            prometheus_operator: *prometheus_operator,
+            version: version.clone(),
+            prometheus_namespace: prometheus_namespace.clone(),
+            wait_image: wait_image.clone(),
+            wait_seconds: *wait_seconds,
+            job_wait_image: job_wait_image.clone(),
+            api_server: api_server.clone(),
+            image_pull_secrets: image_pull_secrets.clone(),
+            secret_store: secret_store.clone(),
+            external_secrets: external_secrets.clone(),
+            workloads: BTreeMap::new(),
+            exposure: exposure.clone(),
+            waiters: BTreeMap::new(),
+        }
+    }
+}
+
 /// Where pods reach the Kubernetes API server (the job waits need it).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
