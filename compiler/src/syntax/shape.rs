@@ -118,6 +118,13 @@ pub fn scan(text: &str) -> Shape {
                 }
                 slashdash_waits = false;
             }
+            // Names, numbers and keywords, most of a spec outside its strings: no newline or
+            // space, nothing this scan looks for. The run is skipped at once.
+            _ if ordinary(b) => {
+                slashdash_waits = false;
+                i += 1 + s[i + 1..].iter().take_while(|&&b| ordinary(b)).count();
+            }
+            b' ' | b'\t' => i += 1 + s[i + 1..].iter().take_while(|&&b| matches!(b, b' ' | b'\t')).count(),
             _ => {
                 let len = newline_len(&s[i..]);
                 if len > 0 {
@@ -139,6 +146,11 @@ pub fn scan(text: &str) -> Shape {
         }
     }
     shape
+}
+
+/// A visible ASCII character that [`scan`] only steps over: not one of `{};\/"#`.
+fn ordinary(b: u8) -> bool {
+    b.is_ascii_graphic() && !matches!(b, b'{' | b'}' | b';' | b'\\' | b'/' | b'"' | b'#')
 }
 
 /// Where the text has a slashdash right after a non-blank character (`node "x"/-1`),
@@ -241,6 +253,8 @@ pub(crate) fn string_end(s: &[u8], start: usize, hashes: usize) -> usize {
             {
                 return i + quotes + hashes;
             }
+            // Most of a string: neither a newline nor the start of one.
+            b if b.is_ascii_graphic() || b == b' ' => i += 1,
             _ => {
                 let n = newline_len(&s[i..]);
                 if n > 0 && !multi {
