@@ -70,12 +70,10 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
         Ok((format!("{dir}/{name}.yaml"), scratch.as_str().to_owned()))
     };
     let names: Vec<&String> = chart.workloads.keys().collect();
-    // Each thread takes the next workload not yet taken, so that neither waits for the
-    // other when one of them also shares its core.
-    let taken = AtomicUsize::new(0);
+    let shared = Shared::new(&names);
     let take = |out: &mut dyn Sink| -> Result<(), String> {
         let mut scratch = String::new();
-        while let Some(name) = names.get(taken.fetch_add(1, Ordering::Relaxed)) {
+        while let Some((_, name)) = shared.take() {
             let (path, text) = file(name, &mut scratch)?;
             out.add(path, text)?;
         }
@@ -94,9 +92,52 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
     beside.done(out)
 }
 
-/// How many workloads an environment needs before its manifests are built on two threads:
-/// below it, starting a thread costs more than it saves.
+/// How many workloads an environment needs before its manifests (and its values) are made
+/// on two threads: below it, starting a thread costs more than it saves.
 pub const PARALLEL_FROM: usize = 64;
+
+/// Items that two threads share out: each takes the next one not yet taken, so that
+/// neither waits for the other when one of them also shares its core.
+struct Shared<'a, T> {
+    items: &'a [T],
+    taken: AtomicUsize,
+}
+
+impl<'a, T> Shared<'a, T> {
+    fn new(items: &'a [T]) -> Self {
+        Shared { items, taken: AtomicUsize::new(0) }
+    }
+
+    /// The next item not yet taken, and its place among the items.
+    fn take(&self) -> Option<(usize, &'a T)> {
+        let at = self.taken.fetch_add(1, Ordering::Relaxed);
+        self.items.get(at).map(|item| (at, item))
+    }
+}
+
+/// `f` of every item, in the items' order; from [`PARALLEL_FROM`] items on, on two threads
+/// that share the items out ([`Shared`]).
+pub fn on_two_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < PARALLEL_FROM {
+        return items.iter().map(f).collect();
+    }
+    let shared = Shared::new(items);
+    let take = || {
+        let mut made = Vec::new();
+        while let Some((at, item)) = shared.take() {
+            made.push((at, f(item)));
+        }
+        made
+    };
+    let (mut made, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(take);
+        let mine = take();
+        (mine, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    made.extend(theirs);
+    made.sort_unstable_by_key(|(at, _)| *at);
+    made.into_iter().map(|(_, r)| r).collect()
+}
 
 #[cfg(test)]
 mod tests {

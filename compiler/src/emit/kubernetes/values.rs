@@ -465,18 +465,11 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         }
     }
     let hook_copies = hook_copies(view, &project, &hooks);
-    let mut workloads = BTreeMap::new();
-    for w in view.workloads.values() {
+    let ctx =
+        Ctx { view, environment, project: &project, version: &version, hooks: &hooks, namespace: environment.and_then(super::namespace) };
+    let values_of = |w: &Workload| {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        let ctx = Ctx {
-            view,
-            environment,
-            project: &project,
-            version: &version,
-            hooks: &hooks,
-            namespace: environment.and_then(super::namespace),
-        };
         let mut values = workload(&ctx, w, copies, from);
         // What a workload keeps and reads (emit/kubernetes/storage.rs).
         values.kind = super::storage::kind(w, values.kind);
@@ -484,8 +477,10 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         values.capabilities = super::storage::capabilities(w);
         values.volumes = super::storage::volumes(w);
         values.files = super::storage::files(w, &opts.inputs);
-        workloads.insert(w.name.value.clone(), values);
-    }
+        (w.name.value.clone(), values)
+    };
+    let all: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
+    let workloads: BTreeMap<String, WorkloadValues> = super::on_two_threads(&all, |w| values_of(w)).into_iter().collect();
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
     // on every upgrade, and the Secret it owns with it, so an ExternalSecret that any
@@ -493,7 +488,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     // that read the same secret get a hook-owned copy of their own (`<secret>-hook`),
     // which exists before they run on the first install.
     let mut external_secrets = BTreeMap::new();
-    let mut users: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
+    let mut users = all;
     users.sort_by_key(|w| (hooks.contains_key(&w.name.value), hooks.get(&w.name.value).copied(), w.name.value.clone()));
     for w in users {
         let hook = hooks.contains_key(&w.name.value);
