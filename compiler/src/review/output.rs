@@ -1447,7 +1447,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
             let mut hashes = BTreeMap::new();
             // Every path made, written or not, is held to what `Artifacts` holds it to.
             let mut seen: BTreeSet<String> = BTreeSet::new();
-            let mut take = |path: String, a: Artifact| -> Result<(), Error> {
+            let mut take = |path: String, a: Artifact, sha256: String| -> Result<(), Error> {
                 writable(&path)?;
                 if !seen.insert(path.clone()) {
                     return Err(Error::internal(format!("`{path}` was generated twice")));
@@ -1457,7 +1457,7 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
                 }
                 in_the_way(&path, existing, job.out)?;
                 place_file(&path, &a)?;
-                hashes.insert(path, sha256_hex(a.contents.as_bytes()));
+                hashes.insert(path, sha256);
                 Ok(())
             };
             stream(generator, &mut take)?;
@@ -1486,15 +1486,18 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
 /// other's every file, few enough that they are a small part of the output.
 const IN_FLIGHT: usize = 64;
 
-/// Runs `generator` and hands each file it makes to `take`, on a thread of its own, as it
-/// comes. The generator runs on this thread, which has just checked the spec: the memory
-/// the check freed is where its values are made. The first error of `take` stops the
+/// Runs `generator` and hands each file it makes to `take`, with the sha256 of its
+/// contents, on a thread of its own, as it comes. The generator runs on this thread, which
+/// has just checked the spec: the memory the check freed is where its values are made. The
+/// sha256 is taken by the thread that made the file, which would otherwise wait for the
+/// writer, whose creating files is the slower part. The first error of `take` stops the
 /// generator (its next file finds no one to take it) and is the result.
-fn stream(generator: &Generator<'_>, take: &mut (dyn FnMut(String, Artifact) -> Result<(), Error> + Send)) -> Result<(), Error> {
-    struct ToWriter(std::sync::mpsc::SyncSender<(String, Artifact)>);
+fn stream(generator: &Generator<'_>, take: &mut (dyn FnMut(String, Artifact, String) -> Result<(), Error> + Send)) -> Result<(), Error> {
+    struct ToWriter(std::sync::mpsc::SyncSender<(String, Artifact, String)>);
     impl Sink for ToWriter {
         fn put(&mut self, path: String, artifact: Artifact) -> Result<(), String> {
-            self.0.send((path, artifact)).map_err(|_| "the output directory's writer stopped".to_owned())
+            let sha256 = sha256_hex(artifact.contents.as_bytes());
+            self.0.send((path, artifact, sha256)).map_err(|_| "the output directory's writer stopped".to_owned())
         }
 
         fn beside(&self) -> Option<Box<dyn Sink + Send>> {
@@ -1503,7 +1506,7 @@ fn stream(generator: &Generator<'_>, take: &mut (dyn FnMut(String, Artifact) -> 
     }
     let (sender, files) = std::sync::mpsc::sync_channel(IN_FLIGHT);
     std::thread::scope(|s| {
-        let writing = s.spawn(move || files.into_iter().try_for_each(|(path, artifact)| take(path, artifact)));
+        let writing = s.spawn(move || files.into_iter().try_for_each(|(path, artifact, sha256)| take(path, artifact, sha256)));
         let mut sink = ToWriter(sender);
         let made = generate_guarded(generator, &mut sink);
         // The writer's last file: it finishes once this is gone.
