@@ -73,7 +73,7 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
     let shared = Shared::new(&names);
     let take = |out: &mut dyn Sink| -> Result<(), String> {
         let mut scratch = String::new();
-        while let Some((_, name)) = shared.take() {
+        while let Some(name) = shared.take() {
             let (path, text) = file(name, &mut scratch)?;
             out.add(path, text)?;
         }
@@ -92,8 +92,8 @@ pub fn emit(chart: &values::ChartValues, ns: &str, environment: &Environment, he
     beside.done(out)
 }
 
-/// How many workloads an environment needs before its manifests (and its values) are made
-/// on two threads: below it, starting a thread costs more than it saves.
+/// How many workloads an environment needs before its manifests are made on two threads:
+/// below it, starting a thread costs more than it saves.
 pub const PARALLEL_FROM: usize = 64;
 
 /// Items that two threads share out: each takes the next one not yet taken, so that
@@ -108,35 +108,10 @@ impl<'a, T> Shared<'a, T> {
         Shared { items, taken: AtomicUsize::new(0) }
     }
 
-    /// The next item not yet taken, and its place among the items.
-    fn take(&self) -> Option<(usize, &'a T)> {
-        let at = self.taken.fetch_add(1, Ordering::Relaxed);
-        self.items.get(at).map(|item| (at, item))
+    /// The next item not yet taken.
+    fn take(&self) -> Option<&'a T> {
+        self.items.get(self.taken.fetch_add(1, Ordering::Relaxed))
     }
-}
-
-/// `f` of every item, in the items' order; from [`PARALLEL_FROM`] items on, on two threads
-/// that share the items out ([`Shared`]).
-pub fn on_two_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < PARALLEL_FROM {
-        return items.iter().map(f).collect();
-    }
-    let shared = Shared::new(items);
-    let take = || {
-        let mut made = Vec::new();
-        while let Some((at, item)) = shared.take() {
-            made.push((at, f(item)));
-        }
-        made
-    };
-    let (mut made, theirs) = std::thread::scope(|s| {
-        let other = s.spawn(take);
-        let mine = take();
-        (mine, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    });
-    made.extend(theirs);
-    made.sort_unstable_by_key(|(at, _)| *at);
-    made.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

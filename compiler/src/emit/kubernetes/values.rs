@@ -480,7 +480,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         (w.name.value.clone(), values)
     };
     let all: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
-    let workloads: BTreeMap<String, WorkloadValues> = super::on_two_threads(&all, |w| values_of(w)).into_iter().collect();
+    let workloads: BTreeMap<String, WorkloadValues> = all.iter().map(|w| values_of(w)).collect();
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
     // on every upgrade, and the Secret it owns with it, so an ExternalSecret that any
