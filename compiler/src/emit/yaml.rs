@@ -199,8 +199,7 @@ fn ambiguous(s: &str, at: Position) -> bool {
     let bytes = s.as_bytes();
     match bytes[0] {
         b'0'..=b'9' | b'+' | b'-' | b'.' | b'_' => {
-            numeric(s, false)
-                || (at == Position::Key && numeric(s, true))
+            (may_be_number(bytes) && (numeric(s, false) || (at == Position::Key && numeric(s, true))))
                 || timestamp(s)
                 || s.eq_ignore_ascii_case("+inf")
                 || s.eq_ignore_ascii_case("-inf")
@@ -223,6 +222,15 @@ fn word(bytes: &[u8]) -> bool {
         *l = b.to_ascii_lowercase();
     }
     matches!(&lower[..bytes.len()], b"null" | b"true" | b"false" | b"yes" | b"no" | b"on" | b"off" | b"y" | b"n" | b"nan" | b"inf")
+}
+
+/// Whether `bytes` holds only characters some spelling of a number has: digits, hex
+/// digits, the `0x`, `0o`, `0b` prefixes, `.inf` and `.nan`, signs, `.`, `_` and base 60's
+/// `:`. A quantity such as `100m` or `128Mi` is not a number by its letter alone.
+fn may_be_number(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| {
+        b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b'o' | b'O' | b'i' | b'I' | b'n' | b'N' | b'+' | b'-' | b'.' | b'_' | b':')
+    })
 }
 
 /// Whether `s` reads as a number: in `strict` mode as YAML 1.2 spells numbers (underscores
@@ -328,6 +336,10 @@ fn sexagesimal(unsigned: &str) -> bool {
 /// A YAML 1.1 timestamp as go-yaml reads one: `2026-9-9`, `2026-09-09T12:30:00.5Z`,
 /// `2026-09-09 12:30:00 +2`; the date need not exist.
 fn timestamp(s: &str) -> bool {
+    // Four digits and a `-` begin every timestamp.
+    if s.as_bytes().get(4) != Some(&b'-') {
+        return false;
+    }
     let mut rest = s;
     let digits = |min: usize, max: usize, rest: &mut &str| {
         let n = rest.bytes().take_while(u8::is_ascii_digit).count();
