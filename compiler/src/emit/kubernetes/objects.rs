@@ -3,6 +3,7 @@
 //! The Helm chart's templates (`stdlib/templates/helm/`) do the same mapping.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -113,9 +114,33 @@ pub struct Spec<S> {
 pub struct Metadata {
     pub name: String,
     pub namespace: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+}
+
+/// A workload's labels: one map, which each of its objects shares rather than copies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Labels(Arc<BTreeMap<String, String>>);
+
+impl Labels {
+    pub fn new(labels: BTreeMap<String, String>) -> Labels {
+        Labels(Arc::new(labels))
+    }
+}
+
+impl std::ops::Deref for Labels {
+    type Target = BTreeMap<String, String>;
+
+    fn deref(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -273,7 +298,7 @@ pub struct PodTemplate {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TemplateMetadata {
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
@@ -788,7 +813,7 @@ fn go_json(out: &mut String, value: &serde_json::Value) {
 /// Every object of one workload, in the order they are applied.
 pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object> {
     let w = &chart.workloads[name];
-    let labels = labels(chart, name, w);
+    let labels = Labels::new(labels(chart, name, w));
     let meta = |object_name: &str| Metadata {
         name: object_name.to_owned(),
         namespace: namespace.to_owned(),
@@ -1375,7 +1400,7 @@ fn claim_templates(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<C
         .collect()
 }
 
-fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &BTreeMap<String, String>, namespace: &str) -> PodTemplate {
+fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &Labels, namespace: &str) -> PodTemplate {
     let mut annotations = w.pod_annotations.clone();
     let config = config_data(w, namespace);
     if !config.is_empty() {
