@@ -85,11 +85,12 @@ pub fn begin(
     };
     out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?))?;
 
-    let mut base = values::chart(spec, opts, &spec.base);
+    let base = values::chart(spec, opts, &spec.base);
     let comment = format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n");
     out.add(format!("{dir}/values.yaml"), yaml_after(comment, &base)?)?;
-    let base_workloads = std::mem::take(&mut base.workloads);
-    let base_head = serde_json::to_value(&base).map_err(|e| e.to_string())?;
+    // The head as each environment's is taken (`Values::environment`), so that they compare.
+    let base_head = serde_json::to_value(base.head()).map_err(|e| e.to_string())?;
+    let base_workloads = base.workloads;
     let schema = serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?;
     out.add(format!("{dir}/values.schema.json"), format!("{schema}\n"))?;
     let exposes = std::iter::once(&spec.base)

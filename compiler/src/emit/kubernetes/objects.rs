@@ -120,20 +120,12 @@ pub struct Metadata {
 }
 
 /// A workload's labels: one map, which each of its objects shares rather than copies.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Labels(Arc<BTreeMap<String, String>>);
 
 impl Labels {
     pub fn new(labels: BTreeMap<String, String>) -> Labels {
         Labels(Arc::new(labels))
-    }
-}
-
-impl std::ops::Deref for Labels {
-    type Target = BTreeMap<String, String>;
-
-    fn deref(&self) -> &BTreeMap<String, String> {
-        &self.0
     }
 }
 

@@ -467,7 +467,8 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     let hook_copies = hook_copies(view, &project, &hooks);
     let ctx =
         Ctx { view, environment, project: &project, version: &version, hooks: &hooks, namespace: environment.and_then(super::namespace) };
-    let values_of = |w: &Workload| {
+    let mut workloads = BTreeMap::new();
+    for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
         let mut values = workload(&ctx, w, copies, from);
@@ -477,10 +478,8 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
         values.capabilities = super::storage::capabilities(w);
         values.volumes = super::storage::volumes(w);
         values.files = super::storage::files(w, &opts.inputs);
-        (w.name.value.clone(), values)
-    };
-    let all: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
-    let workloads: BTreeMap<String, WorkloadValues> = all.iter().map(|w| values_of(w)).collect();
+        workloads.insert(w.name.value.clone(), values);
+    }
     // An ExternalSecret belongs with the first workload that needs it: ordinary workloads
     // first, then hook jobs, each in name order. A Helm hook is deleted and created again
     // on every upgrade, and the Secret it owns with it, so an ExternalSecret that any
@@ -488,7 +487,7 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     // that read the same secret get a hook-owned copy of their own (`<secret>-hook`),
     // which exists before they run on the first install.
     let mut external_secrets = BTreeMap::new();
-    let mut users = all;
+    let mut users: Vec<&Workload> = view.workloads.values().map(|w| &**w).collect();
     users.sort_by_key(|w| (hooks.contains_key(&w.name.value), hooks.get(&w.name.value).copied(), w.name.value.clone()));
     for w in users {
         let hook = hooks.contains_key(&w.name.value);
