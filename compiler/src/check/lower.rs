@@ -26,7 +26,7 @@ pub enum Typed {
     Cpu(Cpu),
     Bytes(Bytes),
     Duration(Duration),
-    Image(ImageRef),
+    Image(Box<ImageRef>),
     /// `(secret)"name"` in an env map.
     Secret(String),
     /// `(address)"cart"`, `(host)"…"`, `(port)"…"` in an env map: where a service or an
@@ -41,8 +41,33 @@ pub enum Typed {
 pub struct Checked<'a> {
     pub node: &'a Node,
     pub args: Vec<Option<Spanned<Typed>>>,
-    pub props: BTreeMap<String, Spanned<Typed>>,
+    pub props: Props,
     pub children: Vec<Checked<'a>>,
+}
+
+/// A checked node's properties, by key. A node has a handful, so they are kept in a vector
+/// sorted by key, not a map: a map's smallest node holds eleven entries, and there is one
+/// per node with properties in the whole spec.
+#[derive(Debug, Default)]
+pub struct Props(Vec<(String, Spanned<Typed>)>);
+
+impl Props {
+    pub fn get(&self, key: &str) -> Option<&Spanned<Typed>> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Sets `key` to `value`, replacing what it held.
+    fn insert(&mut self, key: &str, value: Spanned<Typed>) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key.to_owned(), value)),
+        }
+    }
+
+    /// The properties in the order of their keys.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Spanned<Typed>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 impl<'a> Checked<'a> {
@@ -255,7 +280,7 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
         }
     }
     // Properties.
-    let mut props = BTreeMap::new();
+    let mut props = Props::default();
     let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
     for p in &node.props {
         let key = p.key.value.as_str();
@@ -285,7 +310,7 @@ pub fn validate<'a>(node: &'a Node, schema: &NodeSchema, mode: Mode, diags: &mut
             }
         };
         if let Some(t) = typed(&p.value, &ty, mode, diags) {
-            props.insert(key.to_owned(), t);
+            props.insert(key, t);
         }
     }
     if mode == Mode::Full {
@@ -416,7 +441,7 @@ pub(crate) fn typed(entry: &Entry, ty: &Ty, mode: Mode, diags: &mut Vec<Diagnost
         },
         ("duration", Value::Int(i)) => return fail(diags, Duration::parse(&i.to_string()).err()?),
         ("image", Value::String(s)) => match ImageRef::parse(s) {
-            Ok(i) => Typed::Image(i),
+            Ok(i) => Typed::Image(Box::new(i)),
             Err(e) => return fail(diags, e),
         },
         ("enum", Value::String(s)) => {
@@ -701,7 +726,7 @@ fn lower_workload(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Workload> 
     });
     let image = c.child("image").and_then(|i| match i.arg(0) {
         Some(Spanned { value: Typed::Image(img), span }) => {
-            Some(Source::Image { reference: Spanned::new(node_string(i.node), *span), image: img.clone(), span: i.node.head_span() })
+            Some(Source::Image { reference: Spanned::new(node_string(i.node), *span), image: (**img).clone(), span: i.node.head_span() })
         }
         _ => None,
     });
@@ -1184,16 +1209,10 @@ pub fn lower_environment(c: &Checked, diags: &mut Vec<Diagnostic>) -> Option<Env
 
 /// The properties of one `env` entry: `port=`, `scheme=` and `path=`, which only a
 /// reference takes, each type-checked; `value` is the entry's value as type-checked.
-fn entry_props_of(
-    entry: &Node,
-    schema: &[PropSchema],
-    value: Option<&Spanned<Typed>>,
-    mode: Mode,
-    diags: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, Spanned<Typed>> {
+fn entry_props_of(entry: &Node, schema: &[PropSchema], value: Option<&Spanned<Typed>>, mode: Mode, diags: &mut Vec<Diagnostic>) -> Props {
     let key = entry.name.value.as_str();
     let form = entry.args.first().and_then(|a| a.ty.as_ref()).and_then(|t| ReferenceForm::from_annotation(&t.value));
-    let mut out = BTreeMap::new();
+    let mut out = Props::default();
     let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
     for p in &entry.props {
         let name = p.key.value.as_str();
@@ -1229,7 +1248,7 @@ fn entry_props_of(
                 diags.push(diag::bad_value(e.code, e.message, t.span, "here".to_owned(), e.help));
                 continue;
             }
-            out.insert(name.to_owned(), t);
+            out.insert(name, t);
         }
     }
     if let (Some(path), None) = (out.get("path"), out.get("scheme")) {
