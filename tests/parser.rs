@@ -239,6 +239,45 @@ fn fast_parser_agrees_on_tricky_inputs() {
     }
 }
 
+/// Where a long text is split to be read in two halves at once (`fastkdl::parse_split`),
+/// the result is the reading of the whole text, wherever the split falls: between two
+/// nodes, inside one, in a string or a comment. Every line start is tried and, when
+/// `dense`, every character boundary of a short text and every 61st byte of a long one.
+fn split_agrees(text: &str, dense: bool) -> Result<(), String> {
+    let whole = syntax::fastkdl::parse_split(text, usize::MAX);
+    if whole != syntax::fastkdl::parse(text) {
+        return Err("the reading on one thread differs from `parse`".to_owned());
+    }
+    let short = text.len() <= 256;
+    let points = (0..=text.len()).filter(|&i| text.is_char_boundary(i) && (text[..i].ends_with('\n') || (dense && (short || i % 61 == 0))));
+    for at in points {
+        if syntax::fastkdl::parse_split(text, at) != whole {
+            return Err(format!("split at byte {at}, the reading differs from the whole text's"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn reading_in_two_halves_is_reading_the_whole() {
+    let mut texts = kdl_files();
+    let suite = root().join("../shared/kdl-test-suite/input");
+    if let Ok(dir) = std::fs::read_dir(&suite) {
+        for e in dir.flatten() {
+            if let Ok(text) = std::fs::read_to_string(e.path()) {
+                texts.push((e.path().display().to_string(), text));
+            }
+        }
+    }
+    let mut split = 0;
+    for (name, text) in &texts {
+        split_agrees(text, true).unwrap_or_else(|e| panic!("{name}: {e}"));
+        split += usize::from(syntax::fastkdl::parse(text).is_some());
+    }
+    // The examples and the suite's valid documents in the subset are read by halves.
+    assert!(split > 100, "only {split} texts took the fast path");
+}
+
 const PIECES: &[&str] = &[
     "\"", "{", "}", ";", "=", "(", ")", "#", "/", "*", "\\", "\n", "\r\n", " ", "\t", "1", "1.5", "-", "_", ".", "a", "é", "#true",
     "#null", "/*", "*/", "//", "/-", "(secret)", "\"x\"", "0x", "e5",
@@ -271,7 +310,7 @@ proptest! {
         // it a text the recognizer rejects): the comparison gets the stack it needs.
         let verdict = std::thread::Builder::new()
             .stack_size(256 << 20)
-            .spawn(move || agree(&text).map_err(|e| format!("{text:?}: {e}")))
+            .spawn(move || agree(&text).and_then(|_| split_agrees(&text, false)).map_err(|e| format!("{text:?}: {e}")))
             .expect("a thread")
             .join()
             .expect("the comparison does not panic");

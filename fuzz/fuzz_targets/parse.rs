@@ -35,6 +35,13 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    // Split at a line start and read in two halves at once, a text reads as it does whole.
+    if within {
+        let whole = hawser::syntax::fastkdl::parse_split(text, usize::MAX);
+        for at in text.match_indices('\n').map(|(i, _)| i + 1).take(16) {
+            assert_eq!(hawser::syntax::fastkdl::parse_split(text, at), whole, "read in two halves split at byte {at}");
+        }
+    }
     if within
         && let Some(fast) = hawser::syntax::fastkdl::parse(text)
     {

@@ -12,14 +12,60 @@
 use super::tree::{Document, Entry, Node, Prop, Value};
 use crate::span::{Span, Spanned};
 
-/// Parses `text`, or returns `None` when it is outside the subset or not valid.
+/// Parses `text`, or returns `None` when it is outside the subset or not valid. A long
+/// text is read in two halves at once, split where a top-level node seems to start
+/// ([`parse_split`]).
 pub fn parse(text: &str) -> Option<Document> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0, continued: false };
-    if p.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    match split_point(text) {
+        Some(at) => parse_split(text, at),
+        None => parse_split(text, usize::MAX),
+    }
+}
+
+/// Below this many bytes a text is read on one thread: a second one costs more than it saves.
+const SPLIT_FROM: usize = 64 * 1024;
+
+/// Where a top-level node seems to start after the middle of a long text: a letter at the
+/// start of a line. Only a guess; [`parse_split`] is exact wherever the split falls.
+fn split_point(text: &str) -> Option<usize> {
+    if text.len() < SPLIT_FROM {
         return None;
     }
-    let nodes = p.nodes(false)?;
-    (p.i == p.s.len()).then_some(Document { nodes })
+    let s = text.as_bytes();
+    let middle = s.len() / 2;
+    s[middle..].windows(2).position(|w| w[0] == b'\n' && w[1].is_ascii_alphabetic()).map(|i| middle + i + 1)
+}
+
+/// Parses `text` as [`parse`] does, reading from `at` on a second thread. What the
+/// parser keeps between two top-level nodes is only where it is, so when the reading from
+/// the start arrives at `at` between two top-level nodes, the rest of the document is
+/// exactly what a reading from `at` gives. When it does not (`at` is inside a node, a
+/// string or a comment, or beyond the text), it reads on to the end and the second
+/// reading is dropped: the result never depends on `at`.
+pub fn parse_split(text: &str, at: usize) -> Option<Document> {
+    if text.as_bytes().starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return None;
+    }
+    if at == 0 || at >= text.len() {
+        let mut whole = Parser::new(text, 0, usize::MAX);
+        let nodes = whole.nodes(false)?;
+        return (whole.i == text.len()).then_some(Document { nodes });
+    }
+    std::thread::scope(|s| {
+        let rest = s.spawn(move || {
+            let mut p = Parser::new(text, at, usize::MAX);
+            let nodes = p.nodes(false)?;
+            (p.i == text.len()).then_some(nodes)
+        });
+        let mut first = Parser::new(text, 0, at);
+        let mut nodes = first.nodes(false)?;
+        if first.i == text.len() {
+            return Some(Document { nodes });
+        }
+        debug_assert_eq!(first.i, at);
+        nodes.extend(rest.join().ok()??);
+        Some(Document { nodes })
+    })
 }
 
 struct Parser<'a> {
@@ -28,6 +74,8 @@ struct Parser<'a> {
     i: usize,
     /// The last `skip_inline` crossed a line continuation.
     continued: bool,
+    /// Where the reading of top-level nodes stops, if it arrives there between two of them.
+    stop: usize,
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -56,6 +104,10 @@ fn is_ident_byte(b: u8) -> bool {
 }
 
 impl<'a> Parser<'a> {
+    fn new(text: &'a str, at: usize, stop: usize) -> Parser<'a> {
+        Parser { s: text.as_bytes(), text, i: at, continued: false, stop }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -165,6 +217,9 @@ impl<'a> Parser<'a> {
         let mut nodes = Vec::new();
         loop {
             self.skip_lines()?;
+            if !in_block && self.i == self.stop && !self.continued {
+                return Some(nodes);
+            }
             match self.peek() {
                 None if !in_block => return Some(nodes),
                 None => return None,
