@@ -153,27 +153,46 @@ pub fn validate_children<'a>(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Checked<'a>> {
     let mut out = Vec::new();
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
-    let mut keys: BTreeMap<(&str, String), Span> = BTreeMap::new();
     if let Some((key_ty, value_ty)) = &parent.map {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for child in nodes {
             out.push(validate_map_entry(child, key_ty, value_ty, &parent.entry_props, mode, &mut seen, diags));
         }
         return out;
     }
+    let mut siblings = Siblings::default();
     for child in nodes {
+        match siblings.verdict(child, nodes, parent) {
+            Ok(schema) => out.push(validate(child, schema, child_mode(schema, mode), diags)),
+            Err(d) => diags.push(*d),
+        }
+    }
+    missing_children(nodes, parent, parent_span, mode, diags);
+    out
+}
+
+/// What [`validate_children`] remembers of the children before the one it is at: where
+/// each that may appear once was, and each named one's name.
+#[derive(Default)]
+struct Siblings<'a> {
+    seen: BTreeMap<&'a str, Span>,
+    keys: BTreeMap<(&'a str, String), Span>,
+}
+
+impl<'a> Siblings<'a> {
+    /// The schema `child`, one of `nodes`, is validated against, or why it is not
+    /// validated: it is unknown, or given again.
+    fn verdict<'s>(&mut self, child: &'a Node, nodes: &'a [Node], parent: &'s NodeSchema) -> Result<&'s NodeSchema, Box<Diagnostic>> {
         let name = child.name.value.as_str();
         let Some(schema) = parent.child(name) else {
             let known: Vec<&str> = parent.children.iter().map(|c| c.name.as_str()).collect();
-            diags.push(diag::unknown_node(name, child.name.span, &parent.name, &known));
-            continue;
+            return Err(Box::new(diag::unknown_node(name, child.name.span, &parent.name, &known)));
         };
         if !schema.repeat {
-            if let Some(first) = seen.get(name) {
-                diags.push(diag::duplicate_node(name, child.name.span, *first));
-                continue;
+            if let Some(first) = self.seen.get(name) {
+                return Err(Box::new(diag::duplicate_node(name, child.name.span, *first)));
             }
-            seen.insert(name, child.name.span);
+            self.seen.insert(name, child.name.span);
         }
         if schema.keyed
             && name != "port"
@@ -185,19 +204,27 @@ pub fn validate_children<'a>(
                 "service" | "job" | "external" if parent.name.is_empty() => "workload",
                 other => other,
             };
-            if let Some(first) = keys.get(&(space, key.clone())) {
+            if let Some(first) = self.keys.get(&(space, key.clone())) {
                 let first_kind = nodes
                     .iter()
                     .find(|n| n.name.span == *first || n.args.first().is_some_and(|a| a.span == *first))
                     .map_or(name, |n| n.name.value.as_str());
-                diags.push(diag::duplicate_name(name, key, *span, *first, first_kind));
-                continue;
+                return Err(Box::new(diag::duplicate_name(name, key, *span, *first, first_kind)));
             }
-            keys.insert((space, key.clone()), *span);
+            self.keys.insert((space, key.clone()), *span);
         }
-        let child_mode = if schema.overlay.is_some() { Mode::Overlay } else { mode };
-        out.push(validate(child, schema, child_mode, diags));
+        Ok(schema)
     }
+}
+
+/// The mode a child of the given schema is validated in: an overlay's children need not
+/// repeat what the base says.
+fn child_mode(schema: &NodeSchema, mode: Mode) -> Mode {
+    if schema.overlay.is_some() { Mode::Overlay } else { mode }
+}
+
+/// Reports each child `parent` requires and `nodes` lacks.
+fn missing_children(nodes: &[Node], parent: &NodeSchema, parent_span: Span, mode: Mode, diags: &mut Vec<Diagnostic>) {
     if mode == Mode::Full {
         for schema in parent.children.iter().filter(|c| c.required) {
             if !nodes.iter().any(|n| n.name.value == schema.name) {
@@ -205,7 +232,6 @@ pub fn validate_children<'a>(
             }
         }
     }
-    out
 }
 
 fn validate_map_entry<'a>(
@@ -565,36 +591,104 @@ fn check_string(s: &str, ty: &Ty) -> Result<(), Invalid> {
 /// The top-level nodes of a document, validated and lowered into a view. Environment
 /// nodes are validated here too; [`lower_environment`] reads them.
 pub fn lower_view<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagnostic>) -> (View, Vec<Checked<'a>>) {
-    let checked = validate_children(&doc.nodes, &schema.root, Span::new(0, 0), Mode::Full, diags);
+    let n = doc.nodes.len();
+    lower_view_split(doc, schema, diags, if n >= PARALLEL_FROM { n / 2 } else { n })
+}
+
+/// [`lower_view`], the top-level nodes from `middle` on validated and lowered on a second
+/// thread (none when `middle` is their number). Which nodes are validated is decided in
+/// order (a duplicate is the second of two); validating and lowering each is its own work.
+/// The diagnostics come out in the order of one pass: every validation's, the missing
+/// nodes', then every lowering's.
+fn lower_view_split<'a>(doc: &'a Document, schema: &Schema, diags: &mut Vec<Diagnostic>, middle: usize) -> (View, Vec<Checked<'a>>) {
+    let root = &schema.root;
+    let nodes = &doc.nodes[..];
+    let mut siblings = Siblings::default();
+    let mut verdicts: Vec<_> = nodes.iter().map(|n| siblings.verdict(n, nodes, root)).collect();
+    let second = verdicts.split_off(middle);
+    let (first, second) = if second.is_empty() {
+        (lower_top(&nodes[..middle], verdicts), Top::default())
+    } else {
+        std::thread::scope(|s| {
+            let second = s.spawn(|| lower_top(&nodes[middle..], second));
+            let first = lower_top(&nodes[..middle], verdicts);
+            (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        })
+    };
+    diags.extend(first.validation);
+    diags.extend(second.validation);
+    missing_children(nodes, root, Span::new(0, 0), Mode::Full, diags);
+    diags.extend(first.lowering);
+    diags.extend(second.lowering);
+
     let mut view = View::default();
     let mut envs = Vec::new();
-    for c in checked {
-        match c.name() {
-            "project" => view.project = lower_project(&c, diags),
-            "secret" => match lower_secret(&c, diags) {
-                Some(s) => {
-                    view.secrets.insert(s.name.value.clone(), s);
-                }
-                None => poison(&mut view, c.node),
-            },
-            "external" => match lower_external(&c) {
-                Some(e) => {
-                    view.externals.insert(e.name.value.clone(), e);
-                }
-                None => poison(&mut view, c.node),
-            },
-            "service" | "job" => match lower_workload(&c, diags) {
-                Some(w) => {
-                    view.workloads.insert(w.name.value.clone(), std::sync::Arc::new(w));
-                }
-                None => poison(&mut view, c.node),
-            },
-            "environment" => envs.push(c),
-            _ => {}
+    for lowered in first.lowered.into_iter().chain(second.lowered) {
+        match lowered {
+            Lowered::Project(p) => view.project = *p,
+            Lowered::Secret(Some(s), _) => {
+                view.secrets.insert(s.name.value.clone(), s);
+            }
+            Lowered::External(Some(e), _) => {
+                view.externals.insert(e.name.value.clone(), e);
+            }
+            Lowered::Workload(Some(w), _) => {
+                view.workloads.insert(w.name.value.clone(), w);
+            }
+            Lowered::Secret(None, node) | Lowered::External(None, node) | Lowered::Workload(None, node) => poison(&mut view, node),
+            Lowered::Environment(c) => envs.push(c),
+            Lowered::Other => {}
         }
     }
     crate::check::references::add_dependencies(&mut view);
     (view, envs)
+}
+
+/// How many top-level nodes a spec needs before they are validated and lowered on two
+/// threads: below it, starting a thread costs more than it saves.
+const PARALLEL_FROM: usize = 64;
+
+/// Top-level nodes, validated and lowered, with the diagnostics of each step.
+#[derive(Default)]
+struct Top<'a> {
+    lowered: Vec<Lowered<'a>>,
+    validation: Vec<Diagnostic>,
+    lowering: Vec<Diagnostic>,
+}
+
+/// One top-level node lowered: what it declares, or the node whose declaration failed.
+enum Lowered<'a> {
+    Project(Box<Project>),
+    Secret(Option<Secret>, &'a Node),
+    External(Option<External>, &'a Node),
+    Workload(Option<std::sync::Arc<Workload>>, &'a Node),
+    Environment(Checked<'a>),
+    Other,
+}
+
+/// Validates and lowers `nodes`, each as its verdict says.
+fn lower_top<'a>(nodes: &'a [Node], verdicts: Vec<Result<&NodeSchema, Box<Diagnostic>>>) -> Top<'a> {
+    let mut top = Top::default();
+    for (node, verdict) in nodes.iter().zip(verdicts) {
+        let schema = match verdict {
+            Ok(schema) => schema,
+            Err(d) => {
+                top.validation.push(*d);
+                continue;
+            }
+        };
+        let c = validate(node, schema, child_mode(schema, Mode::Full), &mut top.validation);
+        let diags = &mut top.lowering;
+        top.lowered.push(match c.name() {
+            "project" => Lowered::Project(Box::new(lower_project(&c, diags))),
+            "secret" => Lowered::Secret(lower_secret(&c, diags), c.node),
+            "external" => Lowered::External(lower_external(&c), c.node),
+            "service" | "job" => Lowered::Workload(lower_workload(&c, diags).map(std::sync::Arc::new), c.node),
+            "environment" => Lowered::Environment(c),
+            _ => Lowered::Other,
+        });
+    }
+    top
 }
 
 /// Reports every item of a list (`depends-on`, `platforms`, `workloads`) given again.
@@ -1260,4 +1354,53 @@ fn entry_props_of(entry: &Node, schema: &[PropSchema], value: Option<&Spanned<Ty
     }
     let _ = value;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every spec of the repository (the examples, the diagnostics corpus, the specs of the
+    /// tests), and every two of them one after the other (so that the errors of each half
+    /// meet those of the other), lowers to the same view, environments and diagnostics
+    /// wherever its top-level nodes are split between the two threads, as on one.
+    #[test]
+    fn lowering_in_two_halves_is_lowering_in_one() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut specs = Vec::new();
+        for dir in ["examples", "tests/diagnostics", "tests/specs"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).expect("a readable directory").flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "kdl") {
+                        specs.push(p);
+                    }
+                }
+            }
+        }
+        assert!(specs.len() > 200, "{} specs", specs.len());
+        specs.sort();
+        let texts: Vec<(String, String)> =
+            specs.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("a readable spec"))).collect();
+        let pairs = texts.windows(2).map(|w| (format!("{} then {}", w[0].0, w[1].0), format!("{}\n{}", w[0].1, w[1].1)));
+        let schema = crate::check::schema::schema();
+        let mut with_errors = 0;
+        for (path, text) in texts.clone().into_iter().chain(pairs) {
+            let Some(doc) = crate::syntax::parse(&text).0 else { continue };
+            let n = doc.nodes.len();
+            let mut one = Vec::new();
+            let (view, envs) = lower_view_split(&doc, schema, &mut one, n);
+            let one_pass = format!("{view:?}\n{envs:?}\n{one:?}");
+            with_errors += usize::from(!one.is_empty());
+            for middle in 0..n {
+                let mut two = Vec::new();
+                let (view, envs) = lower_view_split(&doc, schema, &mut two, middle);
+                assert_eq!(format!("{view:?}\n{envs:?}\n{two:?}"), one_pass, "{path}: split at node {middle}");
+            }
+        }
+        assert!(with_errors > 300, "only {with_errors} texts have diagnostics");
+    }
 }
