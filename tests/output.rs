@@ -60,6 +60,34 @@ fn consistent(out: &Path) -> bool {
     lock.files.iter().all(|(path, sha)| fs::read(out.join(path)).is_ok_and(|b| &hawser::review::output::sha256_hex(&b) == sha))
 }
 
+/// Under a umask that takes every bit but the owner's, each file still has the mode
+/// hawser gives it (`0644`, a script `0755`), as its stamp in the cache says: a second run
+/// finds nothing changed.
+#[test]
+fn a_narrow_umask_does_not_narrow_the_files() {
+    let dir = tempdir("umask");
+    let out = dir.join("generated");
+    let spec = example("payments");
+    let run = || {
+        let script = format!("umask 077 && exec \"$0\" generate {} --out {} --version 1.0.0", spec.display(), out.display());
+        let o = Command::new("sh").arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_hawser")).output().expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    run();
+    let mut files = 0;
+    for (rel, _) in tree(&out) {
+        let meta = fs::symlink_metadata(out.join(&rel)).unwrap();
+        if meta.file_type().is_file() {
+            let want = if rel.ends_with(".sh") { 0o755 } else { 0o644 };
+            assert_eq!(meta.permissions().mode() & 0o7777, want, "{rel}");
+            files += 1;
+        }
+    }
+    assert!(files > 30, "{files} files");
+    assert!(run().contains("0 changed, 0 removed"), "a second run changes nothing");
+}
+
 #[test]
 fn writes_a_locked_tree_and_rewrites_it_in_place() {
     let dir = tempdir("basic");
