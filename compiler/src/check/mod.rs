@@ -55,8 +55,17 @@ impl Analysis {
 
 /// Checks a spec's text.
 pub fn check(text: &str) -> Analysis {
-    check_keeping_tree(text).0
+    let (analysis, tree) = check_keeping_tree(text);
+    // A large spec's tree takes milliseconds to free: that is done beside what the caller
+    // does next.
+    if let Some(tree) = tree.filter(|t| t.nodes.len() >= FREE_BESIDE_FROM) {
+        std::thread::spawn(move || drop(tree));
+    }
+    analysis
 }
+
+/// How many top-level nodes a spec's tree needs before [`check`] frees it on a thread.
+const FREE_BESIDE_FROM: usize = 64;
 
 /// [`check`], giving back the syntax tree too (none when the text does not parse): for a
 /// caller that needs it afterwards, such as the language server, which also chooses when
