@@ -143,7 +143,8 @@ mod target {
         let chart = emit::kubernetes::values::environment_chart(&spec, &opts, prod);
         bencher.bench(|| {
             let mut out = Artifacts::default();
-            let values = emit::helm::begin(&spec, &opts, &[prod], "h", &mut out).expect("emits").expect("a chart");
+            let made = emit::kubernetes::values::MadeAlerts::new(&spec);
+            let values = emit::helm::begin(&spec, &opts, &[prod], &made, "h", &mut out).expect("emits").expect("a chart");
             values.environment(prod, &chart, "h", &mut out).expect("emits");
             out
         });

@@ -61,6 +61,7 @@ pub fn begin(
     spec: &Spec,
     opts: &Options,
     environments: &[&Environment],
+    made: &values::MadeAlerts,
     header: &str,
     out: &mut dyn Sink,
 ) -> Result<Option<Values>, String> {
@@ -85,7 +86,7 @@ pub fn begin(
     };
     out.add(format!("{dir}/Chart.yaml"), format!("# {header}\n{}", to_yaml(&chart)?))?;
 
-    let base = values::chart(spec, opts, &spec.base);
+    let base = values::base_chart_sharing(spec, opts, made);
     let mut comment = format!("# {header}\n# The base spec's values; values-<env>.yaml changes them per environment.\n");
     // Room for a few kilobytes a workload, so that megabytes of values are not copied a
     // dozen times as the text grows: capacity that is never written costs no memory.

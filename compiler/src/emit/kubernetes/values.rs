@@ -7,6 +7,7 @@
 //! them with `null`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -193,7 +194,7 @@ pub struct WorkloadValues {
     pub scrape: Option<ScrapeValues>,
     /// The workload's alerts (a PrometheusRule); the namespace is written
     /// [`crate::emit::monitoring::NAMESPACE`].
-    pub alerts: Vec<crate::emit::monitoring::AlertValues>,
+    pub alerts: Alerts,
     /// What is derived from them (the QoS class, `GOMAXPROCS`, `GOMEMLIMIT`) is not a value:
     /// the objects, and the chart's templates, derive it, so overriding a limit in a values
     /// file cannot leave it stale.
@@ -443,15 +444,79 @@ fn env_map<S: serde::Serializer>(env: &[EnvVar], serializer: S) -> Result<S::Ok,
 
 /// The values of one view: the base spec (the chart's `values.yaml`) or an environment's.
 pub fn chart(spec: &Spec, opts: &Options, view: &View) -> ChartValues {
-    chart_for(spec, opts, view, None)
+    chart_for(spec, opts, view, None, None)
 }
 
 /// The values of an environment: its view, its name and whether it is production.
 pub fn environment_chart(spec: &Spec, opts: &Options, environment: &crate::check::model::Environment) -> ChartValues {
-    chart_for(spec, opts, &environment.view, Some(environment))
+    chart_for(spec, opts, &environment.view, Some(environment), None)
 }
 
-fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crate::check::model::Environment>) -> ChartValues {
+/// [`chart`] of the base spec, its alerts taken from `made`.
+pub fn base_chart_sharing(spec: &Spec, opts: &Options, made: &MadeAlerts) -> ChartValues {
+    chart_for(spec, opts, &spec.base, None, Some(made))
+}
+
+/// [`environment_chart`], the alerts of each workload the environment has as the base spec
+/// has it taken from `made`.
+pub fn environment_chart_sharing(
+    spec: &Spec,
+    opts: &Options,
+    environment: &crate::check::model::Environment,
+    made: &MadeAlerts,
+) -> ChartValues {
+    chart_for(spec, opts, &environment.view, Some(environment), Some(made))
+}
+
+/// A workload's alerts, which the charts of the base spec and of the environments that have
+/// the workload as the base spec has it share: their texts are a large part of the values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Alerts(Arc<Vec<crate::emit::monitoring::AlertValues>>);
+
+impl std::ops::Deref for Alerts {
+    type Target = [crate::emit::monitoring::AlertValues];
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Serialize for Alerts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// The alerts of the base spec's workloads, each made once, by whichever chart needs it
+/// first (the charts are made on several threads).
+#[derive(Debug)]
+pub struct MadeAlerts<'a> {
+    base: &'a View,
+    made: BTreeMap<&'a str, OnceLock<Alerts>>,
+}
+
+impl<'a> MadeAlerts<'a> {
+    pub fn new(spec: &'a Spec) -> MadeAlerts<'a> {
+        MadeAlerts { base: &spec.base, made: spec.base.workloads.keys().map(|name| (name.as_str(), OnceLock::new())).collect() }
+    }
+
+    /// The alerts of `w` in a view of `project`: the base spec's when it is the base spec's
+    /// workload (the same one, not only an equal one), else made for it.
+    fn of(&self, project: &str, w: &Arc<Workload>) -> Alerts {
+        let make = || Alerts(Arc::new(crate::emit::monitoring::alerts(project, w)));
+        match (self.base.workloads.get(&w.name.value), self.made.get(w.name.value.as_str())) {
+            (Some(base), Some(cell)) if Arc::ptr_eq(base, w) && project == self.base.project.name.value => cell.get_or_init(make).clone(),
+            _ => make(),
+        }
+    }
+}
+
+fn chart_for(
+    spec: &Spec,
+    opts: &Options,
+    view: &View,
+    environment: Option<&crate::check::model::Environment>,
+    made: Option<&MadeAlerts>,
+) -> ChartValues {
     let project = view.project.name.value.clone();
     let version = deploy_version(spec, opts).0;
     let hooks = hook_weights(view);
@@ -471,7 +536,11 @@ fn chart_for(spec: &Spec, opts: &Options, view: &View, environment: Option<&crat
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        let mut values = workload(&ctx, w, copies, from);
+        let alerts = match made {
+            Some(made) => made.of(&project, w),
+            None => Alerts(Arc::new(crate::emit::monitoring::alerts(&project, w))),
+        };
+        let mut values = workload(&ctx, w, copies, from, alerts);
         // What a workload keeps and reads (emit/kubernetes/storage.rs).
         values.kind = super::storage::kind(w, values.kind);
         values.command = super::storage::command(w);
@@ -651,7 +720,13 @@ struct Ctx<'a> {
     namespace: Option<&'a str>,
 }
 
-fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, String>>, dependents: &[&str]) -> WorkloadValues {
+fn workload(
+    ctx: &Ctx,
+    w: &Workload,
+    hook_copies: Option<&BTreeMap<String, String>>,
+    dependents: &[&str],
+    alerts: Alerts,
+) -> WorkloadValues {
     let Ctx { view, environment, project, version, hooks, namespace } = *ctx;
     let kind = match &w.kind {
         WorkloadKind::Service => "Deployment",
@@ -865,7 +940,7 @@ fn workload(ctx: &Ctx, w: &Workload, hook_copies: Option<&BTreeMap<String, Strin
                 crate::check::values::Duration::parse(&m.timeout_text()).map_or(10_000, |d| d.millis),
             ),
         }),
-        alerts: crate::emit::monitoring::alerts(project, w),
+        alerts,
         resources,
         probes,
         config,
@@ -981,5 +1056,49 @@ impl ProbeAction {
     }
     pub fn exec(command: Vec<String>) -> ProbeAction {
         ProbeAction::Exec { command }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{MadeAlerts, base_chart_sharing, chart, environment_chart, environment_chart_sharing};
+
+    /// The charts that share their workloads' alerts are the charts that make their own, for
+    /// the base spec and every environment of every example and test spec; a workload's
+    /// alerts are the base spec's exactly when the environment has the base spec's
+    /// workload, not an overlaid one (the `shop` example overlays some in each environment).
+    #[test]
+    fn shared_alerts_are_the_alerts_each_chart_would_make() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut specs: Vec<_> = std::fs::read_dir(root.join("examples"))
+            .expect("the examples")
+            .flatten()
+            .map(|e| e.path().join("hawser.kdl"))
+            .chain(std::fs::read_dir(root.join("tests/specs")).expect("the specs").flatten().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "kdl") && p.is_file())
+            .collect();
+        specs.sort();
+        let (mut shared, mut own) = (0, 0);
+        for path in specs {
+            let Some(spec) = crate::check(&std::fs::read_to_string(&path).expect("a spec")).spec else { continue };
+            let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
+            let made = MadeAlerts::new(&spec);
+            let base = base_chart_sharing(&spec, &opts, &made);
+            assert_eq!(format!("{base:?}"), format!("{:?}", chart(&spec, &opts, &spec.base)), "{}", path.display());
+            for e in spec.environments.values() {
+                let values = environment_chart_sharing(&spec, &opts, e, &made);
+                let own_alerts = environment_chart(&spec, &opts, e);
+                assert_eq!(format!("{values:?}"), format!("{own_alerts:?}"), "{}: {}", path.display(), e.name.value);
+                for (name, w) in &values.workloads {
+                    let same_workload = Arc::ptr_eq(&e.view.workloads[name], &spec.base.workloads[name]);
+                    let same_alerts = Arc::ptr_eq(&w.alerts.0, &base.workloads[name].alerts.0);
+                    assert_eq!(same_alerts, same_workload, "{}: {} in {}", path.display(), name, e.name.value);
+                    if same_alerts { shared += 1 } else { own += 1 }
+                }
+            }
+        }
+        assert!(shared > 20 && own > 5, "{shared} shared, {own} made for an overlaid workload");
     }
 }
