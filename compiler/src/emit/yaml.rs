@@ -562,9 +562,27 @@ struct Map<'a> {
 
 impl Map<'_> {
     fn key(&mut self, key: &(impl Serialize + ?Sized)) -> Result<(), Error> {
+        self.key_lead();
+        key.serialize(Key { out: self.out })?;
+        self.out.push(':');
+        Ok(())
+    }
+
+    /// [`Map::key`] of a struct's field: a name whose quoting is decided once ([`field_plain`]).
+    fn field(&mut self, key: &'static str) {
+        self.key_lead();
+        if field_plain(key) {
+            self.out.push_str(key);
+        } else {
+            scalar(self.out, key, Position::Key);
+        }
+        self.out.push(':');
+    }
+
+    /// What goes before a key: a line of its own after `key:` for the first, on the dash's
+    /// line in a sequence; the key column for the others.
+    fn key_lead(&mut self) {
         if self.entries == 0 {
-            // The first key: on a line of its own after `key:`, on the dash's line in a
-            // sequence.
             if let Slot::Value { .. } = self.slot {
                 self.out.push('\n');
                 spaces(self.out, self.slot.key_column());
@@ -573,9 +591,6 @@ impl Map<'_> {
             spaces(self.out, self.slot.key_column());
         }
         self.entries += 1;
-        key.serialize(Key { out: self.out })?;
-        self.out.push(':');
-        Ok(())
     }
 
     fn value(&mut self, value: &(impl Serialize + ?Sized)) -> Result<(), Error> {
@@ -775,7 +790,7 @@ impl ser::SerializeStruct for Map<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.key(key)?;
+        self.field(key);
         self.value(value)
     }
     fn end(self) -> Result<(), Error> {
@@ -804,6 +819,32 @@ impl ser::SerializeStructVariant for Map<'_> {
     fn end(self) -> Result<(), Error> {
         Map::end(self)
     }
+}
+
+/// Whether a struct's field name is written plain as a key ([`plain`]), remembered by the
+/// thread by where the name is: the text at a `'static` address never changes, and a
+/// struct's names are written again for every object. A slot holds the last name that
+/// fell in it.
+fn field_plain(key: &'static str) -> bool {
+    type Seen = std::cell::Cell<(usize, usize, bool)>;
+    thread_local! {
+        static SEEN: [Seen; 256] = const { [const { Seen::new((0, 0, false)) }; 256] };
+    }
+    let (at, len) = (key.as_ptr().addr(), key.len());
+    let slot = ((at >> 3) ^ (at >> 11)) & 255;
+    let known = SEEN.with(|seen| {
+        let (a, l, plain) = seen[slot].get();
+        (a == at && l == len).then_some(plain)
+    });
+    let plain = known.unwrap_or_else(|| {
+        let plain = plain(key, Position::Key);
+        SEEN.with(|seen| seen[slot].set((at, len, plain)));
+        plain
+    });
+    // In the library's tests, every name is also held to the check itself.
+    #[cfg(test)]
+    assert_eq!(plain, self::plain(key, Position::Key), "{key:?}");
+    plain
 }
 
 /// Writes a map key: a scalar, plain or quoted.
@@ -955,6 +996,29 @@ pub(crate) mod tests {
     /// Every YAML document of every example and every spec of `tests/specs` (Kubernetes
     /// manifests, the chart's values, Prometheus configs and rules) is written exactly as
     /// serde-saphyr writes it, and reads back as what was written.
+    /// A struct's field names are quoted as any key is, whichever was written before at the
+    /// same address: a name that is the start of another (`yes` in `yesterday`) is told apart
+    /// by its length.
+    #[test]
+    fn field_names_are_quoted_as_keys_are() {
+        #[derive(Serialize)]
+        struct Fields {
+            #[serde(rename = "on")]
+            on: u8,
+            plain: u8,
+            #[serde(rename = "a: b")]
+            colon: u8,
+        }
+        let text = to_string(&Fields { on: 1, plain: 2, colon: 3 }).expect("written");
+        assert_eq!(text, "\"on\": 1\nplain: 2\n\"a: b\": 3\n");
+        assert_eq!(text, reference(&Fields { on: 1, plain: 2, colon: 3 }));
+        let long: &'static str = "yesterday";
+        for _ in 0..2 {
+            assert!(super::field_plain(long));
+            assert!(!super::field_plain(&long[..3]));
+        }
+    }
+
     #[test]
     fn every_example_is_written_as_serde_saphyr_writes_it() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
