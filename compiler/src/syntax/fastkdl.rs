@@ -40,13 +40,14 @@ fn split_point(text: &str) -> Option<usize> {
 /// parser keeps between two top-level nodes is only where it is, so when the reading from
 /// the start arrives at `at` between two top-level nodes, the rest of the document is
 /// exactly what a reading from `at` gives. When it does not (`at` is inside a node, a
-/// string or a comment, or beyond the text), it reads on to the end and the second
-/// reading is dropped: the result never depends on `at`.
+/// string or a comment), it reads on to the end and the second reading is dropped: the
+/// result never depends on `at`. Beyond the text or inside a character, there is no
+/// second reading.
 pub fn parse_split(text: &str, at: usize) -> Option<Document> {
     if text.as_bytes().starts_with(&[0xEF, 0xBB, 0xBF]) {
         return None;
     }
-    if at == 0 || at >= text.len() {
+    if at == 0 || at >= text.len() || !text.is_char_boundary(at) {
         let mut whole = Parser::new(text, 0, usize::MAX);
         let nodes = whole.nodes(false)?;
         return (whole.i == text.len()).then_some(Document { nodes });
