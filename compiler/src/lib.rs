@@ -41,3 +41,29 @@ pub use check::{Analysis, check};
 /// `free` (`bench/results.md` has the measurement).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// What the library's tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    /// Every `.kdl` file below these directories of the repository (`examples`,
+    /// `tests/specs`, …), in path order.
+    pub fn specs(dirs: &[&str]) -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
+        let mut specs = Vec::new();
+        let mut stack: Vec<PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "kdl") {
+                    specs.push(path);
+                }
+            }
+        }
+        specs.sort();
+        specs
+    }
+}

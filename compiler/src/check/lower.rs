@@ -1366,23 +1366,8 @@ mod tests {
     /// wherever its top-level nodes are split between the two threads, as on one.
     #[test]
     fn lowering_in_two_halves_is_lowering_in_one() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut specs = Vec::new();
-        for dir in ["examples", "tests/diagnostics", "tests/specs"] {
-            let mut stack = vec![root.join(dir)];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).expect("a readable directory").flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|x| x == "kdl") {
-                        specs.push(p);
-                    }
-                }
-            }
-        }
+        let specs = crate::testing::specs(&["examples", "tests/diagnostics", "tests/specs"]);
         assert!(specs.len() > 200, "{} specs", specs.len());
-        specs.sort();
         let texts: Vec<(String, String)> =
             specs.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("a readable spec"))).collect();
         let pairs = texts.windows(2).map(|w| (format!("{} then {}", w[0].0, w[1].0), format!("{}\n{}", w[0].1, w[1].1)));

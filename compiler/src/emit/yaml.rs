@@ -1021,18 +1021,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_example_is_written_as_serde_saphyr_writes_it() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
-        let mut specs = Vec::new();
-        for (dir, example) in [("examples", true), ("tests/specs", false)] {
-            for entry in std::fs::read_dir(root.join(dir)).expect("listed") {
-                let path = entry.expect("entry").path();
-                let spec = if example { path.join("hawser.kdl") } else { path };
-                if spec.extension().is_some_and(|e| e == "kdl") && spec.is_file() {
-                    specs.push(spec);
-                }
-            }
-        }
-        specs.sort();
+        let specs = crate::testing::specs(&["examples", "tests/specs"]);
         assert!(specs.len() >= 10, "{specs:?}");
         for path in specs {
             let text = std::fs::read_to_string(&path).expect("readable");

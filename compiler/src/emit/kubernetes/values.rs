@@ -1071,17 +1071,8 @@ mod tests {
     /// workload, not an overlaid one (the `shop` example overlays some in each environment).
     #[test]
     fn shared_alerts_are_the_alerts_each_chart_would_make() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut specs: Vec<_> = std::fs::read_dir(root.join("examples"))
-            .expect("the examples")
-            .flatten()
-            .map(|e| e.path().join("hawser.kdl"))
-            .chain(std::fs::read_dir(root.join("tests/specs")).expect("the specs").flatten().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "kdl") && p.is_file())
-            .collect();
-        specs.sort();
         let (mut shared, mut own) = (0, 0);
-        for path in specs {
+        for path in crate::testing::specs(&["examples", "tests/specs"]) {
             let Some(spec) = crate::check(&std::fs::read_to_string(&path).expect("a spec")).spec else { continue };
             let opts = crate::emit::Options { spec_name: "hawser.kdl".into(), ..Default::default() };
             let made = MadeAlerts::new(&spec);
