@@ -199,12 +199,12 @@ pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<
     let kubernetes: Vec<&crate::check::model::Environment> =
         spec.environments.iter().filter(|(name, e)| selected(opts, name) && kubernetes::namespace(e).is_some()).map(|(_, e)| e).collect();
 
-    if kubernetes.is_empty() {
-        return environments(spec, opts, &env, &header, None, out);
-    }
     // Each workload's alerts are made once for the charts that have it as the base spec
     // has it: the base values and those of each environment without an overlay on it.
     let made = kubernetes::values::MadeAlerts::new(spec);
+    if kubernetes.is_empty() {
+        return environments(spec, opts, &env, &header, None, &made, out);
+    }
     // The chart's base values and files take a while, and only the environments' values
     // files wait for them: they are made on a thread of their own, beside the first
     // environment's manifests.
@@ -212,7 +212,7 @@ pub fn generate_into(spec: &Spec, opts: &Options, out: &mut dyn Sink) -> Result<
         let mut beside = Beside::new(out);
         let (kubernetes, header, made) = (&kubernetes, &header, &made);
         let begun = s.spawn(move || helm::begin(spec, opts, kubernetes, made, header, &mut beside).map(|chart| (chart, beside)));
-        environments(spec, opts, &env, header, Some((begun, made)), out)
+        environments(spec, opts, &env, header, Some(begun), made, out)
     })
 }
 
@@ -225,7 +225,7 @@ fn selected(opts: &Options, name: &str) -> bool {
 type Begun<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Option<helm::Values>, Beside), String>>;
 
 /// Every selected environment's files; `begun` makes the chart's base values, needed from
-/// the first environment's values file on, and shares the alerts it makes.
+/// the first environment's values file on; `made` holds the alerts the charts share.
 ///
 /// A Kubernetes environment's chart values are computed once: its manifests are built from
 /// them and its values file holds what they change; then they are freed. The values file
@@ -235,10 +235,10 @@ fn environments(
     opts: &Options,
     env: &minijinja::Environment<'_>,
     header: &str,
-    begun: Option<(Begun<'_>, &kubernetes::values::MadeAlerts)>,
+    mut begun: Option<Begun<'_>>,
+    made: &kubernetes::values::MadeAlerts,
     out: &mut dyn Sink,
 ) -> Result<(), String> {
-    let (mut begun, made) = begun.map_or((None, None), |(b, m)| (Some(b), Some(m)));
     let mut chart: Option<helm::Values> = None;
     for (name, environment) in &spec.environments {
         if !selected(opts, name) {
@@ -248,10 +248,7 @@ fn environments(
         nginx::emit(environment, env, header, out)?;
         prometheus::emit(environment, header, out)?;
         let Some(ns) = kubernetes::namespace(environment) else { continue };
-        let values = match made {
-            Some(made) => kubernetes::values::environment_chart_sharing(spec, opts, environment, made),
-            None => kubernetes::values::environment_chart(spec, opts, environment),
-        };
+        let values = kubernetes::values::environment_chart_sharing(spec, opts, environment, made);
         let (begun, chart, values) = (&mut begun, &mut chart, &values);
         let mut beside = Beside::new(out);
         let values_file = move || -> Result<Beside, String> {

@@ -473,6 +473,13 @@ pub fn environment_chart_sharing(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Alerts(Arc<Vec<crate::emit::monitoring::AlertValues>>);
 
+impl Alerts {
+    /// The alerts of `w` in a view of `project`, made for it alone.
+    fn of(project: &str, w: &Workload) -> Alerts {
+        Alerts(Arc::new(crate::emit::monitoring::alerts(project, w)))
+    }
+}
+
 impl std::ops::Deref for Alerts {
     type Target = [crate::emit::monitoring::AlertValues];
     fn deref(&self) -> &Self::Target {
@@ -502,7 +509,7 @@ impl<'a> MadeAlerts<'a> {
     /// The alerts of `w` in a view of `project`: the base spec's when it is the base spec's
     /// workload (the same one, not only an equal one), else made for it.
     fn of(&self, project: &str, w: &Arc<Workload>) -> Alerts {
-        let make = || Alerts(Arc::new(crate::emit::monitoring::alerts(project, w)));
+        let make = || Alerts::of(project, w);
         match (self.base.workloads.get(&w.name.value), self.made.get(w.name.value.as_str())) {
             (Some(base), Some(cell)) if Arc::ptr_eq(base, w) && project == self.base.project.name.value => cell.get_or_init(make).clone(),
             _ => make(),
@@ -536,10 +543,7 @@ fn chart_for(
     for w in view.workloads.values() {
         let from = dependents.get(w.name.value.as_str()).map_or(&[][..], Vec::as_slice);
         let copies = if hooks.contains_key(&w.name.value) { Some(&hook_copies) } else { None };
-        let alerts = match made {
-            Some(made) => made.of(&project, w),
-            None => Alerts(Arc::new(crate::emit::monitoring::alerts(&project, w))),
-        };
+        let alerts = made.map_or_else(|| Alerts::of(&project, w), |made| made.of(&project, w));
         let mut values = workload(&ctx, w, copies, from, alerts);
         // What a workload keeps and reads (emit/kubernetes/storage.rs).
         values.kind = super::storage::kind(w, values.kind);
