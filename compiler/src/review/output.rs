@@ -986,12 +986,51 @@ fn is_cache(path: &str) -> bool {
 }
 
 /// The cache's text: a comment, `key KEY`, `foreign N`, then one line per stamped entry,
-/// `DEV INO MODE SIZE MTIME.NS CTIME.NS PATH` (`.` for the output directory itself).
-fn render_cache(key: &str, foreign: usize, stamps: &BTreeMap<String, Stamp>) -> String {
+/// `DEV INO MODE SIZE MTIME.NS CTIME.NS PATH` (`.` for the output directory itself), in the
+/// order of `stamps`.
+fn render_cache<'a>(key: &str, foreign: usize, stamps: impl ExactSizeIterator<Item = (&'a str, &'a Stamp)>) -> String {
     let mut s =
         format!("# stamps of what hawser last wrote here, machine-specific: see `hawser generate --help`\nkey {key}\nforeign {foreign}\n");
+    // A line is some 80 bytes; the numbers are written by hand, a few thousand of them being
+    // the whole of this text, which a run writes last, with nothing beside it.
+    s.reserve(stamps.len() * 96);
+    let number = |s: &mut String, n: u64| {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    };
+    let signed = |s: &mut String, n: i64| {
+        if n < 0 {
+            s.push('-');
+        }
+        number(s, n.unsigned_abs());
+    };
     for (path, t) in stamps {
-        let _ = writeln!(s, "{} {} {:o} {} {}.{} {}.{} {path}", t.dev, t.ino, t.mode, t.size, t.mtime.0, t.mtime.1, t.ctime.0, t.ctime.1);
+        number(&mut s, t.dev);
+        s.push(' ');
+        number(&mut s, t.ino);
+        s.push(' ');
+        let _ = write!(s, "{:o}", t.mode);
+        s.push(' ');
+        number(&mut s, t.size);
+        for (secs, nanos) in [t.mtime, t.ctime] {
+            s.push(' ');
+            signed(&mut s, secs);
+            s.push('.');
+            signed(&mut s, nanos);
+        }
+        s.push(' ');
+        s.push_str(path);
+        s.push('\n');
     }
     s
 }
@@ -1035,10 +1074,12 @@ fn write_cache(place: &Place, key: &str, owned: &dyn Fn(&str) -> bool, known: &B
     dir.remove_all(CACHE_DIR)?;
     let cache = dir.create_dir(CACHE_DIR, 0o755)?;
     cache.write_new(".gitignore", CACHE_IGNORE.as_bytes(), 0o644)?;
-    let mut stamps = BTreeMap::new();
+    // Gathered as the tree is walked, then put in order: most are the files' stamps taken
+    // when they were written, a few thousand for a large spec.
+    let mut stamps: Vec<(String, Stamp)> = Vec::with_capacity(known.len() + 64);
     let mut foreign = 0;
     // Every directory, hawser's or not, so that a file added anywhere shows.
-    stamps.insert(".".to_owned(), dir.stamp()?);
+    stamps.push((".".to_owned(), dir.stamp()?));
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
         let here = dir.open_dir(&rel)?;
@@ -1049,21 +1090,22 @@ fn write_cache(place: &Place, key: &str, owned: &dyn Fn(&str) -> bool, known: &B
             let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             match kind {
                 Kind::Dir => {
-                    stamps.insert(path.clone(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?);
+                    stamps.push((path.clone(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?));
                     stack.push(path);
                 }
+                // A file whose stamp was taken when it was written is one hawser wrote.
+                _ if let Some(stamp) = known.get(&path) => stamps.push((path, *stamp)),
                 _ if path == LOCK_FILE || owned(&path) => {
-                    let stamp = match known.get(&path) {
-                        Some(stamp) => *stamp,
-                        None => here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?,
-                    };
-                    stamps.insert(path, stamp);
+                    let stamp = here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?;
+                    stamps.push((path, stamp));
                 }
                 _ => foreign += 1,
             }
         }
     }
-    cache.write_new("stamps.new", render_cache(key, foreign, &stamps).as_bytes(), 0o644)?;
+    stamps.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let text = render_cache(key, foreign, stamps.iter().map(|(path, stamp)| (path.as_str(), stamp)));
+    cache.write_new("stamps.new", text.as_bytes(), 0o644)?;
     cache.replace("stamps.new", CACHE_FILE)
 }
 
