@@ -49,13 +49,19 @@ pub const INSTANCE: &str = "__INSTANCE__";
 /// pass: at each `_`, the placeholder that starts there, if any. No name holds `_`, so
 /// nothing put in can start another placeholder.
 pub fn fill(text: &str, namespace: &str, name: &str, instance: &str) -> String {
-    let job: String = name.chars().take(52).collect();
+    let job = name.char_indices().nth(52).map_or(name, |(at, _)| &name[..at]);
     let values = [(JOB, job.trim_end_matches('-')), (NAME, name), (INSTANCE, instance), (NAMESPACE, namespace)];
     let mut out = String::with_capacity(text.len() + 2 * name.len());
     let mut rest = text;
     while let Some(at) = rest.find('_') {
         let (before, from) = rest.split_at(at);
-        match values.iter().find(|(placeholder, _)| from.starts_with(placeholder)) {
+        // Every placeholder starts with two: a lone `_` (PromQL's metric names are full of
+        // them) is passed at once.
+        let placeholder = match from.as_bytes().get(1) {
+            Some(b'_') => values.iter().find(|(placeholder, _)| from.starts_with(placeholder)),
+            _ => None,
+        };
+        match placeholder {
             Some((placeholder, value)) => {
                 out.push_str(before);
                 out.push_str(value);
