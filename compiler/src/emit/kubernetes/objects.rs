@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 use sha2::{Digest, Sha256};
 
 use super::values::{ChartValues, EnvVar, PortValues, ResourceRequirements, WorkloadValues};
@@ -58,9 +59,17 @@ pub enum Object {
     RoleBinding(Obj<RoleBindingBody>),
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct RoleBody {
     pub rules: Vec<PolicyRule>,
+}
+
+impl Body for RoleBody {
+    const FIELDS: usize = 1;
+
+    fn fields<S: SerializeStruct>(&self, object: &mut S) -> Result<(), S::Error> {
+        object.serialize_field("rules", &self.rules)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -79,6 +88,15 @@ pub struct RoleBindingBody {
     pub subjects: Vec<Subject>,
 }
 
+impl Body for RoleBindingBody {
+    const FIELDS: usize = 2;
+
+    fn fields<S: SerializeStruct>(&self, object: &mut S) -> Result<(), S::Error> {
+        object.serialize_field("roleRef", &self.role_ref)?;
+        object.serialize_field("subjects", &self.subjects)
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleRef {
@@ -94,19 +112,47 @@ pub struct Subject {
     pub namespace: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// An object: `apiVersion`, `kind`, `metadata`, then the fields of its body.
+#[derive(Clone, Debug)]
 pub struct Obj<B> {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub metadata: Metadata,
-    #[serde(flatten)]
     pub body: B,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// The fields an object has after its metadata, written as the object's own. (Not serde's
+/// `flatten`, which makes the whole object a map whose every key is checked as an arbitrary
+/// string is, and these are the fields of every object written.)
+pub trait Body {
+    /// How many fields [`Body::fields`] writes.
+    const FIELDS: usize;
+
+    fn fields<S: SerializeStruct>(&self, object: &mut S) -> Result<(), S::Error>;
+}
+
+impl<B: Body> Serialize for Obj<B> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_struct("Obj", 3 + B::FIELDS)?;
+        object.serialize_field("apiVersion", self.api_version)?;
+        object.serialize_field("kind", self.kind)?;
+        object.serialize_field("metadata", &self.metadata)?;
+        self.body.fields(&mut object)?;
+        object.end()
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct Spec<S> {
     pub spec: S,
+}
+
+impl<T: Serialize> Body for Spec<T> {
+    const FIELDS: usize = 1;
+
+    fn fields<S: SerializeStruct>(&self, object: &mut S) -> Result<(), S::Error> {
+        object.serialize_field("spec", &self.spec)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -135,15 +181,30 @@ impl Serialize for Labels {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct ServiceAccountBody {
     pub automount_service_account_token: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+impl Body for ServiceAccountBody {
+    const FIELDS: usize = 1;
+
+    fn fields<S: SerializeStruct>(&self, object: &mut S) -> Result<(), S::Error> {
+        object.serialize_field("automountServiceAccountToken", &self.automount_service_account_token)
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct ConfigMapBody {
     pub data: BTreeMap<String, String>,
+}
+
+impl Body for ConfigMapBody {
+    const FIELDS: usize = 1;
+
+    fn fields<S: SerializeStruct>(&self, object: &mut S) -> Result<(), S::Error> {
+        object.serialize_field("data", &self.data)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -352,29 +413,68 @@ pub struct SeccompProfile {
     pub type_: &'static str,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A container; its probes are written among its fields, after `resources`.
+#[derive(Clone, Debug)]
 pub struct Container {
     pub name: String,
     pub image: String,
     pub image_pull_policy: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env_from: Vec<EnvFromSource>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvVar>,
     pub resources: ResourceRequirements,
-    #[serde(flatten)]
     pub probes: super::values::Probes,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Lifecycle>,
     pub security_context: ContainerSecurityContext,
     pub volume_mounts: Vec<VolumeMount>,
+}
+
+impl Serialize for Container {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let probes = [
+            ("readinessProbe", &self.probes.readiness_probe),
+            ("livenessProbe", &self.probes.liveness_probe),
+            ("startupProbe", &self.probes.startup_probe),
+        ];
+        let lists = [self.command.is_empty(), self.args.is_empty(), self.ports.is_empty(), self.env_from.is_empty(), self.env.is_empty()];
+        let fields = 6
+            + lists.iter().filter(|empty| !**empty).count()
+            + probes.iter().filter(|(_, p)| p.is_some()).count()
+            + usize::from(self.lifecycle.is_some());
+        let mut c = serializer.serialize_struct("Container", fields)?;
+        c.serialize_field("name", &self.name)?;
+        c.serialize_field("image", &self.image)?;
+        c.serialize_field("imagePullPolicy", self.image_pull_policy)?;
+        if !self.command.is_empty() {
+            c.serialize_field("command", &self.command)?;
+        }
+        if !self.args.is_empty() {
+            c.serialize_field("args", &self.args)?;
+        }
+        if !self.ports.is_empty() {
+            c.serialize_field("ports", &self.ports)?;
+        }
+        if !self.env_from.is_empty() {
+            c.serialize_field("envFrom", &self.env_from)?;
+        }
+        if !self.env.is_empty() {
+            c.serialize_field("env", &self.env)?;
+        }
+        c.serialize_field("resources", &self.resources)?;
+        for (key, probe) in probes {
+            if let Some(probe) = probe {
+                c.serialize_field(key, probe)?;
+            }
+        }
+        if let Some(lifecycle) = &self.lifecycle {
+            c.serialize_field("lifecycle", lifecycle)?;
+        }
+        c.serialize_field("securityContext", &self.security_context)?;
+        c.serialize_field("volumeMounts", &self.volume_mounts)?;
+        c.end()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

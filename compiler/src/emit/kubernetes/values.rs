@@ -1024,28 +1024,59 @@ pub struct ResourceRequirements {
     pub limits: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A probe: its action (`httpGet: {path, port}` and so on), then its timings.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
-    #[serde(flatten)]
     pub action: ProbeAction,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_delay_seconds: Option<u64>,
     pub period_seconds: u64,
     pub timeout_seconds: u64,
     pub failure_threshold: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+impl Serialize for Probe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut probe = serializer.serialize_struct("Probe", 4 + usize::from(self.initial_delay_seconds.is_some()))?;
+        match &self.action {
+            ProbeAction::HttpGet { path, port } => probe.serialize_field("httpGet", &HttpGet { path, port })?,
+            ProbeAction::TcpSocket { port } => probe.serialize_field("tcpSocket", &Port { port })?,
+            ProbeAction::Grpc { port } => probe.serialize_field("grpc", &Port { port })?,
+            ProbeAction::Exec { command } => probe.serialize_field("exec", &Command { command })?,
+        }
+        if let Some(delay) = self.initial_delay_seconds {
+            probe.serialize_field("initialDelaySeconds", &delay)?;
+        }
+        probe.serialize_field("periodSeconds", &self.period_seconds)?;
+        probe.serialize_field("timeoutSeconds", &self.timeout_seconds)?;
+        probe.serialize_field("failureThreshold", &self.failure_threshold)?;
+        probe.end()
+    }
+}
+
+/// What a probe does, written as the field of its kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeAction {
-    #[serde(rename = "httpGet")]
     HttpGet { path: String, port: String },
-    #[serde(rename = "tcpSocket")]
     TcpSocket { port: String },
-    #[serde(rename = "grpc")]
     Grpc { port: u16 },
-    #[serde(rename = "exec")]
     Exec { command: Vec<String> },
+}
+
+#[derive(Serialize)]
+struct HttpGet<'a> {
+    path: &'a str,
+    port: &'a str,
+}
+
+#[derive(Serialize)]
+struct Port<T> {
+    port: T,
+}
+
+#[derive(Serialize)]
+struct Command<'a> {
+    command: &'a [String],
 }
 
 impl ProbeAction {
