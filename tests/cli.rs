@@ -102,3 +102,29 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A spec on a pipe can be read once: `generate` and `generate --check` read it once, for
+/// the cache's key, the check and the lock alike (reading it twice found an empty spec).
+#[test]
+fn a_spec_on_a_pipe_is_read_once() {
+    use std::io::Write as _;
+    let spec = std::fs::read(root().join("tests/specs/job-chain.kdl")).unwrap();
+    let out = tempdir("a_spec_on_a_pipe_is_read_once").join("generated");
+    for args in [&["generate"][..], &["generate", "--check"]] {
+        let mut child = hawser()
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .arg("/dev/stdin")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("hawser runs");
+        child.stdin.take().unwrap().write_all(&spec).unwrap();
+        let done = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(0), "{args:?}: {err}");
+    }
+    assert!(out.join("hawser.lock").is_file());
+}

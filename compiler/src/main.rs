@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hawser::cli::generate::{Checked, Failed, Generated, OutputRequest};
+use hawser::cli::generate::{Checked, Failed, Generated, OutputRequest, SpecText};
 use hawser::cli::graph::NoGraph;
 use hawser::cli::init::InitFailed;
 use hawser::cli::why::WhyFailed;
@@ -287,15 +287,29 @@ fn check(path: &Path, format: Format, color: Color) -> ExitCode {
 
 /// Checks and generates in memory. A failure is reported (spec errors in `format`) and
 /// becomes the exit status.
-fn generate_in_memory(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Generated, ExitCode> {
-    checked(path, output, format, style)?.generate().map_err(|failed| failure(failed, format, style))
+fn generate_in_memory(
+    path: &Path,
+    spec: SpecText,
+    output: OutputArgs,
+    format: Format,
+    style: render::Style,
+) -> Result<Generated, ExitCode> {
+    checked(path, spec, output, format, style)?.generate().map_err(|failed| failure(failed, format, style))
 }
 
 /// The spec at `path`, checked for a run of `generate`; the exit code when it cannot run,
 /// its diagnostics printed.
-fn checked(path: &Path, output: OutputArgs, format: Format, style: render::Style) -> Result<Checked, ExitCode> {
+fn checked(path: &Path, spec: SpecText, output: OutputArgs, format: Format, style: render::Style) -> Result<Checked, ExitCode> {
     let request = OutputRequest { out: output.out, environments: output.environments, version: output.version };
-    cli::generate::check(path, request).map_err(|failed| failure(failed, format, style))
+    cli::generate::check_read(path, spec, request).map_err(|failed| failure(failed, format, style))
+}
+
+/// Reads the spec, once a run; a failure is reported and becomes the exit status.
+fn read_spec_text(path: &Path) -> Result<SpecText, ExitCode> {
+    SpecText::read(path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(FAILURE)
+    })
 }
 
 fn failure(failed: Failed, format: Format, style: render::Style) -> ExitCode {
@@ -339,9 +353,9 @@ fn emit_diagnostics(
 }
 
 /// Whether the cache proves that nothing changed since the last clean run (`--full`: never).
-fn current(path: &Path, output: &OutputArgs, full: bool) -> Option<cli::generate::Current> {
+fn current(path: &Path, spec: &SpecText, output: &OutputArgs, full: bool) -> Option<cli::generate::Current> {
     let request = OutputRequest { out: output.out.clone(), environments: output.environments.clone(), version: output.version.clone() };
-    if full { None } else { cli::generate::up_to_date(path, &request) }
+    if full { None } else { cli::generate::up_to_date(path, spec, &request) }
 }
 
 fn foreign_note(foreign: usize) -> String {
@@ -350,9 +364,13 @@ fn foreign_note(foreign: usize) -> String {
 
 fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: Color) -> ExitCode {
     let style = render::Style { color: use_color(color), width: width() };
+    let spec = match read_spec_text(path) {
+        Ok(spec) => spec,
+        Err(code) => return code,
+    };
     // Nothing changed since the last run, as the cache proves: nothing to compile or write.
-    if let Some(c) = current(path, &output, full) {
-        emit_diagnostics(&[], &c.name, &c.text, format, style, None);
+    if let Some(c) = current(path, &spec, &output, full) {
+        emit_diagnostics(&[], &c.name, &spec.text, format, style, None);
         eprintln!(
             "{}: wrote {} files to {} (0 changed, 0 removed{})",
             c.name,
@@ -362,7 +380,7 @@ fn generate(path: &Path, output: OutputArgs, full: bool, format: Format, color: 
         );
         return ExitCode::SUCCESS;
     }
-    let g = match checked(path, output, format, style) {
+    let g = match checked(path, spec, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
@@ -421,14 +439,18 @@ fn generate_check(path: &Path, output: OutputArgs, full: bool, format: Format, c
     let style = render::Style { color: use_color(color), width: width() };
     // The tree is what a clean run with these options wrote, untouched since, as the
     // cache's stamps prove: it is what `generate` would write.
-    if let Some(c) = current(path, &output, full) {
-        emit_diagnostics(&[], &c.name, &c.text, format, style, Some(&[]));
+    let spec = match read_spec_text(path) {
+        Ok(spec) => spec,
+        Err(code) => return code,
+    };
+    if let Some(c) = current(path, &spec, &output, full) {
+        emit_diagnostics(&[], &c.name, &spec.text, format, style, Some(&[]));
         if format == Format::Human {
             eprintln!("{}: {} is up to date ({} files)", c.name, c.out.display(), c.found.files + 1);
         }
         return ExitCode::SUCCESS;
     }
-    let g = match generate_in_memory(path, output, format, style) {
+    let g = match generate_in_memory(path, spec, output, format, style) {
         Ok(g) => g,
         Err(code) => return code,
     };
@@ -475,7 +497,11 @@ fn diff(path: &Path, output: OutputArgs, environments: &[String], context: usize
         return ExitCode::from(FAILURE);
     }
     let output = if environments.len() == 2 { OutputArgs { environments: environments.to_vec(), ..output } } else { output };
-    let g = match generate_in_memory(path, output, Format::Human, style) {
+    let spec = match read_spec_text(path) {
+        Ok(spec) => spec,
+        Err(code) => return code,
+    };
+    let g = match generate_in_memory(path, spec, output, Format::Human, style) {
         Ok(g) => g,
         Err(code) => return code,
     };

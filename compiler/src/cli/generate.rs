@@ -24,12 +24,29 @@ pub struct OutputRequest {
     pub version: Option<String>,
 }
 
+/// A spec's text as read, with its sha256: a run reads it once, since the cache's key, the
+/// check and the lock all need it (and a spec on a pipe can be read only once).
+#[derive(Debug)]
+pub struct SpecText {
+    pub text: String,
+    pub sha256: String,
+}
+
+impl SpecText {
+    pub fn read(path: &Path) -> Result<SpecText, String> {
+        let text = read_spec(path)?;
+        let sha256 = output::sha256_hex(text.as_bytes());
+        Ok(SpecText { text, sha256 })
+    }
+}
+
 /// A checked spec, ready to generate: what `generate`, `generate --check` and `diff` share.
 #[derive(Debug)]
 pub struct Checked {
     /// The spec's path as the user gave it.
     pub name: String,
     pub text: String,
+    pub spec_sha256: String,
     pub out: PathBuf,
     /// Spec diagnostics (warnings only: the spec has no errors) and those of the run.
     pub diagnostics: Vec<Diagnostic>,
@@ -76,7 +93,7 @@ impl Checked {
         output::Request {
             files,
             spec_name: &self.spec_name,
-            spec_sha256: output::sha256_hex(self.text.as_bytes()),
+            spec_sha256: self.spec_sha256.clone(),
             inputs_sha256: self.inputs_sha256.clone(),
             environments: &self.environments,
             cache_key: self.cache_key.clone(),
@@ -110,7 +127,7 @@ impl Checked {
 /// binary (its version and its file's stamp: a rebuilt or reinstalled hawser is another),
 /// the spec's name and text, and the options that change the output. `None` when the
 /// running binary cannot be told.
-pub fn cache_key(text: &str, spec_name: &str, version: Option<&str>, output_dir: Option<&str>) -> Option<String> {
+pub fn cache_key(spec_sha256: &str, spec_name: &str, version: Option<&str>, output_dir: Option<&str>) -> Option<String> {
     use std::os::unix::fs::MetadataExt as _;
     let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
     let id = format!(
@@ -124,7 +141,7 @@ pub fn cache_key(text: &str, spec_name: &str, version: Option<&str>, output_dir:
         exe.ctime(),
         exe.ctime_nsec(),
         spec_name,
-        output::sha256_hex(text.as_bytes()),
+        spec_sha256,
         version,
         output_dir,
     );
@@ -136,7 +153,6 @@ pub fn cache_key(text: &str, spec_name: &str, version: Option<&str>, output_dir:
 pub struct Current {
     /// The spec's path as the user gave it.
     pub name: String,
-    pub text: String,
     pub out: PathBuf,
     pub found: output::UpToDate,
 }
@@ -146,20 +162,19 @@ pub struct Current {
 /// `generate` has nothing to write and `generate --check` nothing to find. `None` — any
 /// doubt, `--env`, or a spec that cannot be read (the whole run reports it) — means: do
 /// the work.
-pub fn up_to_date(path: &Path, request: &OutputRequest) -> Option<Current> {
+pub fn up_to_date(path: &Path, spec: &SpecText, request: &OutputRequest) -> Option<Current> {
     if !request.environments.is_empty() {
         return None;
     }
-    let text = read_spec(path).ok()?;
     let (out, spec_name, output_dir) = placed(path, request);
-    let key = cache_key(&text, &spec_name, request.version.as_deref(), output_dir.as_deref())?;
+    let key = cache_key(&spec.sha256, &spec_name, request.version.as_deref(), output_dir.as_deref())?;
     let found = output::up_to_date(&out, &key)?;
     // The configuration files the spec names (the same ones: the spec did not change) must
     // hold what they held then: they are inputs of the output too.
     if !review::inputs::unchanged(&spec_dir(path), &found.inputs) {
         return None;
     }
-    Some(Current { name: path.display().to_string(), text, out, found })
+    Some(Current { name: path.display().to_string(), out, found })
 }
 
 /// Where a run writes (the output directory, `generated/` beside the spec by default), the
@@ -186,7 +201,12 @@ pub fn generate_in_memory(path: &Path, request: OutputRequest) -> Result<Generat
 /// Reads the spec at `path` and checks it, with the configuration files it names, the
 /// options and the Go module beside it: everything a run does before it generates.
 pub fn check(path: &Path, request: OutputRequest) -> Result<Checked, Failed> {
-    let text = read_spec(path).map_err(Failed::Error)?;
+    check_read(path, SpecText::read(path).map_err(Failed::Error)?, request)
+}
+
+/// [`check`] of the spec at `path`, already read.
+pub fn check_read(path: &Path, spec: SpecText, request: OutputRequest) -> Result<Checked, Failed> {
+    let SpecText { text, sha256: spec_sha256 } = spec;
     let name = path.display().to_string();
     let analysis = check::check(&text);
     let Some(spec) = analysis.spec.as_ref().filter(|_| !analysis.has_errors()) else {
@@ -215,11 +235,11 @@ pub fn check(path: &Path, request: OutputRequest) -> Result<Checked, Failed> {
     // The cache only stands for clean runs of every environment: a run that found warnings
     // does the whole work (and shows them) every time.
     let cache_key = if environments.is_empty() && diagnostics.is_empty() {
-        cache_key(&text, &spec_name, opts.version.as_deref(), opts.output_dir.as_deref())
+        cache_key(&spec_sha256, &spec_name, opts.version.as_deref(), opts.output_dir.as_deref())
     } else {
         None
     };
-    Ok(Checked { name, text, out, diagnostics, spec_name, environments, analysis, cache_key, inputs_sha256, opts })
+    Ok(Checked { name, text, spec_sha256, out, diagnostics, spec_name, environments, analysis, cache_key, inputs_sha256, opts })
 }
 
 /// Reads the output directory for a comparison, and what `generate` would write there; a
