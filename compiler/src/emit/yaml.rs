@@ -61,6 +61,48 @@ pub fn plain_key(s: &str) -> bool {
     plain(s, Position::Key)
 }
 
+// ------------------------------------------------------------------------ blocks
+
+/// The name under which a value offers this writer its lines, already written
+/// ([`serialize_as_block`]).
+const BLOCK: &str = "hawser::yaml::Block";
+
+thread_local! {
+    /// The lines the value being serialized offers ([`serialize_as_block`]), until this
+    /// writer takes them.
+    static OFFERED: std::cell::RefCell<Option<std::sync::Arc<str>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A map of scalars as this writer writes it at the root, one `key: value` line an entry:
+/// written once, and copied, indented, wherever the map appears (a workload's labels
+/// appear a dozen times in its manifests).
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// `None` when the map is empty, or an entry is not one line at the map's column.
+    lines: Option<std::sync::Arc<str>>,
+}
+
+impl Block {
+    /// No lines: the map is written the usual way.
+    pub const NONE: Block = Block { lines: None };
+
+    pub fn of<T: Serialize + ?Sized>(map: &T) -> Result<Block, Error> {
+        let text = to_string(map)?;
+        let flat = !text.is_empty() && text != "{}\n" && text.lines().all(|l| !l.starts_with([' ', '-']) && !l.ends_with(':'));
+        Ok(Block { lines: flat.then(|| text.into()) })
+    }
+}
+
+/// Serializes `map` through `serializer` as it is, except for this writer, which copies
+/// `block`, the lines of the same map ([`Block::of`]), instead of writing it again.
+pub fn serialize_as_block<S: ser::Serializer, T: Serialize + ?Sized>(map: &T, block: &Block, serializer: S) -> Result<S::Ok, S::Error> {
+    let Some(lines) = &block.lines else { return map.serialize(serializer) };
+    OFFERED.with(|offered| *offered.borrow_mut() = Some(lines.clone()));
+    let written = serializer.serialize_newtype_struct(BLOCK, map);
+    OFFERED.with(|offered| offered.borrow_mut().take());
+    written
+}
+
 // ------------------------------------------------------------------------ strings
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -548,6 +590,25 @@ impl<'a> Node<'a> {
         Map { out: self.out, slot: self.slot, entries: 0 }
     }
 
+    /// A map's lines ([`Block`]), each at the column of the map's keys: the first on a
+    /// line of its own after `key:`, on the dash's line in a sequence.
+    fn lines(self, lines: &str) -> Result<(), Error> {
+        let column = self.slot.key_column();
+        for (i, line) in lines.lines().enumerate() {
+            match (i, self.slot) {
+                (0, Slot::Root | Slot::Item { .. }) => {}
+                (0, Slot::Value { .. }) => {
+                    self.out.push('\n');
+                    spaces(self.out, column);
+                }
+                _ => spaces(self.out, column),
+            }
+            self.out.push_str(line);
+            self.out.push('\n');
+        }
+        Ok(())
+    }
+
     fn seq(self) -> Seq<'a> {
         Seq { out: self.out, slot: self.slot, items: 0 }
     }
@@ -698,7 +759,12 @@ impl<'a> ser::Serializer for Node<'a> {
     fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<(), Error> {
         self.text(variant)
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Error> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<(), Error> {
+        if name == BLOCK
+            && let Some(lines) = OFFERED.with(|offered| offered.borrow_mut().take())
+        {
+            return self.lines(&lines);
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -1296,6 +1362,45 @@ pub(crate) mod tests {
         assert_eq!(to_string(&BTreeMap::<u32, u32>::new()).unwrap(), reference(&BTreeMap::<u32, u32>::new()));
         assert_eq!(to_string("on").unwrap(), reference("on"));
         assert_eq!(to_string(&vec![vec![1, 2], vec![3]]).unwrap(), reference(&vec![vec![1, 2], vec![3]]));
+    }
+
+    /// A map written once as a [`Block`](super::Block) and copied wherever it appears (the
+    /// root, a map's value, a sequence's item, a nested map's value) is written as the map
+    /// itself is, by this writer and by serde-saphyr, and other serializers see the map. A
+    /// map a block cannot hold (empty, or with an entry of more than one line) has none.
+    #[test]
+    fn blocks_are_written_as_their_maps_are() {
+        use super::{Block, serialize_as_block};
+        struct Shared<'a>(&'a BTreeMap<&'a str, &'a str>, &'a Block);
+        impl Serialize for Shared<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serialize_as_block(self.0, self.1, serializer)
+            }
+        }
+        #[derive(Serialize)]
+        struct Doc<T> {
+            labels: T,
+            items: Vec<T>,
+            nested: BTreeMap<&'static str, T>,
+            last: T,
+        }
+        let labels = BTreeMap::from([("app.kubernetes.io/name", "api"), ("on", "yes"), ("empty", ""), ("say", "a: b")]);
+        let block = Block::of(&labels).unwrap();
+        assert!(block.lines.is_some());
+        let doc = |m| Doc { labels: m, items: vec![m, m], nested: BTreeMap::from([("a", m)]), last: m };
+        let plain = doc(&labels);
+        let shared = Doc {
+            labels: Shared(&labels, &block),
+            items: vec![Shared(&labels, &block), Shared(&labels, &block)],
+            nested: BTreeMap::from([("a", Shared(&labels, &block))]),
+            last: Shared(&labels, &block),
+        };
+        assert_eq!(to_string(&shared).unwrap(), reference(&plain));
+        assert_eq!(to_string(&Shared(&labels, &block)).unwrap(), reference(&labels));
+        assert_eq!(serde_json::to_value(&shared).unwrap(), serde_json::to_value(&plain).unwrap());
+        assert!(Block::of(&BTreeMap::<&str, &str>::new()).unwrap().lines.is_none());
+        assert!(Block::of(&BTreeMap::from([("a", vec![1])])).unwrap().lines.is_none());
+        assert!(Block::of(&BTreeMap::from([("a", BTreeMap::from([("b", 1)]))])).unwrap().lines.is_none());
     }
 
     /// A map key that is not a scalar is an error, not a document that reads differently.

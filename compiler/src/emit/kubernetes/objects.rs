@@ -10,6 +10,7 @@ use serde::ser::SerializeStruct;
 use sha2::{Digest, Sha256};
 
 use super::values::{ChartValues, EnvVar, PortValues, ResourceRequirements, WorkloadValues};
+use crate::emit::yaml;
 
 /// The uid and gid every container runs as: distroless' `nonroot`.
 pub const RUN_AS: u64 = 65532;
@@ -165,19 +166,26 @@ pub struct Metadata {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// A workload's labels: one map, which each of its objects shares rather than copies.
+/// A workload's labels, or a selector of its pods: one map, which each of its objects shares
+/// rather than copies, written as YAML once ([`yaml::Block`]).
 #[derive(Clone, Debug)]
-pub struct Labels(Arc<BTreeMap<String, String>>);
+pub struct Labels {
+    map: Arc<BTreeMap<String, String>>,
+    block: yaml::Block,
+}
 
 impl Labels {
     pub fn new(labels: BTreeMap<String, String>) -> Labels {
-        Labels(Arc::new(labels))
+        // A map of strings is always written; if it could not be, it is written the usual
+        // way, which reports it.
+        let block = yaml::Block::of(&labels).unwrap_or(yaml::Block::NONE);
+        Labels { map: Arc::new(labels), block }
     }
 }
 
 impl Serialize for Labels {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        yaml::serialize_as_block(&*self.map, &self.block, serializer)
     }
 }
 
@@ -249,7 +257,7 @@ pub struct ServiceSpec {
     /// `None` but for the headless Service that governs a StatefulSet's pods.
     #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<&'static str>,
-    pub selector: BTreeMap<String, String>,
+    pub selector: Labels,
     pub ports: Vec<ServicePort>,
 }
 
@@ -265,7 +273,7 @@ pub struct ServicePort {
 #[derive(Clone, Debug, Serialize)]
 pub struct LabelSelector {
     #[serde(rename = "matchLabels")]
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: Labels,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -300,7 +308,7 @@ pub struct ClaimTemplate {
 #[derive(Clone, Debug, Serialize)]
 pub struct ClaimMetadata {
     pub name: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -912,7 +920,8 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         labels: labels.clone(),
         annotations: BTreeMap::new(),
     };
-    let selector = || LabelSelector { match_labels: selector_labels(chart, name) };
+    let selects = Labels::new(selector_labels(chart, name));
+    let selector = || LabelSelector { match_labels: selects.clone() };
     let mut out = Vec::new();
     out.push(Object::ServiceAccount(Obj {
         api_version: "v1",
@@ -967,7 +976,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
                 spec: ServiceSpec {
                     type_: service_type(w),
                     cluster_ip: None,
-                    selector: selector_labels(chart, name),
+                    selector: selects.clone(),
                     // The Service's port (`service-port=`) forwards to the container's, by name.
                     ports: w
                         .ports
@@ -994,7 +1003,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
                 spec: ServiceSpec {
                     type_: "ClusterIP",
                     cluster_ip: Some("None"),
-                    selector: selector_labels(chart, name),
+                    selector: selects.clone(),
                     ports: w
                         .ports
                         .iter()
@@ -1042,7 +1051,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
             },
         }));
     }
-    let template = pod_template(chart, name, w, &labels, namespace);
+    let template = pod_template(chart, name, w, &labels, &selects, namespace);
     match (w.kind, &w.job) {
         ("CronJob", Some(j)) => out.push(Object::CronJob(Obj {
             api_version: "batch/v1",
@@ -1139,7 +1148,7 @@ pub fn workload(chart: &ChartValues, name: &str, namespace: &str) -> Vec<Object>
         api_version: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
         metadata: meta(name),
-        body: Spec { spec: network_policy(chart, name, w) },
+        body: Spec { spec: network_policy(chart, name, w, &selects) },
     }));
     out.extend(exposure(chart, name, w, namespace, &meta));
     // prometheus-operator's objects (emit/monitoring.rs): it scrapes the pods of the
@@ -1226,10 +1235,10 @@ fn np_ports(ports: &[PortValues]) -> Vec<NetworkPolicyPort> {
 }
 
 fn namespace_selector(ns: &str) -> LabelSelector {
-    LabelSelector { match_labels: BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())]) }
+    LabelSelector { match_labels: Labels::new(BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())])) }
 }
 
-fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> NetworkPolicySpec {
+fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues, selects: &Labels) -> NetworkPolicySpec {
     let np = &w.network_policy;
     let mut ingress = Vec::new();
     if !np.public_ports.is_empty() {
@@ -1243,7 +1252,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
                     .iter()
                     .map(|d| NetworkPolicyPeer {
                         namespace_selector: None,
-                        pod_selector: Some(LabelSelector { match_labels: selector_labels(chart, d) }),
+                        pod_selector: Some(LabelSelector { match_labels: Labels::new(selector_labels(chart, d)) }),
                         ip_block: None,
                     })
                     .collect(),
@@ -1256,7 +1265,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
         // Exposed ports: the ingress controller's or the gateway's namespace.
         ingress.push(NetworkPolicyRule {
             from: Some(vec![NetworkPolicyPeer {
-                namespace_selector: Some(LabelSelector { match_labels: exposure.admit.clone() }),
+                namespace_selector: Some(LabelSelector { match_labels: Labels::new(exposure.admit.clone()) }),
                 pod_selector: None,
                 ip_block: None,
             }]),
@@ -1279,7 +1288,9 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
         from: None,
         to: Some(vec![NetworkPolicyPeer {
             namespace_selector: Some(namespace_selector("kube-system")),
-            pod_selector: Some(LabelSelector { match_labels: BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())]) }),
+            pod_selector: Some(LabelSelector {
+                match_labels: Labels::new(BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])),
+            }),
             ip_block: None,
         }]),
         ports: vec![NetworkPolicyPort { protocol: "UDP", port: 53 }, NetworkPolicyPort { protocol: "TCP", port: 53 }],
@@ -1289,7 +1300,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
             from: None,
             to: Some(vec![NetworkPolicyPeer {
                 namespace_selector: None,
-                pod_selector: Some(LabelSelector { match_labels: selector_labels(chart, &d.name) }),
+                pod_selector: Some(LabelSelector { match_labels: Labels::new(selector_labels(chart, &d.name)) }),
                 ip_block: None,
             }]),
             ports: np_ports(&d.ports),
@@ -1320,7 +1331,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Networ
     }
     let _ = name;
     NetworkPolicySpec {
-        pod_selector: LabelSelector { match_labels: selector_labels(chart, name) },
+        pod_selector: LabelSelector { match_labels: selects.clone() },
         policy_types: vec!["Ingress", "Egress"],
         ingress,
         egress,
@@ -1407,14 +1418,14 @@ fn container_env(w: &WorkloadValues) -> Vec<EnvVar> {
 /// A Deployment that may run more than one pod spreads them over nodes and zones. The skew
 /// is a preference (`ScheduleAnyway`): a small or single-zone cluster still schedules every
 /// replica. `pod-template-hash` counts each rollout's pods on their own.
-fn topology_spread(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<TopologySpreadConstraint> {
+fn topology_spread(w: &WorkloadValues, selects: &Labels) -> Vec<TopologySpreadConstraint> {
     super::scheduling::constraints(spreads(w), &w.spread)
         .into_iter()
         .map(|(key, s)| TopologySpreadConstraint {
             max_skew: s.max_skew,
             topology_key: key,
             when_unsatisfiable: s.when_unsatisfiable,
-            label_selector: LabelSelector { match_labels: selector_labels(chart, name) },
+            label_selector: LabelSelector { match_labels: selects.clone() },
             // A Deployment's rollout is a new ReplicaSet, whose pods spread among themselves;
             // a StatefulSet replaces its pods one by one, under the same names.
             match_label_keys: if w.kind == "Deployment" { vec!["pod-template-hash"] } else { Vec::new() },
@@ -1481,7 +1492,7 @@ fn claim_templates(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<C
         .filter_map(|(volume, v)| {
             let claim = v.claim.as_ref()?;
             Some(ClaimTemplate {
-                metadata: ClaimMetadata { name: volume.clone(), labels: selector_labels(chart, name) },
+                metadata: ClaimMetadata { name: volume.clone(), labels: Labels::new(selector_labels(chart, name)) },
                 spec: ClaimSpec {
                     access_modes: vec![claim.access_mode],
                     storage_class_name: claim.storage_class_name.clone(),
@@ -1492,7 +1503,7 @@ fn claim_templates(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<C
         .collect()
 }
 
-fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &Labels, namespace: &str) -> PodTemplate {
+fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &Labels, selects: &Labels, namespace: &str) -> PodTemplate {
     let mut annotations = w.pod_annotations.clone();
     let config = config_data(w, namespace);
     if !config.is_empty() {
@@ -1624,7 +1635,7 @@ fn pod_template(chart: &ChartValues, name: &str, w: &WorkloadValues, labels: &La
             affinity: w.affinity.clone(),
             restart_policy: (!runs_continuously(w)).then_some("Never"),
             termination_grace_period_seconds: w.termination_grace_period_seconds,
-            topology_spread_constraints: topology_spread(chart, name, w),
+            topology_spread_constraints: topology_spread(w, selects),
             security_context: PodSecurityContext {
                 run_as_non_root: true,
                 run_as_user: RUN_AS,
