@@ -70,16 +70,43 @@ const BLOCK: &str = "hawser::yaml::Block";
 thread_local! {
     /// The lines the value being serialized offers ([`serialize_as_block`]), until this
     /// writer takes them.
-    static OFFERED: std::cell::RefCell<Option<std::sync::Arc<str>>> = const { std::cell::RefCell::new(None) };
+    static OFFERED: std::cell::RefCell<Option<std::sync::Arc<Lines>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// A map of scalars as this writer writes it at the root, one `key: value` line an entry:
-/// written once, and copied, indented, wherever the map appears (a workload's labels
-/// appear a dozen times in its manifests).
+/// written once, and copied wherever the map appears (a workload's labels appear a dozen
+/// times in its manifests).
 #[derive(Clone, Debug)]
 pub struct Block {
     /// `None` when the map is empty, or an entry is not one line at the map's column.
-    lines: Option<std::sync::Arc<str>>,
+    lines: Option<std::sync::Arc<Lines>>,
+}
+
+/// A block's lines, and the same lines indented for each column they were copied at.
+#[derive(Debug)]
+struct Lines {
+    text: String,
+    /// At columns 2, 4, … 32, made when first needed.
+    indented: [std::sync::OnceLock<String>; 16],
+}
+
+impl Lines {
+    /// The lines, each indented to `column`.
+    fn at(&self, column: usize) -> std::borrow::Cow<'_, str> {
+        let indent = || {
+            let mut out = String::with_capacity(self.text.len() + column * 8);
+            for line in self.text.split_inclusive('\n') {
+                spaces(&mut out, column);
+                out.push_str(line);
+            }
+            out
+        };
+        match column {
+            0 => std::borrow::Cow::Borrowed(&self.text),
+            _ if column.is_multiple_of(2) && column <= 32 => std::borrow::Cow::Borrowed(self.indented[column / 2 - 1].get_or_init(indent)),
+            _ => std::borrow::Cow::Owned(indent()),
+        }
+    }
 }
 
 impl Block {
@@ -89,7 +116,8 @@ impl Block {
     pub fn of<T: Serialize + ?Sized>(map: &T) -> Result<Block, Error> {
         let text = to_string(map)?;
         let flat = !text.is_empty() && text != "{}\n" && text.lines().all(|l| !l.starts_with([' ', '-']) && !l.ends_with(':'));
-        Ok(Block { lines: flat.then(|| text.into()) })
+        let lines = flat.then(|| std::sync::Arc::new(Lines { text, indented: Default::default() }));
+        Ok(Block { lines })
     }
 }
 
@@ -592,19 +620,15 @@ impl<'a> Node<'a> {
 
     /// A map's lines ([`Block`]), each at the column of the map's keys: the first on a
     /// line of its own after `key:`, on the dash's line in a sequence.
-    fn lines(self, lines: &str) -> Result<(), Error> {
+    fn lines(self, lines: &Lines) -> Result<(), Error> {
         let column = self.slot.key_column();
-        for (i, line) in lines.lines().enumerate() {
-            match (i, self.slot) {
-                (0, Slot::Root | Slot::Item { .. }) => {}
-                (0, Slot::Value { .. }) => {
-                    self.out.push('\n');
-                    spaces(self.out, column);
-                }
-                _ => spaces(self.out, column),
+        let text = lines.at(column);
+        match self.slot {
+            Slot::Value { .. } => {
+                self.out.push('\n');
+                self.out.push_str(&text);
             }
-            self.out.push_str(line);
-            self.out.push('\n');
+            Slot::Root | Slot::Item { .. } => self.out.push_str(&text[column..]),
         }
         Ok(())
     }

@@ -181,6 +181,11 @@ impl Labels {
         let block = yaml::Block::of(&labels).unwrap_or(yaml::Block::NONE);
         Labels { map: Arc::new(labels), block }
     }
+
+    /// Labels written once: no lines made ahead of time.
+    pub fn once(labels: BTreeMap<String, String>) -> Labels {
+        Labels { map: Arc::new(labels), block: yaml::Block::NONE }
+    }
 }
 
 impl Serialize for Labels {
@@ -1235,7 +1240,7 @@ fn np_ports(ports: &[PortValues]) -> Vec<NetworkPolicyPort> {
 }
 
 fn namespace_selector(ns: &str) -> LabelSelector {
-    LabelSelector { match_labels: Labels::new(BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())])) }
+    LabelSelector { match_labels: Labels::once(BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())])) }
 }
 
 fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues, selects: &Labels) -> NetworkPolicySpec {
@@ -1252,7 +1257,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues, selects: 
                     .iter()
                     .map(|d| NetworkPolicyPeer {
                         namespace_selector: None,
-                        pod_selector: Some(LabelSelector { match_labels: Labels::new(selector_labels(chart, d)) }),
+                        pod_selector: Some(LabelSelector { match_labels: Labels::once(selector_labels(chart, d)) }),
                         ip_block: None,
                     })
                     .collect(),
@@ -1265,7 +1270,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues, selects: 
         // Exposed ports: the ingress controller's or the gateway's namespace.
         ingress.push(NetworkPolicyRule {
             from: Some(vec![NetworkPolicyPeer {
-                namespace_selector: Some(LabelSelector { match_labels: Labels::new(exposure.admit.clone()) }),
+                namespace_selector: Some(LabelSelector { match_labels: Labels::once(exposure.admit.clone()) }),
                 pod_selector: None,
                 ip_block: None,
             }]),
@@ -1289,7 +1294,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues, selects: 
         to: Some(vec![NetworkPolicyPeer {
             namespace_selector: Some(namespace_selector("kube-system")),
             pod_selector: Some(LabelSelector {
-                match_labels: Labels::new(BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])),
+                match_labels: Labels::once(BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])),
             }),
             ip_block: None,
         }]),
@@ -1300,7 +1305,7 @@ fn network_policy(chart: &ChartValues, name: &str, w: &WorkloadValues, selects: 
             from: None,
             to: Some(vec![NetworkPolicyPeer {
                 namespace_selector: None,
-                pod_selector: Some(LabelSelector { match_labels: Labels::new(selector_labels(chart, &d.name)) }),
+                pod_selector: Some(LabelSelector { match_labels: Labels::once(selector_labels(chart, &d.name)) }),
                 ip_block: None,
             }]),
             ports: np_ports(&d.ports),
@@ -1492,7 +1497,7 @@ fn claim_templates(chart: &ChartValues, name: &str, w: &WorkloadValues) -> Vec<C
         .filter_map(|(volume, v)| {
             let claim = v.claim.as_ref()?;
             Some(ClaimTemplate {
-                metadata: ClaimMetadata { name: volume.clone(), labels: Labels::new(selector_labels(chart, name)) },
+                metadata: ClaimMetadata { name: volume.clone(), labels: Labels::once(selector_labels(chart, name)) },
                 spec: ClaimSpec {
                     access_modes: vec![claim.access_mode],
                     storage_class_name: claim.storage_class_name.clone(),
