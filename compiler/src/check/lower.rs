@@ -176,7 +176,7 @@ pub fn validate_children<'a>(
 #[derive(Default)]
 struct Siblings<'a> {
     seen: BTreeMap<&'a str, Span>,
-    keys: BTreeMap<(&'a str, String), Span>,
+    keys: BTreeMap<(&'a str, &'a str), Span>,
 }
 
 impl<'a> Siblings<'a> {
@@ -204,14 +204,14 @@ impl<'a> Siblings<'a> {
                 "service" | "job" | "external" if parent.name.is_empty() => "workload",
                 other => other,
             };
-            if let Some(first) = self.keys.get(&(space, key.clone())) {
+            if let Some(first) = self.keys.get(&(space, key.as_str())) {
                 let first_kind = nodes
                     .iter()
                     .find(|n| n.name.span == *first || n.args.first().is_some_and(|a| a.span == *first))
                     .map_or(name, |n| n.name.value.as_str());
                 return Err(Box::new(diag::duplicate_name(name, key, *span, *first, first_kind)));
             }
-            self.keys.insert((space, key.clone()), *span);
+            self.keys.insert((space, key.as_str()), *span);
         }
         Ok(schema)
     }
