@@ -67,67 +67,98 @@ pub fn check(text: &str) -> Analysis {
 /// How many top-level nodes a spec's tree needs before [`check`] frees it on a thread.
 const FREE_BESIDE_FROM: usize = 64;
 
+/// How many top-level nodes a spec needs before the base spec is checked on a thread beside
+/// its environments: below it, starting a thread costs more than it saves.
+const CHECK_BESIDE_FROM: usize = 64;
+
 /// [`check`], giving back the syntax tree too (none when the text does not parse): for a
 /// caller that needs it afterwards, such as the language server, which also chooses when
 /// to free it.
 pub fn check_keeping_tree(text: &str) -> (Analysis, Option<Document>) {
+    check_tree(text, CHECK_BESIDE_FROM)
+}
+
+/// [`check_keeping_tree`], the base spec checked on a thread of its own when the spec has
+/// `beside_from` top-level nodes or more.
+fn check_tree(text: &str, beside_from: usize) -> (Analysis, Option<Document>) {
     let (doc, mut diagnostics) = syntax::parse(text);
     let Some(doc) = doc else {
         return (Analysis { spec: None, graph: None, diagnostics }, None);
     };
     let schema = schema::schema();
-    let mut sink = Sink::default();
 
     let (base, env_nodes) = lower::lower_view(&doc, schema, &mut diagnostics);
     diagnostics.extend(gobuild::check(&base.project));
-    check_view(&base, None, &mut sink);
-    let base_graph = graph::build(&base);
-    sink.diags.extend(base_graph.cycles());
-    diagnostics.append(&mut sink.diags);
-
-    let mut environments = BTreeMap::new();
-    let mut from_envs: BTreeMap<(String, Span, String), (Diagnostic, Vec<String>)> = BTreeMap::new();
-    for env_checked in &env_nodes {
-        let Some(settings) = lower::lower_environment(env_checked, &mut diagnostics) else { continue };
-        let mut env_diags = Vec::new();
-        let overlays = env_checked.node.children().iter().any(overlay::is_overlay);
-        // Without overlays the environment sees the base spec: no need to lower it again.
-        let mut view = if overlays {
-            let merged = overlay::apply(&doc, env_checked.node, schema, &mut diagnostics);
-            lower::lower_view(&merged, schema, &mut env_diags).0
-        } else {
-            base.clone()
-        };
-        select_workloads(&mut view, &settings, env_checked.node, &base, &mut diagnostics);
-        let env = Environment {
-            name: settings.name.clone(),
-            production: settings.production,
-            platform: settings.platform.clone(),
-            view,
-            span: settings.span,
-            kubernetes_version: settings.kubernetes_version.clone(),
-            prometheus_operator: settings.prometheus_operator,
-            exposure: settings.exposure.clone(),
-            api_server: settings.api_server.clone(),
-            pull_secrets: settings.pull_secrets.clone(),
-        };
-        check_view(&env.view, Some(&env), &mut sink);
-        check_dependencies_run(&env, &base, &mut sink);
-        if let Some(platform) = &env.platform {
-            for (workload, d) in scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
-                let w = env.view.workloads.get(&workload).cloned();
-                sink.warn(&env.view, w.as_deref(), d);
+    // The base spec's checks and graph, and each environment's, read the base view only:
+    // for a large spec the base spec's are made on a thread beside the environments'.
+    let check_base = || {
+        let mut sink = Sink::default();
+        check_view(&base, None, &mut sink);
+        let graph = graph::build(&base);
+        sink.diags.extend(graph.cycles());
+        (sink, graph)
+    };
+    let environments_of = || {
+        let mut sink = Sink::default();
+        let mut diagnostics = Vec::new();
+        let mut environments = BTreeMap::new();
+        let mut from_envs: BTreeMap<(String, Span, String), (Diagnostic, Vec<String>)> = BTreeMap::new();
+        for env_checked in &env_nodes {
+            let Some(settings) = lower::lower_environment(env_checked, &mut diagnostics) else { continue };
+            let mut env_diags = Vec::new();
+            let overlays = env_checked.node.children().iter().any(overlay::is_overlay);
+            // Without overlays the environment sees the base spec: no need to lower it again.
+            let mut view = if overlays {
+                let merged = overlay::apply(&doc, env_checked.node, schema, &mut diagnostics);
+                lower::lower_view(&merged, schema, &mut env_diags).0
+            } else {
+                base.clone()
+            };
+            select_workloads(&mut view, &settings, env_checked.node, &base, &mut diagnostics);
+            let env = Environment {
+                name: settings.name.clone(),
+                production: settings.production,
+                platform: settings.platform.clone(),
+                view,
+                span: settings.span,
+                kubernetes_version: settings.kubernetes_version.clone(),
+                prometheus_operator: settings.prometheus_operator,
+                exposure: settings.exposure.clone(),
+                api_server: settings.api_server.clone(),
+                pull_secrets: settings.pull_secrets.clone(),
+            };
+            check_view(&env.view, Some(&env), &mut sink);
+            check_dependencies_run(&env, &base, &mut sink);
+            if let Some(platform) = &env.platform {
+                for (workload, d) in scheduling::platform_overlays(env_checked.node, platform, &env.name.value) {
+                    let w = env.view.workloads.get(&workload).cloned();
+                    sink.warn(&env.view, w.as_deref(), d);
+                }
             }
+            storage::check_overlay(&env, &base, &mut sink);
+            env_diags.append(&mut sink.diags);
+            env_diags.extend(graph::build(&env.view).cycles());
+            for d in env_diags {
+                let key = (d.code.id.to_owned(), d.primary_span(), d.message.clone());
+                from_envs.entry(key).or_insert_with(|| (d, Vec::new())).1.push(env.name.value.clone());
+            }
+            environments.insert(env.name.value.clone(), env);
         }
-        storage::check_overlay(&env, &base, &mut sink);
-        env_diags.append(&mut sink.diags);
-        env_diags.extend(graph::build(&env.view).cycles());
-        for d in env_diags {
-            let key = (d.code.id.to_owned(), d.primary_span(), d.message.clone());
-            from_envs.entry(key).or_insert_with(|| (d, Vec::new())).1.push(env.name.value.clone());
-        }
-        environments.insert(env.name.value.clone(), env);
-    }
+        (sink.used_allows, diagnostics, environments, from_envs)
+    };
+    let ((mut sink, base_graph), (env_allows, mut env_loop_diags, environments, from_envs)) = if doc.nodes.len() >= beside_from {
+        std::thread::scope(|s| {
+            let base_checked = s.spawn(check_base);
+            let envs = environments_of();
+            (base_checked.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), envs)
+        })
+    } else {
+        (check_base(), environments_of())
+    };
+    // In the order of one pass: the base spec's, then what lowering the environments found.
+    diagnostics.append(&mut sink.diags);
+    diagnostics.append(&mut env_loop_diags);
+    sink.used_allows.extend(env_allows);
     let in_base: BTreeSet<(String, Span, String)> =
         diagnostics.iter().map(|d| (d.code.id.to_owned(), d.primary_span(), d.message.clone())).collect();
     for (key, (mut d, envs)) in from_envs {
@@ -668,5 +699,26 @@ environment "prod" { runs-on "kubernetes" namespace="shop"; }
         assert_eq!(codes(&SPEC.replace("DEPENDS", r#"depends-on "api""#)), Vec::<&str>::new());
         assert_eq!(codes(&SPEC.replace("DEPENDS", "")), ["W0111"]);
         assert_eq!(codes(&SPEC.replace("DEPENDS", r#"depends-on "apii""#)), ["E0202"]);
+    }
+
+    /// Every spec of the repository (the examples, the diagnostics corpus, the specs of the
+    /// tests), and every two of them one after the other (so that the base spec's errors and
+    /// the environments' meet), checks to the same spec, graph and diagnostics with the base
+    /// spec checked beside the environments as on one thread.
+    #[test]
+    fn checking_the_base_beside_the_environments_is_checking_in_one() {
+        let specs = crate::testing::specs(&["examples", "tests/diagnostics", "tests/specs"]);
+        assert!(specs.len() > 200, "{} specs", specs.len());
+        let texts: Vec<(String, String)> =
+            specs.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("a readable spec"))).collect();
+        let pairs = texts.windows(2).map(|w| (format!("{} then {}", w[0].0, w[1].0), format!("{}\n{}", w[0].1, w[1].1)));
+        let mut with_environments = 0;
+        for (path, text) in texts.clone().into_iter().chain(pairs) {
+            let (one, _) = super::check_tree(&text, usize::MAX);
+            let (beside, _) = super::check_tree(&text, 0);
+            with_environments += usize::from(one.spec.as_ref().is_some_and(|s| !s.environments.is_empty()) && !one.diagnostics.is_empty());
+            assert_eq!(format!("{beside:?}"), format!("{one:?}"), "{path}");
+        }
+        assert!(with_environments > 100, "only {with_environments} texts have environments and diagnostics");
     }
 }
