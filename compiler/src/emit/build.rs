@@ -1,7 +1,7 @@
 //! `build/build.sh`: reproducible, static, version-stamped binaries of every workload
 //! built from source, for every platform of the project, with checksums.
 
-use minijinja::Environment;
+use super::templates::Templates;
 use serde::Serialize;
 
 use super::templates::render;
@@ -44,7 +44,7 @@ pub fn stamps(p: &crate::check::model::Project) -> Vec<String> {
     p.stamps.iter().map(|s| format!("{}={}", s.variable.value, s.value.value)).collect()
 }
 
-pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
+pub fn emit(spec: &Spec, opts: &Options, env: &Templates, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let p = &spec.base.project;
     let workloads: Vec<Binary> =
         spec.base.workloads.values().filter_map(|w| binary(w).map(|(binary, main)| Binary { name: &w.name.value, binary, main })).collect();

@@ -1,7 +1,7 @@
 //! `docker/<workload>.Dockerfile`: a multi-stage, cache-friendly, non-root image for every
 //! workload built from source, and the ignore file BuildKit reads beside it.
 
-use minijinja::Environment;
+use super::templates::Templates;
 use serde::Serialize;
 
 use super::templates::render;
@@ -62,7 +62,7 @@ fn ldflags(p: &crate::check::model::Project) -> String {
     out
 }
 
-pub fn emit(spec: &Spec, opts: &Options, env: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
+pub fn emit(spec: &Spec, opts: &Options, env: &Templates, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let p = &spec.base.project;
     let go = p.go.as_ref().map_or(DEFAULT_GO, |g| g.value.as_str());
     for w in spec.base.workloads.values() {

@@ -233,7 +233,7 @@ type Begun<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Option<helm::
 fn environments(
     spec: &Spec,
     opts: &Options,
-    env: &minijinja::Environment<'_>,
+    env: &templates::Templates,
     header: &str,
     mut begun: Option<Begun<'_>>,
     made: &kubernetes::values::MadeAlerts,

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::Environment;
+use super::templates::Templates;
 use serde::Serialize;
 
 use super::Sink;
@@ -116,7 +116,7 @@ pub fn install(environment: &Env) -> Option<Install> {
     Some(Install { file: file_name(&environment.view.project.name.value), tls_files })
 }
 
-pub fn emit(environment: &Env, env: &Environment, header: &str, out: &mut dyn Sink) -> Result<(), String> {
+pub fn emit(environment: &Env, env: &Templates, header: &str, out: &mut dyn Sink) -> Result<(), String> {
     let Some(servers) = servers(environment) else { return Ok(()) };
     let project = environment.view.project.name.value.as_str();
     let site = Site {

@@ -17,7 +17,7 @@
 pub mod lifecycle;
 pub mod storage;
 
-use minijinja::Environment;
+use super::templates::Templates;
 use serde::Serialize;
 
 use super::templates::render;
@@ -179,7 +179,7 @@ pub fn secret_env_file(project: &str, unit: &str) -> String {
 pub fn emit(
     environment: &Env,
     inputs: &crate::check::inputs::Inputs,
-    env: &Environment,
+    env: &Templates,
     header: &str,
     out: &mut dyn Sink,
 ) -> Result<(), String> {

@@ -17,8 +17,25 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("nginx.conf", include_str!("../../../stdlib/templates/nginx.conf.j2")),
 ];
 
+/// Every template, compiled when one is first rendered: a run whose artifacts need none (a
+/// spec of Kubernetes environments with nothing to build) compiles none.
+#[derive(Default)]
+pub struct Templates(std::sync::OnceLock<Environment<'static>>);
+
+impl Templates {
+    /// The template environment, compiled on first use.
+    pub fn compiled(&self) -> &Environment<'static> {
+        self.0.get_or_init(compile)
+    }
+}
+
+/// The templates, to be compiled when first rendered.
+pub fn environment() -> Templates {
+    Templates::default()
+}
+
 /// A template environment with every template loaded.
-pub fn environment() -> Environment<'static> {
+fn compile() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     match minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build() {
@@ -48,8 +65,12 @@ pub fn environment() -> Environment<'static> {
 }
 
 /// Renders one template with a context.
-pub fn render(env: &Environment, name: &str, ctx: impl serde::Serialize) -> Result<String, String> {
-    env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(|e| format!("template {name}: {e:#}"))
+pub fn render(templates: &Templates, name: &str, ctx: impl serde::Serialize) -> Result<String, String> {
+    templates
+        .compiled()
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(ctx)))
+        .map_err(|e| format!("template {name}: {e:#}"))
 }
 
 fn invalid(why: String) -> minijinja::Error {
@@ -62,9 +83,9 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        let env = environment();
+        let templates = environment();
         for (name, _) in TEMPLATES {
-            assert!(env.get_template(name).is_ok(), "{name}");
+            assert!(templates.compiled().get_template(name).is_ok(), "{name}");
         }
     }
 }

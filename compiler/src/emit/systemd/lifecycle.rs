@@ -9,7 +9,7 @@
 //! pass their readiness checks. If any step after the switch fails, the previous release
 //! is switched back and restarted, and the script exits 1.
 
-use minijinja::Environment;
+use crate::emit::templates::Templates;
 use serde::Serialize;
 
 use super::{since, unit_name};
@@ -77,7 +77,7 @@ struct SecretEnv {
     vars: Vec<(String, String)>,
 }
 
-pub fn emit(environment: &Env, floor: u32, env: &Environment, header: &str, dir: &str, out: &mut dyn Sink) -> Result<(), String> {
+pub fn emit(environment: &Env, floor: u32, env: &Templates, header: &str, dir: &str, out: &mut dyn Sink) -> Result<(), String> {
     let view = &environment.view;
     let project = view.project.name.value.as_str();
     let mut ctx = Lifecycle {
