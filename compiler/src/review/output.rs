@@ -172,7 +172,10 @@ pub fn render_lock_entries(
         let _ = writeln!(s, "# input {sha}  {path}");
     }
     for (path, sha) in entries {
-        let _ = writeln!(s, "{sha}  {path}");
+        s.push_str(sha);
+        s.push_str("  ");
+        s.push_str(path);
+        s.push('\n');
     }
     s
 }
@@ -1075,36 +1078,50 @@ fn write_cache(place: &Place, key: &str, owned: &dyn Fn(&str) -> bool, known: &B
     let cache = dir.create_dir(CACHE_DIR, 0o755)?;
     cache.write_new(".gitignore", CACHE_IGNORE.as_bytes(), 0o644)?;
     // Gathered as the tree is walked, then put in order: most are the files' stamps taken
-    // when they were written, a few thousand for a large spec.
-    let mut stamps: Vec<(String, Stamp)> = Vec::with_capacity(known.len() + 64);
+    // when they were written (by the path `known` holds), a few thousand for a large spec.
+    let mut stamps: Vec<(std::borrow::Cow<'_, str>, Stamp)> = Vec::with_capacity(known.len() + 64);
     let mut foreign = 0;
     // Every directory, hawser's or not, so that a file added anywhere shows.
-    stamps.push((".".to_owned(), dir.stamp()?));
+    stamps.push((".".into(), dir.stamp()?));
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
         let here = dir.open_dir(&rel)?;
+        let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+        // The files of this directory whose stamps are known, in name order as the listing
+        // is: walked beside it rather than looked up.
+        let mut known_here = known
+            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
+            .take_while(|(path, _)| path.starts_with(&prefix))
+            .filter(|(path, _)| !path[prefix.len()..].contains('/'))
+            .peekable();
         for (name, kind) in dir.list(&rel)? {
             if rel.is_empty() && name == CACHE_DIR {
                 continue;
             }
-            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            while known_here.next_if(|(path, _)| path[prefix.len()..] < *name).is_some() {}
+            if kind != Kind::Dir
+                && let Some((path, stamp)) = known_here.next_if(|(path, _)| path[prefix.len()..] == *name)
+            {
+                // A file whose stamp was taken when it was written is one hawser wrote.
+                stamps.push((path.as_str().into(), *stamp));
+                continue;
+            }
+            let path = format!("{prefix}{name}");
             match kind {
                 Kind::Dir => {
-                    stamps.push((path.clone(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?));
+                    stamps.push((path.clone().into(), here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?));
                     stack.push(path);
                 }
-                // A file whose stamp was taken when it was written is one hawser wrote.
-                _ if let Some(stamp) = known.get(&path) => stamps.push((path, *stamp)),
                 _ if path == LOCK_FILE || owned(&path) => {
                     let stamp = here.stamp_here(&name)?.ok_or_else(|| invalid("vanished"))?;
-                    stamps.push((path, stamp));
+                    stamps.push((path.into(), stamp));
                 }
                 _ => foreign += 1,
             }
         }
     }
     stamps.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let text = render_cache(key, foreign, stamps.iter().map(|(path, stamp)| (path.as_str(), stamp)));
+    let text = render_cache(key, foreign, stamps.iter().map(|(path, stamp)| (path.as_ref(), stamp)));
     cache.write_new("stamps.new", text.as_bytes(), 0o644)?;
     cache.replace("stamps.new", CACHE_FILE)
 }
@@ -1508,9 +1525,15 @@ fn build_tree(old: Option<&Dir>, new: &Dir, files: Files<'_>, job: &Job<'_>, ins
             hashes
         }
     };
-    let mut entries = job.kept.clone();
-    entries.extend(hashes.iter().map(|(p, sha)| (p.clone(), sha.clone())));
-    let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, &entries);
+    // The files of other environments kept, if any, beside those written.
+    let merged;
+    let entries = if job.kept.is_empty() {
+        &hashes
+    } else {
+        merged = job.kept.iter().chain(&hashes).map(|(p, sha)| (p.clone(), sha.clone())).collect();
+        &merged
+    };
+    let lock_text = render_lock_entries(request.spec_name, &request.spec_sha256, &request.inputs_sha256, entries);
     new.write_new(LOCK_FILE, lock_text.as_bytes(), 0o644).map_err(|e| io_err("write", Path::new(LOCK_FILE), e))?;
     // Deepest first, so that a read-only directory is made so after its contents.
     let mut made: Vec<(&String, &Dir)> = tree.dirs.iter().collect();
