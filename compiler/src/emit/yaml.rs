@@ -113,12 +113,73 @@ impl Block {
     /// No lines: the map is written the usual way.
     pub const NONE: Block = Block { lines: None };
 
+    /// The lines of `map`, a map or a struct; none when it is empty (`{}`) or not a map. Its
+    /// entries may be maps and sequences: every line of them is relative to the map's
+    /// column, so the lines are copied at another column by indenting each alike.
     pub fn of<T: Serialize + ?Sized>(map: &T) -> Result<Block, Error> {
         let text = to_string(map)?;
-        let flat = !text.is_empty() && text != "{}\n" && text.lines().all(|l| !l.starts_with([' ', '-']) && !l.ends_with(':'));
-        let lines = flat.then(|| std::sync::Arc::new(Lines { text, indented: Default::default() }));
+        let is_map = text.lines().next().is_some_and(starts_with_key);
+        let lines = is_map.then(|| std::sync::Arc::new(Lines { text, indented: Default::default() }));
         Ok(Block { lines })
     }
+}
+
+/// Whether `line`, the first of a document this writer wrote, starts with a map's key: a
+/// double-quoted one followed by `:`, or a plain one, which ends at the first `: ` or at a
+/// `:` ending the line (a plain scalar holds neither: it would have been quoted).
+fn starts_with_key(line: &str) -> bool {
+    match line.strip_prefix('"') {
+        Some(quoted) => {
+            let mut escaped = false;
+            let end = quoted.char_indices().find(|&(_, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            });
+            end.is_some_and(|(at, _)| quoted[at + 1..].starts_with(':'))
+        }
+        None => !line.starts_with([' ', '-', '\'', '{', '[']) && (line.contains(": ") || line.ends_with(':')),
+    }
+}
+
+/// A map or struct that this writer writes as the last one equal to it that it wrote on
+/// this thread, by copying that one's lines ([`Block`]): what a spec's containers and
+/// pods mostly have alike (security contexts, resources, probes). Other serializers see
+/// the value.
+pub struct Memo<'a, T>(pub &'a T);
+
+impl<T: Serialize + PartialEq + Clone + 'static> Serialize for Memo<'_, T> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        memo(self.0, serializer)
+    }
+}
+
+/// [`Memo`], as serde's `serialize_with`.
+pub fn memo<T: Serialize + PartialEq + Clone + 'static, S: ser::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    type Written = Vec<(Box<dyn std::any::Any>, Block)>;
+    thread_local! {
+        /// The values last written, with their lines: a few, of any type.
+        static WRITTEN: std::cell::RefCell<Written> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    const KEPT: usize = 16;
+    let known =
+        WRITTEN.with(|written| written.borrow().iter().find(|(v, _)| v.downcast_ref::<T>() == Some(value)).map(|(_, block)| block.clone()));
+    let block = match known {
+        Some(block) => block,
+        None => {
+            // Made outside the borrow: the value may hold another one written so.
+            let block = Block::of(value).unwrap_or(Block::NONE);
+            WRITTEN.with(|written| {
+                let mut written = written.borrow_mut();
+                if written.len() == KEPT {
+                    written.remove(0);
+                }
+                written.push((Box::new(value.clone()), block.clone()));
+            });
+            block
+        }
+    };
+    serialize_as_block(value, &block, serializer)
 }
 
 /// Serializes `map` through `serializer` as it is, except for this writer, which copies
@@ -1423,8 +1484,56 @@ pub(crate) mod tests {
         assert_eq!(to_string(&Shared(&labels, &block)).unwrap(), reference(&labels));
         assert_eq!(serde_json::to_value(&shared).unwrap(), serde_json::to_value(&plain).unwrap());
         assert!(Block::of(&BTreeMap::<&str, &str>::new()).unwrap().lines.is_none());
-        assert!(Block::of(&BTreeMap::from([("a", vec![1])])).unwrap().lines.is_none());
-        assert!(Block::of(&BTreeMap::from([("a", BTreeMap::from([("b", 1)]))])).unwrap().lines.is_none());
+        for not_a_map in [to_string(&vec![1, 2]), to_string("on"), to_string("a: b"), to_string("a:b"), to_string(&"x".repeat(3))] {
+            assert!(!super::starts_with_key(not_a_map.unwrap().lines().next().unwrap()));
+        }
+        assert!(Block::of(&vec![1, 2]).unwrap().lines.is_none());
+        assert!(Block::of("a: b").unwrap().lines.is_none());
+        assert!(Block::of(&BTreeMap::from([("on", 1)])).unwrap().lines.is_some());
+        assert!(Block::of(&BTreeMap::from([("a\"b: c", 1)])).unwrap().lines.is_some());
+        assert!(Block::of(&BTreeMap::from([("k", BTreeMap::from([("n", 1)]))])).unwrap().lines.is_some());
+    }
+
+    /// A map whose entries are maps and sequences, written as the last equal one was
+    /// ([`Memo`](super::Memo)) in every place a map goes, is written as the map itself is;
+    /// so is one that differs from the last (its own lines are made).
+    #[test]
+    fn memos_are_written_as_their_values_are() {
+        use super::Memo;
+        #[derive(Serialize, Clone, PartialEq)]
+        #[serde(rename_all = "camelCase")]
+        struct Context {
+            run_as_user: u32,
+            capabilities: BTreeMap<&'static str, Vec<&'static str>>,
+            seccomp: BTreeMap<&'static str, &'static str>,
+            empty: Vec<u8>,
+            nothing: BTreeMap<u8, u8>,
+        }
+        #[derive(Serialize)]
+        struct Doc<T> {
+            context: T,
+            items: Vec<T>,
+            nested: BTreeMap<&'static str, Vec<T>>,
+        }
+        let one = Context {
+            run_as_user: 65532,
+            capabilities: BTreeMap::from([("drop", vec!["ALL"]), ("add", vec![])]),
+            seccomp: BTreeMap::from([("type", "RuntimeDefault")]),
+            empty: vec![],
+            nothing: BTreeMap::new(),
+        };
+        let other = Context { run_as_user: 0, ..one.clone() };
+        let doc = |a, b| Doc { context: a, items: vec![a, b, a], nested: BTreeMap::from([("x", vec![b, a])]) };
+        let plain = doc(&one, &other);
+        let memo = Doc {
+            context: Memo(&one),
+            items: vec![Memo(&one), Memo(&other), Memo(&one)],
+            nested: BTreeMap::from([("x", vec![Memo(&other), Memo(&one)])]),
+        };
+        for _ in 0..2 {
+            assert_eq!(to_string(&memo).unwrap(), reference(&plain));
+            assert_eq!(serde_json::to_value(&memo).unwrap(), serde_json::to_value(&plain).unwrap());
+        }
     }
 
     /// A map key that is not a scalar is an error, not a document that reads differently.

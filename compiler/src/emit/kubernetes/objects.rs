@@ -390,6 +390,7 @@ pub struct PodSpec {
     pub termination_grace_period_seconds: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    #[serde(serialize_with = "yaml::memo")]
     pub security_context: PodSecurityContext,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<Container>,
@@ -410,7 +411,7 @@ pub struct TopologySpreadConstraint {
     pub match_label_keys: Vec<&'static str>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSecurityContext {
     pub run_as_non_root: bool,
@@ -420,7 +421,7 @@ pub struct PodSecurityContext {
     pub seccomp_profile: SeccompProfile,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SeccompProfile {
     #[serde(rename = "type")]
     pub type_: &'static str,
@@ -475,16 +476,17 @@ impl Serialize for Container {
         if !self.env.is_empty() {
             c.serialize_field("env", &self.env)?;
         }
-        c.serialize_field("resources", &self.resources)?;
+        // What containers mostly have alike is written as the last one like it was.
+        c.serialize_field("resources", &yaml::Memo(&self.resources))?;
         for (key, probe) in probes {
             if let Some(probe) = probe {
-                c.serialize_field(key, probe)?;
+                c.serialize_field(key, &yaml::Memo(probe))?;
             }
         }
         if let Some(lifecycle) = &self.lifecycle {
-            c.serialize_field("lifecycle", lifecycle)?;
+            c.serialize_field("lifecycle", &yaml::Memo(lifecycle))?;
         }
-        c.serialize_field("securityContext", &self.security_context)?;
+        c.serialize_field("securityContext", &yaml::Memo(&self.security_context))?;
         c.serialize_field("volumeMounts", &self.volume_mounts)?;
         c.end()
     }
@@ -509,23 +511,23 @@ pub struct NameRef {
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lifecycle {
     pub pre_stop: PreStop,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PreStop {
     pub sleep: Sleep,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Sleep {
     pub seconds: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerSecurityContext {
     pub allow_privilege_escalation: bool,
@@ -538,7 +540,7 @@ pub struct ContainerSecurityContext {
     pub seccomp_profile: SeccompProfile,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Capabilities {
     pub drop: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
