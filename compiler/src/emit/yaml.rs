@@ -154,6 +154,11 @@ impl<T: Serialize + PartialEq + Clone + 'static> Serialize for Memo<'_, T> {
     }
 }
 
+/// A sequence whose items are each written as a [`Memo`], as serde's `serialize_with`.
+pub fn memo_each<T: Serialize + PartialEq + Clone + 'static, S: ser::Serializer>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(items.iter().map(Memo))
+}
+
 /// [`Memo`], as serde's `serialize_with`.
 pub fn memo<T: Serialize + PartialEq + Clone + 'static, S: ser::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
     type Written = Vec<(Box<dyn std::any::Any>, Block)>;

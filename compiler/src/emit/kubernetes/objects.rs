@@ -188,6 +188,12 @@ impl Labels {
     }
 }
 
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        self.map == other.map
+    }
+}
+
 impl Serialize for Labels {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         yaml::serialize_as_block(&*self.map, &self.block, serializer)
@@ -275,7 +281,7 @@ pub struct ServicePort {
     pub protocol: &'static str,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LabelSelector {
     #[serde(rename = "matchLabels")]
     pub match_labels: Labels,
@@ -703,12 +709,16 @@ pub struct PdbSpec {
 pub struct NetworkPolicySpec {
     pub pod_selector: LabelSelector,
     pub policy_types: Vec<&'static str>,
+    // The rules most workloads have alike (DNS, their own ports) are written as the last
+    // equal one was.
+    #[serde(serialize_with = "yaml::memo_each")]
     pub ingress: Vec<NetworkPolicyRule>,
+    #[serde(serialize_with = "yaml::memo_each")]
     pub egress: Vec<NetworkPolicyRule>,
 }
 
 /// An ingress (`from`) or egress (`to`) rule.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NetworkPolicyRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<Vec<NetworkPolicyPeer>>,
@@ -717,7 +727,7 @@ pub struct NetworkPolicyRule {
     pub ports: Vec<NetworkPolicyPort>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicyPeer {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -728,12 +738,12 @@ pub struct NetworkPolicyPeer {
     pub ip_block: Option<IpBlock>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IpBlock {
     pub cidr: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NetworkPolicyPort {
     pub protocol: &'static str,
     pub port: u16,

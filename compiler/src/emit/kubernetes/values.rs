@@ -198,7 +198,9 @@ pub struct WorkloadValues {
     /// What is derived from them (the QoS class, `GOMAXPROCS`, `GOMEMLIMIT`) is not a value:
     /// the objects, and the chart's templates, derive it, so overriding a limit in a values
     /// file cannot leave it stale.
+    #[serde(serialize_with = "crate::emit::yaml::memo")]
     pub resources: ResourceRequirements,
+    #[serde(serialize_with = "crate::emit::yaml::memo")]
     pub probes: Probes,
     /// Non-secret environment: the ConfigMap's data, but for the addresses below.
     pub config: BTreeMap<String, String>,
