@@ -145,22 +145,23 @@ fn starts_with_key(line: &str) -> bool {
 /// A map or struct that this writer writes as the last one equal to it that it wrote on
 /// this thread, by copying that one's lines ([`Block`]): what a spec's containers and
 /// pods mostly have alike (security contexts, resources, probes). Other serializers see
-/// the value.
+/// the value. Equal values must write alike: the types are `Eq` (no floats), and their
+/// equality must compare every field they write.
 pub struct Memo<'a, T>(pub &'a T);
 
-impl<T: Serialize + PartialEq + Clone + 'static> Serialize for Memo<'_, T> {
+impl<T: Serialize + Eq + Clone + 'static> Serialize for Memo<'_, T> {
     fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         memo(self.0, serializer)
     }
 }
 
 /// A sequence whose items are each written as a [`Memo`], as serde's `serialize_with`.
-pub fn memo_each<T: Serialize + PartialEq + Clone + 'static, S: ser::Serializer>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+pub fn memo_each<T: Serialize + Eq + Clone + 'static, S: ser::Serializer>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(items.iter().map(Memo))
 }
 
 /// [`Memo`], as serde's `serialize_with`.
-pub fn memo<T: Serialize + PartialEq + Clone + 'static, S: ser::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn memo<T: Serialize + Eq + Clone + 'static, S: ser::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
     type Written = Vec<(Box<dyn std::any::Any>, Block)>;
     thread_local! {
         /// The values last written, with their lines: a few, of any type.
@@ -190,11 +191,17 @@ pub fn memo<T: Serialize + PartialEq + Clone + 'static, S: ser::Serializer>(valu
 /// Serializes `map` through `serializer` as it is, except for this writer, which copies
 /// `block`, the lines of the same map ([`Block::of`]), instead of writing it again.
 pub fn serialize_as_block<S: ser::Serializer, T: Serialize + ?Sized>(map: &T, block: &Block, serializer: S) -> Result<S::Ok, S::Error> {
+    /// Withdraws the offer when the serializer is done with it, or has panicked.
+    struct Withdraw;
+    impl Drop for Withdraw {
+        fn drop(&mut self) {
+            OFFERED.with(|offered| offered.borrow_mut().take());
+        }
+    }
     let Some(lines) = &block.lines else { return map.serialize(serializer) };
     OFFERED.with(|offered| *offered.borrow_mut() = Some(lines.clone()));
-    let written = serializer.serialize_newtype_struct(BLOCK, map);
-    OFFERED.with(|offered| offered.borrow_mut().take());
-    written
+    let _withdraw = Withdraw;
+    serializer.serialize_newtype_struct(BLOCK, map)
 }
 
 // ------------------------------------------------------------------------ strings
@@ -1499,13 +1506,32 @@ pub(crate) mod tests {
         assert!(Block::of(&BTreeMap::from([("k", BTreeMap::from([("n", 1)]))])).unwrap().lines.is_some());
     }
 
+    /// An offer that a serializer did not take because it panicked is withdrawn as the
+    /// panic unwinds: no later value can be written as another's lines.
+    #[test]
+    fn an_offer_is_withdrawn_when_its_serializer_panics() {
+        use super::{Block, OFFERED, serialize_as_block};
+        struct Panics;
+        impl Serialize for Panics {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                panic!("a serializer that fails")
+            }
+        }
+        let block = Block::of(&BTreeMap::from([("a", "b")])).unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = serialize_as_block(&Panics, &block, serde_json::value::Serializer);
+        }));
+        assert!(caught.is_err());
+        assert!(OFFERED.with(|offered| offered.borrow().is_none()));
+    }
+
     /// A map whose entries are maps and sequences, written as the last equal one was
     /// ([`Memo`](super::Memo)) in every place a map goes, is written as the map itself is;
     /// so is one that differs from the last (its own lines are made).
     #[test]
     fn memos_are_written_as_their_values_are() {
         use super::Memo;
-        #[derive(Serialize, Clone, PartialEq)]
+        #[derive(Serialize, Clone, PartialEq, Eq)]
         #[serde(rename_all = "camelCase")]
         struct Context {
             run_as_user: u32,

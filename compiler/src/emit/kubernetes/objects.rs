@@ -194,6 +194,8 @@ impl PartialEq for Labels {
     }
 }
 
+impl Eq for Labels {}
+
 impl Serialize for Labels {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         yaml::serialize_as_block(&*self.map, &self.block, serializer)
@@ -281,7 +283,7 @@ pub struct ServicePort {
     pub protocol: &'static str,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LabelSelector {
     #[serde(rename = "matchLabels")]
     pub match_labels: Labels,
@@ -417,7 +419,7 @@ pub struct TopologySpreadConstraint {
     pub match_label_keys: Vec<&'static str>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSecurityContext {
     pub run_as_non_root: bool,
@@ -427,7 +429,7 @@ pub struct PodSecurityContext {
     pub seccomp_profile: SeccompProfile,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SeccompProfile {
     #[serde(rename = "type")]
     pub type_: &'static str,
@@ -517,23 +519,23 @@ pub struct NameRef {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lifecycle {
     pub pre_stop: PreStop,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PreStop {
     pub sleep: Sleep,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sleep {
     pub seconds: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerSecurityContext {
     pub allow_privilege_escalation: bool,
@@ -546,7 +548,7 @@ pub struct ContainerSecurityContext {
     pub seccomp_profile: SeccompProfile,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
     pub drop: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -718,7 +720,7 @@ pub struct NetworkPolicySpec {
 }
 
 /// An ingress (`from`) or egress (`to`) rule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NetworkPolicyRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<Vec<NetworkPolicyPeer>>,
@@ -727,7 +729,7 @@ pub struct NetworkPolicyRule {
     pub ports: Vec<NetworkPolicyPort>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicyPeer {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -738,12 +740,12 @@ pub struct NetworkPolicyPeer {
     pub ip_block: Option<IpBlock>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IpBlock {
     pub cidr: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NetworkPolicyPort {
     pub protocol: &'static str,
     pub port: u16,
