@@ -66,4 +66,16 @@ pub(crate) mod testing {
         specs.sort();
         specs
     }
+
+    /// Each spec below these directories by its path and text, then every two of them one
+    /// after the other (`A then B`, their texts joined by a newline): for the tests that hold
+    /// a split of the work to doing it in one, on texts where one part's errors meet
+    /// another's.
+    pub fn specs_and_pairs(dirs: &[&str]) -> Vec<(String, String)> {
+        let texts: Vec<(String, String)> =
+            specs(dirs).iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("a readable spec"))).collect();
+        let pairs: Vec<(String, String)> =
+            texts.windows(2).map(|w| (format!("{} then {}", w[0].0, w[1].0), format!("{}\n{}", w[0].1, w[1].1))).collect();
+        texts.into_iter().chain(pairs).collect()
+    }
 }

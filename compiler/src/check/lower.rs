@@ -1366,14 +1366,11 @@ mod tests {
     /// wherever its top-level nodes are split between the two threads, as on one.
     #[test]
     fn lowering_in_two_halves_is_lowering_in_one() {
-        let specs = crate::testing::specs(&["examples", "tests/diagnostics", "tests/specs"]);
-        assert!(specs.len() > 200, "{} specs", specs.len());
-        let texts: Vec<(String, String)> =
-            specs.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("a readable spec"))).collect();
-        let pairs = texts.windows(2).map(|w| (format!("{} then {}", w[0].0, w[1].0), format!("{}\n{}", w[0].1, w[1].1)));
+        let texts = crate::testing::specs_and_pairs(&["examples", "tests/diagnostics", "tests/specs"]);
+        assert!(texts.len() > 400, "{} texts", texts.len());
         let schema = crate::check::schema::schema();
         let mut with_errors = 0;
-        for (path, text) in texts.clone().into_iter().chain(pairs) {
+        for (path, text) in texts {
             let Some(doc) = crate::syntax::parse(&text).0 else { continue };
             let n = doc.nodes.len();
             let mut one = Vec::new();

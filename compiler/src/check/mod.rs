@@ -707,13 +707,10 @@ environment "prod" { runs-on "kubernetes" namespace="shop"; }
     /// spec checked beside the environments as on one thread.
     #[test]
     fn checking_the_base_beside_the_environments_is_checking_in_one() {
-        let specs = crate::testing::specs(&["examples", "tests/diagnostics", "tests/specs"]);
-        assert!(specs.len() > 200, "{} specs", specs.len());
-        let texts: Vec<(String, String)> =
-            specs.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("a readable spec"))).collect();
-        let pairs = texts.windows(2).map(|w| (format!("{} then {}", w[0].0, w[1].0), format!("{}\n{}", w[0].1, w[1].1)));
+        let texts = crate::testing::specs_and_pairs(&["examples", "tests/diagnostics", "tests/specs"]);
+        assert!(texts.len() > 400, "{} texts", texts.len());
         let mut with_environments = 0;
-        for (path, text) in texts.clone().into_iter().chain(pairs) {
+        for (path, text) in texts {
             let (one, _) = super::check_tree(&text, usize::MAX);
             let (beside, _) = super::check_tree(&text, 0);
             with_environments += usize::from(one.spec.as_ref().is_some_and(|s| !s.environments.is_empty()) && !one.diagnostics.is_empty());
