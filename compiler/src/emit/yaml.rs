@@ -73,12 +73,11 @@ thread_local! {
     static OFFERED: std::cell::RefCell<Option<std::sync::Arc<Lines>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// A map of scalars as this writer writes it at the root, one `key: value` line an entry:
-/// written once, and copied wherever the map appears (a workload's labels appear a dozen
-/// times in its manifests).
+/// A map (or struct) as this writer writes it at the root: written once, and copied
+/// wherever the map appears (a workload's labels appear a dozen times in its manifests).
 #[derive(Clone, Debug)]
 pub struct Block {
-    /// `None` when the map is empty, or an entry is not one line at the map's column.
+    /// `None` when the value is an empty map or not a map: it is written the usual way.
     lines: Option<std::sync::Arc<Lines>>,
 }
 
@@ -1156,9 +1155,6 @@ pub(crate) mod tests {
         static COMPARED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
 
-    /// Every YAML document of every example and every spec of `tests/specs` (Kubernetes
-    /// manifests, the chart's values, Prometheus configs and rules) is written exactly as
-    /// serde-saphyr writes it, and reads back as what was written.
     /// A struct's field names are quoted as any key is, whichever was written before at the
     /// same address: a name that is the start of another (`yes` in `yesterday`) is told apart
     /// by its length.
@@ -1182,6 +1178,9 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every YAML document of every example and every spec of `tests/specs` (Kubernetes
+    /// manifests, the chart's values, Prometheus configs and rules) is written exactly as
+    /// serde-saphyr writes it, and reads back as what was written.
     #[test]
     fn every_example_is_written_as_serde_saphyr_writes_it() {
         let specs = crate::testing::specs(&["examples", "tests/specs"]);
@@ -1463,8 +1462,8 @@ pub(crate) mod tests {
 
     /// A map written once as a [`Block`](super::Block) and copied wherever it appears (the
     /// root, a map's value, a sequence's item, a nested map's value) is written as the map
-    /// itself is, by this writer and by serde-saphyr, and other serializers see the map. A
-    /// map a block cannot hold (empty, or with an entry of more than one line) has none.
+    /// itself is, by this writer and by serde-saphyr, and other serializers see the map. An
+    /// empty map, and a value that is not a map, has no block.
     #[test]
     fn blocks_are_written_as_their_maps_are() {
         use super::{Block, serialize_as_block};
