@@ -304,12 +304,9 @@ fn checked(path: &Path, spec: SpecText, output: OutputArgs, format: Format, styl
     cli::generate::check_read(path, spec, request).map_err(|failed| failure(failed, format, style))
 }
 
-/// Reads the spec, once a run; a failure is reported and becomes the exit status.
+/// Reads the spec, once a run, with its sha256 ([`read_spec`]).
 fn read_spec_text(path: &Path) -> Result<SpecText, ExitCode> {
-    SpecText::read(path).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(FAILURE)
-    })
+    read_spec(path).map(SpecText::new)
 }
 
 fn failure(failed: Failed, format: Format, style: render::Style) -> ExitCode {

@@ -33,10 +33,14 @@ pub struct SpecText {
 }
 
 impl SpecText {
-    pub fn read(path: &Path) -> Result<SpecText, String> {
-        let text = read_spec(path)?;
+    /// A spec's text, with its sha256.
+    pub fn new(text: String) -> SpecText {
         let sha256 = output::sha256_hex(text.as_bytes());
-        Ok(SpecText { text, sha256 })
+        SpecText { text, sha256 }
+    }
+
+    pub fn read(path: &Path) -> Result<SpecText, String> {
+        read_spec(path).map(SpecText::new)
     }
 }
 
